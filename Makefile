@@ -1,0 +1,65 @@
+# Cloud Factory — the two commands are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+PYTEST_WORKERS ?= 2
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
+
+.PHONY: run test test-services lint format bench-geometry bench-matching bench install lock migrate worker
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+## The site on the embedded default: SQLite, eager Celery, in-memory channels, demo data.
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## The whole suite on the embedded default (browser tests need /usr/bin/chromium).
+test: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -m "not services" -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## The same suite plus the tests that need real services, on PostgreSQL, Redis and RabbitMQ.
+test-services: install
+	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL=$(REDIS_TEST_URL) \
+	CELERY_TASK_ALWAYS_EAGER=true TEST_AMQP_URL=$(AMQP_TEST_URL) \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+## A Celery worker for every queue (production runs one per queue, see README).
+worker: install
+	$(BIN)/celery -A config worker -Q default,analysis,matching,billing -l info
+
+bench-geometry: install
+	$(BIN)/python benchmarks/bench_geometry.py
+
+bench-matching: install
+	$(BIN)/python benchmarks/bench_matching.py
+
+bench: bench-geometry bench-matching
+
+## Re-pin requirements.txt from requirements.in after changing the top-level list.
+lock: install
+	$(BIN)/pip install --quiet -r requirements.in
+	{ echo "# Pinned by 'pip freeze' from requirements.in (the top-level list, with reasons in README.md)."; \
+	  echo "# Regenerate: make lock"; $(BIN)/pip freeze; } > requirements.txt

@@ -1,0 +1,13 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from accounts.api import views
+
+router = SimpleRouter()
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="api-me"),
+    path("invitations/accept/", views.InvitationAcceptView.as_view(), name="api-invitation-accept"),
+    *router.urls,
+]

@@ -1,0 +1,18 @@
+"""Template context: the user's memberships and the active one, for navigation by role."""
+
+from accounts.selectors import is_operator, memberships_for_user
+
+
+def organizations(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    membership = getattr(request, "membership", None)
+    organization = membership.organization if membership else None
+    return {
+        "memberships": memberships_for_user(user=user),
+        "active_membership": membership if membership else None,
+        "active_organization": organization,
+        "active_kind": organization.kind if organization else None,
+        "user_is_operator": is_operator(user=user),
+    }

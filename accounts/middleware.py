@@ -1,0 +1,36 @@
+"""Attaches the organization a user acts for to each request."""
+
+from django.utils.functional import SimpleLazyObject
+
+from accounts.selectors import ACTIVE_ORGANIZATION_SESSION_KEY, active_membership
+
+
+class ActiveOrganizationMiddleware:
+    """Sets `request.membership` (or None) lazily, so requests that never ask pay nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.membership = SimpleLazyObject(lambda: _membership_or_none(request))
+        return self.get_response(request)
+
+
+class _NoMembership:
+    """Stands in for None inside SimpleLazyObject, which cannot wrap None itself."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    organization = None
+    role = None
+    can_manage = False
+
+
+def _membership_or_none(request):
+    membership = active_membership(
+        user=request.user,
+        requested=request.headers.get("X-Organization"),
+        session_choice=request.session.get(ACTIVE_ORGANIZATION_SESSION_KEY),
+    )
+    return membership if membership is not None else _NoMembership()

@@ -1,0 +1,72 @@
+"""Reads of users, organizations and memberships, always scoped to what the user may see."""
+
+from django.db.models import QuerySet
+
+from accounts.errors import NotFound
+from accounts.models import Invitation, Membership, Organization, User
+
+ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
+ORGANIZATION_HEADER = "X-Organization"
+
+
+def memberships_for_user(*, user: User) -> QuerySet[Membership]:
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("organization")
+
+
+def membership_get(*, user: User, organization: Organization) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, organization=organization).first()
+
+
+def is_operator(*, user: User) -> bool:
+    """Operators are the members of the platform organization."""
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(
+        user=user, organization__kind=Organization.Kind.PLATFORM
+    ).exists()
+
+
+def organization_get_for_member(*, organization_id: int | str, user: User) -> Organization:
+    """The organization if the user belongs to it (or operates the platform), else NotFound."""
+    queryset = (
+        Organization.objects.all()
+        if is_operator(user=user)
+        else (Organization.objects.for_member(user))
+    )
+    try:
+        return queryset.get(pk=int(organization_id))
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such organization.") from None
+
+
+def organization_members(*, organization: Organization) -> QuerySet[Membership]:
+    return organization.memberships.select_related("user").order_by("user__email")
+
+
+def organization_pending_invitations(*, organization: Organization) -> list[Invitation]:
+    return [i for i in organization.invitations.filter(accepted_at=None) if not i.is_expired]
+
+
+def active_membership(
+    *, user: User, requested: str | int | None = None, session_choice: int | None = None
+) -> Membership | None:
+    """The membership the user acts through now.
+
+    An explicit request (the `X-Organization` header of an API client, by id or slug) wins,
+    then the choice stored in the web session, then the user's first membership. A request
+    for an organization the user does not belong to gives None, never someone else's.
+    """
+    memberships = memberships_for_user(user=user)
+    if requested not in (None, ""):
+        key = str(requested)
+        lookup = {"organization_id": int(key)} if key.isdigit() else {"organization__slug": key}
+        return memberships.filter(**lookup).first()
+    if session_choice is not None:
+        chosen = memberships.filter(organization_id=session_choice).first()
+        if chosen is not None:
+            return chosen
+    return memberships.order_by("created_at").first()

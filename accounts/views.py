@@ -1,0 +1,156 @@
+"""Web pages for organizations, members, invitations and API tokens."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from knox.models import AuthToken
+
+from accounts import services
+from accounts.errors import DomainError
+from accounts.forms import InvitationForm, MembershipRoleForm, OrganizationForm
+from accounts.models import Invitation, Membership
+from accounts.selectors import (
+    ACTIVE_ORGANIZATION_SESSION_KEY,
+    organization_get_for_member,
+    organization_members,
+    organization_pending_invitations,
+)
+
+
+@login_required
+def organization_new(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.organization_create(user=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            request.session[ACTIVE_ORGANIZATION_SESSION_KEY] = organization.pk
+            messages.success(request, f"{organization} is ready. You are its owner.")
+            return redirect("dashboard")
+    return render(request, "accounts/organization_new.html", {"form": form})
+
+
+@login_required
+def organization_detail(request: HttpRequest, organization_id: int) -> HttpResponse:
+    organization = organization_get_for_member(organization_id=organization_id, user=request.user)
+    own = organization.memberships.filter(user=request.user).first()
+    return render(
+        request,
+        "accounts/organization_detail.html",
+        {
+            "organization": organization,
+            "members": organization_members(organization=organization),
+            "invitations": organization_pending_invitations(organization=organization),
+            "can_manage": bool(own and own.can_manage),
+            "invitation_form": InvitationForm(),
+            "roles": Membership.Role.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def organization_switch(request: HttpRequest) -> HttpResponse:
+    organization = organization_get_for_member(
+        organization_id=request.POST.get("organization", ""), user=request.user
+    )
+    if not organization.memberships.filter(user=request.user).exists():
+        messages.error(request, "You can only act for organizations you belong to.")
+    else:
+        request.session[ACTIVE_ORGANIZATION_SESSION_KEY] = organization.pk
+        messages.info(request, f"You now act for {organization}.")
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def invitation_create(request: HttpRequest, organization_id: int) -> HttpResponse:
+    organization = organization_get_for_member(organization_id=organization_id, user=request.user)
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        try:
+            invitation = services.invitation_create(
+                user=request.user, organization=organization, **form.cleaned_data
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+    return redirect("organization_detail", organization_id=organization.pk)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id)
+    organization = invitation.organization
+    try:
+        services.invitation_revoke(user=request.user, invitation=invitation)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("organization_detail", organization_id=organization.pk)
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        messages.info(request, "Log in or sign up with the invited address to accept.")
+        return redirect(f"{reverse('account_login')}?next={request.path}")
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(user=request.user, token=token)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("dashboard")
+        request.session[ACTIVE_ORGANIZATION_SESSION_KEY] = membership.organization_id
+        messages.success(request, f"Welcome to {membership.organization}.")
+        return redirect("dashboard")
+    invitation = Invitation.objects.filter(token=token).select_related("organization").first()
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+@login_required
+@require_POST
+def membership_update(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.select_related("organization"), pk=membership_id
+    )
+    organization = membership.organization
+    try:
+        if request.POST.get("action") == "remove":
+            services.membership_remove(user=request.user, membership=membership)
+            messages.success(request, f"{membership.user} no longer belongs to {organization}.")
+        else:
+            form = MembershipRoleForm(request.POST)
+            if form.is_valid():
+                services.membership_change_role(
+                    user=request.user, membership=membership, role=form.cleaned_data["role"]
+                )
+                messages.success(request, f"{membership.user} is now {membership.role}.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    if not organization.memberships.filter(user=request.user).exists():
+        return redirect("dashboard")
+    return redirect("organization_detail", organization_id=organization.pk)
+
+
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    """API tokens for machines: shown once at creation, stored only as a digest."""
+    new_token = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            AuthToken.objects.filter(user=request.user, pk=request.POST.get("token_id")).delete()
+            messages.success(request, "The token was revoked; clients using it are locked out.")
+            return redirect("token_list")
+        _instance, new_token = AuthToken.objects.create(user=request.user)
+    tokens = AuthToken.objects.filter(user=request.user).order_by("-created")
+    return render(request, "accounts/tokens.html", {"tokens": tokens, "new_token": new_token})

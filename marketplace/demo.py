@@ -1,0 +1,256 @@
+"""The demo network: a catalog, 28 workshops in 9 countries, carriers and one login per role.
+
+Idempotent: every row is looked up by a natural key and updated, so running it twice leaves
+the same network (capacity exceptions are re-anchored to the current weeks).
+"""
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Organization, User
+from marketplace import catalog_data as data
+from marketplace.models import (
+    CapacityException,
+    Carrier,
+    Certification,
+    Finish,
+    Machine,
+    Material,
+    Process,
+    WeeklyAvailability,
+    Workshop,
+)
+
+DEMO_PASSWORD = "factory-demo-2026"
+ROUND_THE_CLOCK = {"fdm", "sla", "sls", "mjf"}  # printers run unattended overnight
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    organization: str
+
+
+DEMO_LOGINS = [
+    DemoLogin("customer", "alice@demo.cloudfactory.example", "Acme Robotics"),
+    DemoLogin("workshop", "bob@demo.cloudfactory.example", "Präzision Stuttgart"),
+    DemoLogin("workshop", "charlie@demo.cloudfactory.example", "Eindhoven Precision"),
+    DemoLogin("logistics", "carla@demo.cloudfactory.example", "EuroParcel Express"),
+    DemoLogin("operator", "olga@demo.cloudfactory.example", "Cloud Factory Operations"),
+]
+
+
+@transaction.atomic
+def seed_demo() -> dict:
+    """Creates or refreshes the demo network and returns counts for the command to print."""
+    processes = _seed_processes()
+    materials = _seed_materials(processes)
+    _seed_finishes(processes, materials)
+    certifications = _seed_certifications()
+    machines = _seed_workshops(processes, materials, certifications)
+    _seed_carriers()
+    organizations = {
+        "Acme Robotics": _organization("Acme Robotics", Organization.Kind.CUSTOMER),
+        "Cloud Factory Operations": _organization(
+            "Cloud Factory Operations", Organization.Kind.PLATFORM
+        ),
+    }
+    for login in DEMO_LOGINS:
+        organization = organizations.get(login.organization) or Organization.objects.get(
+            name=login.organization
+        )
+        _demo_user(login, organization)
+    return {
+        "processes": len(processes),
+        "materials": len(materials),
+        "workshops": Workshop.objects.count(),
+        "countries": Workshop.objects.values("country").distinct().count(),
+        "machines": machines,
+        "carriers": Carrier.objects.count(),
+    }
+
+
+def _seed_processes() -> dict[str, Process]:
+    processes = {}
+    for code, name, family, unit, tolerance, wall, feature, angle in data.PROCESSES:
+        processes[code], _ = Process.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "family": family,
+                "rate_unit": unit,
+                "typical_tolerance_mm": Decimal(tolerance),
+                "min_wall_mm": Decimal(wall) if wall else None,
+                "min_feature_mm": Decimal(feature) if feature else None,
+                "self_supporting_angle_deg": angle,
+                "description": data.PROCESS_DESCRIPTIONS[code],
+            },
+        )
+    return processes
+
+
+def _seed_materials(processes: dict[str, Process]) -> dict[str, Material]:
+    materials = {}
+    for code, name, family, density, price, porous, process_codes in data.MATERIALS:
+        material, _ = Material.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "family": family,
+                "density_g_cm3": Decimal(density),
+                "price_per_kg_minor": price,
+                "porous": porous,
+            },
+        )
+        material.processes.set([processes[p] for p in process_codes])
+        materials[code] = material
+    return materials
+
+
+def _seed_finishes(processes: dict[str, Process], materials: dict[str, Material]) -> None:
+    for code, name, process_code, material_codes in data.FINISHES:
+        finish, _ = Finish.objects.update_or_create(
+            code=code, defaults={"name": name, "process": processes[process_code]}
+        )
+        finish.materials.set([materials[m] for m in material_codes])
+
+
+def _seed_certifications() -> dict[str, Certification]:
+    return {
+        code: Certification.objects.update_or_create(
+            code=code, defaults={"name": name, "description": description}
+        )[0]
+        for code, name, description in data.CERTIFICATIONS
+    }
+
+
+def _organization(name: str, kind: str) -> Organization:
+    organization, _ = Organization.objects.get_or_create(name=name, kind=kind)
+    return organization
+
+
+def _seed_workshops(processes, materials, certifications) -> int:
+    now = timezone.now()
+    machine_count = 0
+    for index, (name, city, country, lat, lon, kind, certs, verified) in enumerate(data.WORKSHOPS):
+        organization = _organization(name, Organization.Kind.WORKSHOP)
+        workshop, _ = Workshop.objects.update_or_create(
+            organization=organization,
+            defaults={
+                "city": city,
+                "country": country,
+                "latitude": Decimal(lat),
+                "longitude": Decimal(lon),
+                "address": f"Industriestraße {index + 1}, {city}",
+                "description": f"{name}: {', '.join(data.WORKSHOP_KINDS[kind])} in {city}.",
+                "verification_status": Workshop.Verification.VERIFIED
+                if verified
+                else Workshop.Verification.PENDING,
+                "verified_at": now if verified else None,
+                "rating": Decimal("4.2") + Decimal(index % 8) / 10 if verified else None,
+                "review_count": (index * 7) % 40 if verified else 0,
+                "min_lead_time_hours": 24 + (index % 3) * 24,
+            },
+        )
+        workshop.certifications.set([certifications[c] for c in certs])
+        seen: dict[str, int] = {}
+        for process_code in data.WORKSHOP_KINDS[kind]:
+            seen[process_code] = seen.get(process_code, 0) + 1
+            _machine(workshop, processes[process_code], materials, seen[process_code], index)
+            machine_count += 1
+    # One machine down and one in maintenance, so that the operator console has something.
+    Machine.objects.filter(
+        workshop__organization__name="Torino Meccanica", name__endswith="#2"
+    ).update(status=Machine.Status.DOWN, status_note="Spindle bearing replacement")
+    Machine.objects.filter(
+        workshop__organization__name="Hamburg Blech", process__code="laser-cutting"
+    ).update(status=Machine.Status.MAINTENANCE, status_note="Annual laser source service")
+    return machine_count
+
+
+def _machine(workshop, process, materials, number, index) -> Machine:
+    name, envelope, tolerance, rate, setup, setup_min, throughput, material_codes = (
+        data.MACHINE_TEMPLATES[process.code]
+    )
+    # Rates vary a little between workshops, as they do in life (+-15 %).
+    factor = Decimal(85 + (index * 37 + number * 11) % 31) / 100
+    machine, _ = Machine.objects.update_or_create(
+        workshop=workshop,
+        name=f"{name} #{number}",
+        defaults={
+            "process": process,
+            "envelope_x_mm": envelope[0],
+            "envelope_y_mm": envelope[1],
+            "envelope_z_mm": envelope[2],
+            "tolerance_mm": Decimal(tolerance),
+            "hourly_rate_minor": int(rate * 100 * factor),
+            "setup_cost_minor": int(setup * 100 * factor),
+            "setup_minutes": setup_min,
+            "throughput": Decimal(throughput),
+            "status": Machine.Status.AVAILABLE,
+            "status_note": "",
+        },
+    )
+    machine.materials.set([materials[m] for m in material_codes])
+    machine.weekly_hours.all().delete()
+    if process.code in ROUND_THE_CLOCK:
+        hours = [(day, time(0, 0), time(23, 59)) for day in range(7)]
+    else:
+        hours = [(day, time(7, 0), time(19, 0)) for day in range(5)]
+    WeeklyAvailability.objects.bulk_create(
+        WeeklyAvailability(machine=machine, weekday=d, start_time=s, end_time=e)
+        for d, s, e in hours
+    )
+    machine.exceptions.all().delete()
+    if index % 5 == 0:
+        start = (timezone.now() + timedelta(days=9 + index % 7)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        CapacityException.objects.create(
+            machine=machine,
+            starts_at=start,
+            ends_at=start + timedelta(days=1),
+            kind=CapacityException.Kind.MAINTENANCE
+            if number == 1
+            else CapacityException.Kind.HOLIDAY,
+            note="Planned service" if number == 1 else "Local holiday",
+        )
+    return machine
+
+
+def _seed_carriers() -> None:
+    for name, description, countries, base, per_100km, speed, co2 in data.CARRIERS:
+        organization = _organization(name, Organization.Kind.LOGISTICS)
+        Carrier.objects.update_or_create(
+            organization=organization,
+            defaults={
+                "description": description,
+                "countries": countries,
+                "base_fee_minor": base,
+                "per_100km_minor": per_100km,
+                "speed_km_per_day": speed,
+                "co2_g_per_km": co2,
+            },
+        )
+
+
+def _demo_user(login: DemoLogin, organization: Organization) -> User:
+    user = User.objects.filter(email=login.email).first()
+    if user is None:
+        user = User.objects.create_user(login.email, DEMO_PASSWORD)
+    user.full_name = login.email.split("@")[0].capitalize() + " (demo)"
+    user.is_staff = user.is_superuser = login.role == "operator"
+    user.save()
+    EmailAddress.objects.update_or_create(
+        user=user, email=login.email, defaults={"verified": True, "primary": True}
+    )
+    Membership.objects.get_or_create(
+        user=user, organization=organization, defaults={"role": Membership.Role.OWNER}
+    )
+    return user

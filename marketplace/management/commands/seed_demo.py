@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from marketplace.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Creates or refreshes the demo network (idempotent) and prints one login per role."
+
+    def handle(self, *args, **options) -> None:
+        counts = seed_demo()
+        self.stdout.write(
+            "Demo network: {workshops} workshops in {countries} countries, {machines} machines, "
+            "{processes} processes, {materials} materials, {carriers} carriers.".format(**counts)
+        )
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"  {login.role:<10} {login.email:<38} {login.organization}")

@@ -1,0 +1,61 @@
+"""Production mode is secure by configuration: `check --deploy` finds nothing to complain about."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "a-production-secret-that-is-long-enough-and-random-xY7#pQ2!vL9@kM4$zR8",
+    "DATABASE_URL": "postgres://cloudfactory@127.0.0.1:5432/cloudfactory",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ALLOWED_HOSTS": "factory.example.com",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_reports_no_issue_in_production_mode():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_strong_secret_key():
+    for secret in ("", "short"):
+        result = _manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": secret})
+        assert result.returncode != 0
+        assert "SECRET_KEY" in result.stderr
+
+
+def test_production_mode_reads_services_from_the_environment():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL,"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.CHANNEL_LAYERS['default']['BACKEND'],"
+        " s.SESSION_COOKIE_SECURE)"
+    )
+    result = _manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
+    assert result.stdout.split() == [
+        "False",
+        "django.db.backends.postgresql",
+        "redis://127.0.0.1:6379/0",
+        "False",
+        "channels_redis.core.RedisChannelLayer",
+        "True",
+    ]

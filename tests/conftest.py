@@ -1,0 +1,108 @@
+"""Fixtures shared by every suite: personas, API clients, and guards for real services.
+
+Personas: customer_alice (Acme), workshop_bob (owner of a verified workshop),
+workshop_charlie (another workshop), operator_olga (the platform organization).
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts.models import Membership, Organization
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, WorkshopFactory
+
+pytest_plugins = ["tests.fakestripe.fixtures"]
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def _member(email: str, name: str, kind: str, role: str = Membership.Role.OWNER):
+    organization = OrganizationFactory(name=name, kind=kind)
+    user = UserFactory(email=email)
+    MembershipFactory(user=user, organization=organization, role=role)
+    return user
+
+
+@pytest.fixture
+def customer_alice(db):
+    return _member("alice@example.com", "Acme Robotics", Organization.Kind.CUSTOMER)
+
+
+@pytest.fixture
+def workshop_bob(db):
+    user = _member("bob@example.com", "Präzision Stuttgart", Organization.Kind.WORKSHOP)
+    WorkshopFactory(organization=user.memberships.get().organization)
+    return user
+
+
+@pytest.fixture
+def workshop_charlie(db):
+    user = _member("charlie@example.com", "Eindhoven Precision", Organization.Kind.WORKSHOP)
+    WorkshopFactory(
+        organization=user.memberships.get().organization, city="Eindhoven", country="NL"
+    )
+    return user
+
+
+@pytest.fixture
+def operator_olga(db):
+    return _member("olga@example.com", "Cloud Factory Operations", Organization.Kind.PLATFORM)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def api_client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str | None, default_port: int) -> str:
+    """The service's URL; a missing one skips the test locally and fails it in CI."""
+    if url and _reachable(url, default_port):
+        return url
+    message = f"{name} is not configured or not reachable ({url or 'no URL set'})"
+    if IN_CI:
+        pytest.fail(f"{message}: CI must run this suite against the real service.")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres(db):
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        if IN_CI:
+            pytest.fail("This test needs PostgreSQL: run it through `make test-services`.")
+        pytest.skip("needs PostgreSQL (make test-services)")
+
+
+@pytest.fixture
+def redis_url():
+    return require_service("Redis", os.environ.get("REDIS_URL"), 6379)
+
+
+@pytest.fixture
+def amqp_url():
+    return require_service("RabbitMQ", os.environ.get("TEST_AMQP_URL"), 5672)

@@ -1,0 +1,93 @@
+"""factory_boy factories shared by every suite."""
+
+import factory
+from allauth.account.models import EmailAddress
+
+from accounts.models import Membership, Organization, User
+from marketplace.models import Machine, Process, WeeklyAvailability, Workshop
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        self.save()
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organization {n}")
+    kind = Organization.Kind.CUSTOMER
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    role = Membership.Role.OWNER
+
+
+class ProcessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Process
+        django_get_or_create = ["code"]
+
+    code = "cnc-3axis"
+    name = "3-axis CNC milling"
+    family = Process.Family.SUBTRACTIVE
+    rate_unit = Process.RateUnit.REMOVAL
+    typical_tolerance_mm = "0.050"
+
+
+class WorkshopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workshop
+
+    organization = factory.SubFactory(OrganizationFactory, kind=Organization.Kind.WORKSHOP)
+    city = "Stuttgart"
+    country = "DE"
+    latitude = "48.77580"
+    longitude = "9.18290"
+    verification_status = Workshop.Verification.VERIFIED
+
+
+class MachineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Machine
+
+    workshop = factory.SubFactory(WorkshopFactory)
+    name = factory.Sequence(lambda n: f"Mill #{n}")
+    process = factory.SubFactory(ProcessFactory)
+    envelope_x_mm = 500
+    envelope_y_mm = 400
+    envelope_z_mm = 300
+    tolerance_mm = "0.050"
+    hourly_rate_minor = 6000
+    setup_cost_minor = 5000
+    setup_minutes = 30
+    throughput = "20"
+
+
+class WeeklyAvailabilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WeeklyAvailability
+
+    machine = factory.SubFactory(MachineFactory)
+    weekday = 0
+    start_time = "08:00"
+    end_time = "16:00"

@@ -1,0 +1,68 @@
+"""Each role's dashboard shows that organization's own data, with empty states."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import MachineFactory, UserFactory, WeeklyAvailabilityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_user_without_organization_is_asked_to_create_one(client):
+    client.force_login(UserFactory())
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Create an organization" in page
+
+
+def test_creating_an_organization_in_the_browser_leads_to_its_dashboard(client):
+    client.force_login(UserFactory())
+    response = client.post(
+        reverse("organization_new"), {"name": "Acme", "kind": "customer"}, follow=True
+    )
+    assert "Customer dashboard" in response.content.decode()
+
+
+def test_the_customer_dashboard_has_empty_states(client, customer_alice):
+    client.force_login(customer_alice)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Customer dashboard" in page
+    assert "not uploaded any designs yet" in page
+
+
+def test_the_workshop_dashboard_lists_its_own_machines_with_free_hours(
+    client, workshop_bob, workshop_charlie
+):
+    own = workshop_bob.memberships.get().organization.workshop
+    machine = MachineFactory(workshop=own, name="Haas VF-2 #1")
+    for weekday in range(5):
+        WeeklyAvailabilityFactory(machine=machine, weekday=weekday)
+    MachineFactory(
+        workshop=workshop_charlie.memberships.get().organization.workshop, name="Not Bob's"
+    )
+    client.force_login(workshop_bob)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Haas VF-2 #1" in page
+    assert "Not Bob&#x27;s" not in page
+    assert "Not Bob's" not in page
+    assert "160.0" in page  # 5 days x 8 h x 4 weeks
+
+
+def test_the_operator_console_lists_workshops_awaiting_verification(client, operator_olga):
+    from tests.factories import WorkshopFactory
+
+    WorkshopFactory(organization__name="Newcomer GmbH", verification_status="pending")
+    client.force_login(operator_olga)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Operator console" in page
+    assert "Newcomer GmbH" in page
+
+
+def test_the_dashboard_query_count_does_not_grow_with_machines(
+    client, workshop_bob, django_assert_max_num_queries
+):
+    own = workshop_bob.memberships.get().organization.workshop
+    for _ in range(20):
+        WeeklyAvailabilityFactory(machine=MachineFactory(workshop=own))
+    client.force_login(workshop_bob)
+    with django_assert_max_num_queries(25):
+        client.get(reverse("dashboard"))
