@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.errors import InvitationInvalid, LastOwner, PermissionDenied
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.permissions import require_manager
+from accounts.tasks import invitation_send_task
 
 SELF_SERVICE_KINDS = (
     Organization.Kind.CUSTOMER,
@@ -52,11 +53,12 @@ def invitation_create(
         invitation = Invitation.objects.create(
             organization=organization, email=email, role=role, invited_by=user
         )
-        transaction.on_commit(lambda: _send_invitation(invitation))
+        transaction.on_commit(lambda: invitation_send_task.delay(invitation.pk))
     return invitation
 
 
-def _send_invitation(invitation: Invitation) -> None:
+def invitation_send(*, invitation: Invitation) -> None:
+    """Mails the invitation link (called by `invitation_send_task`)."""
     link = settings.SITE_URL + reverse("invitation_accept", args=[invitation.token])
     send_mail(
         subject=f"You are invited to join {invitation.organization} on Cloud Factory",
