@@ -6,10 +6,12 @@ workshop_charlie (another workshop), operator_olga (the platform organization).
 
 import os
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, Organization
@@ -23,6 +25,18 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached values must not leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def pytest_configure(config):
+    (Path(settings.BASE_DIR) / "test-artifacts").mkdir(exist_ok=True)
 
 
 def _member(email: str, name: str, kind: str, role: str = Membership.Role.OWNER):
