@@ -253,6 +253,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "MachineStatusEnum": "marketplace.models.Machine.Status",
+        "VerificationStatusEnum": "marketplace.models.Workshop.Verification",
+    },
 }
 
 if PRODUCTION:

@@ -8,6 +8,7 @@ from config.health import HealthView
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("marketplace.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

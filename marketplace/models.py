@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Q
 
 from accounts.models import Organization
@@ -158,6 +160,9 @@ class Workshop(models.Model):
         max_length=20, choices=Verification.choices, default=Verification.PENDING
     )
     verified_at = models.DateTimeField(null=True, blank=True)
+    verification_note = models.CharField(
+        max_length=500, blank=True, help_text="The operator's reason, shown to the workshop."
+    )
     rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     review_count = models.PositiveIntegerField(default=0)
     min_lead_time_hours = models.PositiveIntegerField(
@@ -316,3 +321,99 @@ class Carrier(models.Model):
 
     def __str__(self) -> str:
         return str(self.organization)
+
+
+class WorkshopPhoto(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="workshop-photos/%Y/%m/")
+    caption = models.CharField(max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.caption or f"Photo of {self.workshop}"
+
+
+class TsTzRange(models.Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class PostgresExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint on PostgreSQL and nothing elsewhere.
+
+    SQLite has no GiST indexes; there, `capacity_book` is the only guard, and SQLite's single
+    writer (immediate transactions) makes its check-then-insert atomic anyway.
+    """
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
+        if connections[using].vendor == "postgresql":
+            super().validate(model, instance, exclude=exclude, using=using)
+
+
+class CapacityBooking(models.Model):
+    """Machine time promised to a job; two bookings of one machine never overlap."""
+
+    machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="bookings")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reference = models.CharField(
+        max_length=100, help_text="What the time is for, e.g. the job it was booked for."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["machine", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=models.F("ends_at")),
+                name="capacity_booking_start_before_end",
+            ),
+            PostgresExclusionConstraint(
+                name="capacity_booking_no_overlap",
+                expressions=[
+                    ("machine", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine}: {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%H:%M}"
+
+
+class MachineStatusChange(models.Model):
+    """The audit trail of a machine's status, whether set in the browser or pushed by a MES."""
+
+    machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=Machine.Status.choices)
+    previous_status = models.CharField(max_length=20, choices=Machine.Status.choices)
+    note = models.CharField(max_length=255, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.machine}: {self.previous_status} -> {self.status}"

@@ -1,9 +1,41 @@
 from django.urls import path
 
-from marketplace import views
+from marketplace.views import dashboard, network, workshop
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("network/", views.network, name="network"),
+    path("", dashboard.home, name="home"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("network/", network.network, name="network"),
+    path("network/workshops/<int:workshop_id>/", network.workshop_detail, name="workshop_detail"),
+    path(
+        "network/workshops/<int:workshop_id>/verify/",
+        network.workshop_verify,
+        name="workshop_verify",
+    ),
+    path("workshop/", workshop.workshop_profile, name="workshop_profile"),
+    path("workshop/photos/", workshop.workshop_photo_add, name="workshop_photo_add"),
+    path("workshop/photos/<int:photo_id>/", workshop.workshop_photo, name="workshop_photo"),
+    path("workshop/machines/new/", workshop.machine_edit, name="machine_new"),
+    path("workshop/machines/<int:machine_id>/edit/", workshop.machine_edit, name="machine_edit"),
+    path(
+        "workshop/machines/<int:machine_id>/delete/", workshop.machine_delete, name="machine_delete"
+    ),
+    path(
+        "workshop/machines/<int:machine_id>/capacity/",
+        workshop.machine_capacity,
+        name="machine_capacity",
+    ),
+    path(
+        "workshop/machines/<int:machine_id>/closures/",
+        workshop.capacity_exception_add,
+        name="capacity_exception_add",
+    ),
+    path(
+        "workshop/closures/<int:exception_id>/remove/",
+        workshop.capacity_exception_remove,
+        name="capacity_exception_remove",
+    ),
+    path(
+        "workshop/machines/<int:machine_id>/status/", workshop.machine_status, name="machine_status"
+    ),
 ]

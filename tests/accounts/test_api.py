@@ -175,3 +175,9 @@ def test_throttling_limits_clients_with_a_clear_error(customer_alice):
     error = responses[-1].json()["error"]
     assert error["code"] == "throttled"
     assert error["retry_after_s"] > 0
+
+
+def test_the_openapi_schema_is_valid_and_warning_free():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=open("/dev/null", "w"))  # noqa: SIM115

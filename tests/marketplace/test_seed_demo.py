@@ -48,9 +48,10 @@ def test_seed_demo_builds_a_network_worth_looking_at(capsys):
     assert Workshop.objects.count() >= 25
     assert Workshop.objects.values("country").distinct().count() >= 6
     assert Machine.objects.count() >= 80
-    assert set(
-        Machine.objects.values_list("process__code", flat=True).distinct()
-    ) >= REQUIRED_PROCESSES
+    assert (
+        set(Machine.objects.values_list("process__code", flat=True).distinct())
+        >= REQUIRED_PROCESSES
+    )
     assert Carrier.objects.count() == 3
     aluminium = Material.objects.get(code="al-6061")
     assert float(aluminium.density_g_cm3) == pytest.approx(2.70)

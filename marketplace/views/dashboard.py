@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from accounts.models import Invitation, Organization
 from accounts.selectors import organization_members
 from marketplace import selectors
-from marketplace.models import Process
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -56,30 +55,3 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context.update(selectors.operator_overview())
         return render(request, "marketplace/dashboard_operator.html", context)
     return render(request, "marketplace/dashboard_customer.html", context)
-
-
-@login_required
-def network(request: HttpRequest) -> HttpResponse:
-    process = request.GET.get("process", "")
-    country = request.GET.get("country", "")
-    workshops = selectors.workshops_for_network(process=process, country=country)
-    return render(
-        request,
-        "marketplace/network.html",
-        {
-            "workshops": workshops,
-            "processes": Process.objects.all(),
-            "countries": sorted({w.country for w in selectors.workshops_for_network()}),
-            "selected_process": process,
-            "selected_country": country,
-            "map_points": [
-                {
-                    "x": round((float(w.longitude) + 11) * 20, 1),
-                    "y": round((71 - float(w.latitude)) * 32, 1),
-                    "name": str(w),
-                    "city": w.city,
-                }
-                for w in workshops
-            ],
-        },
-    )

@@ -1,0 +1,18 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from marketplace.api import views
+
+router = SimpleRouter()
+router.register("processes", views.ProcessViewSet, basename="process")
+router.register("materials", views.MaterialViewSet, basename="material")
+router.register("finishes", views.FinishViewSet, basename="finish")
+router.register("certifications", views.CertificationViewSet, basename="certification")
+router.register("workshops", views.WorkshopViewSet, basename="workshop")
+router.register("machines", views.MachineViewSet, basename="machine")
+router.register("capacity/closures", views.CapacityExceptionViewSet, basename="capacity-closure")
+
+urlpatterns = [
+    path("capacity/", views.CapacityView.as_view(), name="api-capacity"),
+    *router.urls,
+]
