@@ -28,3 +28,9 @@ def publish(group: str, event: LiveEvent) -> None:
 def publish_on_commit(group: str, event: LiveEvent) -> None:
     """Publish only once the data the event describes is visible to everyone."""
     transaction.on_commit(lambda: publish(group, event))
+
+
+def publish_to_users_on_commit(user_ids: list[int], event: LiveEvent) -> None:
+    """The same event, after commit, to each user's own channel (e.g. an organization's members)."""
+    ids = list(user_ids)
+    transaction.on_commit(lambda: [publish(user_group(user_id), event) for user_id in ids])

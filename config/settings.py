@@ -5,6 +5,7 @@ layer, console e-mail) and production (`DJANGO_ENV=production`: PostgreSQL, Redi
 cookies). Every variable is listed in the README's configuration table.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -109,8 +110,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The test database is a file, not memory, so that a live server in another process (the
-    # browser tests) sees what a test writes.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")}
+    # browser tests) sees what a test writes; one per test process, so runs never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / "test-artifacts" / f"test-db-{os.getpid()}.sqlite3")
+    }
     # WAL and a busy timeout let the dev server, eager tasks and websockets share one file.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -146,7 +149,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "marketplace.tasks.design_analyze_task": {"queue": "analysis"},
+    "marketplace.tasks.design_analyse_task": {"queue": "analysis"},
     "matching.tasks.*": {"queue": "matching"},
     "billing.tasks.*": {"queue": "billing"},
 }
@@ -154,6 +157,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)  # seconds
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Uploaded designs: what one file may cost before it is refused (see marketplace/geometry).
+DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)
+DESIGN_MAX_TRIANGLES = env.int("DESIGN_MAX_TRIANGLES", default=5_000_000)
+DESIGN_ANALYSIS_MEMORY_MB = env.int("DESIGN_ANALYSIS_MEMORY_MB", default=3072)
+DESIGN_ANALYSIS_SECONDS = env.int("DESIGN_ANALYSIS_SECONDS", default=60)
+
+# Payments: "manual" (bank transfer, operators confirm) or "stripe" (Connect marketplace).
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
+STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # empty: api.stripe.com
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

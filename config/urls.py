@@ -9,6 +9,7 @@ from config.health import HealthView
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("marketplace.api.urls")),
+    path("", include("billing.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -16,6 +17,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("marketplace.urls")),
     path("", include("accounts.urls")),
+    path("", include("billing.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

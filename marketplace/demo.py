@@ -9,15 +9,19 @@ from datetime import time, timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from marketplace import catalog_data as data
+from marketplace.designs import design_upload
+from marketplace.geometry import samples
 from marketplace.models import (
     CapacityException,
     Carrier,
     Certification,
+    Design,
     Finish,
     Machine,
     Material,
@@ -46,9 +50,14 @@ DEMO_LOGINS = [
 ]
 
 
-@transaction.atomic
 def seed_demo() -> dict:
     """Creates or refreshes the demo network and returns counts for the command to print."""
+    with transaction.atomic():
+        counts = _seed_network()
+    return counts
+
+
+def _seed_network() -> dict:
     processes = _seed_processes()
     materials = _seed_materials(processes)
     _seed_finishes(processes, materials)
@@ -61,12 +70,15 @@ def seed_demo() -> dict:
             "Cloud Factory Operations", Organization.Kind.PLATFORM
         ),
     }
+    users = {}
     for login in DEMO_LOGINS:
         organization = organizations.get(login.organization) or Organization.objects.get(
             name=login.organization
         )
-        _demo_user(login, organization)
+        users[login.email] = _demo_user(login, organization)
+    designs = _seed_designs(users[DEMO_LOGINS[0].email], organizations["Acme Robotics"])
     return {
+        "designs": designs,
         "processes": len(processes),
         "materials": len(materials),
         "workshops": Workshop.objects.count(),
@@ -254,3 +266,20 @@ def _demo_user(login: DemoLogin, organization: Organization) -> User:
         user=user, organization=organization, defaults={"role": Membership.Role.OWNER}
     )
     return user
+
+
+def _seed_designs(user: User, organization: Organization) -> int:
+    """Sample parts made with trimesh, uploaded and analysed like any customer's files."""
+    parts = {
+        "Sensor bracket": samples.bracket(),
+        "Controller enclosure": samples.enclosure(),
+        "Drive gear": samples.gear(),
+        **{f"Gimbal assembly — {name}": stl for name, stl in samples.assembly().items()},
+    }
+    existing = set(Design.objects.filter(organization=organization).values_list("name", flat=True))
+    for name, stl in parts.items():
+        if name in existing:
+            continue
+        upload = SimpleUploadedFile(f"{name}.stl", stl, content_type="model/stl")
+        design_upload(user=user, organization=organization, upload=upload, name=name)
+    return Design.objects.filter(organization=organization).count()

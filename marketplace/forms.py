@@ -7,6 +7,7 @@ from django import forms
 from marketplace.models import (
     CapacityException,
     Certification,
+    DesignRevision,
     Machine,
     Material,
     Process,
@@ -235,3 +236,11 @@ class NetworkFilterForm(forms.Form):
             certification=data["certification"].code if data.get("certification") else "",
             envelope_mm=envelope,
         )
+
+
+class DesignUploadForm(forms.Form):
+    unit = forms.ChoiceField(
+        choices=DesignRevision.Unit.choices,
+        initial=DesignRevision.Unit.MM,
+        help_text="STL and OBJ carry no unit; 3MF files use their own.",
+    )

@@ -580,7 +580,9 @@ def network_map(
         coords, width=width, padding_deg=padding_deg, min_span_deg=min_span_deg
     )
     placed = [(*projection.project(p.lat, p.lon), p) for p in points]
-    placed_points = _place_labels(placed, projection.width, projection.height, DOT_RADIUS, LABEL_SIZE)
+    placed_points = _place_labels(
+        placed, projection.width, projection.height, DOT_RADIUS, LABEL_SIZE
+    )
     placed_lines = [
         pl for ln in lines if (pl := _place_line(projection, ln, gap=DOT_RADIUS + 2)) is not None
     ]

@@ -1,5 +1,6 @@
-"""The network: the process and material catalog, workshops, machines and their capacity."""
+"""The network (catalog, workshops, machines, capacity) and the designs customers upload."""
 
+import uuid
 from decimal import Decimal
 
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -417,3 +418,108 @@ class MachineStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.machine}: {self.previous_status} -> {self.status}"
+
+
+DESIGN_EXTENSIONS = {
+    "stl_binary": "stl",
+    "stl_ascii": "stl",
+    "3mf": "3mf",
+    "obj": "obj",
+    "step": "step",
+}
+
+
+def _design_upload_path(revision: "DesignRevision", filename: str) -> str:
+    """Generated names only: the customer's file name never reaches the file system."""
+    extension = DESIGN_EXTENSIONS.get(revision.format, "bin")
+    return f"designs/{revision.design.organization_id}/{uuid.uuid4().hex}.{extension}"
+
+
+def _design_derived_path(revision: "DesignRevision", filename: str) -> str:
+    return f"designs/{revision.design.organization_id}/derived/{uuid.uuid4().hex}-{filename}"
+
+
+class DesignQuerySet(models.QuerySet["Design"]):
+    def visible_to(self, user) -> "DesignQuerySet":
+        """The organization's own designs; operators see all (assigned workshops: see orders)."""
+        from accounts.selectors import is_operator
+
+        if not user.is_authenticated:
+            return self.none()
+        if is_operator(user=user):
+            return self
+        return self.filter(organization__memberships__user=user).distinct()
+
+
+class Design(models.Model):
+    """A part a customer wants made; each upload of a new version is a revision."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="designs")
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DesignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def latest(self) -> "DesignRevision | None":
+        revisions = list(self.revisions.all())  # prefetched in lists
+        return max(revisions, key=lambda r: r.number) if revisions else None
+
+
+class DesignRevision(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for analysis"
+        ANALYSING = "analysing", "Being analysed"
+        ANALYSED = "analysed", "Analysed"
+        FAILED = "failed", "Could not be read"
+
+    class Unit(models.TextChoices):
+        MM = "mm", "millimetres"
+        INCH = "inch", "inches"
+        M = "m", "metres"
+
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=_design_upload_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=20)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.MM)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    analysis = models.JSONField(null=True, blank=True)
+    thumbnail = models.FileField(upload_to=_design_derived_path, blank=True, max_length=255)
+    preview = models.FileField(upload_to=_design_derived_path, blank=True, max_length=255)
+    uploaded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["design", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["design", "number"], name="design_revision_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.design} v{self.number}"
+
+    @property
+    def is_analysed(self) -> bool:
+        return self.status == self.Status.ANALYSED
+
+    @property
+    def bbox_mm(self) -> list[float] | None:
+        return (self.analysis or {}).get("bbox_mm")

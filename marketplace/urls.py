@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace.views import dashboard, network, workshop
+from marketplace.views import dashboard, designs, network, workshop
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -37,5 +37,22 @@ urlpatterns = [
     ),
     path(
         "workshop/machines/<int:machine_id>/status/", workshop.machine_status, name="machine_status"
+    ),
+]
+
+urlpatterns += [
+    path("designs/", designs.design_list, name="design_list"),
+    path("designs/upload/", designs.design_upload, name="design_upload"),
+    path("designs/<int:design_id>/", designs.design_detail, name="design_detail"),
+    path("designs/<int:design_id>/delete/", designs.design_delete, name="design_delete"),
+    path("designs/files/<int:revision_id>/", designs.design_download, name="design_download"),
+    path("designs/files/<int:revision_id>/status/", designs.design_status, name="design_status"),
+    path(
+        "designs/files/<int:revision_id>/thumbnail.png",
+        designs.design_thumbnail,
+        name="design_thumbnail",
+    ),
+    path(
+        "designs/files/<int:revision_id>/preview.stl", designs.design_preview, name="design_preview"
     ),
 ]

@@ -10,6 +10,7 @@ router.register("finishes", views.FinishViewSet, basename="finish")
 router.register("certifications", views.CertificationViewSet, basename="certification")
 router.register("workshops", views.WorkshopViewSet, basename="workshop")
 router.register("machines", views.MachineViewSet, basename="machine")
+router.register("designs", views.DesignViewSet, basename="design")
 router.register("capacity/closures", views.CapacityExceptionViewSet, basename="capacity-closure")
 
 urlpatterns = [

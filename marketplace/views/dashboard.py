@@ -54,4 +54,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if organization.kind == Organization.Kind.PLATFORM:
         context.update(selectors.operator_overview())
         return render(request, "marketplace/dashboard_operator.html", context)
+    context["designs"] = selectors.designs_of_organization(organization=organization)[:8]
     return render(request, "marketplace/dashboard_customer.html", context)

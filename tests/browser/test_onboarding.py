@@ -1,5 +1,8 @@
 """A newcomer signs up, confirms the e-mail, creates a workshop and sees its dashboard."""
 
+import io
+import threading
+
 from django.core.management import call_command
 
 from marketplace.demo import DEMO_PASSWORD
@@ -32,7 +35,12 @@ def test_a_newcomer_signs_up_and_sets_up_a_workshop(page, live_site):
 
 
 def test_each_role_sees_its_dashboard_on_the_demo_network(page, live_site):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    # Outside Playwright's event loop: seeding publishes live events through async_to_sync.
+    seeding = threading.Thread(
+        target=call_command, args=["seed_demo"], kwargs={"stdout": io.StringIO()}
+    )
+    seeding.start()
+    seeding.join()
     expectations = {
         "alice@demo.cloudfactory.example": ("Customer dashboard", "customer-dashboard"),
         "bob@demo.cloudfactory.example": ("Haas VF-2 #1", "workshop-dashboard"),

@@ -1,10 +1,21 @@
 """factory_boy factories shared by every suite."""
 
+from datetime import UTC, timedelta
+
 import factory
 from allauth.account.models import EmailAddress
 
 from accounts.models import Membership, Organization, User
-from marketplace.models import Machine, Process, WeeklyAvailability, Workshop
+from marketplace.models import (
+    CapacityBooking,
+    CapacityException,
+    Certification,
+    Machine,
+    Material,
+    Process,
+    WeeklyAvailability,
+    Workshop,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -91,3 +102,52 @@ class WeeklyAvailabilityFactory(factory.django.DjangoModelFactory):
     weekday = 0
     start_time = "08:00"
     end_time = "16:00"
+
+
+class MaterialFactory(factory.django.DjangoModelFactory):
+    """A material; pass `processes=[...]` to say which processes take it."""
+
+    class Meta:
+        model = Material
+        django_get_or_create = ["code"]
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"material-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.replace("-", " ").title())
+    family = Material.Family.ALUMINIUM
+    density_g_cm3 = "2.700"
+    price_per_kg_minor = 900
+
+    @factory.post_generation
+    def processes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.processes.add(*extracted)
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"cert-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.upper())
+
+
+class CapacityExceptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CapacityException
+
+    machine = factory.SubFactory(MachineFactory)
+    starts_at = factory.Faker("date_time_this_year", tzinfo=UTC)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(days=1))
+    kind = CapacityException.Kind.HOLIDAY
+
+
+class CapacityBookingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CapacityBooking
+
+    machine = factory.SubFactory(MachineFactory)
+    starts_at = factory.Faker("date_time_this_year", tzinfo=UTC)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
+    reference = factory.Sequence(lambda n: f"job-{n}")

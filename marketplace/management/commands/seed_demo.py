@@ -10,7 +10,8 @@ class Command(BaseCommand):
         counts = seed_demo()
         self.stdout.write(
             "Demo network: {workshops} workshops in {countries} countries, {machines} machines, "
-            "{processes} processes, {materials} materials, {carriers} carriers.".format(**counts)
+            "{processes} processes, {materials} materials, {carriers} carriers, "
+            "{designs} sample designs.".format(**counts)
         )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:

@@ -1,0 +1,86 @@
+"""Read-only admin: money moves only through services, never by editing rows here."""
+
+from django.contrib import admin
+
+from billing.models import (
+    ConnectedAccount,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    Payout,
+    Refund,
+    WebhookEvent,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LedgerEntryInline(admin.TabularInline):
+    model = LedgerEntry
+    fields = ["account", "amount_minor", "currency"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "owner", "currency", "created_at"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["owner__name"]
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "description", "order_id", "reverses", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["description", "idempotency_key", "order_id"]
+    inlines = [LedgerEntryInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "order_id", "provider", "amount_minor", "currency", "status"]
+    list_filter = ["provider", "status", "currency"]
+    search_fields = ["reference", "provider_payment_id", "order_id"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["payment", "amount_minor", "currency", "status", "created_at"]
+    list_filter = ["status"]
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    list_display = ["idempotency_key", "party", "amount_minor", "currency", "status", "attempts"]
+    list_filter = ["provider", "status", "currency"]
+    search_fields = ["idempotency_key", "party__name", "provider_transfer_id"]
+
+
+@admin.register(ConnectedAccount)
+class ConnectedAccountAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "provider", "provider_account_id", "status"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "type", "status", "received_at", "processed_at"]
+    list_filter = ["type", "status"]
+    search_fields = ["event_id", "object_id"]

@@ -1,0 +1,373 @@
+"""The ledger (accounts, transactions, entries), payments, refunds, payouts and webhook events.
+
+Money columns are ``amount_minor`` (integer minor units) plus ``currency`` (ISO 4217), read back
+as ``billing.money.Money``. Ledger rows are append-only: ``save`` refuses to change an existing
+row, ``delete`` and queryset ``update``/``delete`` refuse outright; only ``billing.ledger``
+writes them. What a payment or ledger transaction pays for is a plain ``order_id`` (and a
+human ``reference``), so billing does not depend on marketplace.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Organization
+from billing.errors import ImmutableRecord
+from billing.money import Money
+
+CURRENCY_LENGTH = 3
+
+
+# -- append-only plumbing -------------------------------------------------------------------
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes would bypass the model's guard, so they are refused too."""
+
+    def update(self, **kwargs):
+        raise ImmutableRecord("Ledger rows cannot be changed; post a reversing transaction.")
+
+    def delete(self):
+        raise ImmutableRecord("Ledger rows cannot be deleted; post a reversing transaction.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ImmutableRecord(
+                f"{type(self).__name__} rows cannot be changed; post a reversing transaction."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecord(
+            f"{type(self).__name__} rows cannot be deleted; post a reversing transaction."
+        )
+
+
+# -- the ledger -----------------------------------------------------------------------------
+class LedgerAccount(models.Model):
+    """One bucket of money, per kind, owner and currency.
+
+    Sign convention: an entry is what flows *into* the account (negative: out of it). A
+    positive balance is money the platform holds for, or owes to, the owner (funds held,
+    payables, refunds due) or has earned (platform revenue); ``provider_clearing`` is the
+    mirror image, minus the money sitting at the payment provider or bank.
+    """
+
+    class Kind(models.TextChoices):
+        CUSTOMER_FUNDS_HELD = "customer_funds_held", "Customer funds held"
+        WORKSHOP_PAYABLE = "workshop_payable", "Workshop payable"
+        CARRIER_PAYABLE = "carrier_payable", "Carrier payable"
+        PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
+        PROVIDER_CLEARING = "provider_clearing", "Payment provider clearing"
+        REFUNDS = "refunds", "Refunds due to customers"
+
+    PLATFORM_KINDS = (Kind.PLATFORM_REVENUE, Kind.PROVIDER_CLEARING)
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    owner = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+        help_text="Empty for the platform's own accounts.",
+    )
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "currency", "owner_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "owner", "currency"],
+                condition=Q(owner__isnull=False),
+                name="ledger_account_unique_owned",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency"],
+                condition=Q(owner__isnull=True),
+                name="ledger_account_unique_platform",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.owner.name if self.owner_id else "platform"
+        return f"{self.get_kind_display()} · {owner} · {self.currency}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ImmutableRecord("Ledger accounts cannot be changed once opened.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecord("Ledger accounts cannot be deleted.")
+
+
+class LedgerTransaction(AppendOnlyModel):
+    """A set of entries that sums to zero per currency; never changed after it is written."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment received"
+        RELEASE = "release", "Funds released to parties"
+        PAYOUT = "payout", "Payout to a party"
+        PAYOUT_REVERSAL = "payout_reversal", "Payout reversed"
+        REFUND = "refund", "Refund to the customer"
+        REVERSAL = "reversal", "Correction (reversal)"
+        ADJUSTMENT = "adjustment", "Manual adjustment"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.CharField(max_length=300)
+    order_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        help_text="The transaction this one corrects; a transaction is reversed at most once.",
+    )
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()}: {self.description}"
+
+
+class LedgerEntry(AppendOnlyModel):
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
+    )
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    amount_minor = models.BigIntegerField(help_text="Signed: into the account (+) or out (-).")
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(amount_minor=0), name="ledger_entry_amount_not_zero"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.amount}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
+# -- payments -------------------------------------------------------------------------------
+class Payment(models.Model):
+    """A customer's payment for an order, through one provider."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the money"
+        CONFIRMED = "confirmed", "Confirmed"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+    order_id = models.PositiveBigIntegerField(db_index=True)
+    reference = models.CharField(max_length=100, help_text="Human reference, e.g. the order's.")
+    payer = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    customer_email = models.EmailField(blank=True)
+    provider = models.CharField(max_length=20)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    provider_payment_id = models.CharField(
+        max_length=200, blank=True, db_index=True, help_text="PaymentIntent id or bank reference."
+    )
+    provider_charge_id = models.CharField(max_length=200, blank=True)
+    transfer_group = models.CharField(max_length=100, blank=True)
+    instructions = models.JSONField(default=dict, blank=True, help_text="Shown to the customer.")
+    failure_message = models.TextField(blank=True)
+    confirmed_amount_minor = models.BigIntegerField(default=0)
+    refunded_minor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0)
+                & Q(refunded_minor__lte=models.F("confirmed_amount_minor")),
+                name="payment_refund_within_confirmed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.reference} ({self.amount}, {self.get_status_display()})"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def refundable(self) -> Money:
+        return Money(self.confirmed_amount_minor - self.refunded_minor, self.currency)
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    provider_refund_id = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount} on {self.payment.reference}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
+# -- payouts --------------------------------------------------------------------------------
+class ConnectedAccount(models.Model):
+    """A party's account at the payout provider (a Stripe Connect Express account)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Onboarding not finished"
+        ACTIVE = "active", "Ready for payouts"
+        RESTRICTED = "restricted", "Restricted by the provider"
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.PROTECT, related_name="connected_account"
+    )
+    provider = models.CharField(max_length=20, default="stripe")
+    provider_account_id = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    requirements_due = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.organization} at {self.provider} ({self.get_status_display()})"
+
+
+class Payout(models.Model):
+    """Money owed to one party for one order, sent once through the provider."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Being sent"
+        SUBMITTED = "submitted", "In the bank file"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        REVERSED = "reversed", "Reversed"
+
+    RETRYABLE = (Status.PENDING, Status.FAILED)
+
+    party = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="payouts")
+    account_kind = models.CharField(
+        max_length=32,
+        choices=LedgerAccount.Kind.choices,
+        default=LedgerAccount.Kind.WORKSHOP_PAYABLE,
+        help_text="The payable account the money leaves.",
+    )
+    order_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    reference = models.CharField(max_length=100, blank=True)
+    provider = models.CharField(max_length=20)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    source_payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    key_generation = models.PositiveIntegerField(
+        default=0, help_text="Bumped when the provider stored a failure under the previous key."
+    )
+    provider_transfer_id = models.CharField(max_length=200, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    reversed_minor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(reversed_minor__gte=0)
+                & Q(reversed_minor__lte=models.F("amount_minor")),
+                name="payout_reversal_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout {self.idempotency_key} to {self.party} ({self.amount})"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def provider_key(self) -> str:
+        """The idempotency key sent to the provider for the current attempt generation."""
+        if self.key_generation == 0:
+            return self.idempotency_key
+        return f"{self.idempotency_key}~{self.key_generation}"
+
+
+# -- webhooks -------------------------------------------------------------------------------
+class WebhookEvent(models.Model):
+    """A verified provider event, stored under its unique id before it is processed once."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    provider = models.CharField(max_length=20, default="stripe")
+    event_id = models.CharField(max_length=200, unique=True)
+    type = models.CharField(max_length=100)
+    account = models.CharField(max_length=200, blank=True)
+    object_id = models.CharField(max_length=200, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,293 @@
+"""Stripe Connect: PaymentIntents in, separate transfers out (one per share), Express accounts.
+
+Marketplace pattern "separate charges and transfers": the customer's PaymentIntent carries the
+order's ``transfer_group``; each released share becomes one Transfer with
+``source_transaction`` (the customer's charge) and an idempotency key from our payout's own
+key, so a retry can never pay twice. Configured from settings: ``STRIPE_API_KEY``,
+``STRIPE_API_BASE`` (tests point it at the fake), ``STRIPE_MAX_NETWORK_RETRIES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from billing.errors import ProviderError, ProviderNotConfigured
+from billing.money import Money
+from billing.providers.base import (
+    OnboardRequest,
+    OnboardResult,
+    PaymentProvider,
+    PaymentRequest,
+    PaymentStart,
+    PayoutRequest,
+    PayoutResult,
+    RefundRequest,
+    RefundResult,
+    ReversalRequest,
+    ReversalResult,
+)
+
+_PAYMENT_STATUS = {
+    "succeeded": "succeeded",
+    "canceled": "failed",
+    "requires_payment_method": "pending",  # new, or failed and waiting for another card
+}
+
+# Stripe stores the outcome of a request under its idempotency key once the endpoint ran,
+# failures included; a retry with the same key replays it. Not so for these statuses.
+_NOT_STORED_UNDER_KEY = (409, 429)
+
+
+def _message(error: stripe.StripeError) -> str:
+    return error.user_message or str(error) or type(error).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    account_id: str
+    payouts_enabled: bool
+    details_submitted: bool
+    requirements_due: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferState:
+    transfer_id: str
+    amount: Money
+    amount_reversed: Money
+    reference: str  # our payout key from the metadata
+
+
+class StripeProvider(PaymentProvider):
+    name = "stripe"
+    supports_onboarding = True
+
+    def __init__(self, client: stripe.StripeClient | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        if self._client is None:
+            api_key = getattr(settings, "STRIPE_API_KEY", "")
+            if not api_key:
+                raise ProviderNotConfigured("Stripe is not configured: set STRIPE_API_KEY.")
+            base = getattr(settings, "STRIPE_API_BASE", "")
+            self._client = stripe.StripeClient(
+                api_key,
+                base_addresses={"api": base} if base else {},
+                max_network_retries=getattr(settings, "STRIPE_MAX_NETWORK_RETRIES", 2),
+            )
+        return self._client
+
+    # -- payments ---------------------------------------------------------------------------
+    def start_payment(self, request: PaymentRequest) -> PaymentStart:
+        params: dict[str, Any] = {
+            "amount": request.amount.minor,
+            "currency": request.amount.currency.lower(),
+            "transfer_group": request.transfer_group,
+            "description": f"Cloud Factory {request.reference}",
+            "metadata": {
+                "order_id": str(request.order_id),
+                "payment_id": str(request.payment_id),
+                "reference": request.reference,
+                "customer_email": request.customer_email,
+            },
+        }
+        if request.payment_method:
+            params |= {"payment_method": request.payment_method, "confirm": True}
+        try:
+            intent = self.client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": f"cf-payment-{request.payment_id}"}
+            )
+        except stripe.CardError as error:
+            intent_id = getattr(getattr(error, "error", None), "payment_intent", None)
+            return PaymentStart(
+                provider_payment_id=getattr(intent_id, "id", "") or "",
+                status="failed",
+                failure_message=_message(error),
+            )
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not start the payment: {_message(error)}",
+                retryable=isinstance(error, stripe.APIConnectionError),
+            ) from error
+        return self._payment_start(intent)
+
+    def retrieve_payment(self, provider_payment_id: str) -> PaymentStart:
+        """The PaymentIntent as Stripe has it now (webhooks are re-checked with this)."""
+        try:
+            intent = self.client.v1.payment_intents.retrieve(provider_payment_id)
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not load payment {provider_payment_id}: {_message(error)}",
+                retryable=True,
+            ) from error
+        return self._payment_start(intent)
+
+    @staticmethod
+    def _payment_start(intent: Any) -> PaymentStart:
+        intent = intent.to_dict()
+        status = _PAYMENT_STATUS.get(intent["status"], "pending")
+        last_error = intent.get("last_payment_error")
+        failure = (last_error or {}).get("message") or ""
+        if status == "pending" and failure:
+            status = "failed"
+        charge = intent.get("latest_charge") or ""
+        if not isinstance(charge, str):
+            charge = charge["id"]
+        received = None
+        if status == "succeeded":
+            minor = intent.get("amount_received") or intent["amount"]
+            received = Money(int(minor), intent["currency"].upper())
+        return PaymentStart(
+            provider_payment_id=intent["id"],
+            status=status,
+            client_secret=intent.get("client_secret") or "",
+            charge_id=charge,
+            amount_received=received,
+            failure_message=failure,
+        )
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        params: dict[str, Any] = {"amount": request.amount.minor}
+        if request.charge_id:
+            params["charge"] = request.charge_id
+        else:
+            params["payment_intent"] = request.provider_payment_id
+        if request.reason in ("duplicate", "fraudulent", "requested_by_customer"):
+            params["reason"] = request.reason
+        try:
+            refund = self.client.v1.refunds.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            )
+        except stripe.StripeError as error:
+            return RefundResult(status="failed", error=_message(error))
+        status = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}.get(
+            refund.status or "", "pending"
+        )
+        return RefundResult(status=status, provider_refund_id=refund.id)
+
+    # -- payouts ----------------------------------------------------------------------------
+    def payout(self, request: PayoutRequest) -> PayoutResult:
+        if request.attempt > 1:
+            # An earlier attempt may have made the transfer and lost the answer.
+            found = self._find_transfer(request)
+            if found:
+                return PayoutResult(status="paid", provider_transfer_id=found)
+        params: dict[str, Any] = {
+            "amount": request.amount.minor,
+            "currency": request.amount.currency.lower(),
+            "destination": request.destination,
+            "metadata": {"payout": request.reference},
+        }
+        if request.source_transaction:
+            params["source_transaction"] = request.source_transaction
+        if request.transfer_group:
+            params["transfer_group"] = request.transfer_group
+        try:
+            transfer = self.client.v1.transfers.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            )
+        except stripe.APIConnectionError as error:
+            return PayoutResult(
+                status="failed", error=f"Stripe could not be reached: {_message(error)}"
+            )
+        except stripe.StripeError as error:
+            stored = (
+                error.http_status is not None and error.http_status not in _NOT_STORED_UNDER_KEY
+            )
+            return PayoutResult(status="failed", error=_message(error), new_key_needed=stored)
+        return PayoutResult(status="paid", provider_transfer_id=transfer.id)
+
+    def _find_transfer(self, request: PayoutRequest) -> str:
+        params: dict[str, Any] = {"destination": request.destination, "limit": 100}
+        if request.transfer_group:
+            params["transfer_group"] = request.transfer_group
+        try:
+            transfers = self.client.v1.transfers.list(params=params)
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not list transfers: {_message(error)}", retryable=True
+            ) from error
+        for transfer in transfers.data:
+            if (transfer.to_dict().get("metadata") or {}).get("payout") == request.reference:
+                return transfer.id
+        return ""
+
+    def retrieve_transfer(self, transfer_id: str) -> TransferState:
+        try:
+            transfer = self.client.v1.transfers.retrieve(transfer_id).to_dict()
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not load transfer {transfer_id}: {_message(error)}",
+                retryable=True,
+            ) from error
+        currency = transfer["currency"].upper()
+        return TransferState(
+            transfer_id=transfer["id"],
+            amount=Money(int(transfer["amount"]), currency),
+            amount_reversed=Money(int(transfer.get("amount_reversed") or 0), currency),
+            reference=(transfer.get("metadata") or {}).get("payout", ""),
+        )
+
+    def reverse_payout(self, request: ReversalRequest) -> ReversalResult:
+        try:
+            self.client.v1.transfers.reversals.create(
+                request.provider_transfer_id,
+                params={"amount": request.amount.minor},
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as error:
+            return ReversalResult(status="failed", error=_message(error))
+        state = self.retrieve_transfer(request.provider_transfer_id)
+        return ReversalResult(status="succeeded", amount_reversed_total=state.amount_reversed)
+
+    # -- Connect onboarding -----------------------------------------------------------------
+    def onboard(self, request: OnboardRequest) -> OnboardResult:
+        try:
+            account_id = request.existing_account_id
+            if not account_id:
+                account = self.client.v1.accounts.create(
+                    params={
+                        "type": "express",
+                        "country": request.country,
+                        "email": request.email,
+                        "capabilities": {"transfers": {"requested": True}},
+                        "metadata": {"organization_id": str(request.organization_id)},
+                    },
+                    options={"idempotency_key": f"cf-account-{request.organization_id}"},
+                )
+                account_id = account.id
+            link = self.client.v1.account_links.create(
+                params={
+                    "account": account_id,
+                    "type": "account_onboarding",
+                    "refresh_url": request.refresh_url,
+                    "return_url": request.return_url,
+                }
+            )
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not start onboarding: {_message(error)}",
+                retryable=isinstance(error, stripe.APIConnectionError),
+            ) from error
+        return OnboardResult(account_id=account_id, url=link.url)
+
+    def retrieve_account(self, account_id: str) -> AccountState:
+        try:
+            account = self.client.v1.accounts.retrieve(account_id).to_dict()
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not load account {account_id}: {_message(error)}", retryable=True
+            ) from error
+        requirements = account.get("requirements") or {}
+        return AccountState(
+            account_id=account["id"],
+            payouts_enabled=bool(account.get("payouts_enabled")),
+            details_submitted=bool(account.get("details_submitted")),
+            requirements_due=list(requirements.get("currently_due") or []),
+        )

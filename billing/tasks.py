@@ -1,0 +1,42 @@
+"""Background work of billing, on the ``billing`` queue (routed by ``billing.tasks.*``)."""
+
+from celery import shared_task
+
+from billing.errors import ProviderError
+from billing.models import Payout, WebhookEvent
+
+
+class TransientProviderError(Exception):
+    """The provider could not be reached; Celery retries these only."""
+
+
+@shared_task(
+    autoretry_for=(TransientProviderError,), retry_backoff=True, max_retries=8, acks_late=True
+)
+def webhook_process_task(event_id: int) -> str:
+    """Processes a stored webhook event once; a processed event is skipped, so reruns are safe."""
+    from billing.services import webhook_event_process
+
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return "missing"
+    try:
+        return webhook_event_process(event=event).status
+    except ProviderError as error:
+        WebhookEvent.objects.filter(pk=event_id).update(
+            status=WebhookEvent.Status.FAILED, error=error.message
+        )
+        if error.retryable:
+            raise TransientProviderError(error.message) from error
+        raise
+
+
+@shared_task
+def payout_execute_task(payout_id: int) -> str:
+    """Sends one payout; the status guard in payout_execute makes reruns harmless."""
+    from billing.services import payout_execute
+
+    payout = Payout.objects.filter(pk=payout_id).first()
+    if payout is None:
+        return "missing"
+    return payout_execute(payout=payout).status

@@ -1,0 +1,103 @@
+"""Booking races on the real PostgreSQL: one machine slot is never sold twice."""
+
+import itertools
+import threading
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from marketplace import services
+from marketplace.errors import CapacityUnavailable
+from marketplace.models import CapacityBooking
+from tests.factories import CapacityBookingFactory, MachineFactory, WeeklyAvailabilityFactory
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+THREADS = 12
+
+
+def next_monday() -> datetime:
+    today = timezone.now().date()
+    return datetime.combine(today + timedelta(days=7 - today.weekday()), time.min, tzinfo=UTC)
+
+
+MONDAY = next_monday()
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return MONDAY + timedelta(hours=hour, minutes=minute)
+
+
+def _in_parallel(calls):
+    """Runs each call in its own thread and connection, all released at once."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as error:
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
+    return outcomes
+
+
+@pytest.fixture
+def machine(postgres):
+    machine = MachineFactory(name="Haas VF-2")
+    WeeklyAvailabilityFactory(machine=machine, weekday=0, start_time="06:00", end_time="22:00")
+    return machine
+
+
+def _book(machine, starts_at, ends_at, reference):
+    return lambda: services.capacity_book(
+        machine=machine, starts_at=starts_at, ends_at=ends_at, reference=reference
+    )
+
+
+def test_many_threads_booking_the_same_slot_at_once_get_exactly_one_booking(machine):
+    outcomes = _in_parallel([_book(machine, at(9), at(11), f"job-{n}") for n in range(THREADS)])
+    won = [o for o in outcomes if isinstance(o, CapacityBooking)]
+    lost = [o for o in outcomes if isinstance(o, CapacityUnavailable)]
+    assert len(won) == 1
+    assert len(lost) == THREADS - 1, [o for o in outcomes if not isinstance(o, CapacityBooking)]
+    assert all("Haas VF-2" in error.message for error in lost)
+    assert list(CapacityBooking.objects.values_list("reference", flat=True)) == [won[0].reference]
+
+
+def test_threads_booking_staggered_overlapping_slots_never_overlap(machine):
+    # Each request overlaps its neighbours by half; the survivors must not touch each other.
+    calls = [_book(machine, at(8, 30 * n), at(9, 30 * n), f"job-{n}") for n in range(THREADS)]
+    _in_parallel(calls)
+    bookings = list(CapacityBooking.objects.filter(machine=machine).order_by("starts_at"))
+    assert bookings
+    for earlier, later in itertools.pairwise(bookings):
+        assert earlier.ends_at <= later.starts_at
+
+
+def test_the_exclusion_constraint_alone_refuses_an_overlapping_insert(machine):
+    CapacityBookingFactory(machine=machine, starts_at=at(9), ends_at=at(11))
+    with (
+        pytest.raises(IntegrityError, match="capacity_booking_no_overlap"),
+        transaction.atomic(),
+    ):
+        CapacityBooking.objects.create(
+            machine=machine, starts_at=at(10), ends_at=at(12), reference="sneaky"
+        )
+    # Touching is not overlapping ('[)' ranges), and another machine is free at that time.
+    CapacityBooking.objects.create(machine=machine, starts_at=at(11), ends_at=at(12), reference="b")
+    CapacityBooking.objects.create(
+        machine=MachineFactory(), starts_at=at(9), ends_at=at(11), reference="elsewhere"
+    )
+    assert CapacityBooking.objects.count() == 3
