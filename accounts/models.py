@@ -171,3 +171,41 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and not self.is_expired
+
+
+class Notification(models.Model):
+    """A message for one person, shown in the app and, by preference, e-mailed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=60, help_text="Dotted event type, e.g. order.paid.")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    """Which kinds of notification a person does not want by e-mail (in-app always shows)."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_enabled = models.BooleanField(default=True)
+    muted_kinds = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+    def wants_email(self, kind: str) -> bool:
+        prefix = kind.split(".")[0]
+        return (
+            self.email_enabled and kind not in self.muted_kinds and prefix not in self.muted_kinds
+        )

@@ -7,9 +7,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.errors import InvitationInvalid, LastOwner, PermissionDenied
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import (
+    Invitation,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Organization,
+    User,
+)
 from accounts.permissions import require_manager
 from accounts.tasks import invitation_send_task
+from config.live import publish_on_commit, user_group
 
 SELF_SERVICE_KINDS = (
     Organization.Kind.CUSTOMER,
@@ -140,3 +148,41 @@ def _refuse_last_owner(membership: Membership) -> None:
         raise LastOwner(
             f"{membership.organization} needs at least one owner: name another owner first."
         )
+
+
+def notify(
+    *, users, kind: str, title: str, body: str = "", url: str = "", email: bool = True
+) -> list[Notification]:
+    """Tells people what happened: in the app at once, live, and by e-mail unless muted.
+
+    Runs inside the caller's transaction; the e-mail and the live event leave after commit.
+    """
+    users = [u for u in users if u is not None and u.is_active]
+    notifications = Notification.objects.bulk_create(
+        Notification(user=user, kind=kind, title=title, body=body, url=url) for user in users
+    )
+    preferences = {
+        p.user_id: p for p in NotificationPreference.objects.filter(user__in=[u.pk for u in users])
+    }
+    recipients = [
+        user.email
+        for user in users
+        if email and (user.pk not in preferences or preferences[user.pk].wants_email(kind))
+    ]
+    for user in users:
+        publish_on_commit(
+            user_group(user.pk),
+            {"type": "notification", "data": {"kind": kind, "title": title, "url": url}},
+        )
+    if recipients:
+        link = settings.SITE_URL + url if url else settings.SITE_URL
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=title,
+                message=f"{body}\n\n{link}\n\nChange which e-mails you get under Notifications.",
+                from_email=None,
+                recipient_list=recipients,
+                fail_silently=True,
+            )
+        )
+    return notifications

@@ -91,3 +91,19 @@ def payouts_bank_csv(*, currency: str | None = None) -> str:
             ]
         )
     return out.getvalue()
+
+
+def payment_for_order(*, order_id: int) -> Payment | None:
+    """The order's confirmed (or partly refunded) payment, if any."""
+    return (
+        Payment.objects.filter(
+            order_id=order_id,
+            status__in=[Payment.Status.CONFIRMED, Payment.Status.PARTIALLY_REFUNDED],
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def payments_for_order(*, order_id: int) -> QuerySet[Payment]:
+    return Payment.objects.filter(order_id=order_id).order_by("-pk")

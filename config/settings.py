@@ -164,6 +164,17 @@ DESIGN_MAX_TRIANGLES = env.int("DESIGN_MAX_TRIANGLES", default=5_000_000)
 DESIGN_ANALYSIS_MEMORY_MB = env.int("DESIGN_ANALYSIS_MEMORY_MB", default=3072)
 DESIGN_ANALYSIS_SECONDS = env.int("DESIGN_ANALYSIS_SECONDS", default=60)
 
+# Quotes and orders.
+QUOTE_MARGIN_BP = env.int("QUOTE_MARGIN_BP", default=800)  # basis points on cost, shared out
+PLATFORM_FEE_BP = env.int("PLATFORM_FEE_BP", default=500)  # basis points on cost, the platform's
+QUOTE_VALIDITY_HOURS = env.int("QUOTE_VALIDITY_HOURS", default=72)
+QUOTE_TIME_LIMIT_S = env.float("QUOTE_TIME_LIMIT_S", default=3.0)
+QUOTE_SYNC_MAX_SIZE = env.int("QUOTE_SYNC_MAX_SIZE", default=60)  # steps x machines
+MATCHING_WORKERS = env.int("MATCHING_WORKERS", default=2)
+ORDER_PAY_WITHIN_HOURS = env.int("ORDER_PAY_WITHIN_HOURS", default=72)
+JOB_ACCEPT_WITHIN_HOURS = env.int("JOB_ACCEPT_WITHIN_HOURS", default=24)
+ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=14)
+
 # Payments: "manual" (bank transfer, operators confirm) or "stripe" (Connect marketplace).
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
 STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,14 +11,19 @@ from accounts.models import Organization
 from accounts.selectors import is_operator
 from marketplace.capacity import WeeklySlot, expand_weekly, free_intervals, subtract, total_hours
 from marketplace.errors import NotFound
-from marketplace.geo import MapPoint, NetworkMap, network_map
+from marketplace.geo import MapLine, MapPoint, NetworkMap, network_map
 from marketplace.models import (
+    CapacityBooking,
     CapacityException,
     Carrier,
     Design,
     DesignRevision,
+    Job,
     Machine,
+    Order,
     Process,
+    QuoteRequest,
+    Shipment,
     WeeklyAvailability,
     Workshop,
 )
@@ -93,6 +98,7 @@ def workshops_for_network(*, filters: NetworkFilter = NetworkFilter()) -> QueryS
         Workshop.objects.verified()
         .select_related("organization")
         .annotate(machine_count=Count("machines", distinct=True))
+        .order_by("organization__name")
         .prefetch_related(
             "certifications",
             Prefetch("machines", queryset=Machine.objects.select_related("process")),
@@ -108,9 +114,22 @@ def workshops_for_network(*, filters: NetworkFilter = NetworkFilter()) -> QueryS
 
 
 def operator_overview() -> dict:
+    """What the operator console shows: queues to work through and the network's health."""
+    from billing.models import Payment
+    from billing.selectors import platform_balances
+
     by_kind = dict(
         Organization.objects.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
     )
+    by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")))
+    completed = Order.objects.filter(status="completed", delivered_at__isnull=False)
+    on_time = completed.filter(delivered_at__lte=F("promised_delivery_at")).count()
+    orders_chart = [
+        {"label": label, "count": by_status.get(value, 0)} for value, label in Order.Status.choices
+    ]
+    peak = max([row["count"] for row in orders_chart] + [1])
+    for row in orders_chart:
+        row["width"] = round(300 * row["count"] / peak)
     return {
         "organizations_by_kind": [
             (kind.label, by_kind.get(kind.value, 0)) for kind in Organization.Kind
@@ -121,7 +140,43 @@ def operator_overview() -> dict:
         "machines_down": Machine.objects.filter(~Q(status=Machine.Status.AVAILABLE)).select_related(
             "workshop__organization", "process"
         ),
+        "payments_waiting": Payment.objects.filter(
+            provider="manual", status=Payment.Status.PENDING
+        ).order_by("created_at")[:50],
+        "disputes": Order.objects.filter(status="disputed").select_related("organization"),
+        "orders_chart": orders_chart,
+        "on_time_rate": round(100 * on_time / completed.count()) if completed.exists() else None,
+        "completed_count": completed.count(),
+        "platform_balances": [
+            (account, money) for account, money in platform_balances() if money.minor
+        ],
+        "utilisation": workshop_utilisation(),
     }
+
+
+def workshop_utilisation(weeks: int = 4) -> list[dict]:
+    """Booked share of open machine hours per verified workshop, for the coming weeks."""
+    start, end = next_weeks(weeks)
+    workshops = list(Workshop.objects.verified().select_related("organization"))
+    machines = list(Machine.objects.filter(workshop__in=workshops).prefetch_related("weekly_hours"))
+    bookings: dict[int, float] = {}
+    for booking in CapacityBooking.objects.filter(
+        machine__in=machines, starts_at__lt=end, ends_at__gt=start
+    ):
+        hours = (min(booking.ends_at, end) - max(booking.starts_at, start)).total_seconds() / 3600
+        bookings[booking.machine_id] = bookings.get(booking.machine_id, 0) + hours
+    rows = {w.pk: {"workshop": w, "open": 0.0, "booked": 0.0} for w in workshops}
+    for machine in machines:
+        slots = [
+            WeeklySlot(s.weekday, s.start_time, s.end_time) for s in machine.weekly_hours.all()
+        ]
+        rows[machine.workshop_id]["open"] += total_hours(expand_weekly(slots, start, end))
+        rows[machine.workshop_id]["booked"] += bookings.get(machine.pk, 0)
+    result = []
+    for row in rows.values():
+        share = row["booked"] / row["open"] if row["open"] else 0
+        result.append({**row, "percent": round(100 * share, 1), "width": round(300 * share)})
+    return sorted(result, key=lambda r: -r["percent"])[:15]
 
 
 def next_weeks(weeks: int = 4) -> tuple[datetime, datetime]:
@@ -297,3 +352,148 @@ def revision_get_for_member(*, revision_id: int, user) -> DesignRevision:
     if revision is None:
         raise NotFound("No such design file.")
     return revision
+
+
+def orders_visible_to(*, user) -> QuerySet[Order]:
+    return (
+        Order.objects.visible_to(user)
+        .select_related("organization", "option__request")
+        .order_by("-placed_at")
+    )
+
+
+def order_get_for_member(*, order_id: int, user) -> Order:
+    """An order the user may see: its customer, the workshops and carriers on it, operators."""
+    order = orders_visible_to(user=user).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def quote_get_for_member(*, quote_id: int, user) -> QuoteRequest:
+    quote = (
+        QuoteRequest.objects.filter(pk=quote_id, organization__memberships__user=user)
+        .prefetch_related("options", "lines__revision__design", "lines__material", "lines__finish")
+        .first()
+    )
+    if quote is None:
+        raise NotFound("No such quote.")
+    return quote
+
+
+def jobs_for_workshop(*, workshop: Workshop) -> QuerySet[Job]:
+    return (
+        Job.objects.filter(workshop=workshop)
+        .exclude(status__in=[Job.Status.PLANNED, Job.Status.SUPERSEDED])
+        .select_related("order", "machine", "process", "line__revision__design")
+        .order_by("planned_start")
+    )
+
+
+def shipments_for_carrier(*, carrier: Carrier) -> QuerySet[Shipment]:
+    return (
+        Shipment.objects.filter(carrier=carrier)
+        .exclude(status=Shipment.Status.SUPERSEDED)
+        .select_related("order", "origin__organization", "destination__organization")
+        .order_by("planned_departure")
+    )
+
+
+def gantt_for(*, steps: list[dict], legs: list[dict], width: int = 900) -> dict:
+    """Bars of a plan laid out over time: one row per step, legs drawn between them."""
+    from django.utils.dateparse import parse_datetime
+
+    items = [
+        {
+            **s,
+            "kind": "step",
+            "start_at": parse_datetime(s["start"]),
+            "end_at": parse_datetime(s["end"]),
+        }
+        for s in steps
+    ] + [
+        {
+            **leg,
+            "kind": "leg",
+            "start_at": parse_datetime(leg["depart"]),
+            "end_at": parse_datetime(leg["arrive"]),
+        }
+        for leg in legs
+    ]
+    if not items:
+        return {"rows": [], "width": width, "height": 0, "ticks": []}
+    start = min(i["start_at"] for i in items)
+    end = max(i["end_at"] for i in items)
+    span = max((end - start).total_seconds(), 3600)
+    label_width, row_height = 230, 26
+    scale = (width - label_width - 10) / span
+    rows = []
+    for index, item in enumerate(sorted(items, key=lambda i: (i["start_at"], i["kind"]))):
+        x = label_width + (item["start_at"] - start).total_seconds() * scale
+        w = max(3.0, (item["end_at"] - item["start_at"]).total_seconds() * scale)
+        if item["kind"] == "step":
+            label = f"{item['name']} · {item.get('workshop_name', '')}"
+        else:
+            label = f"Transport · {item.get('carrier_name', '')}"
+        rows.append(
+            {
+                "y": 10 + index * row_height,
+                "x": round(x, 1),
+                "w": round(w, 1),
+                "label": label,
+                "kind": item["kind"],
+                "title": f"{label}: {item['start_at']:%a %d %b %H:%M} – "
+                f"{item['end_at']:%a %d %b %H:%M}",
+            }
+        )
+    days = int(span // 86400) + 1
+    step_days = max(1, days // 8)
+    ticks = []
+    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    for d in range(0, days + 2, step_days):
+        moment = day0 + timedelta(days=d)
+        x = label_width + (moment - start).total_seconds() * scale
+        if label_width <= x <= width:
+            ticks.append({"x": round(x, 1), "label": f"{moment:%d %b}"})
+    return {
+        "rows": rows,
+        "width": width,
+        "height": 20 + len(rows) * row_height,
+        "ticks": ticks,
+        "label_width": label_width,
+    }
+
+
+def route_map_for(*, option: dict, ship_to: tuple[float, float]) -> NetworkMap:
+    """The route of a plan on the map: workshops in order, legs as arrows, the customer last."""
+    workshops = Workshop.objects.in_bulk(option.get("workshop_ids", []))
+    points = [
+        MapPoint(
+            lat=float(w.latitude),
+            lon=float(w.longitude),
+            label=w.city,
+            kind="workshop",
+            title=f"{w} — {w.city}",
+        )
+        for w in workshops.values()
+    ]
+    customer = MapPoint(
+        lat=ship_to[0], lon=ship_to[1], label="You", kind="customer", title="Delivery address"
+    )
+    points.append(customer)
+    lines = []
+    for leg in option.get("legs", []):
+        origin = workshops.get(leg["from_workshop_id"])
+        target = workshops.get(leg["to_workshop_id"]) if leg.get("to_workshop_id") else None
+        if origin is None:
+            continue
+        lines.append(
+            MapLine(
+                from_lat=float(origin.latitude),
+                from_lon=float(origin.longitude),
+                to_lat=float(target.latitude) if target else customer.lat,
+                to_lon=float(target.longitude) if target else customer.lon,
+                label=f"{leg.get('carrier_name', '')}, {leg['km']:.0f} km",
+            )
+        )
+    return network_map(points, lines, title="Route of this option")

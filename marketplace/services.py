@@ -259,6 +259,10 @@ def capacity_book(
     if starts_at >= ends_at:
         raise InvalidCapacity("A booking must start before it ends.")
     machine = Machine.objects.select_for_update().get(pk=machine.pk)
+    if not Workshop.objects.verified().filter(pk=machine.workshop_id).exists():
+        raise CapacityUnavailable(
+            f"{machine.name}'s workshop is not verified, so it takes no jobs yet."
+        )
     if machine.status != Machine.Status.AVAILABLE:
         raise CapacityUnavailable(f"{machine.name} is {machine.get_status_display().lower()}.")
     if not _free_for_booking(machine, starts_at, ends_at):

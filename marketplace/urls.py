@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace.views import dashboard, designs, network, workshop
+from marketplace.views import dashboard, designs, network, orders, workshop
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -54,5 +54,30 @@ urlpatterns += [
     ),
     path(
         "designs/files/<int:revision_id>/preview.stl", designs.design_preview, name="design_preview"
+    ),
+]
+
+urlpatterns += [
+    path("quotes/new/", orders.quote_new, name="quote_new"),
+    path("quotes/<int:quote_id>/", orders.quote_detail, name="quote_detail"),
+    path("quotes/<int:quote_id>/status/", orders.quote_status, name="quote_status"),
+    path("quotes/options/<int:option_id>/order/", orders.order_place, name="order_place"),
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/<int:order_id>/", orders.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("orders/<int:order_id>/dispute/", orders.order_dispute, name="order_dispute"),
+    path(
+        "orders/<int:order_id>/confirm-delivery/",
+        orders.order_confirm_delivery,
+        name="order_confirm_delivery",
+    ),
+    path("orders/<int:order_id>/complete/", orders.order_complete, name="order_complete"),
+    path("orders/<int:order_id>/messages/", orders.order_message, name="order_message"),
+    path("orders/<int:order_id>/reviews/", orders.order_review, name="order_review"),
+    path("jobs/", orders.job_board, name="job_board"),
+    path("jobs/<int:job_id>/<str:action>/", orders.job_action, name="job_action"),
+    path("shipments/", orders.shipment_board, name="shipment_board"),
+    path(
+        "shipments/<int:shipment_id>/<str:action>/", orders.shipment_action, name="shipment_action"
     ),
 ]

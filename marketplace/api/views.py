@@ -10,7 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import Organization
@@ -42,7 +42,7 @@ class IsOperatorOrReadOnly(BasePermission):
 
 
 class CatalogViewSet(viewsets.ModelViewSet):
-    permission_classes = [IsOperatorOrReadOnly]
+    permission_classes = [IsAuthenticated, IsOperatorOrReadOnly]
     lookup_field = "code"
     search_fields = ["name", "code"]
 
@@ -198,7 +198,11 @@ class MachineViewSet(viewsets.ModelViewSet):
 
     def _spec(self, serializer, machine: Machine | None) -> services.MachineSpec:
         data = {
-            **(s.MachineSerializer(machine).data if machine else {}),
+            **(
+                {f.name: getattr(machine, f.name) for f in Machine._meta.concrete_fields}
+                if machine
+                else {}
+            ),
             **serializer.validated_data,
         }
         process = data["process"]

@@ -638,12 +638,15 @@ def test_the_free_hours_of_a_closed_machine_subtract_the_closure(mill):
     assert hours == {mill.pk: 32.0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the Count() annotation makes a GROUP BY query, which ignores Meta.ordering, "
-    "so the network (and the paginated /api/v1/workshops/) comes back in no stable order",
-)
 def test_the_network_lists_workshops_by_name(network):
     listed = selectors.workshops_for_network()
     assert listed.ordered
     assert [str(w) for w in listed] == ["Delft", "Lyon", "Stuttgart"]
+
+
+@pytest.mark.parametrize("verification", ["pending", "suspended"])
+def test_a_machine_of_an_unverified_workshop_cannot_be_booked(mill, verification):
+    Workshop.objects.filter(pk=mill.workshop_id).update(verification_status=verification)
+    with pytest.raises(CapacityUnavailable, match="not verified"):
+        services.capacity_book(machine=mill, starts_at=at(0, 8), ends_at=at(0, 9), reference="x")
+    assert not CapacityBooking.objects.exists()

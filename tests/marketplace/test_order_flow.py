@@ -1,0 +1,62 @@
+"""The order state machine: every status x status x role against the table, and the audit."""
+
+import itertools
+
+import pytest
+
+from marketplace import order_flow
+from marketplace.models import OrderEvent
+from marketplace.orders import TransitionRefused, order_transition
+from tests.factories.orders import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+S, R = order_flow.OrderStatus, order_flow.Role
+PAIRS = [(a, b) for a, b in itertools.product(S, S) if a != b]
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{a}->{b}" for a, b in PAIRS])
+def test_every_move_is_allowed_exactly_for_the_roles_the_table_lists(source, target):
+    order = OrderFactory(status=source)
+    for role in R:
+        expected = role in order_flow.TRANSITIONS.get((source, target), frozenset())
+        order.status = source
+        order.save(update_fields=["status"])
+        if expected:
+            assert order_transition(order=order, to=target, role=role).status == target
+        else:
+            with pytest.raises(TransitionRefused):
+                order_transition(order=order, to=target, role=role)
+            order.refresh_from_db()
+            assert order.status == source
+
+
+def test_terminal_statuses_have_no_way_out():
+    for status in order_flow.TERMINAL:
+        assert not any(s == status for s, _ in order_flow.TRANSITIONS)
+
+
+def test_a_transition_writes_one_audit_event_with_who_and_why(customer_alice):
+    order = OrderFactory(
+        status=S.PLACED, organization=customer_alice.memberships.get().organization
+    )
+    order_transition(
+        order=order, to=S.CANCELLED, role=R.CUSTOMER, actor=customer_alice, reason="Changed my mind"
+    )
+    event = OrderEvent.objects.get(order=order)
+    assert (event.from_status, event.to_status, event.role) == ("placed", "cancelled", "customer")
+    assert event.actor == customer_alice
+    assert event.reason == "Changed my mind"
+
+
+def test_repeating_a_transition_is_harmless_and_audited_once():
+    order = OrderFactory(status=S.PLACED)
+    order_transition(order=order, to=S.PAID, role=R.SYSTEM)
+    order_transition(order=order, to=S.PAID, role=R.SYSTEM)
+    assert OrderEvent.objects.filter(order=order, to_status="paid").count() == 1
+
+
+def test_cancel_after_shipping_is_refused_with_a_message_naming_the_status():
+    order = OrderFactory(status=S.SHIPPED)
+    with pytest.raises(TransitionRefused, match="shipped; it cannot become cancelled"):
+        order_transition(order=order, to=S.CANCELLED, role=R.CUSTOMER)

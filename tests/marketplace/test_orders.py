@@ -1,0 +1,294 @@
+"""Orders end to end through the services: quote, order, pay, jobs, re-plan, ship, settle.
+
+Runs the real matcher (short time limits) on a small network: two mills, one anodizer.
+"""
+
+from datetime import time
+
+import pytest
+from django.db.models import Sum
+
+from accounts.models import Organization
+from billing import services as billing
+from billing.models import LedgerEntry, Payment, Payout
+from billing.money import Money
+from marketplace import orders
+from marketplace.models import (
+    CapacityBooking,
+    Carrier,
+    Design,
+    DesignRevision,
+    Finish,
+    Job,
+    Material,
+    Shipment,
+    WeeklyAvailability,
+)
+from marketplace.order_flow import OrderStatus
+from tests.factories import (
+    MachineFactory,
+    MaterialFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    ProcessFactory,
+    UserFactory,
+    WorkshopFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+BRACKET = {
+    "volume_mm3": 10342.8,
+    "area_mm2": 6436.43,
+    "bbox_mm": [53.0, 30.0, 43.5752],
+    "convex_hull_volume_mm3": 39783.2,
+    "watertight": True,
+    "shells": 1,
+}
+GEAR = {
+    "volume_mm3": 7397.13,
+    "area_mm2": 3938.63,
+    "bbox_mm": [39.9144, 39.9905, 8.0],
+    "convex_hull_volume_mm3": 9500.0,
+    "watertight": True,
+    "shells": 1,
+}
+MUNICH = orders.ShipTo("Goods in", "Main street 1", "Munich", "DE", 48.1351, 11.5820)
+
+
+@pytest.fixture(autouse=True)
+def _fast_matcher(settings):
+    settings.QUOTE_TIME_LIMIT_S = 1.0
+    settings.MATCHING_WORKERS = 1
+    settings.QUOTE_SYNC_MAX_SIZE = 10_000
+
+
+def _workshop(name, lat, lon):
+    organization = OrganizationFactory(name=name, kind=Organization.Kind.WORKSHOP)
+    user = UserFactory(email=f"{name.split()[0].lower()}@example.com")
+    MembershipFactory(user=user, organization=organization)
+    return WorkshopFactory(organization=organization, latitude=lat, longitude=lon), user
+
+
+def _machine(workshop, process, **kw):
+    machine = MachineFactory(workshop=workshop, process=process, **kw)
+    WeeklyAvailability.objects.bulk_create(
+        WeeklyAvailability(machine=machine, weekday=d, start_time=time(6), end_time=time(22))
+        for d in range(7)
+    )
+    return machine
+
+
+@pytest.fixture
+def network(db):
+    mill = ProcessFactory(code="cnc-3axis", name="3-axis CNC milling", family="subtractive")
+    deburr = ProcessFactory(
+        code="deburring", name="Deburring", family="finishing", rate_unit="parts_per_h"
+    )
+    anodize = ProcessFactory(
+        code="anodizing",
+        name="Anodizing",
+        family="finishing",
+        rate_unit="dm2_per_h",
+        typical_tolerance_mm="0.010",
+    )
+    assemble = ProcessFactory(
+        code="assembly", name="Assembly", family="assembly", rate_unit="parts_per_h"
+    )
+    aluminium = MaterialFactory(code="al-6061", name="Aluminium 6061-T6", processes=[mill])
+    finish = Finish.objects.create(code="anodized", name="Anodized", process=anodize)
+    finish.materials.add(aluminium)
+    stuttgart, bob = _workshop("Mill Works", 48.7758, 9.1829)
+    eindhoven, charlie = _workshop("Second Mill", 51.4416, 5.4697)
+    nuremberg, nina = _workshop("Anodica Nuremberg", 49.4521, 11.0767)
+    for shop in (stuttgart, eindhoven):
+        m = _machine(shop, mill, name=f"Mill of {shop}")
+        m.materials.add(aluminium)
+        _machine(shop, deburr, name=f"Deburr of {shop}", throughput="30")
+        _machine(shop, assemble, name=f"Bench of {shop}", throughput="12")
+    _machine(nuremberg, anodize, name="Anodizing line", throughput="200", tolerance_mm="0.010")
+    carrier_org = OrganizationFactory(name="Rhein Cargo", kind=Organization.Kind.LOGISTICS)
+    carla = UserFactory(email="carla@example.com")
+    MembershipFactory(user=carla, organization=carrier_org)
+    Carrier.objects.create(
+        organization=carrier_org,
+        countries="DE,NL",
+        base_fee_minor=1500,
+        per_100km_minor=80,
+        speed_km_per_day=600,
+        co2_g_per_km=250,
+    )
+    return {
+        "bob": bob,
+        "charlie": charlie,
+        "nina": nina,
+        "carla": carla,
+        "stuttgart": stuttgart,
+        "eindhoven": eindhoven,
+    }
+
+
+def _designs(organization):
+    revisions = []
+    for name, analysis in (("Bracket", BRACKET), ("Gear", GEAR)):
+        design = Design.objects.create(organization=organization, name=name)
+        revisions.append(
+            DesignRevision.objects.create(
+                design=design,
+                number=1,
+                file=f"designs/{name}.stl",
+                original_name=f"{name}.stl",
+                format="stl_binary",
+                size_bytes=1000,
+                sha256="0" * 64,
+                status=DesignRevision.Status.ANALYSED,
+                analysis=analysis,
+            )
+        )
+    return revisions
+
+
+def _quote(customer_alice, quantity=2):
+    organization = customer_alice.memberships.get().organization
+    aluminium = Material.objects.get(code="al-6061")
+    anodized = Finish.objects.get(code="anodized")
+    lines = [
+        orders.LineSpec(revision=r, material=aluminium, finish=anodized, quantity=quantity)
+        for r in _designs(organization)
+    ]
+    return orders.quote_request_create(
+        user=customer_alice, organization=organization, lines=lines, ship_to=MUNICH
+    )
+
+
+def _pay(order, operator, capture):
+    payment = Payment.objects.get(order_id=order.pk)
+    with capture(execute=True):
+        billing.payment_confirm_manual(
+            operator=operator, payment=payment, amount=Money(payment.amount_minor, payment.currency)
+        )
+    order.refresh_from_db()
+    return payment
+
+
+def test_a_two_part_quote_offers_priced_options_across_workshops(network, customer_alice):
+    quote = _quote(customer_alice)
+    assert quote.status == "ready", quote.reasons
+    option = quote.options.first()
+    assert option.price_minor == option.cost_minor + option.margin_minor + option.platform_fee_minor
+    workshops = {step["workshop_id"] for step in option.route["steps"]}
+    assert network["stuttgart"].pk in workshops or network["eindhoven"].pk in workshops
+    assert len(workshops) >= 2  # anodizing exists only in Nuremberg
+    assert quote.valid_until > quote.created_at
+
+
+def test_an_order_is_placed_paid_and_offered_to_its_workshops(
+    network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+):
+    option = _quote(customer_alice).options.first()
+    order = orders.order_place(user=customer_alice, option=option)
+    assert order.status == OrderStatus.PLACED
+    assert set(order.jobs.values_list("status", flat=True)) == {"planned"}
+    assert Payment.objects.get(order_id=order.pk).status == "pending"
+
+    _pay(order, operator_olga, django_capture_on_commit_callbacks)
+    assert order.status == OrderStatus.PAID
+    assert set(order.jobs.values_list("status", flat=True)) == {"offered"}
+
+
+def test_ordering_twice_from_one_quote_is_refused(network, customer_alice):
+    quote = _quote(customer_alice)
+    orders.order_place(user=customer_alice, option=quote.options.first())
+    with pytest.raises(orders.Conflict):
+        orders.order_place(user=customer_alice, option=quote.options.last())
+
+
+def test_a_workshop_cannot_accept_another_workshops_job(
+    network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+):
+    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    _pay(order, operator_olga, django_capture_on_commit_callbacks)
+    job = order.jobs.exclude(workshop__organization__memberships__user=network["nina"]).first()
+    with pytest.raises(orders.PermissionDenied):
+        orders.job_accept(user=network["nina"], job=job)
+    job.refresh_from_db()
+    assert job.status == "offered"
+
+
+def _user_for(job, network):
+    return {
+        network["stuttgart"].pk: network["bob"],
+        network["eindhoven"].pk: network["charlie"],
+    }.get(job.workshop_id, network["nina"])
+
+
+def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
+    network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    _pay(order, operator_olga, capture)
+
+    # The milling workshop declines its first step: it moves to the other mill.
+    milling = order.jobs.filter(process__code="cnc-3axis").order_by("sequence").first()
+    decliner = _user_for(milling, network)
+    with capture(execute=True):
+        orders.job_decline(user=decliner, job=milling, reason="Spindle fully booked")
+    milling.refresh_from_db()
+    assert milling.status == "declined"
+    moved = order.jobs.get(job_key=milling.job_key, step_key=milling.step_key, status="offered")
+    assert moved.workshop_id != milling.workshop_id
+    assert order.events.filter(kind="order.replanned").exists()
+
+    # Every active job is accepted (booking its machine), started and finished in order,
+    # and each leg is handed over and received.
+    for job in order.jobs.filter(status="offered").order_by("planned_start"):
+        orders.job_accept(user=_user_for(job, network), job=job)
+    assert (
+        CapacityBooking.objects.filter(job__order=order).count()
+        == order.jobs.filter(status="accepted").count()
+    )
+    for job in order.jobs.filter(status="accepted").order_by("planned_start"):
+        worker = _user_for(job, network)
+        with capture(execute=True):
+            orders.job_start(user=worker, job=job)
+            orders.job_progress(user=worker, job=job, percent=50, note="halfway")
+            orders.job_complete(user=worker, job=job)
+        for leg in order.shipments.filter(
+            status="planned", origin=job.workshop, job_key=job.job_key
+        ):
+            if (
+                not order.jobs.filter(job_key=leg.job_key, workshop=leg.origin)
+                .exclude(status__in=["done", "declined", "superseded", "cancelled"])
+                .exists()
+            ):
+                with capture(execute=True):
+                    orders.shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
+                    if not leg.to_customer:
+                        receiver = _user_for(Job(workshop_id=leg.destination_id), network)
+                        orders.shipment_receive(user=receiver, shipment=leg)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+
+    with capture(execute=True):
+        orders.order_confirm_delivery(user=customer_alice, order=order)
+        orders.order_complete(user=customer_alice, order=order)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+
+    # The money: what the customer paid is split to the cent among the parties, the platform
+    # and the customer rebate; every ledger transaction sums to zero.
+    payouts = Payout.objects.filter(order_id=order.pk)
+    assert (
+        payouts.count()
+        == order.jobs.filter(status="done").count()
+        + order.shipments.filter(status="delivered").count()
+    )
+    assert LedgerEntry.objects.aggregate(total=Sum("amount_minor"))["total"] == 0
+    released = sum(p.amount_minor for p in payouts)
+    assert released <= order.price_minor
+    assert released >= sum(j.cost_minor for j in order.jobs.filter(status="done"))
+
+    statuses = [e.to_status for e in order.events.filter(kind="status")]
+    assert statuses == ["placed", "paid", "in_production", "shipped", "delivered", "completed"]
+    assert Shipment.objects.filter(order=order, status="delivered").count() >= 1
