@@ -8,7 +8,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run test test-services lint format bench-geometry bench-matching bench install lock migrate worker
+.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench install lock migrate worker
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -34,6 +34,10 @@ test-services: install
 	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL=$(REDIS_TEST_URL) \
 	CELERY_TASK_ALWAYS_EAGER=true TEST_AMQP_URL=$(AMQP_TEST_URL) \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## Refresh the screenshots kept in docs/screenshots/ from the end-to-end story.
+screenshots: install
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:xdist tests/browser/test_order_story.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -483,8 +483,8 @@ def route_map_for(*, option: dict, ship_to: tuple[float, float]) -> NetworkMap:
     points.append(customer)
     lines = []
     for leg in option.get("legs", []):
-        origin = workshops.get(leg["from_workshop_id"])
-        target = workshops.get(leg["to_workshop_id"]) if leg.get("to_workshop_id") else None
+        origin = workshops.get(leg["origin_workshop_id"])
+        target = workshops.get(leg.get("destination_workshop_id"))
         if origin is None:
             continue
         lines.append(

@@ -120,3 +120,11 @@ def redis_url():
 @pytest.fixture
 def amqp_url():
     return require_service("RabbitMQ", os.environ.get("TEST_AMQP_URL"), 5672)
+
+
+@pytest.fixture
+def small_network(db):
+    """Two mills, one anodizer and a carrier (see tests/factories/network.py)."""
+    from tests.factories.network import build_small_network
+
+    return build_small_network()

@@ -70,6 +70,8 @@ def live_site(django_db_setup, django_db_blocker, tmp_path_factory):
         "EMAIL_FILE_PATH": str(outbox),
         "MEDIA_ROOT": str(media),
         "API_THROTTLE_ANON": "10000/min",
+        "QUOTE_TIME_LIMIT_S": "1.0",
+        "MATCHING_WORKERS": "1",
         "DEBUG": "true",
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

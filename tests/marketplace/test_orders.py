@@ -1,39 +1,25 @@
 """Orders end to end through the services: quote, order, pay, jobs, re-plan, ship, settle.
 
-Runs the real matcher (short time limits) on a small network: two mills, one anodizer.
+Runs the real matcher (short time limits) on a small small_network: two mills, one anodizer.
 """
-
-from datetime import time
 
 import pytest
 from django.db.models import Sum
 
-from accounts.models import Organization
 from billing import services as billing
 from billing.models import LedgerEntry, Payment, Payout
 from billing.money import Money
 from marketplace import orders
 from marketplace.models import (
     CapacityBooking,
-    Carrier,
     Design,
     DesignRevision,
     Finish,
     Job,
     Material,
     Shipment,
-    WeeklyAvailability,
 )
 from marketplace.order_flow import OrderStatus
-from tests.factories import (
-    MachineFactory,
-    MaterialFactory,
-    MembershipFactory,
-    OrganizationFactory,
-    ProcessFactory,
-    UserFactory,
-    WorkshopFactory,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,71 +47,6 @@ def _fast_matcher(settings):
     settings.QUOTE_TIME_LIMIT_S = 1.0
     settings.MATCHING_WORKERS = 1
     settings.QUOTE_SYNC_MAX_SIZE = 10_000
-
-
-def _workshop(name, lat, lon):
-    organization = OrganizationFactory(name=name, kind=Organization.Kind.WORKSHOP)
-    user = UserFactory(email=f"{name.split()[0].lower()}@example.com")
-    MembershipFactory(user=user, organization=organization)
-    return WorkshopFactory(organization=organization, latitude=lat, longitude=lon), user
-
-
-def _machine(workshop, process, **kw):
-    machine = MachineFactory(workshop=workshop, process=process, **kw)
-    WeeklyAvailability.objects.bulk_create(
-        WeeklyAvailability(machine=machine, weekday=d, start_time=time(6), end_time=time(22))
-        for d in range(7)
-    )
-    return machine
-
-
-@pytest.fixture
-def network(db):
-    mill = ProcessFactory(code="cnc-3axis", name="3-axis CNC milling", family="subtractive")
-    deburr = ProcessFactory(
-        code="deburring", name="Deburring", family="finishing", rate_unit="parts_per_h"
-    )
-    anodize = ProcessFactory(
-        code="anodizing",
-        name="Anodizing",
-        family="finishing",
-        rate_unit="dm2_per_h",
-        typical_tolerance_mm="0.010",
-    )
-    assemble = ProcessFactory(
-        code="assembly", name="Assembly", family="assembly", rate_unit="parts_per_h"
-    )
-    aluminium = MaterialFactory(code="al-6061", name="Aluminium 6061-T6", processes=[mill])
-    finish = Finish.objects.create(code="anodized", name="Anodized", process=anodize)
-    finish.materials.add(aluminium)
-    stuttgart, bob = _workshop("Mill Works", 48.7758, 9.1829)
-    eindhoven, charlie = _workshop("Second Mill", 51.4416, 5.4697)
-    nuremberg, nina = _workshop("Anodica Nuremberg", 49.4521, 11.0767)
-    for shop in (stuttgart, eindhoven):
-        m = _machine(shop, mill, name=f"Mill of {shop}")
-        m.materials.add(aluminium)
-        _machine(shop, deburr, name=f"Deburr of {shop}", throughput="30")
-        _machine(shop, assemble, name=f"Bench of {shop}", throughput="12")
-    _machine(nuremberg, anodize, name="Anodizing line", throughput="200", tolerance_mm="0.010")
-    carrier_org = OrganizationFactory(name="Rhein Cargo", kind=Organization.Kind.LOGISTICS)
-    carla = UserFactory(email="carla@example.com")
-    MembershipFactory(user=carla, organization=carrier_org)
-    Carrier.objects.create(
-        organization=carrier_org,
-        countries="DE,NL",
-        base_fee_minor=1500,
-        per_100km_minor=80,
-        speed_km_per_day=600,
-        co2_g_per_km=250,
-    )
-    return {
-        "bob": bob,
-        "charlie": charlie,
-        "nina": nina,
-        "carla": carla,
-        "stuttgart": stuttgart,
-        "eindhoven": eindhoven,
-    }
 
 
 def _designs(organization):
@@ -171,19 +92,19 @@ def _pay(order, operator, capture):
     return payment
 
 
-def test_a_two_part_quote_offers_priced_options_across_workshops(network, customer_alice):
+def test_a_two_part_quote_offers_priced_options_across_workshops(small_network, customer_alice):
     quote = _quote(customer_alice)
     assert quote.status == "ready", quote.reasons
     option = quote.options.first()
     assert option.price_minor == option.cost_minor + option.margin_minor + option.platform_fee_minor
     workshops = {step["workshop_id"] for step in option.route["steps"]}
-    assert network["stuttgart"].pk in workshops or network["eindhoven"].pk in workshops
+    assert small_network["stuttgart"].pk in workshops or small_network["eindhoven"].pk in workshops
     assert len(workshops) >= 2  # anodizing exists only in Nuremberg
     assert quote.valid_until > quote.created_at
 
 
 def test_an_order_is_placed_paid_and_offered_to_its_workshops(
-    network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+    small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     option = _quote(customer_alice).options.first()
     order = orders.order_place(user=customer_alice, option=option)
@@ -196,7 +117,7 @@ def test_an_order_is_placed_paid_and_offered_to_its_workshops(
     assert set(order.jobs.values_list("status", flat=True)) == {"offered"}
 
 
-def test_ordering_twice_from_one_quote_is_refused(network, customer_alice):
+def test_ordering_twice_from_one_quote_is_refused(small_network, customer_alice):
     quote = _quote(customer_alice)
     orders.order_place(user=customer_alice, option=quote.options.first())
     with pytest.raises(orders.Conflict):
@@ -204,26 +125,28 @@ def test_ordering_twice_from_one_quote_is_refused(network, customer_alice):
 
 
 def test_a_workshop_cannot_accept_another_workshops_job(
-    network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+    small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
     _pay(order, operator_olga, django_capture_on_commit_callbacks)
-    job = order.jobs.exclude(workshop__organization__memberships__user=network["nina"]).first()
+    job = order.jobs.exclude(
+        workshop__organization__memberships__user=small_network["nina"]
+    ).first()
     with pytest.raises(orders.PermissionDenied):
-        orders.job_accept(user=network["nina"], job=job)
+        orders.job_accept(user=small_network["nina"], job=job)
     job.refresh_from_db()
     assert job.status == "offered"
 
 
-def _user_for(job, network):
+def _user_for(job, small_network):
     return {
-        network["stuttgart"].pk: network["bob"],
-        network["eindhoven"].pk: network["charlie"],
-    }.get(job.workshop_id, network["nina"])
+        small_network["stuttgart"].pk: small_network["bob"],
+        small_network["eindhoven"].pk: small_network["charlie"],
+    }.get(job.workshop_id, small_network["nina"])
 
 
 def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
-    network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+    small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
     order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
@@ -231,7 +154,7 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
 
     # The milling workshop declines its first step: it moves to the other mill.
     milling = order.jobs.filter(process__code="cnc-3axis").order_by("sequence").first()
-    decliner = _user_for(milling, network)
+    decliner = _user_for(milling, small_network)
     with capture(execute=True):
         orders.job_decline(user=decliner, job=milling, reason="Spindle fully booked")
     milling.refresh_from_db()
@@ -243,13 +166,13 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
     # Every active job is accepted (booking its machine), started and finished in order,
     # and each leg is handed over and received.
     for job in order.jobs.filter(status="offered").order_by("planned_start"):
-        orders.job_accept(user=_user_for(job, network), job=job)
+        orders.job_accept(user=_user_for(job, small_network), job=job)
     assert (
         CapacityBooking.objects.filter(job__order=order).count()
         == order.jobs.filter(status="accepted").count()
     )
     for job in order.jobs.filter(status="accepted").order_by("planned_start"):
-        worker = _user_for(job, network)
+        worker = _user_for(job, small_network)
         with capture(execute=True):
             orders.job_start(user=worker, job=job)
             orders.job_progress(user=worker, job=job, percent=50, note="halfway")
@@ -265,7 +188,7 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
                 with capture(execute=True):
                     orders.shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
                     if not leg.to_customer:
-                        receiver = _user_for(Job(workshop_id=leg.destination_id), network)
+                        receiver = _user_for(Job(workshop_id=leg.destination_id), small_network)
                         orders.shipment_receive(user=receiver, shipment=leg)
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED

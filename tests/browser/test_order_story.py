@@ -1,0 +1,190 @@
+"""The whole story in the browser: upload, quote, order, pay, accept, decline and re-plan,
+produce, ship, deliver, review — and the operator sees it. Screenshots go to docs/screenshots/.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+
+from marketplace.geometry import samples
+from marketplace.models import Job, Order
+from tests.browser.conftest import ARTIFACTS, screenshot
+
+PASSWORD = "correct-horse-battery-staple"
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+def _login(browser, live_site, email):
+    context = browser.new_context(base_url=live_site.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/dashboard/" in page.url, f"{email}: " + page.inner_text("main")
+    return page
+
+
+def _keep(page, name):
+    """A screenshot for the README; copied into the repository by `make screenshots`."""
+    path = screenshot(page, name)
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / f"{name}.png")
+
+
+def _user_of(job_workshop_id, network):
+    return {
+        network["stuttgart"].pk: network["bob"].email,
+        network["eindhoven"].pk: network["charlie"].email,
+    }.get(job_workshop_id, network["nina"].email)
+
+
+def test_the_whole_order_story_in_the_browser(
+    chromium,
+    live_site,
+    transactional_db,
+    small_network,
+    customer_alice,
+    operator_olga,
+    tmp_path,
+):
+    # The customer uploads a two-part design and asks for a quote.
+    customer = _login(chromium, live_site, "alice@example.com")
+    for name, data in (("bracket", samples.bracket()), ("gear", samples.gear())):
+        (tmp_path / f"{name}.stl").write_bytes(data)
+    customer.goto("/designs/")
+    customer.set_input_files(
+        "input[name=files]", [str(tmp_path / "bracket.stl"), str(tmp_path / "gear.stl")]
+    )
+    customer.click("form[data-uploader] button[type=submit]")
+    customer.wait_for_selector(".upload-results .message-success >> nth=1")
+    customer.goto("/quotes/new/")
+    for box in customer.locator("input[name=design]").all():
+        box.check()
+    customer.click("button:has-text('Continue')")
+    for select in customer.locator("select[name$=_material]").all():
+        select.select_option("al-6061")
+    for select in customer.locator("select[name$=_finish]").all():
+        select.select_option("anodized")
+    customer.fill("input[name=ship_to_name]", "Acme goods in")
+    customer.fill("input[name=ship_to_address]", "Leopoldstraße 1")
+    customer.fill("input[name=ship_to_city]", "Munich")
+    customer.fill("input[name=ship_to_country]", "DE")
+    customer.fill("input[name=ship_to_latitude]", "48.1351")
+    customer.fill("input[name=ship_to_longitude]", "11.5820")
+    _keep(customer, "quote-request")
+    customer.click("button:has-text('Find options')")
+    customer.wait_for_selector("[data-testid=option]")
+    assert customer.locator("[data-testid=option]").count() >= 1
+    _keep(customer, "quote-options")
+    customer.locator("[data-testid=option] button:has-text('Order this option')").first.click()
+    customer.wait_for_selector("[data-testid=payment-reference]")
+    order = Order.objects.get()
+    assert order.status == "placed"
+    _keep(customer, "order-awaiting-payment")
+
+    # The operator sees the transfer arrive and confirms it.
+    operator = _login(chromium, live_site, "olga@example.com")
+    operator.click("#payments button:has-text('Confirm receipt')")
+    operator.wait_for_selector("text=confirmed")
+    order.refresh_from_db()
+    assert order.status == "paid"
+
+    # Workshops accept; the first mill declines its second step, which moves elsewhere.
+    pages = {}
+
+    def page_for(email):
+        if email not in pages:
+            pages[email] = _login(chromium, live_site, email)
+        return pages[email]
+
+    milling = list(order.jobs.filter(process__code="cnc-3axis").order_by("sequence"))
+    declined = milling[-1]
+    decliner = page_for(_user_of(declined.workshop_id, small_network))
+    decliner.goto("/jobs/")
+    card = decliner.locator(f"[data-testid=job-{declined.pk}]")
+    card.locator("summary:has-text('Decline')").click()
+    card.locator("input[name=reason]").fill("Our mill is down for a spindle change")
+    card.locator("button:has-text('Decline job')").click()
+    decliner.wait_for_selector("h2:has-text('Declined or moved')")
+    replacement = order.jobs.get(
+        job_key=declined.job_key, step_key=declined.step_key, status="offered"
+    )
+    assert replacement.workshop_id != declined.workshop_id
+    _keep(decliner, "job-board-after-decline")
+
+    for job in order.jobs.filter(status="offered").order_by("planned_start"):
+        board = page_for(_user_of(job.workshop_id, small_network))
+        board.goto("/jobs/")
+        board.locator(f"[data-testid=job-{job.pk}] button:has-text('Accept')").click()
+        board.wait_for_load_state()
+    assert not order.jobs.filter(status="offered").exists()
+
+    # Each workshop produces, reports progress and hands the parts on.
+    for job in order.jobs.filter(status="accepted").order_by("planned_start"):
+        board = page_for(_user_of(job.workshop_id, small_network))
+        board.goto("/jobs/")
+        board.locator(f"[data-testid=job-{job.pk}] button:has-text('Start')").click()
+        board.wait_for_load_state()
+        board.goto("/jobs/")
+        card = board.locator(f"[data-testid=job-{job.pk}]")
+        card.locator("input[name=percent]").fill("60")
+        card.locator("button:has-text('Report')").click()
+        board.wait_for_load_state()
+        board.goto("/jobs/")
+        board.locator(f"[data-testid=job-{job.pk}] button:has-text('Complete')").click()
+        board.wait_for_load_state()
+        for leg in order.shipments.filter(
+            status="planned", origin_id=job.workshop_id, job_key=job.job_key
+        ):
+            if (
+                order.jobs.filter(job_key=leg.job_key, workshop_id=leg.origin_id)
+                .exclude(
+                    status__in=[
+                        Job.Status.DONE,
+                        Job.Status.DECLINED,
+                        Job.Status.SUPERSEDED,
+                        Job.Status.CANCELLED,
+                    ]
+                )
+                .exists()
+            ):
+                continue
+            board.goto(f"/orders/{order.pk}/")
+            row = board.locator(f"form[action='/shipments/{leg.pk}/hand-over/']")
+            row.locator("input[name=tracking_number]").fill(f"TRK-{leg.pk}")
+            row.locator("button").click()
+            board.wait_for_load_state()
+            if leg.destination_id:
+                receiver = page_for(_user_of(leg.destination_id, small_network))
+                receiver.goto(f"/orders/{order.pk}/")
+                receiver.locator(f"form[action='/shipments/{leg.pk}/receive/'] button").click()
+                receiver.wait_for_load_state()
+    order.refresh_from_db()
+    assert order.status == "shipped"
+
+    # The customer confirms delivery, completes and reviews.
+    customer.goto(f"/orders/{order.pk}/")
+    _keep(customer, "order-shipped")
+    customer.click("button:has-text('I received the parts')")
+    customer.wait_for_selector("button:has-text('Accept the parts and complete the order')")
+    customer.click("button:has-text('Accept the parts and complete the order')")
+    customer.wait_for_selector("h2:has-text('Review the workshops')")
+    form = customer.locator("form.review-form").first
+    form.locator("input[name=comment]").fill("Precise work, well packed.")
+    form.locator("button").click()
+    customer.wait_for_selector("text=Thank you for reviewing")
+    order.refresh_from_db()
+    assert order.status == "completed"
+    assert order.reviews.count() == 1
+    _keep(customer, "order-completed")
+
+    operator.goto("/dashboard/")
+    assert operator.is_visible("text=Operator console")
+    _keep(operator, "operator-console")
+    assert (ARTIFACTS / "operator-console.png").exists()
