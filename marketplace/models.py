@@ -637,8 +637,9 @@ class OrderQuerySet(models.QuerySet["Order"]):
 
 
 class Order(models.Model):
+    # Mirrors order_flow.OrderStatus, which holds the transitions.
     Status = models.TextChoices(
-        "Status", [(s.value, order_flow.LABELS[s]) for s in order_flow.OrderStatus]
+        "Status", [(s.name, (s.value, order_flow.LABELS[s])) for s in order_flow.OrderStatus]
     )
 
     reference = models.CharField(max_length=20, unique=True)

@@ -792,7 +792,7 @@ def on_machine_unavailable(sender, *, machine: Machine, until, affected_bookings
 # -- shipments ------------------------------------------------------------------------------
 def _shipment_for_update(shipment: Shipment) -> Shipment:
     return (
-        Shipment.objects.select_for_update()
+        Shipment.objects.select_for_update(of=("self",))
         .select_related(
             "order__organization",
             "origin__organization",

@@ -109,8 +109,10 @@ def live_site(django_db_setup, django_db_blocker, tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium():
+    """One browser per test: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which would break the async tests that follow in the same worker."""
     if not os.path.exists(CHROMIUM):
         message = f"Browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
         if IN_CI:
