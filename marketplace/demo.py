@@ -54,6 +54,10 @@ def seed_demo() -> dict:
     """Creates or refreshes the demo network and returns counts for the command to print."""
     with transaction.atomic():
         counts = _seed_network()
+    users, customer = counts.pop("users"), counts.pop("customer")
+    counts["orders"] = _seed_orders(
+        users[DEMO_LOGINS[0].email], users[DEMO_LOGINS[-1].email], customer
+    )
     return counts
 
 
@@ -79,6 +83,8 @@ def _seed_network() -> dict:
     designs = _seed_designs(users[DEMO_LOGINS[0].email], organizations["Acme Robotics"])
     return {
         "designs": designs,
+        "users": users,
+        "customer": organizations["Acme Robotics"],
         "processes": len(processes),
         "materials": len(materials),
         "workshops": Workshop.objects.count(),
@@ -283,3 +289,143 @@ def _seed_designs(user: User, organization: Organization) -> int:
         upload = SimpleUploadedFile(f"{name}.stl", stl, content_type="model/stl")
         design_upload(user=user, organization=organization, upload=upload, name=name)
     return Design.objects.filter(organization=organization).count()
+
+
+ORDER_STORIES = [
+    # (design, material, finish, quantity, how far the story goes)
+    ("Sensor bracket", "al-6061", "anodized", 20, "completed"),
+    ("Drive gear", "pom", None, 50, "delivered"),
+    ("Controller enclosure", "pa12", "dyed-black", 10, "shipped"),
+    ("Sensor bracket", "ss-304", "bead-blasted", 5, "in_production"),
+    ("Drive gear", "al-7075", "anodized", 8, "paid"),
+    ("Controller enclosure", "abs", None, 3, "placed"),
+    ("Drive gear", "brass-c360", None, 12, "disputed"),
+    ("Sensor bracket", "pla", None, 2, "cancelled"),
+]
+MUNICH = ("Acme Robotics goods in", "Leopoldstraße 100", "Munich", "DE", 48.16, 11.585)
+
+
+def _seed_orders(customer: User, operator: User, organization: Organization) -> int:
+    """Orders in every state, made by walking each one through the real services."""
+    from django.test import override_settings
+
+    from billing import services as billing
+    from billing.models import Payment
+    from billing.money import Money
+    from marketplace import orders
+    from marketplace.models import Finish, Job, Material, Order, Shipment
+
+    if Order.objects.filter(organization=organization).exists():
+        return Order.objects.filter(organization=organization).count()
+    designs = {d.name: d for d in Design.objects.filter(organization=organization)}
+    ship_to = orders.ShipTo(*MUNICH)
+    # Short solves, and no demo e-mails flooding the console.
+    with override_settings(
+        QUOTE_TIME_LIMIT_S=1.0,
+        QUOTE_SYNC_MAX_SIZE=10**6,
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    ):
+        for name, material, finish, quantity, goal in ORDER_STORIES:
+            revision = designs[name].latest
+            line = orders.LineSpec(
+                revision=revision,
+                material=Material.objects.get(code=material),
+                finish=Finish.objects.get(code=finish) if finish else None,
+                quantity=quantity,
+            )
+            quote = orders.quote_request_create(
+                user=customer, organization=organization, lines=[line], ship_to=ship_to
+            )
+            option = quote.options.first()
+            if option is None:
+                continue
+            order = orders.order_place(user=customer, option=option)
+            if goal == "placed":
+                continue
+            if goal == "cancelled":
+                orders.order_cancel(user=customer, order=order, reason="Ordered the wrong material")
+                continue
+            payment = Payment.objects.get(order_id=order.pk)
+            with transaction.atomic():
+                billing.payment_confirm_manual(
+                    operator=operator,
+                    payment=payment,
+                    amount=Money(payment.amount_minor, payment.currency),
+                )
+            if goal == "paid":
+                continue
+            _walk_jobs(order, goal, orders, Job, Shipment)
+            order.refresh_from_db()
+            if goal == "disputed":
+                orders.order_dispute(
+                    user=customer, order=order, reason="Threads on two parts are damaged"
+                )
+                continue
+            if goal in ("delivered", "completed"):
+                order = orders.order_confirm_delivery(user=customer, order=order)
+            if goal == "completed":
+                order = orders.order_complete(user=customer, order=order)
+                workshop = order.jobs.filter(status=Job.Status.DONE).first().workshop
+                orders.review_create(
+                    user=customer,
+                    order=order,
+                    workshop=workshop,
+                    rating=5,
+                    comment="Precise and on time.",
+                )
+    return Order.objects.filter(organization=organization).count()
+
+
+def _walk_jobs(order, goal, orders, Job, Shipment) -> None:
+    """Accepts and runs the order's jobs as its workshops would, as far as `goal` needs."""
+    members = {}
+
+    def worker(workshop):
+        if workshop.pk not in members:
+            members[workshop.pk] = _workshop_member(workshop)
+        return members[workshop.pk]
+
+    jobs = list(order.jobs.filter(status=Job.Status.OFFERED).order_by("planned_start"))
+    for job in jobs:
+        orders.job_accept(user=worker(job.workshop), job=job)
+    if goal == "in_production":
+        first = jobs[0]
+        orders.job_start(user=worker(first.workshop), job=first)
+        orders.job_progress(
+            user=worker(first.workshop), job=first, percent=40, note="Roughing done"
+        )
+        return
+    for job in jobs:
+        orders.job_start(user=worker(job.workshop), job=job)
+        orders.job_complete(user=worker(job.workshop), job=job)
+        for leg in order.shipments.filter(
+            status=Shipment.Status.PLANNED, origin=job.workshop, job_key=job.job_key
+        ):
+            pending = order.jobs.filter(job_key=leg.job_key, workshop=leg.origin).exclude(
+                status__in=[
+                    Job.Status.DONE,
+                    Job.Status.DECLINED,
+                    Job.Status.SUPERSEDED,
+                    Job.Status.CANCELLED,
+                ]
+            )
+            if pending.exists():
+                continue
+            orders.shipment_hand_over(
+                user=worker(job.workshop), shipment=leg, tracking_number=f"EP{leg.pk:08d}"
+            )
+            if leg.destination_id:
+                orders.shipment_receive(user=worker(leg.destination), shipment=leg)
+
+
+def _workshop_member(workshop: Workshop) -> User:
+    """The workshop's first member, or a demo shop-floor account for it."""
+    membership = workshop.organization.memberships.select_related("user").first()
+    if membership is not None:
+        return membership.user
+    email = f"shopfloor+{workshop.organization.slug}@demo.cloudfactory.example"
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email, DEMO_PASSWORD
+    )
+    Membership.objects.get_or_create(user=user, organization=workshop.organization)
+    return user

@@ -52,15 +52,38 @@ def _database_url() -> str:
     return f"postgres://{user}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def live_site(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Base URL of the site served from a separate process on the test database."""
-    with django_db_blocker.unblock():
-        database_url = _database_url()
-    port = _free_port()
-    outbox = tmp_path_factory.mktemp("outbox")
-    media = tmp_path_factory.mktemp("media")
-    env = {
+def _start(command: list[str], env: dict, log_name: str, port: int | None = None):
+    log = open(ARTIFACTS / log_name, "w")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    if port is not None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.2)
+        if process.poll() is not None or time.monotonic() >= deadline:
+            process.kill()
+            pytest.fail(f"{command[2]} did not start; see test-artifacts/browser/{log_name}")
+    return process, log
+
+
+def _stop(process, log) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def _site_env(database_url: str, outbox, media, **extra) -> dict:
+    return {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": database_url,
         "REDIS_URL": "",
@@ -73,40 +96,68 @@ def live_site(django_db_setup, django_db_blocker, tmp_path_factory):
         "QUOTE_TIME_LIMIT_S": "1.0",
         "MATCHING_WORKERS": "1",
         "DEBUG": "true",
+        **extra,
     }
+
+
+@pytest.fixture(scope="session")
+def live_site(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The embedded default: one process, eager tasks, in-memory channel layer."""
+    with django_db_blocker.unblock():
+        database_url = _database_url()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "server.log", "w")  # noqa: SIM115 - closed at teardown
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    port = _free_port()
+    outbox, media = tmp_path_factory.mktemp("outbox"), tmp_path_factory.mktemp("media")
+    env = _site_env(database_url, outbox, media)
+    command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    server = _start(command, env, "server.log", port)
+    yield type("Site", (), {"url": f"http://127.0.0.1:{port}", "outbox": outbox, "media": media})
+    _stop(*server)
+
+
+@pytest.fixture(scope="session")
+def live_site_with_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Production's shape: the web process and a Celery worker meet in Redis (broker and
+    channel layer), so events from the worker reach the browser across processes."""
+    from tests.conftest import require_service
+
+    redis_url = require_service("Redis", os.environ.get("REDIS_URL"), 6379)
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    outbox, media = tmp_path_factory.mktemp("outbox"), tmp_path_factory.mktemp("media")
+    env = _site_env(
+        database_url,
+        outbox,
+        media,
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+        CELERY_TASK_ALWAYS_EAGER="false",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            break
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail(
-            "The live site did not start within 60 s; see test-artifacts/browser/server.log"
-        )
-    if server.poll() is not None:
-        pytest.fail("The live site exited at start; see test-artifacts/browser/server.log")
-    site = type("Site", (), {"url": f"http://127.0.0.1:{port}", "outbox": outbox, "media": media})
-    yield site
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+    worker = _start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "default,analysis,matching,billing",
+            "--pool",
+            "solo",
+            "-l",
+            "INFO",
+        ],
+        env,
+        "worker.log",
+    )
+    command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    server = _start(command, env, "server-with-worker.log", port)
+    yield type("Site", (), {"url": f"http://127.0.0.1:{port}", "outbox": outbox, "media": media})
+    _stop(*server)
+    _stop(*worker)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """A customer uploads designs in the browser, sees the analysis and turns the 3D preview."""
 
+import pytest
+
 from marketplace.geometry import samples
 from tests.browser.conftest import screenshot
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -72,3 +74,26 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_stored(
     screenshot(page, "design-upload-errors")
     page.goto("/designs/")
     assert page.locator(".design-card").count() == 1
+
+
+@pytest.mark.services
+def test_the_analysis_arrives_live_from_a_separate_worker(
+    chromium, live_site_with_worker, transactional_db, tmp_path
+):
+    """Upload returns at once; a Celery worker analyses; the page updates over Redis."""
+    context = chromium.new_context(base_url=live_site_with_worker.url)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    _customer(page)
+    part = tmp_path / "enclosure.stl"
+    part.write_bytes(samples.enclosure())
+    page.goto("/designs/")
+    page.set_input_files("input[name=files]", str(part))
+    page.click("form[data-uploader] button[type=submit]")
+    page.wait_for_url("**/designs/*/")
+    assert page.get_attribute("#analysis-status", "data-status") in ("queued", "analysing")
+    page.wait_for_selector("[data-testid=analysis]")
+    assert "80.00 × 60.00 × 35.00 mm" in page.inner_text("[data-testid=dimensions]")
+    page.wait_for_selector("#viewer[data-loaded=true]")
+    screenshot(page, "design-analysed-by-worker")
+    context.close()

@@ -215,3 +215,28 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
     statuses = [e.to_status for e in order.events.filter(kind="status")]
     assert statuses == ["placed", "paid", "in_production", "shipped", "delivered", "completed"]
     assert Shipment.objects.filter(order=order, status="delivered").count() >= 1
+
+
+def test_a_machine_going_down_re_plans_the_steps_booked_on_it(
+    small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+):
+    from marketplace.services import machine_status_set
+
+    capture = django_capture_on_commit_callbacks
+    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    _pay(order, operator_olga, capture)
+    for job in order.jobs.filter(status="offered"):
+        orders.job_accept(user=_user_for(job, small_network), job=job)
+    milling = order.jobs.filter(process__code="cnc-3axis", status="accepted").first()
+    owner = _user_for(milling, small_network)
+    with capture(execute=True):
+        machine_status_set(user=owner, machine=milling.machine, status="down", note="Spindle crash")
+    milling.refresh_from_db()
+    assert milling.status == "superseded"
+    assert milling.booking is None
+    replacement = order.jobs.get(
+        job_key=milling.job_key, step_key=milling.step_key, status="offered"
+    )
+    assert replacement.machine_id != milling.machine_id
+    untouched = order.jobs.filter(status="accepted").exclude(machine=milling.machine)
+    assert untouched.exists()

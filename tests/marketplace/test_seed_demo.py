@@ -1,82 +1,83 @@
-"""The demo network is big enough to look at, realistic, and idempotent."""
+"""The demo network is big enough to look at, realistic, idempotent, and has orders in every state.
+
+Seeding walks real orders through the services, so it is done once for the module.
+"""
 
 import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Organization, User
-from marketplace.models import Carrier, Machine, Material, Process, WeeklyAvailability, Workshop
-
-pytestmark = pytest.mark.django_db
+from marketplace.demo import DEMO_LOGINS, DEMO_PASSWORD
+from marketplace.models import (
+    Carrier,
+    DesignRevision,
+    Machine,
+    Material,
+    Order,
+    Process,
+    WeeklyAvailability,
+    Workshop,
+)
+from marketplace.order_flow import OrderStatus
 
 REQUIRED_PROCESSES = {
-    "fdm",
-    "sla",
-    "sls",
-    "mjf",
-    "cnc-3axis",
-    "cnc-5axis",
-    "cnc-turning",
-    "laser-cutting",
-    "sheet-bending",
-    "anodizing",
-    "powder-coating",
-    "bead-blasting",
-    "cmm-inspection",
-    "assembly",
-}
+    "fdm", "sla", "sls", "mjf", "cnc-3axis", "cnc-5axis", "cnc-turning", "laser-cutting",
+    "sheet-bending", "anodizing", "powder-coating", "bead-blasting", "cmm-inspection", "assembly",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        yield
+        call_command("flush", "--no-input", verbosity=0)
 
 
 def _counts() -> dict:
-    return {
-        model.__name__: model.objects.count()
-        for model in (
-            User,
-            Organization,
-            Membership,
-            Workshop,
-            Machine,
-            Material,
-            Process,
-            Carrier,
-            WeeklyAvailability,
-        )
-    }
+    models = (User, Organization, Membership, Workshop, Machine, Material, Process, Carrier,
+              WeeklyAvailability, Order, DesignRevision)  # fmt: skip
+    return {model.__name__: model.objects.count() for model in models}
 
 
-def test_seed_demo_builds_a_network_worth_looking_at(capsys):
-    call_command("seed_demo")
+@pytest.mark.django_db
+def test_the_demo_network_is_worth_looking_at(seeded):
     assert Workshop.objects.count() >= 25
     assert Workshop.objects.values("country").distinct().count() >= 6
     assert Machine.objects.count() >= 80
-    assert (
-        set(Machine.objects.values_list("process__code", flat=True).distinct())
-        >= REQUIRED_PROCESSES
-    )
+    assert set(
+        Machine.objects.values_list("process__code", flat=True).distinct()
+    ) >= REQUIRED_PROCESSES
     assert Carrier.objects.count() == 3
-    aluminium = Material.objects.get(code="al-6061")
-    assert float(aluminium.density_g_cm3) == pytest.approx(2.70)
-    output = capsys.readouterr().out
-    for role in ("customer", "workshop", "logistics", "operator"):
-        assert role in output
+    assert float(Material.objects.get(code="al-6061").density_g_cm3) == pytest.approx(2.70)
+    assert not Machine.objects.filter(weekly_hours=None).exists()
 
 
-def test_seed_demo_twice_changes_nothing():
-    call_command("seed_demo")
+@pytest.mark.django_db
+def test_the_demo_has_analysed_sample_designs_and_orders_in_every_state(seeded):
+    assert DesignRevision.objects.filter(status="analysed").count() >= 4
+    states = set(Order.objects.values_list("status", flat=True))
+    assert {s.value for s in OrderStatus} - states <= {"expired"}
+
+
+@pytest.mark.django_db
+def test_seeding_again_changes_nothing(seeded):
     first = _counts()
-    call_command("seed_demo")
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert _counts() == first
 
 
-def test_every_demo_login_can_log_in(client):
-    from marketplace.demo import DEMO_LOGINS, DEMO_PASSWORD
-
-    call_command("seed_demo")
+@pytest.mark.django_db
+def test_every_demo_login_reaches_its_dashboard(seeded, client):
     for login in DEMO_LOGINS:
         assert client.login(email=login.email, password=DEMO_PASSWORD), login.email
         assert client.get("/dashboard/").status_code == 200
         client.logout()
 
 
-def test_every_machine_has_opening_hours_for_the_next_weeks():
+@pytest.mark.django_db
+def test_the_seed_command_prints_one_login_per_role(seeded, capsys):
     call_command("seed_demo")
-    assert not Machine.objects.filter(weekly_hours=None).exists()
+    output = capsys.readouterr().out
+    for role in ("customer", "workshop", "logistics", "operator"):
+        assert role in output

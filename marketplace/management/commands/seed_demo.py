@@ -11,7 +11,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "Demo network: {workshops} workshops in {countries} countries, {machines} machines, "
             "{processes} processes, {materials} materials, {carriers} carriers, "
-            "{designs} sample designs.".format(**counts)
+            "{designs} sample designs, {orders} orders in every state.".format(**counts)
         )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:
