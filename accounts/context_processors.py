@@ -15,4 +15,5 @@ def organizations(request) -> dict:
         "active_organization": organization,
         "active_kind": organization.kind if organization else None,
         "user_is_operator": is_operator(user=user),
+        "unread_notifications": user.notifications.filter(read_at=None).count(),
     }

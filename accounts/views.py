@@ -5,13 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from knox.models import AuthToken
 
 from accounts import services
 from accounts.errors import DomainError
 from accounts.forms import InvitationForm, MembershipRoleForm, OrganizationForm
-from accounts.models import Invitation, Membership
+from accounts.models import Invitation, Membership, NotificationPreference
 from accounts.selectors import (
     ACTIVE_ORGANIZATION_SESSION_KEY,
     organization_get_for_member,
@@ -154,3 +155,37 @@ def token_list(request: HttpRequest) -> HttpResponse:
         _instance, new_token = AuthToken.objects.create(user=request.user)
     tokens = AuthToken.objects.filter(user=request.user).order_by("-created")
     return render(request, "accounts/tokens.html", {"tokens": tokens, "new_token": new_token})
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The person's notifications, newest first, and which kinds they want by e-mail."""
+    preference, _ = NotificationPreference.objects.get_or_create(user=request.user)
+    if request.method == "POST":
+        if request.POST.get("action") == "read-all":
+            request.user.notifications.filter(read_at=None).update(read_at=timezone.now())
+        else:
+            preference.email_enabled = bool(request.POST.get("email_enabled"))
+            preference.muted_kinds = [
+                k for k in request.POST.getlist("muted") if k in NOTIFICATION_KINDS
+            ]
+            preference.save(update_fields=["email_enabled", "muted_kinds"])
+            messages.success(request, "Your e-mail preferences are saved.")
+        return redirect("notification_list")
+    notifications = list(request.user.notifications.all()[:100])
+    return render(
+        request,
+        "accounts/notifications.html",
+        {
+            "notifications": notifications,
+            "preference": preference,
+            "kinds": NOTIFICATION_KINDS.items(),
+        },
+    )
+
+
+NOTIFICATION_KINDS = {
+    "order": "Orders: placed, paid, shipped, delivered, completed, re-planned",
+    "job": "Jobs offered to your workshop",
+    "order.message": "Messages on orders",
+}
