@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import (
+    Invitation,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Organization,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -46,3 +53,15 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["email", "organization__name"]
     readonly_fields = ["token"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "title", "created_at", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__email", "title"]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email_enabled", "muted_kinds"]

@@ -10,6 +10,9 @@ from billing.models import (
     Payment,
     Payout,
     Refund,
+    SettlementItem,
+    SettlementRun,
+    ShareRecord,
     WebhookEvent,
 )
 
@@ -84,3 +87,40 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "status", "received_at", "processed_at"]
     list_filter = ["type", "status"]
     search_fields = ["event_id", "object_id"]
+
+
+@admin.register(ShareRecord)
+class ShareRecordAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "party_id", "kind", "organization", "payable_minor", "currency"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["reference", "organization__name"]
+
+
+class SettlementItemInline(admin.TabularInline):
+    model = SettlementItem
+    fields = ["payout", "status", "attempts", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SettlementRun)
+class SettlementRunAdmin(ReadOnlyAdmin):
+    list_display = ["period_start", "period_end", "currency", "provider", "status", "paid_count"]
+    list_filter = ["status", "currency", "provider"]
+    inlines = [SettlementItemInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["transaction", "account", "amount_minor", "currency"]
+    list_filter = ["currency", "account__kind"]
+    list_select_related = ["transaction", "account"]
+
+
+@admin.register(SettlementItem)
+class SettlementItemAdmin(ReadOnlyAdmin):
+    list_display = ["run", "payout"]

@@ -316,7 +316,15 @@ class Payout(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     reversed_minor = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    settlement_run = models.ForeignKey(
+        "billing.SettlementRun",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        help_text="The run that claimed this payout (set once, by compare-and-swap).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -343,6 +351,153 @@ class Payout(models.Model):
         if self.key_generation == 0:
             return self.idempotency_key
         return f"{self.idempotency_key}~{self.key_generation}"
+
+
+# -- shares and settlement runs -------------------------------------------------------------
+class ShareRecord(AppendOnlyModel):
+    """What one party (or the platform fee, or the customer rebate) got from an order's split.
+
+    Written by ``funds_release`` in the same transaction as the release posting, so
+    statements and invoices read the split as it was released and never recompute it.
+    For one order the records' payables add up to the customer price: parties' payables,
+    one ``platform`` record (the fee) and one ``rebate`` record (owed back to the customer).
+    """
+
+    class Kind(models.TextChoices):
+        WORKSHOP = "workshop", "Workshop step"
+        CARRIER = "carrier", "Carrier leg"
+        PLATFORM = "platform", "Platform fee"
+        REBATE = "rebate", "Customer rebate"
+
+    order_id = models.PositiveBigIntegerField(db_index=True)
+    reference = models.CharField(max_length=100, help_text="The order's human reference.")
+    customer = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="share_records",
+        help_text="The party paid; empty for the platform fee; the customer for the rebate.",
+    )
+    party_id = models.CharField(max_length=100, help_text="E.g. 'job-12' or 'leg-3'.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    label = models.CharField(max_length=300, blank=True)
+    price_minor = models.BigIntegerField(default=0)
+    margin_share_minor = models.BigIntegerField(default=0)
+    forfeited_minor = models.BigIntegerField(default=0)
+    payable_minor = models.BigIntegerField()
+    margin_minor = models.BigIntegerField(default=0, help_text="The order's whole margin.")
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    explanation = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order_id", "party_id"], name="share_record_unique"),
+            models.CheckConstraint(
+                condition=Q(payable_minor__gte=0), name="share_record_payable_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.party_id}: {self.payable}"
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_minor, self.currency)
+
+    @property
+    def margin_share(self) -> Money:
+        return Money(self.margin_share_minor, self.currency)
+
+    @property
+    def forfeited(self) -> Money:
+        return Money(self.forfeited_minor, self.currency)
+
+    @property
+    def payable(self) -> Money:
+        return Money(self.payable_minor, self.currency)
+
+
+class SettlementRun(models.Model):
+    """An operator's run that pays every released, unpaid payout of a period once.
+
+    One run per (period, currency, provider): a second start returns the existing run.
+    Payouts are claimed into the run by compare-and-swap; a ``partial`` run is retried
+    until nothing is left unpaid.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PARTIAL = "partial", "Partly paid"
+        COMPLETED = "completed", "Completed"
+
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Inclusive.")
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    provider = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=1, help_text="First run plus retries.")
+    payouts_count = models.PositiveIntegerField(default=0)
+    paid_count = models.PositiveIntegerField(default=0)
+    submitted_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    total_minor = models.BigIntegerField(default=0, help_text="All payouts of the run.")
+    paid_minor = models.BigIntegerField(default=0)
+    submitted_minor = models.BigIntegerField(default=0, help_text="In the bank file.")
+    failed_minor = models.BigIntegerField(default=0, help_text="Still to pay.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_start", "period_end", "currency", "provider"],
+                name="settlement_run_unique_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="settlement_run_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Settlement {self.period_start}–{self.period_end} {self.currency} "
+            f"({self.provider}, {self.get_status_display()})"
+        )
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.status == self.Status.PARTIAL
+
+
+class SettlementItem(models.Model):
+    """The outcome of one payout in a run, as of its last attempt there."""
+
+    run = models.ForeignKey(SettlementRun, on_delete=models.CASCADE, related_name="items")
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="settlement_items")
+    status = models.CharField(max_length=20, choices=Payout.Status.choices)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "payout"], name="settlement_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.payout_id}: {self.status}"
 
 
 # -- webhooks -------------------------------------------------------------------------------

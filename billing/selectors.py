@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from dataclasses import dataclass
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.selectors import is_operator
-from billing.models import LedgerAccount, LedgerEntry, Payment, Payout
+from billing.errors import NotFound
+from billing.models import (
+    LedgerAccount,
+    LedgerEntry,
+    Payment,
+    Payout,
+    SettlementRun,
+    ShareRecord,
+)
 from billing.money import Money
 
 
@@ -67,15 +79,18 @@ def payouts_visible_to(*, user: User, organization: Organization | None) -> Quer
 BANK_CSV_COLUMNS = ["payout", "beneficiary", "organization_id", "amount", "currency", "reference"]
 
 
-def payouts_bank_csv(*, currency: str | None = None) -> str:
+def payouts_bank_csv(*, currency: str | None = None, run: SettlementRun | None = None) -> str:
     """The bank file of manual payouts waiting to be sent (status submitted), as CSV text.
 
     Amounts are decimal major units ('140.00'); the reference is the payout key, which the
-    operator uses to mark each line paid once the bank has executed it.
+    operator uses to mark each line paid once the bank has executed it. With ``run``, only
+    that settlement run's payouts.
     """
     payouts = Payout.objects.filter(provider="manual", status=Payout.Status.SUBMITTED)
     if currency:
         payouts = payouts.filter(currency=currency)
+    if run is not None:
+        payouts = payouts.filter(settlement_run=run)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(BANK_CSV_COLUMNS)
@@ -107,3 +122,106 @@ def payment_for_order(*, order_id: int) -> Payment | None:
 
 def payments_for_order(*, order_id: int) -> QuerySet[Payment]:
     return Payment.objects.filter(order_id=order_id).order_by("-pk")
+
+
+# -- the operator console's billing box ------------------------------------------------------
+@dataclass(frozen=True)
+class RevenueDay:
+    day: dt.date
+    revenue: Money
+
+
+@dataclass(frozen=True)
+class BillingOverview:
+    """Per currency: what the platform earned and what it still owes or has paid out."""
+
+    currency: str
+    revenue: Money  # platform revenue balance (fees earned, net of corrections)
+    fees: Money  # platform fees recorded at release
+    payouts_pending_count: int  # released, not yet paid (pending, processing, failed, submitted)
+    payouts_pending: Money
+    payouts_paid: Money  # net of reversals
+    daily_revenue: list[RevenueDay]  # the last ``days`` days, oldest first, zeros included
+
+
+PENDING_PAYOUT = (
+    Payout.Status.PENDING,
+    Payout.Status.PROCESSING,
+    Payout.Status.FAILED,
+    Payout.Status.SUBMITTED,
+)
+
+
+def billing_overview(*, days: int = 30) -> list[BillingOverview]:
+    """The operator console's billing numbers, one entry per currency seen (a few queries)."""
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=days - 1)
+    revenue = dict(
+        LedgerEntry.objects.filter(account__kind=LedgerAccount.Kind.PLATFORM_REVENUE)
+        .values("currency")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("currency", "total")
+    )
+    fees = dict(
+        ShareRecord.objects.filter(kind=ShareRecord.Kind.PLATFORM)
+        .values("currency")
+        .annotate(total=Sum("payable_minor"))
+        .values_list("currency", "total")
+    )
+    payouts = {
+        row["currency"]: row
+        for row in Payout.objects.values("currency").annotate(
+            pending_count=Count("id", filter=Q(status__in=PENDING_PAYOUT)),
+            pending=Sum("amount_minor", filter=Q(status__in=PENDING_PAYOUT)),
+            paid=Sum(
+                F("amount_minor") - F("reversed_minor"),
+                filter=Q(status__in=[Payout.Status.PAID, Payout.Status.REVERSED]),
+            ),
+        )
+    }
+    series: dict[str, dict[dt.date, int]] = {}
+    for currency, day, total in (
+        LedgerEntry.objects.filter(
+            account__kind=LedgerAccount.Kind.PLATFORM_REVENUE,
+            transaction__created_at__date__gte=since,
+        )
+        .annotate(day=TruncDate("transaction__created_at"))
+        .values("currency", "day")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("currency", "day", "total")
+    ):
+        series.setdefault(currency, {})[day] = total
+    overview = []
+    for currency in sorted(set(revenue) | set(fees) | set(payouts)):
+        row = payouts.get(currency, {})
+        daily = series.get(currency, {})
+        overview.append(
+            BillingOverview(
+                currency=currency,
+                revenue=Money(revenue.get(currency) or 0, currency),
+                fees=Money(fees.get(currency) or 0, currency),
+                payouts_pending_count=row.get("pending_count") or 0,
+                payouts_pending=Money(row.get("pending") or 0, currency),
+                payouts_paid=Money(row.get("paid") or 0, currency),
+                daily_revenue=[
+                    RevenueDay(day=day, revenue=Money(daily.get(day, 0), currency))
+                    for day in (since + dt.timedelta(days=i) for i in range(days))
+                ],
+            )
+        )
+    return overview
+
+
+def settlement_runs() -> QuerySet[SettlementRun]:
+    return SettlementRun.objects.select_related("started_by")
+
+
+def settlement_run_get(*, run_id: int) -> SettlementRun:
+    try:
+        return SettlementRun.objects.get(pk=run_id)
+    except (SettlementRun.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such settlement run.") from None
+
+
+def settlement_run_payouts(*, run: SettlementRun) -> QuerySet[Payout]:
+    return run.payouts.select_related("party").order_by("id")

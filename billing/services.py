@@ -35,6 +35,7 @@ from billing.models import (
     Payment,
     Payout,
     Refund,
+    ShareRecord,
     WebhookEvent,
 )
 from billing.money import Money
@@ -313,9 +314,11 @@ def funds_release(
     """Move an order's held funds to the parties, the platform and the customer rebate.
 
     Posts customer funds held -> each share's payable, platform revenue and the customer's
-    refunds account (key ``release:<order_id>``), and opens one pending payout per share
-    with a non-zero payable (key ``share:<order_id>:<party_id>``). When to release (escrow
-    rules) is the caller's decision; calling it again returns the first posting.
+    refunds account (key ``release:<order_id>``), records each share (``ShareRecord``, with
+    the platform fee and the rebate, for statements and invoices) and opens one pending
+    payout per share with a non-zero payable (key ``share:<order_id>:<party_id>``), all in
+    one transaction. When to release (escrow rules) is the caller's decision; calling it
+    again returns the first posting and writes nothing new.
     """
     payment = Payment.objects.get(pk=payment.pk)
     if payment.status not in (Payment.Status.CONFIRMED, Payment.Status.PARTIALLY_REFUNDED):
@@ -361,6 +364,7 @@ def funds_release(
             kind=LedgerTransaction.Kind.RELEASE,
             idempotency_key=f"release:{payment.order_id}",
         )
+        _share_records_write(payment=payment, split=split, parties=parties)
         for share in split.shares:
             if share.payable.minor:
                 payout_create(
@@ -374,6 +378,60 @@ def funds_release(
                     provider=payment.provider,
                 )
     return posted
+
+
+def _share_records_write(
+    *, payment: Payment, split: OrderSplit, parties: Mapping[str, Organization]
+) -> None:
+    """One record per share plus the platform fee and the rebate; a repeat writes nothing."""
+    common = {
+        "order_id": payment.order_id,
+        "reference": payment.reference,
+        "customer": payment.payer,
+        "currency": split.customer_price.currency,
+        "margin_minor": split.margin.minor,
+    }
+    records = [
+        ShareRecord(
+            **common,
+            organization=parties[share.party_id],
+            party_id=share.party_id,
+            kind=share.kind if share.kind in PARTY_ACCOUNT_KINDS else ShareRecord.Kind.WORKSHOP,
+            label=(share.label or share.party_id)[:300],
+            price_minor=share.price.minor,
+            margin_share_minor=share.margin_share.minor,
+            forfeited_minor=share.forfeited.minor,
+            payable_minor=share.payable.minor,
+            explanation=share.explanation,
+        )
+        for share in split.shares
+    ]
+    records.append(
+        ShareRecord(
+            **common,
+            organization=None,
+            party_id="platform",
+            kind=ShareRecord.Kind.PLATFORM,
+            label="Platform fee",
+            payable_minor=split.platform_fee.minor,
+            explanation="The platform's fee for matching, payment handling and support; "
+            "the platform takes no part of the margin.",
+        )
+    )
+    records.append(
+        ShareRecord(
+            **common,
+            organization=payment.payer,
+            party_id="rebate",
+            kind=ShareRecord.Kind.REBATE,
+            label="Rebate for lateness and quality",
+            margin_share_minor=split.customer_rebate.minor,
+            payable_minor=split.customer_rebate.minor,
+            explanation="The part of the margin that late or reworked work forfeited, "
+            "owed back to the customer.",
+        )
+    )
+    ShareRecord.objects.bulk_create(records, ignore_conflicts=True)
 
 
 def payout_create(

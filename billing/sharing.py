@@ -110,6 +110,7 @@ class PartyShare:
     forfeited: Money  # what the factors moved from this party to the customer rebate
     payable: Money  # price + margin_share
     explanation: str
+    label: str = ""  # the contribution's label, carried through for statements
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +242,7 @@ def share_margin(*, margin: Money, parties: Sequence[PartyContribution]) -> list
                 explanation=_explain(
                     p, saving_money, capped, base[i], pf, qf, allocated[i], forfeited[i], margin
                 ),
+                label=p.label,
             )
         )
     return shares

@@ -40,3 +40,15 @@ def payout_execute_task(payout_id: int) -> str:
     if payout is None:
         return "missing"
     return payout_execute(payout=payout).status
+
+
+@shared_task(acks_late=True)
+def settlement_run_task(run_id: int) -> str:
+    """Pays a running settlement run; a finished run is left alone, so reruns are safe."""
+    from billing.models import SettlementRun
+    from billing.settlement import settlement_execute
+
+    run = SettlementRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return "missing"
+    return settlement_execute(run=run).status

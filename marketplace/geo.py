@@ -188,7 +188,7 @@ class MapProjection:
         *,
         width: int = 1000,
         padding_deg: float = 1.5,
-        min_span_deg: float = 4.0,
+        min_span_deg: float = 8.0,
         min_aspect: float = 0.5,
         max_aspect: float = 0.75,
         step_deg: float = 0.5,
@@ -559,7 +559,7 @@ def network_map(
     *,
     width: int = 1000,
     padding_deg: float = 1.5,
-    min_span_deg: float = 4.0,
+    min_span_deg: float = 8.0,
     title: str | None = None,
     data_path: Path | None = None,
 ) -> NetworkMap:

@@ -443,14 +443,21 @@ def _design_derived_path(revision: "DesignRevision", filename: str) -> str:
 
 class DesignQuerySet(models.QuerySet["Design"]):
     def visible_to(self, user) -> "DesignQuerySet":
-        """The organization's own designs; operators see all (assigned workshops: see orders)."""
+        """The organization's own designs, those a workshop works on, all for operators."""
         from accounts.selectors import is_operator
 
         if not user.is_authenticated:
             return self.none()
         if is_operator(user=user):
             return self
-        return self.filter(organization__memberships__user=user).distinct()
+        # Workshops see the parts they were given a step of (offered, accepted or done).
+        worked_on = QuoteLine.objects.filter(
+            jobs__workshop__organization__memberships__user=user,
+            jobs__status__in=["offered", "accepted", "in_progress", "done"],
+        ).values("revision__design")
+        return self.filter(
+            Q(organization__memberships__user=user) | Q(pk__in=worked_on)
+        ).distinct()
 
 
 class Design(models.Model):

@@ -116,7 +116,7 @@ def workshops_for_network(*, filters: NetworkFilter = NetworkFilter()) -> QueryS
 def operator_overview() -> dict:
     """What the operator console shows: queues to work through and the network's health."""
     from billing.models import Payment
-    from billing.selectors import platform_balances
+    from billing.selectors import billing_overview, platform_balances
 
     by_kind = dict(
         Organization.objects.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
@@ -151,7 +151,23 @@ def operator_overview() -> dict:
             (account, money) for account, money in platform_balances() if money.minor
         ],
         "utilisation": workshop_utilisation(),
+        "billing": [_with_chart(row) for row in billing_overview(days=30)],
     }
+
+
+def _with_chart(row) -> dict:
+    """Bar heights for the daily revenue chart (0-60 px)."""
+    peak = max([day.revenue.minor for day in row.daily_revenue] + [1])
+    bars = [
+        {
+            "x": index * 10,
+            "h": round(60 * day.revenue.minor / peak),
+            "day": day.day,
+            "revenue": day.revenue,
+        }
+        for index, day in enumerate(row.daily_revenue)
+    ]
+    return {"row": row, "bars": bars}
 
 
 def workshop_utilisation(weeks: int = 4) -> list[dict]:

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from billing.models import LedgerAccount, Payment, Payout
+from billing.models import LedgerAccount, Payment, Payout, SettlementRun
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -57,3 +57,106 @@ class PayoutSerializer(serializers.ModelSerializer):
             "paid_at",
         ]
         read_only_fields = fields
+
+
+# -- statements (read from billing.statements dataclasses) ----------------------------------
+class StatementLineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    party = serializers.CharField()
+    price_minor = serializers.IntegerField(source="price.minor")
+    margin_share_minor = serializers.IntegerField(source="margin_share.minor")
+    forfeited_minor = serializers.IntegerField(source="forfeited.minor")
+    amount_minor = serializers.IntegerField(source="amount.minor")
+    explanation = serializers.CharField(help_text="The sharing rule in plain words.")
+
+
+class StatementPayoutSerializer(serializers.Serializer):
+    payout_id = serializers.IntegerField()
+    key = serializers.CharField()
+    amount_minor = serializers.IntegerField(source="amount.minor")
+    reversed_minor = serializers.IntegerField(source="reversed.minor")
+    status = serializers.CharField(help_text="The payout's status, as in /billing/payouts/.")
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class OrderStatementSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    reference = serializers.CharField()
+    role = serializers.CharField(help_text="customer, party (workshop or carrier) or platform.")
+    organization = serializers.CharField()
+    currency = serializers.CharField()
+    released_at = serializers.DateTimeField()
+    lines = StatementLineSerializer(many=True)
+    total_minor = serializers.IntegerField(source="total.minor", help_text="Sum of the lines.")
+    customer_price_minor = serializers.IntegerField(source="customer_price.minor")
+    margin_minor = serializers.IntegerField(source="margin.minor")
+    platform_fee_minor = serializers.IntegerField(source="platform_fee.minor")
+    rebate_minor = serializers.IntegerField(source="rebate.minor")
+    amount_paid_minor = serializers.IntegerField(
+        source="amount_paid.minor",
+        help_text="Customer: the confirmed payment; parties: payouts paid, net of reversals.",
+    )
+    outstanding_minor = serializers.IntegerField(source="outstanding.minor")
+    payouts = StatementPayoutSerializer(many=True)
+
+
+class PeriodTotalSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    orders = serializers.IntegerField()
+    total_minor = serializers.IntegerField(source="total.minor")
+    amount_paid_minor = serializers.IntegerField(source="amount_paid.minor")
+    outstanding_minor = serializers.IntegerField(source="outstanding.minor")
+
+
+class PeriodStatementSerializer(serializers.Serializer):
+    organization = serializers.CharField()
+    role = serializers.CharField(help_text="customer, party (workshop or carrier) or platform.")
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    totals = PeriodTotalSerializer(many=True)
+    orders = OrderStatementSerializer(many=True)
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField(help_text="Inclusive.")
+
+    def validate(self, data):
+        if data["period_end"] < data["period_start"]:
+            raise serializers.ValidationError("The period ends before it starts.")
+        return data
+
+
+# -- settlement runs ------------------------------------------------------------------------
+class SettlementRunSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(help_text="running, partial (some payouts failed) or completed.")
+
+    class Meta:
+        model = SettlementRun
+        fields = [
+            "id",
+            "period_start",
+            "period_end",
+            "currency",
+            "provider",
+            "status",
+            "attempts",
+            "payouts_count",
+            "paid_count",
+            "submitted_count",
+            "failed_count",
+            "total_minor",
+            "paid_minor",
+            "submitted_minor",
+            "failed_minor",
+            "started_by",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class SettlementRunStartSerializer(PeriodQuerySerializer):
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", help_text="ISO 4217, e.g. EUR.")
+    provider = serializers.CharField(required=False, help_text="Default: the configured one.")

@@ -1,0 +1,97 @@
+"""Invoices and credit notes as PDF: read back from uncompressed page streams."""
+
+import pytest
+
+from billing import services
+from billing.money import Money
+from billing.pdf import credit_note_pdf, invoice_pdf
+from billing.sharing import PartyContribution, order_split
+from billing.statements import order_statement
+from tests.factories.billing import PaymentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def eur(minor: int) -> Money:
+    return Money(minor, "EUR")
+
+
+def org(user):
+    return user.memberships.get().organization
+
+
+@pytest.fixture
+def released(customer_alice, workshop_bob, workshop_charlie):
+    payment = PaymentFactory(payer=org(customer_alice))
+    services.payment_confirm(payment=payment, amount=payment.amount, provider_reference="x")
+    split = order_split(
+        customer_price=payment.amount,
+        platform_fee=eur(2000),
+        parties=[
+            PartyContribution("job-1", eur(12000), eur(15000), label="CNC milling at Bob"),
+            PartyContribution("job-2", eur(10000), eur(10500), label="Anodizing at Charlie"),
+            PartyContribution(
+                "leg-1", eur(3000), None, kind="carrier", label="leg Stuttgart → Munich"
+            ),
+        ],
+    )
+    services.funds_release(
+        payment=payment,
+        split=split,
+        parties={
+            "job-1": org(workshop_bob),
+            "job-2": org(workshop_charlie),
+            "leg-1": org(workshop_charlie),
+        },
+    )
+    return payment
+
+
+def test_the_invoice_lists_every_step_and_leg_the_fee_and_the_total(released, customer_alice):
+    statement = order_statement(organization=org(customer_alice), order_id=released.order_id)
+    pdf = invoice_pdf(statement, compress=False)
+    assert pdf.startswith(b"%PDF")
+    for text in (
+        b"Invoice",
+        f"INV-{released.reference}".encode(),
+        b"CNC milling at Bob",
+        b"Anodizing at Charlie",
+        b"leg Stuttgart to Munich",
+        b"Platform fee",
+        b"20.00 EUR",
+        b"139.05 EUR",  # Bob: 120.00 + 19.05 of the 40.00 margin
+        b"310.00 EUR",
+        b"Prices exclude VAT.",
+    ):
+        assert text in pdf, text
+    assert invoice_pdf(statement, compress=False) == pdf  # invariant output
+    assert invoice_pdf(statement).startswith(b"%PDF")
+
+
+def test_each_party_gets_a_credit_note_of_what_it_is_paid(released, workshop_charlie):
+    statement = order_statement(organization=org(workshop_charlie), order_id=released.order_id)
+    pdf = credit_note_pdf(statement, organization_id=org(workshop_charlie).pk, compress=False)
+    assert pdf.startswith(b"%PDF")
+    for text in (
+        rb"Credit note \(self-billing\)",  # parentheses are escaped in PDF strings
+        f"CN-{released.reference}-{org(workshop_charlie).pk}".encode(),
+        b"Anodizing at Charlie",
+        b"113.33 EUR",
+        b"37.62 EUR",
+        b"150.95 EUR",  # 113.33 + 37.62
+        b"Pending",
+        b"Prices exclude VAT.",
+    ):
+        assert text in pdf, text
+    assert b"CNC milling at Bob" not in pdf
+
+
+def test_invoices_are_for_customers_and_credit_notes_for_parties(
+    released, customer_alice, workshop_bob
+):
+    customer = order_statement(organization=org(customer_alice), order_id=released.order_id)
+    party = order_statement(organization=org(workshop_bob), order_id=released.order_id)
+    with pytest.raises(ValueError, match="invoice"):
+        credit_note_pdf(customer, organization_id=1)
+    with pytest.raises(ValueError, match="customer"):
+        invoice_pdf(party)

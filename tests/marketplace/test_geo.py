@@ -1,0 +1,273 @@
+"""The offline map core: distances, TopoJSON decoding, projection and basemap, no database."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from marketplace import geo
+from marketplace.catalog_data import WORKSHOPS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BERLIN = (52.5200, 13.4050)
+PARIS = (48.8566, 2.3522)
+STUTTGART = (48.7758, 9.1829)
+EINDHOVEN = (51.4416, 5.4697)
+EUROPE_POINTS = [(float(w[3]), float(w[4])) for w in WORKSHOPS]
+
+
+# -- distances ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "geodesic_km"),
+    [
+        # References: the WGS84 ellipsoid geodesic (Vincenty), which the sphere matches to ~0.5 %.
+        (BERLIN, PARIS, 879.7),
+        (STUTTGART, EINDHOVEN, 398.0),
+    ],
+)
+def test_haversine_matches_the_geodesic_within_one_percent(a, b, geodesic_km):
+    assert geo.haversine_km(*a, *b) == pytest.approx(geodesic_km, rel=0.01)
+
+
+def test_haversine_is_symmetric_and_zero_for_the_same_point():
+    assert geo.haversine_km(*BERLIN, *PARIS) == pytest.approx(geo.haversine_km(*PARIS, *BERLIN))
+    assert geo.haversine_km(*STUTTGART, *STUTTGART) == 0.0
+
+
+def test_haversine_accepts_decimals_from_the_database():
+    from decimal import Decimal
+
+    d = geo.haversine_km(Decimal("52.52"), Decimal("13.405"), Decimal("48.8566"), Decimal("2.3522"))
+    assert d == pytest.approx(geo.haversine_km(*BERLIN, *PARIS))
+
+
+# -- TopoJSON ----------------------------------------------------------------------------------
+
+# Two unit squares side by side, sharing the vertical arc x=1. Arc 0 is the shared edge going
+# up; the left square walks it up, the right square walks it down (~0 == -1, reversed).
+# Quantized with scale 0.5 / translate 10, 20 and delta-encoded, as world-atlas stores arcs.
+TINY = {
+    "type": "Topology",
+    "transform": {"scale": [0.5, 0.5], "translate": [10, 20]},
+    "objects": {
+        "countries": {
+            "type": "GeometryCollection",
+            "geometries": [
+                {"type": "Polygon", "id": "001", "properties": {"name": "Left"}, "arcs": [[0, 1]]},
+                {
+                    "type": "MultiPolygon",
+                    "id": "002",
+                    "properties": {"name": "Right"},
+                    "arcs": [[[~0, 2]]],
+                },
+                {"type": None, "id": "003", "properties": {"name": "Nowhere"}},
+            ],
+        }
+    },
+    "arcs": [
+        # (1,0) -> (1,1): quantized (2,0) -> (2,2)
+        [[2, 0], [0, 2]],
+        # (1,1) -> (0,1) -> (0,0) -> (1,0): quantized (2,2) (0,2) (0,0) (2,0)
+        [[2, 2], [-2, 0], [0, -2], [2, 0]],
+        # (1,0) -> (2,0) -> (2,1) -> (1,1): quantized (2,0) (4,0) (4,2) (2,2)
+        [[2, 0], [2, 0], [0, 2], [-2, 0]],
+    ],
+}
+
+
+def test_decode_arcs_undoes_quantization_and_delta_encoding():
+    arcs = geo.decode_arcs(TINY)
+    assert arcs[0] == [(11.0, 20.0), (11.0, 21.0)]
+    assert arcs[2] == [(11.0, 20.0), (12.0, 20.0), (12.0, 21.0), (11.0, 21.0)]
+
+
+def test_decode_topology_stitches_shared_and_reversed_arcs_into_rings():
+    left, right, nowhere = geo.decode_topology(TINY)
+
+    assert (left.id, left.name) == ("001", "Left")
+    assert left.rings == (((11, 20), (11, 21), (10, 21), (10, 20), (11, 20)),)
+    assert (right.id, right.name) == ("002", "Right")
+    assert right.rings == (((11, 21), (11, 20), (12, 20), (12, 21), (11, 21)),)
+    assert right.bbox == (11, 20, 12, 21)
+    assert nowhere.rings == ()
+
+
+def test_decode_without_transform_reads_absolute_coordinates():
+    topology = {
+        "arcs": [[[0, 0], [1, 0], [1, 1], [0, 0]]],
+        "objects": {"countries": {"type": "Polygon", "arcs": [[0]]}},
+    }
+    (only,) = geo.decode_topology(topology)
+    assert only.rings == (((0, 0), (1, 0), (1, 1), (0, 0)),)
+
+
+def test_world_atlas_identifies_countries_by_iso_numeric_id_and_name():
+    by_name = {c.name: c for c in geo.load_countries()}
+    assert by_name["Germany"].id == "276"
+    assert by_name["France"].id == "250"
+    assert by_name["Australia"].id == "036"
+
+
+# -- projection --------------------------------------------------------------------------------
+
+
+def test_projection_keeps_points_inside_the_view_box_and_their_compass_order():
+    projection = geo.MapProjection.fit(EUROPE_POINTS)
+    xy = {p: projection.project(*p) for p in EUROPE_POINTS}
+    for x, y in xy.values():
+        assert 0 < x < projection.width
+        assert 0 < y < projection.height
+    berlin, paris = projection.project(*BERLIN), projection.project(*PARIS)
+    stuttgart, eindhoven = projection.project(*STUTTGART), projection.project(*EINDHOVEN)
+    assert paris[0] < berlin[0]  # west is left
+    assert berlin[1] < paris[1]  # north is up
+    assert eindhoven[0] < stuttgart[0]
+    assert eindhoven[1] < stuttgart[1]
+
+
+def test_projection_height_stays_within_the_aspect_bounds():
+    tall = geo.MapProjection.fit([(36.0, 14.0), (70.0, 14.0)])  # a north-south chain
+    wide = geo.MapProjection.fit([(48.0, -10.0), (48.0, 40.0)])
+    for projection in (tall, wide):
+        # Rounding the box outward to 0.5° may move the ratio a little past the bound.
+        assert 0.45 * projection.width <= projection.height <= 0.8 * projection.width
+
+
+def test_a_single_point_still_gets_a_regional_view():
+    projection = geo.MapProjection.fit([BERLIN])
+    assert projection.east - projection.west >= 8
+    assert projection.north - projection.south >= 4
+    x, y = projection.project(*BERLIN)
+    assert x == pytest.approx(projection.width / 2, rel=0.1)
+    assert y == pytest.approx(projection.height / 2, rel=0.15)
+
+
+def test_no_points_shows_europe():
+    west, south, east, north = geo.MapProjection.fit([]).bbox
+    d_west, d_south, d_east, d_north = geo.DEFAULT_VIEW
+    assert west <= d_west
+    assert south <= d_south
+    assert east >= d_east
+    assert north >= d_north
+
+
+# -- basemap -----------------------------------------------------------------------------------
+
+
+def test_basemap_for_europe_has_germany_and_france_and_not_australia():
+    countries = geo.basemap(geo.MapProjection.fit(EUROPE_POINTS))
+    names = {c.name for c in countries}
+    assert {"Germany", "France", "Netherlands", "Poland"} <= names
+    assert "Australia" not in names
+    assert "Brazil" not in names
+
+
+def test_basemap_paths_are_compact_clipped_svg():
+    projection = geo.MapProjection.fit(EUROPE_POINTS)
+    paths = geo.basemap_paths(projection)
+    assert paths
+    number = re.compile(r"-?\d+\.\d")
+    for d in paths:
+        assert d.startswith("M")
+        assert d.endswith("Z")
+        for value in number.findall(d):
+            # Clipped a few units outside the view box: Russia's Far East is not shipped.
+            assert -10 <= float(value) <= projection.width + 10
+
+
+def test_basemap_is_cached_per_view():
+    projection = geo.MapProjection.fit(EUROPE_POINTS)
+    assert geo.basemap(projection) is geo.basemap(geo.MapProjection.fit(EUROPE_POINTS))
+
+
+# -- network map -------------------------------------------------------------------------------
+
+
+def _europe_points() -> list[geo.MapPoint]:
+    return [
+        geo.MapPoint(float(w[3]), float(w[4]), w[1], url=f"/workshops/{i}/", title=w[0])
+        for i, w in enumerate(WORKSHOPS)
+    ]
+
+
+def test_network_map_places_every_point_and_labels_without_overlap():
+    the_map = geo.network_map(_europe_points())
+    assert len(the_map.points) == len(WORKSHOPS)
+    assert the_map.view_box == f"0 0 1000 {the_map.height:g}"
+    labelled = [p for p in the_map.points if p.show_label]
+    assert len(labelled) >= len(WORKSHOPS) // 2
+    size = the_map.label_size
+    boxes = []
+    for p in labelled:
+        w = 0.56 * size * len(p.label)
+        x0 = p.label_x if p.label_anchor == "start" else p.label_x - w
+        boxes.append((x0, p.y - 0.6 * size, x0 + w, p.y + 0.4 * size))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not geo._overlaps(a, b), (a, b)
+
+
+def test_network_map_draws_routes_and_drops_zero_length_ones():
+    stuttgart = geo.MapPoint(*STUTTGART, "Stuttgart")
+    eindhoven = geo.MapPoint(*EINDHOVEN, "Eindhoven")
+    the_map = geo.network_map(
+        [stuttgart, eindhoven],
+        [
+            geo.MapLine.between(stuttgart, eindhoven, "Milling, 398 km"),
+            geo.MapLine.between(eindhoven, stuttgart, "Back"),
+            geo.MapLine.between(stuttgart, stuttgart, "Same place"),
+        ],
+    )
+    assert [line.label for line in the_map.lines] == ["Milling, 398 km", "Back"]
+    there, back = the_map.lines
+    assert there.d != back.d  # bent to opposite sides
+    assert there.d.startswith("M")
+    assert "Q" in there.d
+    assert the_map.title == "Map of 2 workshops, 3 routes"
+
+
+def test_network_map_skips_points_without_coordinates():
+    the_map = geo.network_map([geo.MapPoint(None, None, "Unknown"), geo.MapPoint(*BERLIN, "B")])  # type: ignore[arg-type]
+    assert [p.label for p in the_map.points] == ["B"]
+
+
+def test_render_time_of_a_europe_map_is_reported(capsys):
+    """Measured to choose 50m over 110m; printed with -s, never asserted."""
+    points = _europe_points()
+    geo.load_countries.cache_clear()
+    started = time.perf_counter()
+    geo.load_countries()
+    load = time.perf_counter() - started
+    geo._basemap.cache_clear()
+    started = time.perf_counter()
+    geo.network_map(points)
+    cold = time.perf_counter() - started
+    started = time.perf_counter()
+    geo.network_map(points)
+    warm = time.perf_counter() - started
+    with capsys.disabled():
+        print(
+            f"\n[geo] 50m decode {load * 1000:.0f} ms (once per process), 28-point Europe map "
+            f"{cold * 1000:.1f} ms uncached, {warm * 1000:.2f} ms cached"
+        )
+
+
+def test_geo_imports_no_django_module():
+    code = (
+        "import sys, marketplace.geo\n"
+        "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
+        "print(bad)\n"
+        "raise SystemExit(1 if bad else 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
