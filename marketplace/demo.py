@@ -327,6 +327,8 @@ def _seed_orders(customer: User, operator: User, organization: Organization) -> 
     ):
         for name, material, finish, quantity, goal in ORDER_STORIES:
             revision = designs[name].latest
+            if revision is None or not revision.is_analysed:
+                continue  # analysis still queued (e.g. inside a test's transaction)
             line = orders.LineSpec(
                 revision=revision,
                 material=Material.objects.get(code=material),
