@@ -157,6 +157,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)  # seconds
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# `celery -A config beat` runs these; the embedded default has no beat (run the command).
+CELERY_BEAT_SCHEDULE = {
+    "orders-housekeeping": {
+        "task": "marketplace.tasks.orders_housekeeping_task",
+        "schedule": 15 * 60,  # seconds
+    },
+}
 
 # Uploaded designs: what one file may cost before it is refused (see marketplace/geometry).
 DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)

@@ -6,6 +6,7 @@ from marketplace.models import (
     Carrier,
     Certification,
     Design,
+    DesignReport,
     DesignRevision,
     Finish,
     Job,
@@ -246,3 +247,9 @@ class QuoteLineAdmin(admin.ModelAdmin):
 class QuoteOptionAdmin(admin.ModelAdmin):
     list_display = ["request", "rank", "labels", "price_minor", "currency", "delivery_at"]
     readonly_fields = ["route"]
+
+
+@admin.register(DesignReport)
+class DesignReportAdmin(admin.ModelAdmin):
+    list_display = ["design", "kind", "status", "reporter", "created_at", "decided_at"]
+    list_filter = ["kind", "status"]

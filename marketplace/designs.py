@@ -19,7 +19,14 @@ from accounts.permissions import require_membership
 from config.live import publish_to_users_on_commit
 from marketplace import geometry
 from marketplace.errors import DomainError
-from marketplace.models import Design, DesignRevision, Machine, Process, Workshop
+from marketplace.models import (
+    Design,
+    DesignReport,
+    DesignRevision,
+    Machine,
+    Process,
+    Workshop,
+)
 
 
 class DesignRejected(DomainError):
@@ -252,3 +259,63 @@ def design_delete(*, user: User, design: Design) -> None:
     with transaction.atomic():
         design.delete()
         transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files])
+
+
+def design_report(*, user: User, design: Design, kind: str, details: str) -> DesignReport:
+    """Anyone who can see a design (its workshops, operators) may report it to the operators."""
+    from accounts.models import User as UserModel
+    from accounts.services import notify
+
+    if not Design.objects.visible_to(user).filter(pk=design.pk).exists():
+        raise DomainError("No such design.", code="not_found")
+    if kind not in DesignReport.Kind.values:
+        raise DomainError("Choose what is wrong with the design.", code="invalid_kind")
+    if len(details.strip()) < 10:
+        raise DomainError("Describe the problem in a sentence or two.", code="details_required")
+    with transaction.atomic():
+        report = DesignReport.objects.create(
+            design=design, reporter=user, kind=kind, details=details.strip()
+        )
+        operators = UserModel.objects.filter(memberships__organization__kind="platform")
+        notify(
+            users=list(operators),
+            kind="design.reported",
+            title=f"Design reported: {design}",
+            body=report.get_kind_display(),
+            url="/dashboard/#moderation",
+        )
+    return report
+
+
+def design_report_decide(*, operator: User, report: DesignReport, uphold: bool, note: str):
+    """An operator upholds a report (the design is blocked from quoting) or dismisses it."""
+    from accounts.permissions import require_operator
+    from accounts.services import notify
+
+    require_operator(user=operator)
+    if uphold and not note.strip():
+        raise DomainError(
+            "Say why the design is blocked; its owner reads it.", code="note_required"
+        )
+    with transaction.atomic():
+        report = DesignReport.objects.select_for_update().get(pk=report.pk)
+        if report.status != DesignReport.Status.OPEN:
+            return report
+        report.status = DesignReport.Status.UPHELD if uphold else DesignReport.Status.DISMISSED
+        report.decided_by = operator
+        report.decision_note = note.strip()
+        report.decided_at = timezone.now()
+        report.save()
+        if uphold:
+            design = Design.objects.select_for_update().get(pk=report.design_id)
+            design.blocked = True
+            design.blocked_reason = report.decision_note
+            design.save(update_fields=["blocked", "blocked_reason"])
+            notify(
+                users=[m.user for m in design.organization.memberships.select_related("user")],
+                kind="design.blocked",
+                title=f"{design} was blocked",
+                body=report.decision_note,
+                url=f"/designs/{design.pk}/",
+            )
+    return report

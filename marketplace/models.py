@@ -455,9 +455,7 @@ class DesignQuerySet(models.QuerySet["Design"]):
             jobs__workshop__organization__memberships__user=user,
             jobs__status__in=["offered", "accepted", "in_progress", "done"],
         ).values("revision__design")
-        return self.filter(
-            Q(organization__memberships__user=user) | Q(pk__in=worked_on)
-        ).distinct()
+        return self.filter(Q(organization__memberships__user=user) | Q(pk__in=worked_on)).distinct()
 
 
 class Design(models.Model):
@@ -469,6 +467,10 @@ class Design(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    blocked = models.BooleanField(
+        default=False, help_text="Blocked by an operator after a report: it cannot be quoted."
+    )
+    blocked_reason = models.CharField(max_length=500, blank=True)
 
     objects = DesignQuerySet.as_manager()
 
@@ -852,3 +854,37 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}/5 for {self.workshop} on {self.order}"
+
+
+class DesignReport(models.Model):
+    """Someone's report that a design is prohibited or infringes intellectual property."""
+
+    class Kind(models.TextChoices):
+        PROHIBITED = "prohibited", "Prohibited item (weapons, regulated parts...)"
+        IP = "ip", "Infringes a patent, design or trademark"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Upheld: design blocked"
+        DISMISSED = "dismissed", "Dismissed"
+
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    details = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} report on {self.design}"

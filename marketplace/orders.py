@@ -102,6 +102,11 @@ def quote_request_create(
     for line in lines:
         if line.revision.design.organization_id != organization.pk:
             raise QuoteInvalid("Quote only your own designs.")
+        if line.revision.design.blocked:
+            raise QuoteInvalid(
+                f"{line.revision.design} was blocked by an operator: "
+                f"{line.revision.design.blocked_reason}"
+            )
         if not line.revision.is_analysed:
             raise QuoteInvalid(f"{line.revision.design} is not analysed yet; wait a moment.")
         if line.quantity < 1:
@@ -441,6 +446,57 @@ def order_dispute(*, user: User, order: Order, reason: str) -> Order:
             "Describe the problem, so that an operator can help.", code="reason_required"
         )
     return order_transition(order=order, to=Status.DISPUTED, role=role, actor=user, reason=reason)
+
+
+DISPUTE_OUTCOMES = {
+    "resume": Status.IN_PRODUCTION,
+    "complete": Status.COMPLETED,
+    "cancel": Status.CANCELLED,
+}
+
+
+def order_resolve_dispute(*, user: User, order: Order, outcome: str, reason: str) -> Order:
+    """An operator settles a dispute: production resumes, the order completes, or it ends."""
+    if not is_operator(user=user):
+        raise PermissionDenied("Only platform operators settle disputes.")
+    if outcome not in DISPUTE_OUTCOMES:
+        raise DomainError("Choose resume, complete or cancel.", code="invalid_outcome")
+    if not reason.strip():
+        raise DomainError("Explain the decision to both sides.", code="reason_required")
+    target = DISPUTE_OUTCOMES[outcome]
+    if target == Status.CANCELLED:
+        return order_cancel(user=user, order=order, reason=reason)
+    order = order_transition(order=order, to=target, role=Role.OPERATOR, actor=user, reason=reason)
+    if target == Status.COMPLETED:
+        transaction.on_commit(lambda: _release_funds(order))
+    return order
+
+
+def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
+    """Expires orders never paid in time and completes delivered ones after the stated window.
+
+    Run periodically (`orders_housekeeping_task`); each order moves through `order_transition`,
+    so a rerun or a race with a person acting at the same moment is harmless.
+    """
+    now = now or timezone.now()
+    expired = completed = 0
+    for order in Order.objects.filter(status=Status.PLACED, pay_by__lt=now):
+        with transaction.atomic():
+            order_transition(
+                order=order, to=Status.EXPIRED, role=Role.SYSTEM, reason="Not paid in time"
+            )
+            for job in order.jobs.filter(status=Job.Status.PLANNED):
+                job.status = Job.Status.CANCELLED
+                job.save(update_fields=["status"])
+            order.shipments.filter(status=Shipment.Status.PLANNED).update(
+                status=Shipment.Status.CANCELLED
+            )
+        expired += 1
+    window = timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS)
+    for order in Order.objects.filter(status=Status.DELIVERED, delivered_at__lt=now - window):
+        order_complete(user=None, order=order)
+        completed += 1
+    return {"expired": expired, "completed": completed}
 
 
 def order_confirm_delivery(*, user: User, order: Order) -> Order:

@@ -17,6 +17,7 @@ from marketplace.models import (
     CapacityException,
     Carrier,
     Design,
+    DesignReport,
     DesignRevision,
     Job,
     Machine,
@@ -144,6 +145,9 @@ def operator_overview() -> dict:
             provider="manual", status=Payment.Status.PENDING
         ).order_by("created_at")[:50],
         "disputes": Order.objects.filter(status="disputed").select_related("organization"),
+        "design_reports": DesignReport.objects.filter(status="open").select_related(
+            "design__organization", "reporter"
+        ),
         "orders_chart": orders_chart,
         "on_time_rate": round(100 * on_time / completed.count()) if completed.exists() else None,
         "completed_count": completed.count(),

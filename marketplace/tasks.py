@@ -9,3 +9,11 @@ def design_analyse_task(revision_id: int) -> str:
     from marketplace.designs import design_analyse
 
     return design_analyse(revision_id=revision_id).status
+
+
+@shared_task
+def orders_housekeeping_task() -> dict:
+    """Periodic (see CELERY_BEAT_SCHEDULE): expire unpaid orders, complete delivered ones."""
+    from marketplace.orders import orders_housekeeping
+
+    return orders_housekeeping()

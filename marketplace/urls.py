@@ -81,3 +81,17 @@ urlpatterns += [
         "shipments/<int:shipment_id>/<str:action>/", orders.shipment_action, name="shipment_action"
     ),
 ]
+
+urlpatterns += [
+    path("designs/<int:design_id>/report/", designs.design_report, name="design_report"),
+    path(
+        "moderation/reports/<int:report_id>/decide/",
+        designs.design_report_decide,
+        name="design_report_decide",
+    ),
+    path(
+        "orders/<int:order_id>/resolve-dispute/",
+        orders.order_resolve_dispute,
+        name="order_resolve_dispute",
+    ),
+]

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -12,7 +12,7 @@ from accounts.permissions import require_kind
 from marketplace import designs, selectors
 from marketplace.errors import DomainError
 from marketplace.forms import DesignUploadForm
-from marketplace.models import DesignRevision
+from marketplace.models import DesignReport, DesignRevision
 
 
 @login_required
@@ -94,6 +94,8 @@ def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
             "analysis": revision.analysis if revision else None,
             "form": DesignUploadForm(),
             "units": DesignRevision.Unit.choices,
+            "report_kinds": DesignReport.Kind.choices,
+            "own": design.organization.memberships.filter(user=request.user).exists(),
         },
     )
 
@@ -143,3 +145,39 @@ def design_delete(request: HttpRequest, design_id: int) -> HttpResponse:
     designs.design_delete(user=request.user, design=design)
     messages.success(request, f"{design.name} was deleted.")
     return redirect("design_list")
+
+
+@login_required
+@require_POST
+def design_report(request: HttpRequest, design_id: int) -> HttpResponse:
+    design = selectors.design_get_for_member(design_id=design_id, user=request.user)
+    try:
+        designs.design_report(
+            user=request.user,
+            design=design,
+            kind=request.POST.get("kind", ""),
+            details=request.POST.get("details", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Thank you. An operator will look at this design.")
+    return redirect("design_detail", design_id=design.pk)
+
+
+@login_required
+@require_POST
+def design_report_decide(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = get_object_or_404(DesignReport, pk=report_id)
+    try:
+        designs.design_report_decide(
+            operator=request.user,
+            report=report,
+            uphold=request.POST.get("decision") == "uphold",
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Decision recorded.")
+    return redirect("/dashboard/#moderation")

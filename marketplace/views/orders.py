@@ -385,3 +385,18 @@ def shipment_action(request: HttpRequest, shipment_id: int, action: str) -> Http
     except DomainError as error:
         messages.error(request, error.message)
     return _back(request, reverse("order_detail", args=[shipment.order_id]))
+
+
+@login_required
+@require_POST
+def order_resolve_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _order_action(
+        request,
+        order_id,
+        lambda o: orders.order_resolve_dispute(
+            user=request.user,
+            order=o,
+            outcome=request.POST.get("outcome", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+    )
