@@ -178,6 +178,9 @@ QUOTE_VALIDITY_HOURS = env.int("QUOTE_VALIDITY_HOURS", default=72)
 QUOTE_TIME_LIMIT_S = env.float("QUOTE_TIME_LIMIT_S", default=3.0)
 QUOTE_SYNC_MAX_SIZE = env.int("QUOTE_SYNC_MAX_SIZE", default=60)  # steps x machines
 MATCHING_WORKERS = env.int("MATCHING_WORKERS", default=2)
+# Reviews feed matching: a workshop rated below this after enough reviews gets no new jobs.
+MATCHING_MIN_RATING = env.float("MATCHING_MIN_RATING", default=3.0)  # stars out of 5
+MATCHING_MIN_REVIEWS = env.int("MATCHING_MIN_REVIEWS", default=5)
 ORDER_PAY_WITHIN_HOURS = env.int("ORDER_PAY_WITHIN_HOURS", default=72)
 JOB_ACCEPT_WITHIN_HOURS = env.int("JOB_ACCEPT_WITHIN_HOURS", default=24)
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=14)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Prefetch
 
 from marketplace.capacity import WeeklySlot, free_intervals
@@ -123,7 +124,9 @@ def network_snapshot(
 
     A machine's windows are its weekly hours minus closures minus existing bookings, each
     starting no earlier than ``now`` (default ``origin``) plus its workshop's
-    ``min_lead_time_hours``. Only AVAILABLE machines of VERIFIED workshops are read.
+    ``min_lead_time_hours``. Only AVAILABLE machines of VERIFIED workshops are read, and not
+    those of workshops whose customers' reviews fell below the quality bar
+    (``MATCHING_MIN_RATING`` once ``MATCHING_MIN_REVIEWS`` reviews are in).
     """
     origin = floor_minute(origin)
     now = now or origin
@@ -133,6 +136,10 @@ def network_snapshot(
         Machine.objects.filter(
             status=Machine.Status.AVAILABLE,
             workshop__verification_status=Workshop.Verification.VERIFIED,
+        )
+        .exclude(
+            workshop__review_count__gte=settings.MATCHING_MIN_REVIEWS,
+            workshop__rating__lt=settings.MATCHING_MIN_RATING,
         )
         .select_related("process", "workshop__organization")
         .prefetch_related(
