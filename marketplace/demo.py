@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
@@ -58,7 +58,30 @@ def seed_demo() -> dict:
     counts["orders"] = _seed_orders(
         users[DEMO_LOGINS[0].email], users[DEMO_LOGINS[-1].email], customer
     )
+    _give_demo_workshops_work(
+        [users[login.email] for login in DEMO_LOGINS if login.role == "workshop"]
+    )
     return counts
+
+
+def _give_demo_workshops_work(workshop_users: list[User]) -> None:
+    """The demo workshop logins also act for the busiest workshops, so their boards show jobs.
+
+    The matcher, not the seed, decides who gets the demo orders' steps.
+    """
+    from django.db.models import Count
+
+    busiest = (
+        Workshop.objects.annotate(
+            active=Count("jobs", filter=~models.Q(jobs__status__in=["planned", "superseded"]))
+        )
+        .filter(active__gt=0)
+        .order_by("-active", "pk")
+    )
+    for user, workshop in zip(workshop_users, busiest, strict=False):
+        Membership.objects.get_or_create(
+            user=user, organization=workshop.organization, defaults={"role": Membership.Role.ADMIN}
+        )
 
 
 def _seed_network() -> dict:
