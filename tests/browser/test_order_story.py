@@ -29,6 +29,20 @@ def _login(browser, live_site, email):
     return page
 
 
+def _goto(page, url: str) -> None:
+    """Navigate even when a live update reloads the page at the same moment (it may, by design)."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            page.goto(url)
+            page.wait_for_load_state()
+            return
+        except Error as error:
+            if "interrupted by another navigation" not in str(error) or attempt == 2:
+                raise
+
+
 def _keep(page, name):
     """A screenshot for the README; copied into the repository by `make screenshots`."""
     path = screenshot(page, name)
@@ -57,13 +71,13 @@ def test_the_whole_order_story_in_the_browser(
     customer = _login(chromium, live_site, "alice@example.com")
     for name, data in (("bracket", samples.bracket()), ("gear", samples.gear())):
         (tmp_path / f"{name}.stl").write_bytes(data)
-    customer.goto("/designs/")
+    _goto(customer, "/designs/")
     customer.set_input_files(
         "input[name=files]", [str(tmp_path / "bracket.stl"), str(tmp_path / "gear.stl")]
     )
     customer.click("form[data-uploader] button[type=submit]")
     customer.wait_for_selector(".upload-results .message-success >> nth=1")
-    customer.goto("/quotes/new/")
+    _goto(customer, "/quotes/new/")
     for box in customer.locator("input[name=design]").all():
         box.check()
     customer.click("button:has-text('Continue')")
@@ -106,7 +120,7 @@ def test_the_whole_order_story_in_the_browser(
     milling = list(order.jobs.filter(process__code="cnc-3axis").order_by("sequence"))
     declined = milling[-1]
     decliner = page_for(_user_of(declined.workshop_id, small_network))
-    decliner.goto("/jobs/")
+    _goto(decliner, "/jobs/")
     card = decliner.locator(f"[data-testid=job-{declined.pk}]")
     card.locator("summary:has-text('Decline')").click()
     card.locator("input[name=reason]").fill("Our mill is down for a spindle change")
@@ -120,7 +134,7 @@ def test_the_whole_order_story_in_the_browser(
 
     for job in order.jobs.filter(status="offered").order_by("planned_start"):
         board = page_for(_user_of(job.workshop_id, small_network))
-        board.goto("/jobs/")
+        _goto(board, "/jobs/")
         board.locator(f"[data-testid=job-{job.pk}] button:has-text('Accept')").click()
         board.wait_for_load_state()
     assert not order.jobs.filter(status="offered").exists()
@@ -128,15 +142,15 @@ def test_the_whole_order_story_in_the_browser(
     # Each workshop produces, reports progress and hands the parts on.
     for job in order.jobs.filter(status="accepted").order_by("planned_start"):
         board = page_for(_user_of(job.workshop_id, small_network))
-        board.goto("/jobs/")
+        _goto(board, "/jobs/")
         board.locator(f"[data-testid=job-{job.pk}] button:has-text('Start')").click()
         board.wait_for_load_state()
-        board.goto("/jobs/")
+        _goto(board, "/jobs/")
         card = board.locator(f"[data-testid=job-{job.pk}]")
         card.locator("input[name=percent]").fill("60")
         card.locator("button:has-text('Report')").click()
         board.wait_for_load_state()
-        board.goto("/jobs/")
+        _goto(board, "/jobs/")
         board.locator(f"[data-testid=job-{job.pk}] button:has-text('Complete')").click()
         board.wait_for_load_state()
         for leg in order.shipments.filter(
@@ -155,21 +169,21 @@ def test_the_whole_order_story_in_the_browser(
                 .exists()
             ):
                 continue
-            board.goto(f"/orders/{order.pk}/")
+            _goto(board, f"/orders/{order.pk}/")
             row = board.locator(f"form[action='/shipments/{leg.pk}/hand-over/']")
             row.locator("input[name=tracking_number]").fill(f"TRK-{leg.pk}")
             row.locator("button").click()
             board.wait_for_load_state()
             if leg.destination_id:
                 receiver = page_for(_user_of(leg.destination_id, small_network))
-                receiver.goto(f"/orders/{order.pk}/")
+                _goto(receiver, f"/orders/{order.pk}/")
                 receiver.locator(f"form[action='/shipments/{leg.pk}/receive/'] button").click()
                 receiver.wait_for_load_state()
     order.refresh_from_db()
     assert order.status == "shipped"
 
     # The customer confirms delivery, completes and reviews.
-    customer.goto(f"/orders/{order.pk}/")
+    _goto(customer, f"/orders/{order.pk}/")
     _keep(customer, "order-shipped")
     customer.click("button:has-text('I received the parts')")
     customer.wait_for_selector("button:has-text('Accept the parts and complete the order')")
@@ -184,7 +198,7 @@ def test_the_whole_order_story_in_the_browser(
     assert order.reviews.count() == 1
     _keep(customer, "order-completed")
 
-    operator.goto("/dashboard/")
+    _goto(operator, "/dashboard/")
     assert operator.is_visible("text=Operator console")
     _keep(operator, "operator-console")
     assert (ARTIFACTS / "operator-console.png").exists()
