@@ -16,3 +16,23 @@
   }
   connect();
 })();
+
+// Regions marked data-live-refresh="event.type other.type" are re-fetched and swapped in
+// place (htmx) when one of those events arrives; data-live-match="key=value" narrows the
+// events to those about this page's object.
+(function () {
+  function refresh(region) {
+    if (!window.htmx) { location.reload(); return; }
+    window.htmx.ajax("GET", location.href, { target: "#" + region.id, select: "#" + region.id, swap: "outerHTML" });
+  }
+  document.querySelectorAll("[data-live-refresh]").forEach((region) => {
+    const [key, value] = (region.dataset.liveMatch || "").split("=");
+    region.dataset.liveRefresh.split(/\s+/).forEach((type) => {
+      document.addEventListener("live:" + type, (e) => {
+        if (key && String((e.detail || {})[key]) !== value) return;
+        const current = document.getElementById(region.id) || region;
+        refresh(current);
+      });
+    });
+  });
+})();

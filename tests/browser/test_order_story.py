@@ -139,6 +139,10 @@ def test_the_whole_order_story_in_the_browser(
         board.wait_for_load_state()
     assert not order.jobs.filter(status="offered").exists()
 
+    # The customer watches the order page while the workshops work: it updates in place.
+    _goto(customer, f"/orders/{order.pk}/")
+    customer.evaluate("window.__notReloaded = true")
+
     # Each workshop produces, reports progress and hands the parts on.
     for job in order.jobs.filter(status="accepted").order_by("planned_start"):
         board = page_for(_user_of(job.workshop_id, small_network))
@@ -181,6 +185,8 @@ def test_the_whole_order_story_in_the_browser(
                 receiver.wait_for_load_state()
     order.refresh_from_db()
     assert order.status == "shipped"
+    customer.wait_for_selector("[data-testid=order-status]:has-text('Shipped')")
+    assert customer.evaluate("window.__notReloaded === true")
 
     # The customer confirms delivery, completes and reviews.
     _goto(customer, f"/orders/{order.pk}/")
