@@ -473,7 +473,8 @@ def order_resolve_dispute(*, user: User, order: Order, outcome: str, reason: str
 
 
 def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
-    """Expires orders never paid in time and completes delivered ones after the stated window.
+    """Expires unpaid orders, re-plans steps not accepted in time or running late, and
+    completes delivered orders after the stated window.
 
     Run periodically (`orders_housekeeping_task`); each order moves through `order_transition`,
     so a rerun or a race with a person acting at the same moment is harmless.
@@ -492,11 +493,33 @@ def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
                 status=Shipment.Status.CANCELLED
             )
         expired += 1
+    missed = 0
+    for job in Job.objects.filter(status=Job.Status.OFFERED, accept_by__lt=now).select_related(
+        "order"
+    ):
+        if job.order.status not in (Status.PAID, Status.IN_PRODUCTION):
+            continue
+        job_decline(user=None, job=job, reason="Not accepted before the deadline")
+        missed += 1
+    late = 0
+    for job in Job.objects.filter(status=Job.Status.IN_PROGRESS, planned_end__lt=now):
+        # A running step past its planned end pushes what follows it, an hour at a time.
+        successors = job.order.jobs.filter(
+            job_key=job.job_key, sequence__gt=job.sequence, status__in=Job.ACTIVE
+        ).exclude(status__in=[Job.Status.IN_PROGRESS, Job.Status.DONE])
+        if successors.filter(planned_start__lt=now + timedelta(hours=1)).exists():
+            replan_order(
+                order=job.order,
+                change=adapter.StepLateChange(
+                    job_key=job.job_key, step_key=job.step_key, new_end=now + timedelta(hours=1)
+                ),
+            )
+            late += 1
     window = timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS)
     for order in Order.objects.filter(status=Status.DELIVERED, delivered_at__lt=now - window):
         order_complete(user=None, order=order)
         completed += 1
-    return {"expired": expired, "completed": completed}
+    return {"expired": expired, "completed": completed, "missed": missed, "late": late}
 
 
 def order_confirm_delivery(*, user: User, order: Order) -> Order:
@@ -562,14 +585,18 @@ def job_accept(*, user: User, job: Job) -> Job:
     return job
 
 
-def job_decline(*, user: User, job: Job, reason: str) -> Job:
-    """The workshop turns the job down; the rest of the order is re-planned without it."""
+def job_decline(*, user: User | None, job: Job, reason: str) -> Job:
+    """The workshop turns the job down (or let its deadline pass: `user` None, the system);
+    the rest of the order is re-planned without it."""
     if not reason.strip():
         raise DomainError(
             "Say why you decline, so that the customer understands.", code="reason_required"
         )
     with transaction.atomic():
-        job = _job_for_update(job, user)
+        if user is None:
+            job = Job.objects.select_for_update().select_related("order", "workshop").get(pk=job.pk)
+        else:
+            job = _job_for_update(job, user)
         if job.status not in (Job.Status.OFFERED, Job.Status.ACCEPTED):
             raise Conflict(
                 f"This job is {job.get_status_display().lower()}; it cannot be declined."

@@ -240,3 +240,21 @@ def test_a_machine_going_down_re_plans_the_steps_booked_on_it(
     assert replacement.machine_id != milling.machine_id
     untouched = order.jobs.filter(status="accepted").exclude(machine=milling.machine)
     assert untouched.exists()
+
+
+def test_a_job_not_accepted_before_its_deadline_is_re_planned(
+    small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    _pay(order, operator_olga, django_capture_on_commit_callbacks)
+    job = order.jobs.filter(process__code="cnc-3axis").first()
+    Job.objects.filter(pk=job.pk).update(accept_by=timezone.now() - timezone.timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = orders.orders_housekeeping()
+    assert result["missed"] == 1
+    job.refresh_from_db()
+    assert job.status == "declined"
+    assert job.declined_reason == "Not accepted before the deadline"
+    assert order.jobs.filter(job_key=job.job_key, step_key=job.step_key, status="offered").exists()
