@@ -225,3 +225,54 @@ def settlement_run_get(*, run_id: int) -> SettlementRun:
 
 def settlement_run_payouts(*, run: SettlementRun) -> QuerySet[Payout]:
     return run.payouts.select_related("party").order_by("id")
+
+
+# -- escrow ---------------------------------------------------------------------------------
+PRICE_RELEASE_PREFIX = "release-price"
+
+
+def price_release_key(*, order_id: int, party_id: str) -> str:
+    """The ledger key of one party's price released on acceptance (see share_price_release)."""
+    return f"{PRICE_RELEASE_PREFIX}:{order_id}:{party_id}"
+
+
+def held_for_order(order_id: int) -> Money:
+    """What is still held in escrow for the order: the customer-funds-held entries of its
+    transactions (payment in, prices and the rest released, refunds out), in one query.
+
+    Zero in the payment's currency when nothing was ever posted.
+    """
+    rows = list(
+        LedgerEntry.objects.filter(
+            transaction__order_id=order_id,
+            account__kind=LedgerAccount.Kind.CUSTOMER_FUNDS_HELD,
+        )
+        .values("currency")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("currency", "total")
+    )
+    if len(rows) > 1:
+        raise ValueError(f"Order {order_id} has funds held in several currencies.")
+    if rows:
+        currency, total = rows[0]
+        return Money(total or 0, currency)
+    payment = Payment.objects.filter(order_id=order_id).order_by("-pk").first()
+    return Money(0, payment.currency if payment else "EUR")
+
+
+def released_prices(*, order_id: int) -> dict[str, Money]:
+    """The price each party of the order was paid on acceptance so far, by party id.
+
+    Read from the ``release-price:<order_id>:<party_id>`` postings (what went into the
+    party's payable); a posting corrected by a reversal no longer counts.
+    """
+    prefix = f"{PRICE_RELEASE_PREFIX}:{order_id}:"
+    released: dict[str, Money] = {}
+    for key, minor, currency in LedgerEntry.objects.filter(
+        transaction__idempotency_key__startswith=prefix,
+        transaction__reversed_by__isnull=True,
+        amount_minor__gt=0,
+    ).values_list("transaction__idempotency_key", "amount_minor", "currency"):
+        party_id = key[len(prefix) :]
+        released[party_id] = released.get(party_id, Money(0, currency)) + Money(minor, currency)
+    return released

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.permissions import require_manager, require_operator
+from billing import selectors as billing_selectors
 from billing.errors import (
     Conflict,
     PaymentAmountMismatch,
@@ -31,6 +32,7 @@ from billing.ledger import Posting, account_for, ledger_post
 from billing.models import (
     ConnectedAccount,
     LedgerAccount,
+    LedgerEntry,
     LedgerTransaction,
     Payment,
     Payout,
@@ -38,7 +40,7 @@ from billing.models import (
     ShareRecord,
     WebhookEvent,
 )
-from billing.money import Money
+from billing.money import Money, sum_money
 from billing.providers import default_provider_name, get_provider
 from billing.providers.base import (
     OnboardRequest,
@@ -305,71 +307,183 @@ def payment_refund(
 
 
 # -- release and payouts --------------------------------------------------------------------
+def _releasable_payment(payment: Payment, *, frozen: bool) -> Payment:
+    """The payment row, locked (serialises every release of one order); refuses a payment
+    that is not confirmed and an order that is frozen by a dispute."""
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if frozen:
+        raise Conflict(f"Order {locked.reference} is disputed; nothing is released until it ends.")
+    if locked.status not in (Payment.Status.CONFIRMED, Payment.Status.PARTIALLY_REFUNDED):
+        raise Conflict(f"Payment {locked.reference} is not confirmed; nothing to release.")
+    return locked
+
+
+def share_price_release(
+    *,
+    payment: Payment,
+    party_id: str,
+    organization: Organization,
+    amount: Money,
+    kind: str,
+    label: str,
+    frozen: bool,
+) -> LedgerTransaction | None:
+    """Release one party's own price once its work was handed over and accepted.
+
+    Posts customer funds held -> the party's payable (key
+    ``release-price:<order_id>:<party_id>``) and opens its payout at once (key
+    ``price:<order_id>:<party_id>``), in one transaction with the payment row locked, so
+    concurrent acceptances of the same work post once. A repeat returns the first posting.
+    Refuses (``Conflict``) when the order is frozen (``frozen``: disputed, decided by the
+    caller), the payment is not confirmed, the order was already released in full at
+    completion, or less than ``amount`` is still held. A zero price releases nothing (None).
+    The margin share follows at completion (``funds_release``).
+    """
+    if amount.minor < 0:
+        raise PaymentAmountMismatch("A released price cannot be negative.")
+    if amount.minor == 0:
+        return None
+    key = billing_selectors.price_release_key(order_id=payment.order_id, party_id=party_id)
+    with transaction.atomic():
+        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        locked = _releasable_payment(payment, frozen=frozen)
+        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:  # another worker released it while we waited for the lock
+            return existing
+        if amount.currency != locked.currency:
+            raise PaymentAmountMismatch("The price and the payment are in different currencies.")
+        if LedgerTransaction.objects.filter(idempotency_key=_release_key(locked)).exists():
+            raise Conflict(f"Order {locked.reference} was already released in full.")
+        held = billing_selectors.held_for_order(locked.order_id)
+        if amount.minor > held.minor:
+            raise Conflict(
+                f"Only {held} is still held for {locked.reference}; {amount} cannot be released."
+            )
+        account_kind = PARTY_ACCOUNT_KINDS.get(kind, Kind.WORKSHOP_PAYABLE)
+        posted = ledger_post(
+            entries=[
+                Posting(
+                    account=account_for(
+                        kind=Kind.CUSTOMER_FUNDS_HELD, currency=amount.currency, owner=locked.payer
+                    ),
+                    amount=-amount,
+                ),
+                Posting(
+                    account=account_for(
+                        kind=account_kind, currency=amount.currency, owner=organization
+                    ),
+                    amount=amount,
+                ),
+            ],
+            description=f"Price of {label or party_id} released on {locked.reference}",
+            order_id=locked.order_id,
+            kind=LedgerTransaction.Kind.RELEASE,
+            idempotency_key=key,
+        )
+        payout_create(
+            party=organization,
+            amount=amount,
+            account_kind=account_kind,
+            order_id=locked.order_id,
+            reference=f"{locked.reference} {party_id} price",
+            source_payment=locked,
+            idempotency_key=f"price:{locked.order_id}:{party_id}",
+            provider=locked.provider,
+        )
+    return posted
+
+
+def _release_key(payment: Payment) -> str:
+    return f"release:{payment.order_id}"
+
+
 def funds_release(
     *,
     payment: Payment,
     split: OrderSplit,
     parties: Mapping[str, Organization],
-) -> LedgerTransaction:
-    """Move an order's held funds to the parties, the platform and the customer rebate.
+    frozen: bool = False,
+) -> LedgerTransaction | None:
+    """Release what is left of an order's held funds at completion.
 
-    Posts customer funds held -> each share's payable, platform revenue and the customer's
-    refunds account (key ``release:<order_id>``), records each share (``ShareRecord``, with
-    the platform fee and the rebate, for statements and invoices) and opens one pending
-    payout per share with a non-zero payable (key ``share:<order_id>:<party_id>``), all in
-    one transaction. When to release (escrow rules) is the caller's decision; calling it
-    again returns the first posting and writes nothing new.
+    Each party's price may already have been released on acceptance
+    (``share_price_release``); this posts customer funds held -> each share's payable minus
+    the price already released (its margin share), the platform revenue and the customer's
+    refunds account (key ``release:<order_id>``), records each share in full
+    (``ShareRecord``: price + margin share = payable, with the platform fee and the rebate,
+    for statements and invoices) and opens one pending payout per share for what this
+    posting gives it (key ``share:<order_id>:<party_id>``), all in one transaction with the
+    payment row locked. Refuses a frozen (disputed) order. When to release is the caller's
+    decision; calling it again returns the first posting and writes nothing new.
     """
-    payment = Payment.objects.get(pk=payment.pk)
-    if payment.status not in (Payment.Status.CONFIRMED, Payment.Status.PARTIALLY_REFUNDED):
-        raise Conflict(f"Payment {payment.reference} is not confirmed; nothing to release.")
     currency = split.customer_price.currency
-    if currency != payment.currency:
-        raise PaymentAmountMismatch("The split and the payment are in different currencies.")
     missing = [s.party_id for s in split.shares if s.party_id not in parties]
     if missing:
         raise ValueError(f"No organization given for {', '.join(missing)}.")
-    entries = [
-        Posting(
-            account=account_for(
-                kind=Kind.CUSTOMER_FUNDS_HELD, currency=currency, owner=payment.payer
-            ),
-            amount=-split.customer_price,
-        )
-    ]
-    for share in split.shares:
-        if share.payable.minor:
-            kind = PARTY_ACCOUNT_KINDS.get(share.kind, Kind.WORKSHOP_PAYABLE)
-            account = account_for(kind=kind, currency=currency, owner=parties[share.party_id])
-            entries.append(Posting(account=account, amount=share.payable))
-    if split.platform_fee.minor:
-        entries.append(
-            Posting(
-                account=account_for(kind=Kind.PLATFORM_REVENUE, currency=currency),
-                amount=split.platform_fee,
-            )
-        )
-    if split.customer_rebate.minor:
-        entries.append(
-            Posting(
-                account=account_for(kind=Kind.REFUNDS, currency=currency, owner=payment.payer),
-                amount=split.customer_rebate,
-            )
-        )
     with transaction.atomic():
-        posted = ledger_post(
-            entries=entries,
-            description=f"Release of {payment.reference}",
-            order_id=payment.order_id,
-            kind=LedgerTransaction.Kind.RELEASE,
-            idempotency_key=f"release:{payment.order_id}",
+        payment = _releasable_payment(payment, frozen=frozen)
+        if currency != payment.currency:
+            raise PaymentAmountMismatch("The split and the payment are in different currencies.")
+        released = billing_selectors.released_prices(order_id=payment.order_id)
+        payer_held = account_for(
+            kind=Kind.CUSTOMER_FUNDS_HELD, currency=currency, owner=payment.payer
         )
+        rest: dict[str, Money] = {}
+        entries = []
+        for share in split.shares:
+            already = released.get(share.party_id, Money(0, currency))
+            rest[share.party_id] = share.payable - already
+            if rest[share.party_id].minor:
+                kind = PARTY_ACCOUNT_KINDS.get(share.kind, Kind.WORKSHOP_PAYABLE)
+                account = account_for(kind=kind, currency=currency, owner=parties[share.party_id])
+                entries.append(Posting(account=account, amount=rest[share.party_id]))
+        shared = {s.party_id for s in split.shares}
+        for party_id, amount in released.items():
+            if party_id not in shared:
+                # Released on acceptance but no longer part of the split (should not happen):
+                # the ledger takes it back from the party so the order still sums up.
+                logger.warning("Price of %s released but not in the split", party_id)
+                holder = LedgerEntry.objects.filter(
+                    transaction__idempotency_key=billing_selectors.price_release_key(
+                        order_id=payment.order_id, party_id=party_id
+                    ),
+                    amount_minor__gt=0,
+                ).select_related("account")[0]
+                entries.append(Posting(account=holder.account, amount=-amount))
+        if split.platform_fee.minor:
+            entries.append(
+                Posting(
+                    account=account_for(kind=Kind.PLATFORM_REVENUE, currency=currency),
+                    amount=split.platform_fee,
+                )
+            )
+        if split.customer_rebate.minor:
+            entries.append(
+                Posting(
+                    account=account_for(kind=Kind.REFUNDS, currency=currency, owner=payment.payer),
+                    amount=split.customer_rebate,
+                )
+            )
+        left = split.customer_price - sum_money(released.values(), currency)
+        if left.minor:
+            entries.insert(0, Posting(account=payer_held, amount=-left))
+        posted = None
+        if entries:
+            posted = ledger_post(
+                entries=entries,
+                description=f"Release of {payment.reference}",
+                order_id=payment.order_id,
+                kind=LedgerTransaction.Kind.RELEASE,
+                idempotency_key=_release_key(payment),
+            )
         _share_records_write(payment=payment, split=split, parties=parties)
         for share in split.shares:
-            if share.payable.minor:
+            if rest[share.party_id].minor > 0:
                 payout_create(
                     party=parties[share.party_id],
-                    amount=share.payable,
+                    amount=rest[share.party_id],
                     account_kind=PARTY_ACCOUNT_KINDS.get(share.kind, Kind.WORKSHOP_PAYABLE),
                     order_id=payment.order_id,
                     reference=f"{payment.reference} {share.party_id}",

@@ -19,7 +19,6 @@ from accounts.models import Membership, Organization, User
 from accounts.permissions import require_membership
 from accounts.selectors import is_operator
 from accounts.services import notify
-from billing import selectors as billing_selectors
 from billing import services as billing
 from billing.money import Money
 from config.live import publish_to_users_on_commit
@@ -43,6 +42,12 @@ from marketplace.models import (
     Workshop,
 )
 from marketplace.services import capacity_book, capacity_release
+from marketplace.settlement import (
+    refund_held,
+    release_on_delivery,
+    release_on_handover,
+    release_overdue,
+)
 from matching import adapter
 
 Status = order_flow.OrderStatus
@@ -425,16 +430,9 @@ def order_cancel(*, user: User, order: Order, reason: str) -> Order:
         order.shipments.filter(status=Shipment.Status.PLANNED).update(
             status=Shipment.Status.CANCELLED
         )
-    nothing_made = not order.jobs.filter(status=Job.Status.DONE).exists()
-    if was_paid and nothing_made:
-        payment = billing_selectors.payment_for_order(order_id=order.pk)
-        if payment is not None:
-            billing.payment_refund(
-                payment=payment,
-                amount=Money(payment.amount_minor, payment.currency),
-                reason=reason,
-                idempotency_key=f"cancel:{order.pk}",
-            )
+    if was_paid:
+        # Whatever is still held goes back; prices already released stay with those who worked.
+        refund_held(order=order, reason=reason)
     return order
 
 
@@ -515,11 +513,18 @@ def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
                 ),
             )
             late += 1
+    released = len(release_overdue(now=now))
     window = timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS)
     for order in Order.objects.filter(status=Status.DELIVERED, delivered_at__lt=now - window):
         order_complete(user=None, order=order)
         completed += 1
-    return {"expired": expired, "completed": completed, "missed": missed, "late": late}
+    return {
+        "expired": expired,
+        "completed": completed,
+        "missed": missed,
+        "late": late,
+        "released": released,
+    }
 
 
 def order_confirm_delivery(*, user: User, order: Order) -> Order:
@@ -532,7 +537,9 @@ def order_confirm_delivery(*, user: User, order: Order) -> Order:
     if last is not None and last.status != Shipment.Status.DELIVERED:
         shipment_receive(user=user, shipment=last)
         order.refresh_from_db()
-    return order_transition(order=order, to=Status.DELIVERED, role=Role.CUSTOMER, actor=user)
+    order = order_transition(order=order, to=Status.DELIVERED, role=Role.CUSTOMER, actor=user)
+    transaction.on_commit(lambda: release_on_delivery(order=order), robust=True)
+    return order
 
 
 def order_complete(*, user: User | None, order: Order) -> Order:
@@ -948,6 +955,8 @@ def shipment_receive(*, user: User, shipment: Shipment) -> Shipment:
         shipment.received_at = timezone.now()
         shipment.received_by = user
         shipment.save()
+        # Escrow: the receiver's confirmation releases the price of the work handed over.
+        transaction.on_commit(lambda: release_on_handover(shipment=shipment), robust=True)
         _job_event_for_order(
             shipment.order,
             user,

@@ -13,7 +13,9 @@ Model (see docs/matching-engine.md for the reasoning):
 * completion = end of last step + delivery leg; tardiness, hard deadlines, makespan, cost
   and CO2 as linear terms of one integer objective;
 * a complete hint from the greedy plan (or a given plan) and, for makespan objectives, its
-  makespan as the horizon.
+  makespan as the horizon;
+* for makespan-only budgets above ``LNS_AFTER_S``: the whole model for part of the budget,
+  then neighbourhood solves with most machine assignments fixed (``_lns``).
 
 The answer is checked by ``validate`` before it is returned; when CP-SAT finds nothing in
 time, the greedy plan is returned instead.
@@ -21,6 +23,7 @@ time, the greedy plan is returned instead.
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, replace
 
@@ -39,6 +42,12 @@ from matching.engine.problem import (
 from matching.engine.validate import validate
 
 LARGE_MODEL = 5_000  # variables; above it presolve probing costs more than it gains
+# Makespan-only problems with a budget above LNS_AFTER_S seconds: the whole model runs for
+# max(LNS_AFTER_S, LNS_FIRST_SHARE x budget), then the rest goes to small neighbourhood solves
+# of LNS_STEP_S seconds each (see _lns and docs/matching-engine.md).
+LNS_AFTER_S = 10.0
+LNS_FIRST_SHARE = 0.3
+LNS_STEP_S = 1.0
 
 
 def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
@@ -109,6 +118,17 @@ def solve_compiled(
     # CP-SAT's repair_hint is not needed (with 2 workers it aborted CP-SAT 9.15 with
     # "Check failed: heuristics.fixed_search != nullptr").
     _configure(solver.parameters, params, max(remaining, 0.05), repair=False, large=large)
+    lns = (
+        warmstart is None
+        and not params.deterministic
+        and objective.is_makespan_only()
+        and params.time_limit_s > LNS_AFTER_S
+    )
+    if lns:
+        # Phase 1: the whole model for a share of the budget; phase 2 (below): small LNS
+        # solves on the incumbent with most machine assignments fixed.
+        first = max(LNS_AFTER_S, LNS_FIRST_SHARE * params.time_limit_s)
+        solver.parameters.max_time_in_seconds = max(0.05, first - (time.perf_counter() - started))
     status = solver.solve(model.model)
     elapsed = time.perf_counter() - started
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -117,6 +137,9 @@ def solve_compiled(
         bound = None
         if warmstart is None or warmstart.move_penalty == 0:
             bound = int(solver.best_objective_bound + 0.5 - 1e-6)
+        if lns and not optimal and bound is not None:
+            choice = _lns(model, params, choice, bound, started + params.time_limit_s)
+            elapsed = time.perf_counter() - started
         plan = plan_from_choice(
             compiled, choice, "optimal" if optimal else "feasible", "cp-sat", elapsed, bound
         )
@@ -442,9 +465,9 @@ class _Model:
         cost_terms.extend(leg.cost * pair[key] for key, leg in legs.items() if leg.cost)
         co2_terms.extend(leg.co2 * pair[key] for key, leg in legs.items() if leg.co2)
 
-    def add_hint(self, choice: Choice) -> None:
-        """Hint every variable from a complete schedule."""
-        m = self.model
+    def add_hint(self, choice: Choice, model: cp_model.CpModel | None = None) -> None:
+        """Hint every variable from a complete schedule (in ``model``: a clone of ours)."""
+        m = self.model if model is None else model
         m.clear_hints()
         c = self.c
         for op in c.ops:
@@ -485,6 +508,61 @@ class _Model:
             )
             choice.append((ai, solver.value(self.starts[op.index])))
         return choice
+
+
+def _lns(model: _Model, params: SolveParams, choice: Choice, bound: int, deadline: float) -> Choice:
+    """Improve a makespan-only schedule by neighbourhood solves until ``deadline``.
+
+    Each step clones the model, fixes the machine of every op outside a random neighbourhood
+    (the ops of 15-35 % of the jobs, or the ops on 15-35 % of the machines, alternately) to
+    its machine in the incumbent, caps the makespan at the incumbent's, hints the incumbent
+    and solves for ``LNS_STEP_S`` seconds. Start times stay free, so the fixed part is still
+    re-sequenced. Ends early at ``bound`` (the first phase's proven lower bound).
+    """
+    c = model.c
+    rng = random.Random(params.seed)
+    best = choice
+    best_value = c.totals(best).makespan
+    n_jobs = len(c.job_ops)
+    n_machines = len(c.machine_ids)
+    step = 0
+    while best_value > bound:
+        left = deadline - time.perf_counter()
+        if left < 0.3:
+            break
+        share = rng.uniform(0.15, 0.35)
+        if step % 2 == 0:
+            jobs = set(rng.sample(range(n_jobs), max(1, round(share * n_jobs))))
+            free = [c.ops[i].job in jobs for i in range(len(c.ops))]
+        else:
+            machines = set(rng.sample(range(n_machines), max(2, round(share * n_machines))))
+            free = [op.alts[best[op.index][0]].machine in machines for op in c.ops]
+        step += 1
+        sub = model.model.clone()
+        for op in c.ops:
+            if free[op.index]:
+                continue
+            ai = best[op.index][0]
+            for k, p in enumerate(model.presence[op.index]):
+                if not isinstance(p, int):
+                    sub.add(p == int(k == ai))
+        sub.add(model.makespan <= best_value)
+        model.add_hint(best, sub)
+        solver = cp_model.CpSolver()
+        _configure(
+            solver.parameters,
+            replace(params, seed=params.seed + step),
+            min(LNS_STEP_S, left),
+            repair=False,
+        )
+        status = solver.solve(sub)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        candidate = model.read(solver)
+        value = c.totals(candidate).makespan
+        if value <= best_value:
+            best, best_value = candidate, value
+    return best
 
 
 def _max_delivery(compiled: Compiled) -> int:

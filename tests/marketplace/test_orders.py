@@ -202,11 +202,15 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
     # The money: what the customer paid is split to the cent among the parties, the platform
     # and the customer rebate; every ledger transaction sums to zero.
     payouts = Payout.objects.filter(order_id=order.pk)
+    parties = {p.idempotency_key.split(":", 2)[2] for p in payouts}
     assert (
-        payouts.count()
+        len(parties)
         == order.jobs.filter(status="done").count()
         + order.shipments.filter(status="delivered").count()
     )
+    # Prices were released at each handover, margin shares at completion.
+    assert payouts.filter(idempotency_key__startswith="price:").exists()
+    assert payouts.filter(idempotency_key__startswith="share:").exists()
     assert LedgerEntry.objects.aggregate(total=Sum("amount_minor"))["total"] == 0
     released = sum(p.amount_minor for p in payouts)
     assert released <= order.price_minor

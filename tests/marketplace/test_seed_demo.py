@@ -45,9 +45,10 @@ def test_the_demo_network_is_worth_looking_at(seeded):
     assert Workshop.objects.count() >= 25
     assert Workshop.objects.values("country").distinct().count() >= 6
     assert Machine.objects.count() >= 80
-    assert set(
-        Machine.objects.values_list("process__code", flat=True).distinct()
-    ) >= REQUIRED_PROCESSES
+    assert (
+        set(Machine.objects.values_list("process__code", flat=True).distinct())
+        >= REQUIRED_PROCESSES
+    )
     assert Carrier.objects.count() == 3
     assert float(Material.objects.get(code="al-6061").density_g_cm3) == pytest.approx(2.70)
     assert not Machine.objects.filter(weekly_hours=None).exists()

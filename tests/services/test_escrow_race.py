@@ -1,0 +1,173 @@
+"""Two people confirming the same leg's receipt at once release its price once (PostgreSQL)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing import services as billing
+from billing.models import LedgerEntry, LedgerTransaction, Payout
+from billing.money import Money
+from billing.selectors import held_for_order
+from marketplace import orders
+from marketplace.models import Carrier, Job, Shipment
+from marketplace.settlement import release_on_handover, release_overdue
+from tests.factories import (
+    MachineFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    WorkshopFactory,
+)
+from tests.factories.orders import OrderFactory
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def _in_parallel(*calls):
+    """Runs each call in its own thread and connection, all released at once."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as error:
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def _member(organization):
+    user = UserFactory()
+    MembershipFactory(user=user, organization=organization)
+    return user
+
+
+def _leg_in_transit(customer_alice, operator_olga, *, handed_over_days_ago=0):
+    """A paid order in production: one finished step in Stuttgart, its leg on the way to
+    the next workshop (price 80.00 + 20.00 of 130.00)."""
+    customer = customer_alice.memberships.get().organization
+    order = OrderFactory(
+        status="in_production",
+        option__request__organization=customer,
+        option__price_minor=13000,
+        option__cost_minor=10000,
+        option__margin_minor=2000,
+        option__platform_fee_minor=1000,
+    )
+    origin = WorkshopFactory()
+    destination = WorkshopFactory(city="Nuremberg")
+    carrier = Carrier.objects.create(
+        organization=OrganizationFactory(kind="logistics"), base_fee_minor=1500, per_100km_minor=80
+    )
+    machine = MachineFactory(workshop=origin)
+    now = timezone.now()
+    Job.objects.create(
+        order=order,
+        job_key="part",
+        step_key="mill",
+        name="3-axis CNC milling",
+        process=machine.process,
+        workshop=origin,
+        machine=machine,
+        sequence=0,
+        planned_start=now - timedelta(hours=4),
+        planned_end=now + timedelta(hours=4),
+        accept_by=now,
+        status=Job.Status.DONE,
+        finished_at=now - timedelta(hours=1),
+        cost_minor=8000,
+        runner_up_cost_minor=9000,
+    )
+    leg = Shipment.objects.create(
+        order=order,
+        job_key="part",
+        origin=origin,
+        destination=destination,
+        carrier=carrier,
+        status=Shipment.Status.IN_TRANSIT,
+        planned_departure=now,
+        planned_arrival=now + timedelta(days=1),
+        handed_over_at=now - timedelta(days=handed_over_days_ago, hours=1),
+        km=170,
+        cost_minor=2000,
+        co2_g=1000,
+    )
+    payment, _ = billing.payment_start(
+        order_id=order.pk,
+        reference=order.reference,
+        amount=Money(13000, "EUR"),
+        payer=customer,
+        customer_email=customer_alice.email,
+    )
+    billing.payment_confirm_manual(operator=operator_olga, payment=payment, amount=payment.amount)
+    return order, leg, _member(destination.organization)
+
+
+def _assert_released_once(order):
+    keys = list(
+        LedgerTransaction.objects.filter(
+            idempotency_key__startswith=f"release-price:{order.pk}:"
+        ).values_list("idempotency_key", flat=True)
+    )
+    assert sorted(keys) == sorted(
+        [
+            f"release-price:{order.pk}:job-{order.jobs.get().pk}",
+            f"release-price:{order.pk}:leg-{order.shipments.get().pk}",
+        ]
+    )
+    prices = Payout.objects.filter(order_id=order.pk, idempotency_key__startswith="price:")
+    assert sorted(p.amount_minor for p in prices) == [2000, 8000]
+    assert held_for_order(order.pk) == Money(3000, "EUR")
+    assert LedgerEntry.objects.aggregate(total=Sum("amount_minor"))["total"] == 0
+
+
+def test_two_confirmations_of_the_same_receipt_release_the_price_once(
+    postgres, customer_alice, operator_olga
+):
+    order, leg, receiver = _leg_in_transit(customer_alice, operator_olga)
+    colleague = _member(leg.destination.organization)
+
+    def confirm(user):
+        def call():
+            orders.shipment_receive(user=user, shipment=leg)
+            return release_on_handover(shipment=leg)
+
+        return call
+
+    outcomes = _in_parallel(confirm(receiver), confirm(colleague))
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert sum(len(posted) for posted in outcomes) >= 2  # both saw the same two postings
+    _assert_released_once(order)
+    leg.refresh_from_db()
+    assert leg.status == Shipment.Status.DELIVERED
+
+
+def test_the_timer_and_a_late_confirmation_at_once_release_the_price_once(
+    postgres, customer_alice, operator_olga
+):
+    order, leg, receiver = _leg_in_transit(customer_alice, operator_olga, handed_over_days_ago=30)
+
+    def confirm():
+        orders.shipment_receive(user=receiver, shipment=leg)
+        return release_on_handover(shipment=leg)
+
+    outcomes = _in_parallel(
+        confirm,
+        lambda: release_overdue(now=timezone.now()),
+        lambda: release_on_handover(shipment=leg),
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    _assert_released_once(order)
