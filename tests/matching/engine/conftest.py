@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,15 @@ from matching.engine.problem import (
     Transport,
 )
 
-DATA = Path("/work/shared/data/fjsp")
+# The shared public data sits beside the repository (CI clones it there); SHARED_DATA overrides.
+DATA = (
+    Path(
+        os.environ.get(
+            "SHARED_DATA", Path(__file__).resolve().parents[3].parent / "shared" / "data"
+        )
+    )
+    / "fjsp"
+)
 
 
 @pytest.fixture
