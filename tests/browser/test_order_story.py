@@ -207,4 +207,30 @@ def test_the_whole_order_story_in_the_browser(
     _goto(operator, "/dashboard/")
     assert operator.is_visible("text=Operator console")
     _keep(operator, "operator-console")
+
+    # Settlement: the operator pays out the month; every party reads a statement that adds up.
+    from datetime import date
+
+    from billing.models import Payout
+
+    _goto(operator, "/billing/settlements/")
+    today = date.today()
+    operator.fill("input[name=period_start]", today.replace(day=1).isoformat())
+    operator.fill("input[name=period_end]", today.isoformat())
+    operator.click("button:has-text('Start run')")
+    operator.wait_for_load_state()
+    _keep(operator, "settlement-run")
+    payouts = Payout.objects.filter(order_id=order.pk)
+    assert payouts.exists()
+    assert not payouts.filter(status="pending").exists()
+
+    _goto(customer, f"/billing/statements/orders/{order.pk}/")
+    total = customer.inner_text("tfoot")
+    assert f"{order.price_minor / 100:,.2f} EUR" in total
+    _keep(customer, "customer-statement")
+    workshop = page_for(
+        _user_of(order.jobs.filter(status="done").first().workshop_id, small_network)
+    )
+    _goto(workshop, "/billing/statements/")
+    assert workshop.is_visible("text=earned")
     assert (ARTIFACTS / "operator-console.png").exists()
