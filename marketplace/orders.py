@@ -352,28 +352,36 @@ def _create_plan(order: Order, route: dict, *, version: int) -> None:
             sequence=sequence,
             planned_start=start,
             planned_end=parse_datetime(step["end"]),
-            accept_by=min(
-                start, timezone.now() + timedelta(hours=settings.JOB_ACCEPT_WITHIN_HOURS)
-            ),
+            accept_by=_accept_by(start),
             cost_minor=step["cost_minor"],
             runner_up_cost_minor=step.get("runner_up_cost_minor"),
             why=step.get("why", ""),
             plan_version=version,
         )
     for leg in route.get("legs", []):
-        Shipment.objects.create(
-            order=order,
-            job_key=leg["job"],
-            origin_id=leg["origin_workshop_id"],
-            destination_id=leg.get("destination_workshop_id"),
-            carrier_id=leg["carrier_id"],
-            planned_departure=parse_datetime(leg["depart"]),
-            planned_arrival=parse_datetime(leg["arrive"]),
-            km=int(leg["km"]),
-            cost_minor=leg["cost_minor"],
-            co2_g=int(leg["co2_g"]),
-            plan_version=version,
-        )
+        _shipment_from_leg(order, leg, version=version)
+
+
+def _shipment_from_leg(order: Order, leg: dict, *, version: int) -> Shipment:
+    """A planned leg as the matcher describes it (see matching.adapter's leg format)."""
+    return Shipment.objects.create(
+        order=order,
+        job_key=leg["job"],
+        origin_id=leg["origin_workshop_id"],
+        destination_id=leg.get("destination_workshop_id"),
+        carrier_id=leg["carrier_id"],
+        planned_departure=parse_datetime(leg["depart"]),
+        planned_arrival=parse_datetime(leg["arrive"]),
+        km=int(leg["km"]),
+        cost_minor=leg["cost_minor"],
+        co2_g=int(leg["co2_g"]),
+        plan_version=version,
+    )
+
+
+def _accept_by(start: datetime) -> datetime:
+    """Workshops answer within JOB_ACCEPT_WITHIN_HOURS, and never after the step would start."""
+    return min(start, timezone.now() + timedelta(hours=settings.JOB_ACCEPT_WITHIN_HOURS))
 
 
 def order_mark_paid(*, order_id: int) -> Order | None:
@@ -793,9 +801,7 @@ def replan_order(*, order: Order, change, declined: Job | None = None) -> list[J
                 sequence=old.sequence,
                 planned_start=new.start,
                 planned_end=new.end,
-                accept_by=min(
-                    new.start, timezone.now() + timedelta(hours=settings.JOB_ACCEPT_WITHIN_HOURS)
-                ),
+                accept_by=_accept_by(new.start),
                 status=Job.Status.OFFERED if order.status != Status.PLACED else Job.Status.PLANNED,
                 cost_minor=new.cost_minor,
                 runner_up_cost_minor=old.runner_up_cost_minor,
@@ -854,19 +860,7 @@ def _rebuild_legs(order: Order) -> None:
         )
         if exists:
             continue
-        Shipment.objects.create(
-            order=order,
-            job_key=leg["job"],
-            origin_id=leg["origin_workshop_id"],
-            destination_id=leg.get("destination_workshop_id"),
-            carrier_id=leg["carrier_id"],
-            planned_departure=parse_datetime(leg["depart"]),
-            planned_arrival=parse_datetime(leg["arrive"]),
-            km=int(leg["km"]),
-            cost_minor=leg["cost_minor"],
-            co2_g=int(leg["co2_g"]),
-            plan_version=order.plan_version,
-        )
+        _shipment_from_leg(order, leg, version=order.plan_version)
 
 
 def on_machine_unavailable(sender, *, machine: Machine, until, affected_bookings, **kwargs) -> None:
