@@ -84,11 +84,16 @@ def _give_demo_workshops_work(workshop_users: list[User]) -> None:
         )
 
 
-def _seed_network() -> dict:
+def seed_catalog() -> tuple[dict, dict, dict]:
+    """Processes, materials, finishes and certifications with real values (idempotent)."""
     processes = _seed_processes()
     materials = _seed_materials(processes)
     _seed_finishes(processes, materials)
-    certifications = _seed_certifications()
+    return processes, materials, _seed_certifications()
+
+
+def _seed_network() -> dict:
+    processes, materials, certifications = seed_catalog()
     machines = _seed_workshops(processes, materials, certifications)
     _seed_carriers()
     organizations = {

@@ -5,11 +5,13 @@ import threading
 
 from django.core.management import call_command
 
-from marketplace.demo import DEMO_PASSWORD
+from marketplace.demo import DEMO_PASSWORD, seed_catalog
+from marketplace.models import Workshop
 from tests.browser.conftest import last_mail_link, log_in, screenshot
 
 
 def test_a_newcomer_signs_up_and_sets_up_a_workshop(page, live_site):
+    seed_catalog()
     page.goto("/")
     screenshot(page, "home")
     page.click("text=Sign up")
@@ -32,6 +34,46 @@ def test_a_newcomer_signs_up_and_sets_up_a_workshop(page, live_site):
     assert page.is_visible("text=Workshop dashboard")
     assert page.is_visible("text=Newcomer Machining is ready")
     screenshot(page, "workshop-dashboard-new")
+
+    # Describe the workshop, add a machine, publish its hours.
+    page.click("a:has-text('Describe your workshop')")
+    page.fill("textarea[name=description]", "Prototype milling in aluminium and steel.")
+    page.fill("input[name=city]", "Augsburg")
+    page.fill("input[name=country]", "DE")
+    page.fill("input[name=latitude]", "48.37060")
+    page.fill("input[name=longitude]", "10.89780")
+    page.click("button:has-text('Save profile')")
+    page.wait_for_selector("text=Your workshop profile is saved")
+    assert page.is_visible("text=not verified yet")  # why nothing is offered yet
+
+    page.click("a:has-text('Add a machine')")
+    page.fill("input[name=name]", "Hermle C 22")
+    page.select_option("select[name=process]", label="3-axis CNC milling")
+    page.check("input[name=materials] >> nth=0")  # a filament: milling cannot take it
+    for name, value in {"envelope_x_mm": "800", "envelope_y_mm": "600", "envelope_z_mm": "500",
+                        "tolerance_mm": "0.02", "hourly_rate": "85", "setup_cost": "60",
+                        "setup_minutes": "45", "throughput": "18"}.items():  # fmt: skip
+        page.fill(f"input[name={name}]", value)
+    page.click("button:has-text('Save machine')")
+    page.wait_for_selector("[role=alert]")
+    assert "cannot process" in page.inner_text("[role=alert]")
+    page.uncheck("input[name=materials] >> nth=0")
+    page.check("label:has-text('Aluminium 6061-T6') input")
+    page.click("button:has-text('Save machine')")
+    page.wait_for_selector("text=Now give it opening hours")
+    for day in range(5):
+        page.check(f"input[name=open_{day}]")
+    page.click("button:has-text('Save opening hours')")
+    page.wait_for_selector("text=Opening hours saved")
+    assert page.is_visible("[data-testid=free-hours]")
+    screenshot(page, "machine-capacity-new")
+
+    # Once an operator verifies the workshop, its hours are offered to the matcher.
+    Workshop.objects.filter(organization__name="Newcomer Machining").update(
+        verification_status="verified"
+    )
+    page.goto("/workshop/")
+    assert float(page.inner_text("[data-testid=offered-hours]")) > 0
 
 
 def test_each_role_sees_its_dashboard_on_the_demo_network(page, live_site):
