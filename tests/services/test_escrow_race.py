@@ -149,7 +149,7 @@ def test_two_confirmations_of_the_same_receipt_release_the_price_once(
 
     outcomes = _in_parallel(confirm(receiver), confirm(colleague))
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
-    assert sum(len(posted) for posted in outcomes) >= 2  # both saw the same two postings
+    # shipment_receive releases after its commit; the explicit calls find nothing left to do.
     _assert_released_once(order)
     leg.refresh_from_db()
     assert leg.status == Shipment.Status.DELIVERED
