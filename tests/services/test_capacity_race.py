@@ -1,17 +1,17 @@
 """Booking races on the real PostgreSQL: one machine slot is never sold twice."""
 
 import itertools
-import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from marketplace import services
 from marketplace.errors import CapacityUnavailable
 from marketplace.models import CapacityBooking
 from tests.factories import CapacityBookingFactory, MachineFactory, WeeklyAvailabilityFactory
+from tests.services import in_parallel
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -30,29 +30,6 @@ def at(hour: int, minute: int = 0) -> datetime:
     return MONDAY + timedelta(hours=hour, minutes=minute)
 
 
-def _in_parallel(calls):
-    """Runs each call in its own thread and connection, all released at once."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
-    return outcomes
-
-
 @pytest.fixture
 def machine(postgres):
     machine = MachineFactory(name="Haas VF-2")
@@ -67,7 +44,7 @@ def _book(machine, starts_at, ends_at, reference):
 
 
 def test_many_threads_booking_the_same_slot_at_once_get_exactly_one_booking(machine):
-    outcomes = _in_parallel([_book(machine, at(9), at(11), f"job-{n}") for n in range(THREADS)])
+    outcomes = in_parallel(*[_book(machine, at(9), at(11), f"job-{n}") for n in range(THREADS)])
     won = [o for o in outcomes if isinstance(o, CapacityBooking)]
     lost = [o for o in outcomes if isinstance(o, CapacityUnavailable)]
     assert len(won) == 1
@@ -79,7 +56,7 @@ def test_many_threads_booking_the_same_slot_at_once_get_exactly_one_booking(mach
 def test_threads_booking_staggered_overlapping_slots_never_overlap(machine):
     # Each request overlaps its neighbours by half; the survivors must not touch each other.
     calls = [_book(machine, at(8, 30 * n), at(9, 30 * n), f"job-{n}") for n in range(THREADS)]
-    _in_parallel(calls)
+    in_parallel(*calls)
     bookings = list(CapacityBooking.objects.filter(machine=machine).order_by("starts_at"))
     assert bookings
     for earlier, later in itertools.pairwise(bookings):

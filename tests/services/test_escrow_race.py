@@ -1,10 +1,8 @@
 """Two people confirming the same leg's receipt at once release its price once (PostgreSQL)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -23,30 +21,9 @@ from tests.factories import (
     WorkshopFactory,
 )
 from tests.factories.orders import OrderFactory
+from tests.services import in_parallel
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def _in_parallel(*calls):
-    """Runs each call in its own thread and connection, all released at once."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
 
 
 def _member(organization):
@@ -147,7 +124,7 @@ def test_two_confirmations_of_the_same_receipt_release_the_price_once(
 
         return call
 
-    outcomes = _in_parallel(confirm(receiver), confirm(colleague))
+    outcomes = in_parallel(confirm(receiver), confirm(colleague))
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     # shipment_receive releases after its commit; the explicit calls find nothing left to do.
     _assert_released_once(order)
@@ -164,7 +141,7 @@ def test_the_timer_and_a_late_confirmation_at_once_release_the_price_once(
         orders.shipment_receive(user=receiver, shipment=leg)
         return release_on_handover(shipment=leg)
 
-    outcomes = _in_parallel(
+    outcomes = in_parallel(
         confirm,
         lambda: release_overdue(now=timezone.now()),
         lambda: release_on_handover(shipment=leg),

@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from billing import services
 from billing.models import LedgerTransaction, Payment, Payout
@@ -11,30 +10,9 @@ from billing.money import Money
 from billing.providers.manual import ManualProvider
 from tests.factories import OrganizationFactory
 from tests.factories.billing import PaymentFactory
+from tests.services import in_parallel
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def _in_parallel(*calls):
-    """Runs each call in its own thread and connection, all released at once."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 class CountingProvider(ManualProvider):
@@ -60,7 +38,7 @@ def test_two_workers_confirming_one_payment_post_one_transaction(postgres):
                 payment=payment, amount=payment.amount, provider_reference="x"
             )
 
-        outcomes = _in_parallel(confirm, confirm, confirm, confirm)
+        outcomes = in_parallel(confirm, confirm, confirm, confirm)
         assert all(isinstance(o, Payment) for o in outcomes), outcomes
         assert (
             LedgerTransaction.objects.filter(idempotency_key=f"payment:{payment.pk}").count() == 1
@@ -88,7 +66,7 @@ def test_two_payouts_of_the_same_share_with_the_same_key_pay_once(postgres, sett
             )
             return services.payout_execute(payout=payout)
 
-        outcomes = _in_parallel(pay, pay, pay)
+        outcomes = in_parallel(pay, pay, pay)
         assert all(isinstance(o, Payout) for o in outcomes), outcomes
         assert Payout.objects.filter(idempotency_key=key).count() == 1
         assert Payout.objects.get(idempotency_key=key).status == Payout.Status.PAID

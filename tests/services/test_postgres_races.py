@@ -1,46 +1,23 @@
 """Races on the real PostgreSQL: rules hold when two requests arrive at the same moment."""
 
 import functools
-import threading
 
 import pytest
-from django.db import connection
 
 from accounts import services
 from accounts.errors import LastOwner
 from accounts.models import Membership
 from tests.factories import MembershipFactory
+from tests.services import in_parallel
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def _in_parallel(*calls):
-    """Runs each call in its own thread and connection, all released at once."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def test_two_owners_leaving_at_once_leave_one_owner_behind(postgres):
     first = MembershipFactory(role=Membership.Role.OWNER)
     second = MembershipFactory(organization=first.organization, role=Membership.Role.OWNER)
     for _ in range(5):
-        outcomes = _in_parallel(
+        outcomes = in_parallel(
             functools.partial(services.membership_remove, user=first.user, membership=first),
             functools.partial(services.membership_remove, user=second.user, membership=second),
         )
@@ -63,7 +40,7 @@ def test_one_invitation_accepted_twice_at_once_makes_one_membership(postgres, cu
         user=customer_alice, organization=organization, email="dave@example.com", role="member"
     )
     dave = UserFactory(email="dave@example.com")
-    outcomes = _in_parallel(
+    outcomes = in_parallel(
         *[lambda: services.invitation_accept(user=dave, token=invitation.token)] * 4
     )
     assert organization.memberships.filter(user=dave).count() == 1

@@ -4,7 +4,6 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from billing import services
@@ -14,30 +13,9 @@ from billing.providers.base import PayoutResult
 from billing.providers.manual import ManualProvider
 from billing.settlement import settlement_retry, settlement_run
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.services import in_parallel
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def _in_parallel(*calls):
-    """Runs each call in its own thread and connection, all released at once."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
 
 
 class SlowCountingProvider(ManualProvider):
@@ -92,7 +70,7 @@ def test_two_operators_starting_the_same_run_at_once_pay_each_payout_once(postgr
             provider="counting",
         )
 
-    outcomes = _in_parallel(start(olga), start(oscar), start(olga), start(oscar))
+    outcomes = in_parallel(start(olga), start(oscar), start(olga), start(oscar))
 
     assert all(isinstance(o, SettlementRun) for o in outcomes), outcomes
     assert SettlementRun.objects.count() == 1
@@ -121,7 +99,7 @@ def test_two_operators_retrying_a_partial_run_at_once_pay_the_rest_once(postgres
         status=SettlementRun.Status.PARTIAL,
     )
 
-    outcomes = _in_parallel(
+    outcomes = in_parallel(
         lambda: settlement_retry(run=SettlementRun.objects.get(pk=run.pk), operator=olga),
         lambda: settlement_retry(run=SettlementRun.objects.get(pk=run.pk), operator=oscar),
     )
