@@ -20,7 +20,8 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"} and not k.startswith("CELERY_")
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        and not k.startswith("CELERY_")
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
