@@ -11,7 +11,6 @@ such and counts as a failure. ``--quick`` runs a few instances at 2 s as a smoke
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -26,17 +25,9 @@ from matching.engine.problem import Plan, Problem, SolveParams
 from matching.engine.solver import solve
 from matching.engine.validate import validate
 
-# The shared public data sits beside the repository (CI clones it there); SHARED_DATA overrides.
-DATA = (
-    Path(
-        os.environ.get(
-            "SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"
-        )
-    )
-    / "fjsp"
-)
+from tests.data import FJSP as DATA  # noqa: E402
 
-# Best known makespans (upper bounds) from data/fjsp/README.md; "=" there means proven.
+# Best known makespans (upper bounds) from tests/data/fjsp/README.md; "=" there means proven.
 BKS: dict[str, int] = {
     "brandimarte/Mk01": 40,
     "brandimarte/Mk02": 26,

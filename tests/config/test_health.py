@@ -37,3 +37,49 @@ def test_a_dead_cache_gives_503(client, settings):
         caches._settings = None
     assert response.status_code == 503
     assert response.json()["Cache(alias='default')"] != "OK"
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        (None, "text/plain"),  # curl, most load-balancer probes
+        ("*/*", "text/plain"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+        ("application/json", "application/json"),
+        ("image/png", "text/plain"),  # nothing we speak: still an answer, not 406
+        ("garbage;;", "text/plain"),  # malformed: still an answer, not 500
+    ],
+)
+def test_every_probe_gets_200_whatever_it_accepts(client, accept, content_type):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = client.get("/healthz", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+
+
+def test_the_page_for_a_browser_names_each_service(client):
+    response = client.get("/healthz", HTTP_ACCEPT="text/html")
+    page = response.content.decode()
+    assert "all systems working" in page
+    assert "Database(alias=&#x27;default&#x27;)" in page or "Database(alias='default')" in page
+
+
+def test_plain_text_names_each_service_on_its_own_line(client):
+    lines = client.get("/healthz").content.decode().splitlines()
+    assert "Database(alias='default'): OK" in lines
+    assert "Broker(): OK" in lines
+
+
+def test_head_answers_200_without_a_body(client):
+    response = client.head("/healthz")
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_a_dead_broker_gives_503_to_a_plain_probe_too(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    assert client.get("/healthz").status_code == 503
+    assert client.head("/healthz").status_code == 503
+    page = client.get("/healthz", HTTP_ACCEPT="text/html").content.decode()
+    assert "degraded" in page and "broker cannot be reached" in page

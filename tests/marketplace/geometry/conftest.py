@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from pathlib import Path
 
@@ -13,15 +12,7 @@ import trimesh
 
 from marketplace.geometry.mesh import STL_RECORD
 
-# The shared public data sits beside the repository (CI clones it there); SHARED_DATA overrides.
-MESHES = (
-    Path(
-        os.environ.get(
-            "SHARED_DATA", Path(__file__).resolve().parents[3].parent / "shared" / "data"
-        )
-    )
-    / "meshes"
-)
+from tests.data import MESHES
 
 
 def stl_of(mesh: trimesh.Trimesh) -> bytes:

@@ -124,7 +124,7 @@ def test_analysis_matches_trimesh_on_a_random_closed_mesh():
     assert result.convex_hull_volume_mm3 == pytest.approx(mesh.convex_hull.volume, rel=1e-6)
 
 
-# Reference figures from data/meshes/README.md (trimesh, file units), read here in mm.
+# Reference figures from tests/data/meshes/README.md (trimesh, file units), read here in mm.
 README = {
     "1002_tray_bottom.STL": (4520, 347865.9, 224414.7, (355.6, 3.17, 355.6), True),
     "20mm-xyz-cube.stl": (260, 7938.7, 2499.0, (20, 20, 20), True),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,22 +17,12 @@ from matching.engine.problem import (
     Transport,
 )
 
-# The shared public data sits beside the repository (CI clones it there); SHARED_DATA overrides.
-DATA = (
-    Path(
-        os.environ.get(
-            "SHARED_DATA", Path(__file__).resolve().parents[3].parent / "shared" / "data"
-        )
-    )
-    / "fjsp"
-)
+from tests.data import FJSP as DATA
 
 
 @pytest.fixture
 def data_dir() -> Path:
-    """The FJSP benchmark instances; tests needing them skip when they are absent."""
-    if not DATA.exists():
-        pytest.skip("FJSP data not available")
+    """The FJSP benchmark instances, kept in the repository (``tests/data/fjsp``)."""
     return DATA
 
 
