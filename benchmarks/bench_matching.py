@@ -24,8 +24,7 @@ from matching.engine.greedy import greedy
 from matching.engine.problem import Plan, Problem, SolveParams
 from matching.engine.solver import solve
 from matching.engine.validate import validate
-
-from tests.data import FJSP as DATA  # noqa: E402
+from tests.data import FJSP as DATA
 
 # Best known makespans (upper bounds) from tests/data/fjsp/README.md; "=" there means proven.
 BKS: dict[str, int] = {

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 import trimesh
 
 from marketplace.geometry.mesh import STL_RECORD
-
-from tests.data import MESHES
 
 
 def stl_of(mesh: trimesh.Trimesh) -> bytes:

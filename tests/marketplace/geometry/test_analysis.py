@@ -11,8 +11,9 @@ import trimesh
 
 from marketplace.geometry import analyze, analyze_path, load_design
 from marketplace.geometry.mesh import merge_vertices
+from tests.data import MESHES
 
-from .conftest import MESHES, cube_3mf, stl_of
+from .conftest import cube_3mf, stl_of
 
 
 def analysed(data: bytes, unit: str = "mm", **kwargs):

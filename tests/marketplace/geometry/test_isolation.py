@@ -8,8 +8,7 @@ import pytest
 
 from marketplace.geometry import DesignFileError, Limits, analyze_path, analyze_path_isolated
 from marketplace.geometry import errors as codes
-
-from .conftest import MESHES
+from tests.data import MESHES
 
 # Archive checks relaxed, so the bomb reaches the parser and only the child's limits stop it.
 PERMISSIVE = Limits(

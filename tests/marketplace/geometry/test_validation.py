@@ -10,8 +10,9 @@ import trimesh
 
 from marketplace.geometry import DEFAULT_LIMITS, DesignFileError, Limits, load_design, sniff
 from marketplace.geometry import errors as codes
+from tests.data import MESHES
 
-from .conftest import MESHES, MODEL_HEAD, cube_3mf, raw_stl, stl_of, threemf
+from .conftest import MODEL_HEAD, cube_3mf, raw_stl, stl_of, threemf
 
 
 def refused(

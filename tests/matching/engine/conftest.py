@@ -16,7 +16,6 @@ from matching.engine.problem import (
     Step,
     Transport,
 )
-
 from tests.data import FJSP as DATA
 
 
