@@ -86,7 +86,7 @@ def child(mode: str, path: str) -> None:
         import trimesh
     elif mode == "analysis":
         sys.path.insert(0, str(ROOT))
-        from marketplace.geometry import Limits, analyze, load_design
+        from marketplace.designs.geometry import Limits, analyze, load_design
 
     imported = time.perf_counter()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -1,4 +1,4 @@
-"""The Celery application; tasks live in each app's `tasks.py` and run on named queues."""
+"""The Celery application; tasks live in each app's (or domain package's) `tasks.py`."""
 
 import os
 
@@ -8,4 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("cloudfactory")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+app.autodiscover_tasks()  # accounts.tasks, billing.tasks, matching.tasks
+# The marketplace keeps its tasks in its domain packages.
+app.autodiscover_tasks(["marketplace.designs", "marketplace.orders"])

@@ -149,7 +149,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "marketplace.tasks.design_analyse_task": {"queue": "analysis"},
+    "marketplace.designs.tasks.design_analyse_task": {"queue": "analysis"},
     "matching.tasks.*": {"queue": "matching"},
     "billing.tasks.*": {"queue": "billing"},
 }
@@ -160,7 +160,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # `celery -A config beat` runs these; the embedded default has no beat (run the command).
 CELERY_BEAT_SCHEDULE = {
     "orders-housekeeping": {
-        "task": "marketplace.tasks.orders_housekeeping_task",
+        "task": "marketplace.orders.tasks.orders_housekeeping_task",
         "schedule": 15 * 60,  # seconds
     },
 }
@@ -293,8 +293,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "MachineStatusEnum": "marketplace.models.Machine.Status",
-        "VerificationStatusEnum": "marketplace.models.Workshop.Verification",
+        "MachineStatusEnum": "marketplace.network.models.Machine.Status",
+        "VerificationStatusEnum": "marketplace.network.models.Workshop.Verification",
     },
 }
 

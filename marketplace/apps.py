@@ -8,8 +8,9 @@ class MarketplaceConfig(AppConfig):
     def ready(self) -> None:
         """Listens to billing and to its own machine events; neither side imports the other."""
         from billing.signals import payment_confirmed
-        from marketplace import orders
-        from marketplace.signals import machine_unavailable
+        from marketplace.network.signals import machine_unavailable
+        from marketplace.orders.replanning import on_machine_unavailable
+        from marketplace.orders.services import on_payment_confirmed
 
-        payment_confirmed.connect(orders.on_payment_confirmed, dispatch_uid="order-paid")
-        machine_unavailable.connect(orders.on_machine_unavailable, dispatch_uid="order-replan")
+        payment_confirmed.connect(on_payment_confirmed, dispatch_uid="order-paid")
+        machine_unavailable.connect(on_machine_unavailable, dispatch_uid="order-replan")

@@ -10,6 +10,8 @@ __all__ = [
     "InvalidMachine",
     "NotFound",
     "PermissionDenied",
+    "QuoteInvalid",
+    "TransitionRefused",
 ]
 
 
@@ -25,3 +27,11 @@ class CapacityUnavailable(Conflict):
     """The machine is closed, down or already booked for (part of) the requested time."""
 
     code = "capacity_unavailable"
+
+
+class TransitionRefused(Conflict):
+    code = "transition_refused"
+
+
+class QuoteInvalid(DomainError):
+    code = "quote_invalid"

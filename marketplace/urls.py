@@ -1,6 +1,11 @@
+"""The marketplace's pages: dashboards, the network and workshops, designs, orders."""
+
 from django.urls import path
 
-from marketplace.views import dashboard, designs, network, orders, workshop
+from marketplace.dashboards import views as dashboard
+from marketplace.designs import views as designs
+from marketplace.network import views as network
+from marketplace.orders import views as orders
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -12,31 +17,31 @@ urlpatterns = [
         network.workshop_verify,
         name="workshop_verify",
     ),
-    path("workshop/", workshop.workshop_profile, name="workshop_profile"),
-    path("workshop/photos/", workshop.workshop_photo_add, name="workshop_photo_add"),
-    path("workshop/photos/<int:photo_id>/", workshop.workshop_photo, name="workshop_photo"),
-    path("workshop/machines/new/", workshop.machine_edit, name="machine_new"),
-    path("workshop/machines/<int:machine_id>/edit/", workshop.machine_edit, name="machine_edit"),
+    path("workshop/", network.workshop_profile, name="workshop_profile"),
+    path("workshop/photos/", network.workshop_photo_add, name="workshop_photo_add"),
+    path("workshop/photos/<int:photo_id>/", network.workshop_photo, name="workshop_photo"),
+    path("workshop/machines/new/", network.machine_edit, name="machine_new"),
+    path("workshop/machines/<int:machine_id>/edit/", network.machine_edit, name="machine_edit"),
     path(
-        "workshop/machines/<int:machine_id>/delete/", workshop.machine_delete, name="machine_delete"
+        "workshop/machines/<int:machine_id>/delete/", network.machine_delete, name="machine_delete"
     ),
     path(
         "workshop/machines/<int:machine_id>/capacity/",
-        workshop.machine_capacity,
+        network.machine_capacity,
         name="machine_capacity",
     ),
     path(
         "workshop/machines/<int:machine_id>/closures/",
-        workshop.capacity_exception_add,
+        network.capacity_exception_add,
         name="capacity_exception_add",
     ),
     path(
         "workshop/closures/<int:exception_id>/remove/",
-        workshop.capacity_exception_remove,
+        network.capacity_exception_remove,
         name="capacity_exception_remove",
     ),
     path(
-        "workshop/machines/<int:machine_id>/status/", workshop.machine_status, name="machine_status"
+        "workshop/machines/<int:machine_id>/status/", network.machine_status, name="machine_status"
     ),
 ]
 

@@ -22,7 +22,8 @@ from typing import Any, Literal, Protocol
 from django.utils import timezone
 
 from config.live import publish_to_users_on_commit
-from marketplace.models import DesignRevision, Workshop
+from marketplace.designs.models import DesignRevision
+from marketplace.network.models import Workshop
 from matching.engine import (
     Alternative,
     Assignment,
@@ -588,7 +589,7 @@ def _merge(intervals: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 def _offline_specs(machine_ids: Iterable[int]) -> dict[str, MachineSpec]:
     """Machines of the plan that the snapshot leaves out (down, unverified): no windows."""
-    from marketplace.models import Machine as MachineRow
+    from marketplace.network.models import Machine as MachineRow
 
     rows = MachineRow.objects.select_related("process", "workshop__organization").filter(
         pk__in=list(machine_ids)

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Prefetch
 
-from marketplace.capacity import WeeklySlot, free_intervals
-from marketplace.models import CapacityBooking, CapacityException, Machine, Workshop
-from marketplace.models import Carrier as CarrierRow
-from marketplace.models import Material as MaterialRow
+from marketplace.network.capacity import WeeklySlot, free_intervals
+from marketplace.network.models import CapacityBooking, CapacityException, Machine, Workshop
+from marketplace.network.models import Carrier as CarrierRow
+from marketplace.network.models import Material as MaterialRow
 from matching.estimation import Carrier, MachineSpec
 from matching.planning import Material
 

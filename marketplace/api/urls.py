@@ -1,23 +1,27 @@
+"""The marketplace's REST API: one router over the network, designs and orders viewsets."""
+
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from marketplace.api import order_views, views
+from marketplace.designs.api import views as designs
+from marketplace.network.api import views as network
+from marketplace.orders.api import views as orders
 
 router = SimpleRouter()
-router.register("processes", views.ProcessViewSet, basename="process")
-router.register("materials", views.MaterialViewSet, basename="material")
-router.register("finishes", views.FinishViewSet, basename="finish")
-router.register("certifications", views.CertificationViewSet, basename="certification")
-router.register("workshops", views.WorkshopViewSet, basename="workshop")
-router.register("machines", views.MachineViewSet, basename="machine")
-router.register("designs", views.DesignViewSet, basename="design")
-router.register("capacity/closures", views.CapacityExceptionViewSet, basename="capacity-closure")
-router.register("quotes", order_views.QuoteViewSet, basename="quote")
-router.register("orders", order_views.OrderViewSet, basename="order")
-router.register("jobs", order_views.JobViewSet, basename="job")
-router.register("shipments", order_views.ShipmentViewSet, basename="shipment")
+router.register("processes", network.ProcessViewSet, basename="process")
+router.register("materials", network.MaterialViewSet, basename="material")
+router.register("finishes", network.FinishViewSet, basename="finish")
+router.register("certifications", network.CertificationViewSet, basename="certification")
+router.register("workshops", network.WorkshopViewSet, basename="workshop")
+router.register("machines", network.MachineViewSet, basename="machine")
+router.register("designs", designs.DesignViewSet, basename="design")
+router.register("capacity/closures", network.CapacityExceptionViewSet, basename="capacity-closure")
+router.register("quotes", orders.QuoteViewSet, basename="quote")
+router.register("orders", orders.OrderViewSet, basename="order")
+router.register("jobs", orders.JobViewSet, basename="job")
+router.register("shipments", orders.ShipmentViewSet, basename="shipment")
 
 urlpatterns = [
-    path("capacity/", views.CapacityView.as_view(), name="api-capacity"),
+    path("capacity/", network.CapacityView.as_view(), name="api-capacity"),
     *router.urls,
 ]

@@ -26,16 +26,25 @@ from billing.money import Money, allocate
 from billing.selectors import held_for_order, released_prices
 from billing.sharing import PartyContribution, order_split
 from billing.statements import order_statement
-from marketplace import orders
-from marketplace.models import Job
-from marketplace.order_flow import OrderStatus
-from marketplace.settlement import (
+from marketplace.orders.escrow import (
     order_release,
     refund_held,
     release_on_delivery,
     release_on_handover,
     release_overdue,
 )
+from marketplace.orders.flow import OrderStatus
+from marketplace.orders.jobs import job_accept, job_complete, job_start
+from marketplace.orders.models import Job
+from marketplace.orders.services import (
+    order_cancel,
+    order_complete,
+    order_confirm_delivery,
+    order_dispute,
+    order_place,
+    order_resolve_dispute,
+)
+from marketplace.orders.shipments import shipment_hand_over, shipment_receive
 from tests.factories import OrganizationFactory
 from tests.marketplace.test_orders import _pay, _quote, _user_for
 
@@ -77,10 +86,10 @@ def _order_entries(order, kind) -> int:
 
 
 def _paid_order(small_network, customer_alice, operator_olga, capture):
-    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    order = order_place(user=customer_alice, option=_quote(customer_alice).options.first())
     payment = _pay(order, operator_olga, capture)
     for job in order.jobs.filter(status="offered"):
-        orders.job_accept(user=_user_for(job, small_network), job=job)
+        job_accept(user=_user_for(job, small_network), job=job)
     return order, payment
 
 
@@ -98,7 +107,7 @@ def _receive(leg, small_network, customer_alice, capture):
 
     before = set(LedgerTransaction.objects.values_list("pk", flat=True))
     with capture(execute=True):
-        orders.shipment_receive(user=_receiver(leg, small_network, customer_alice), shipment=leg)
+        shipment_receive(user=_receiver(leg, small_network, customer_alice), shipment=leg)
     return list(
         LedgerTransaction.objects.exclude(pk__in=before).filter(
             idempotency_key__startswith="release-price:"
@@ -114,8 +123,8 @@ def _advance(order, small_network, customer_alice, capture, *, receive=True, max
     for job in order.jobs.filter(status="accepted").order_by("planned_start"):
         worker = _user_for(job, small_network)
         with capture(execute=True):
-            orders.job_start(user=worker, job=job)
-            orders.job_complete(user=worker, job=job)
+            job_start(user=worker, job=job)
+            job_complete(user=worker, job=job)
         for leg in order.shipments.filter(
             status="planned", origin=job.workshop, job_key=job.job_key
         ):
@@ -126,7 +135,7 @@ def _advance(order, small_network, customer_alice, capture, *, receive=True, max
             ):
                 continue
             with capture(execute=True):
-                orders.shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
+                shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
             if receive and not leg.to_customer:
                 received.append((leg, _receive(leg, small_network, customer_alice, capture)))
                 if max_receipts is not None and len(received) >= max_receipts:
@@ -211,7 +220,7 @@ def test_prices_are_released_at_each_handover_and_margins_at_completion(
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
     with capture(execute=True):
-        orders.order_confirm_delivery(user=customer_alice, order=order)
+        order_confirm_delivery(user=customer_alice, order=order)
     release_on_delivery(order=order)
     order.refresh_from_db()
     everything = _all_parties(order)
@@ -222,7 +231,7 @@ def test_prices_are_released_at_each_handover_and_margins_at_completion(
     _assert_ledger_balanced()
 
     with capture(execute=True):
-        orders.order_complete(user=customer_alice, order=order)
+        order_complete(user=customer_alice, order=order)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     _assert_settled_to_the_cent(order, payment)
@@ -279,7 +288,7 @@ def test_nothing_is_released_while_disputed_and_completion_releases_the_rest(
     assert before == _accepted_by(first)
 
     with capture(execute=True):
-        orders.order_dispute(user=customer_alice, order=order, reason="The anodizing is patchy")
+        order_dispute(user=customer_alice, order=order, reason="The anodizing is patchy")
     order.refresh_from_db()
     assert order.status == OrderStatus.DISPUTED
     later = _advance(order, small_network, customer_alice, capture)
@@ -304,7 +313,7 @@ def test_nothing_is_released_while_disputed_and_completion_releases_the_rest(
     _assert_ledger_balanced()
 
     with capture(execute=True):
-        orders.order_resolve_dispute(
+        order_resolve_dispute(
             user=operator_olga, order=order, outcome="complete", reason="Within tolerance"
         )
     order.refresh_from_db()
@@ -328,7 +337,7 @@ def test_a_cancellation_after_partial_release_refunds_only_what_is_held(
     assert released > 0
 
     with capture(execute=True):
-        orders.order_cancel(user=operator_olga, order=order, reason="The customer withdrew")
+        order_cancel(user=operator_olga, order=order, reason="The customer withdrew")
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     # order_cancel refunded what was still held (the same key a second call would use).
@@ -377,8 +386,8 @@ def test_legs_not_confirmed_within_the_window_are_released_by_the_timer(
     # Completion counts the legs released in transit: the margin is shared, no price is
     # taken back and the order adds up to the cent.
     with capture(execute=True):
-        orders.order_confirm_delivery(user=customer_alice, order=order)
-        orders.order_complete(user=customer_alice, order=order)
+        order_confirm_delivery(user=customer_alice, order=order)
+        order_complete(user=customer_alice, order=order)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     _assert_settled_to_the_cent(order, payment)
@@ -400,7 +409,7 @@ def test_a_carrier_confirming_its_own_leg_is_not_an_acceptance(
     _advance(order, small_network, customer_alice, capture, receive=False)
     leg = order.shipments.filter(destination__isnull=False).order_by("pk").first()
     with capture(execute=True):
-        orders.shipment_receive(user=small_network["carla"], shipment=leg)
+        shipment_receive(user=small_network["carla"], shipment=leg)
     assert release_on_handover(shipment=leg) == []
     assert release_overdue(now=timezone.now()) == []
     # ... until the window has passed since the handover.

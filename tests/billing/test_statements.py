@@ -22,9 +22,14 @@ from billing.statements import (
     period_statement,
     statement_months,
 )
-from marketplace import orders
-from marketplace.models import Design, DesignRevision, Finish, Job, Material
-from marketplace.order_flow import OrderStatus
+from marketplace.designs.models import Design, DesignRevision
+from marketplace.network.models import Finish, Material
+from marketplace.orders.flow import OrderStatus
+from marketplace.orders.jobs import job_accept, job_complete, job_start
+from marketplace.orders.models import Job
+from marketplace.orders.quotes import LineSpec, ShipTo, quote_request_create
+from marketplace.orders.services import order_complete, order_confirm_delivery, order_place
+from marketplace.orders.shipments import shipment_hand_over, shipment_receive
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +41,7 @@ BRACKET = {
     "watertight": True,
     "shells": 1,
 }
-MUNICH = orders.ShipTo("Goods in", "Main street 1", "Munich", "DE", 48.1351, 11.5820)
+MUNICH = ShipTo("Goods in", "Main street 1", "Munich", "DE", 48.1351, 11.5820)
 
 
 @pytest.fixture(autouse=True)
@@ -60,13 +65,13 @@ def _quote(customer):
         status=DesignRevision.Status.ANALYSED,
         analysis=BRACKET,
     )
-    line = orders.LineSpec(
+    line = LineSpec(
         revision=revision,
         material=Material.objects.get(code="al-6061"),
         finish=Finish.objects.get(code="anodized"),
         quantity=2,
     )
-    return orders.quote_request_create(
+    return quote_request_create(
         user=customer, organization=organization, lines=[line], ship_to=MUNICH
     )
 
@@ -80,17 +85,17 @@ def _user_for(workshop_id, network):
 
 def complete_an_order(network, customer, operator, capture):
     """Quote, order, pay, produce every job, ship every leg, deliver and complete."""
-    order = orders.order_place(user=customer, option=_quote(customer).options.first())
+    order = order_place(user=customer, option=_quote(customer).options.first())
     payment = Payment.objects.get(order_id=order.pk)
     with capture(execute=True):
         billing.payment_confirm_manual(operator=operator, payment=payment, amount=payment.amount)
     for job in order.jobs.filter(status="offered").order_by("planned_start"):
-        orders.job_accept(user=_user_for(job.workshop_id, network), job=job)
+        job_accept(user=_user_for(job.workshop_id, network), job=job)
     for job in order.jobs.filter(status="accepted").order_by("planned_start"):
         worker = _user_for(job.workshop_id, network)
         with capture(execute=True):
-            orders.job_start(user=worker, job=job)
-            orders.job_complete(user=worker, job=job)
+            job_start(user=worker, job=job)
+            job_complete(user=worker, job=job)
         for leg in order.shipments.filter(
             status="planned", origin=job.workshop, job_key=job.job_key
         ):
@@ -100,13 +105,13 @@ def complete_an_order(network, customer, operator, capture):
                 .exists()
             ):
                 with capture(execute=True):
-                    orders.shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
+                    shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
                     if not leg.to_customer:
                         receiver = _user_for(leg.destination_id, network)
-                        orders.shipment_receive(user=receiver, shipment=leg)
+                        shipment_receive(user=receiver, shipment=leg)
     with capture(execute=True):
-        orders.order_confirm_delivery(user=customer, order=order)
-        orders.order_complete(user=customer, order=order)
+        order_confirm_delivery(user=customer, order=order)
+        order_complete(user=customer, order=order)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     return order
@@ -240,7 +245,7 @@ def test_an_organization_outside_the_order_has_no_statement(completed_order, wor
 
 
 def test_releasing_twice_writes_the_shares_once(completed_order):
-    from marketplace.settlement import order_release
+    from marketplace.orders.escrow import order_release
 
     count = ShareRecord.objects.filter(order_id=completed_order.pk).count()
     order_release(order=completed_order)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.geometry import samples
+from marketplace.designs.geometry import samples
 from tests.browser.conftest import screenshot
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 

@@ -5,8 +5,8 @@ import threading
 
 from django.core.management import call_command
 
-from marketplace.demo import DEMO_PASSWORD, seed_catalog
-from marketplace.models import Workshop
+from marketplace.demo.seed import DEMO_PASSWORD, seed_catalog
+from marketplace.network.models import Workshop
 from tests.browser.conftest import last_mail_link, log_in, screenshot
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from marketplace.geometry import samples
-from marketplace.models import Job, Order
+from marketplace.designs.geometry import samples
+from marketplace.orders.models import Job, Order
 from tests.browser.conftest import ARTIFACTS, screenshot
 
 PASSWORD = "correct-horse-battery-staple"

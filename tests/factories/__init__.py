@@ -6,7 +6,7 @@ import factory
 from allauth.account.models import EmailAddress
 
 from accounts.models import Membership, Organization, User
-from marketplace.models import (
+from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
     Certification,

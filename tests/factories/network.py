@@ -4,7 +4,7 @@
 from datetime import time
 
 from accounts.models import Organization
-from marketplace.models import Carrier, Finish, WeeklyAvailability
+from marketplace.network.models import Carrier, Finish, WeeklyAvailability
 from tests.factories import (
     MachineFactory,
     MaterialFactory,

@@ -5,7 +5,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from marketplace.models import Order, QuoteOption, QuoteRequest
+from marketplace.orders.models import Order, QuoteOption, QuoteRequest
 from tests.factories import OrganizationFactory
 
 

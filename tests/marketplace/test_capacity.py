@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, time
 
-from marketplace.capacity import (
+from marketplace.network.capacity import (
     WeeklySlot,
     expand_weekly,
     free_intervals,

@@ -3,8 +3,9 @@
 import pytest
 from django.core.files.base import ContentFile
 
-from marketplace.geometry import samples
-from marketplace.models import Design, DesignRevision, Job
+from marketplace.designs.geometry import samples
+from marketplace.designs.models import Design, DesignRevision
+from marketplace.orders.models import Job
 from tests.factories import MachineFactory, ProcessFactory
 from tests.factories.orders import OrderFactory, QuoteOptionFactory, QuoteRequestFactory
 
@@ -25,7 +26,7 @@ def bracket(customer_alice):
 
 
 def _assign(revision, workshop, status="offered"):
-    from marketplace.models import QuoteLine
+    from marketplace.orders.models import QuoteLine
 
     request = QuoteRequestFactory(organization=revision.design.organization)
     line = QuoteLine.objects.create(

@@ -6,9 +6,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from marketplace import designs, orders
+from marketplace.designs.models import Design, DesignReport
+from marketplace.designs.services import design_report, design_report_decide
 from marketplace.errors import DomainError, PermissionDenied
-from marketplace.models import Design, DesignReport, OrderEvent
+from marketplace.orders.housekeeping import orders_housekeeping
+from marketplace.orders.models import OrderEvent
+from marketplace.orders.services import order_resolve_dispute
 from tests.factories.orders import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +23,7 @@ def _org(user):
 
 def test_an_operator_resumes_a_disputed_order_with_a_reason(operator_olga):
     order = OrderFactory(status="disputed")
-    orders.order_resolve_dispute(
+    order_resolve_dispute(
         user=operator_olga, order=order, outcome="resume", reason="Parts reworked"
     )
     order.refresh_from_db()
@@ -31,9 +34,7 @@ def test_an_operator_resumes_a_disputed_order_with_a_reason(operator_olga):
 def test_only_operators_settle_disputes(customer_alice):
     order = OrderFactory(status="disputed", organization=_org(customer_alice))
     with pytest.raises(PermissionDenied):
-        orders.order_resolve_dispute(
-            user=customer_alice, order=order, outcome="complete", reason="x"
-        )
+        order_resolve_dispute(user=customer_alice, order=order, outcome="complete", reason="x")
     order.refresh_from_db()
     assert order.status == "disputed"
 
@@ -41,15 +42,13 @@ def test_only_operators_settle_disputes(customer_alice):
 def test_a_decision_without_reason_is_refused(operator_olga):
     order = OrderFactory(status="disputed")
     with pytest.raises(DomainError, match="Explain the decision"):
-        orders.order_resolve_dispute(
-            user=operator_olga, order=order, outcome="complete", reason=" "
-        )
+        order_resolve_dispute(user=operator_olga, order=order, outcome="complete", reason=" ")
 
 
 def test_unpaid_orders_expire_after_the_pay_by_date():
     stale = OrderFactory(status="placed", pay_by=timezone.now() - timedelta(minutes=1))
     fresh = OrderFactory(status="placed")
-    assert orders.orders_housekeeping()["expired"] == 1
+    assert orders_housekeeping()["expired"] == 1
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert (stale.status, fresh.status) == ("expired", "placed")
@@ -58,9 +57,9 @@ def test_unpaid_orders_expire_after_the_pay_by_date():
 def test_delivered_orders_complete_by_themselves_after_the_window(settings):
     settings.ORDER_AUTO_COMPLETE_DAYS = 14
     order = OrderFactory(status="delivered", delivered_at=timezone.now())
-    assert orders.orders_housekeeping()["completed"] == 0
+    assert orders_housekeeping()["completed"] == 0
     with time_machine.travel(timezone.now() + timedelta(days=15)):
-        assert orders.orders_housekeeping()["completed"] == 1
+        assert orders_housekeeping()["completed"] == 1
     order.refresh_from_db()
     assert order.status == "completed"
     assert OrderEvent.objects.get(order=order, to_status="completed").role == "system"
@@ -74,12 +73,10 @@ def design(customer_alice):
 def test_a_design_reported_and_upheld_is_blocked_from_quoting(
     design, operator_olga, customer_alice
 ):
-    report = designs.design_report(
+    report = design_report(
         user=operator_olga, design=design, kind="ip", details="Copies a patented latch design."
     )
-    designs.design_report_decide(
-        operator=operator_olga, report=report, uphold=True, note="Patent EP123"
-    )
+    design_report_decide(operator=operator_olga, report=report, uphold=True, note="Patent EP123")
     design.refresh_from_db()
     assert design.blocked
     report.refresh_from_db()
@@ -88,25 +85,23 @@ def test_a_design_reported_and_upheld_is_blocked_from_quoting(
 
 
 def test_a_dismissed_report_leaves_the_design_usable(design, operator_olga):
-    report = designs.design_report(
+    report = design_report(
         user=operator_olga, design=design, kind="prohibited", details="Looks like a weapon part."
     )
-    designs.design_report_decide(operator=operator_olga, report=report, uphold=False, note="")
+    design_report_decide(operator=operator_olga, report=report, uphold=False, note="")
     design.refresh_from_db()
     assert not design.blocked
 
 
 def test_people_who_cannot_see_a_design_cannot_report_it(design, workshop_bob):
     with pytest.raises(DomainError, match="No such design"):
-        designs.design_report(
-            user=workshop_bob, design=design, kind="ip", details="I saw it somewhere"
-        )
+        design_report(user=workshop_bob, design=design, kind="ip", details="I saw it somewhere")
     assert not DesignReport.objects.exists()
 
 
 def test_only_operators_decide_reports(design, operator_olga, customer_alice):
-    report = designs.design_report(
+    report = design_report(
         user=operator_olga, design=design, kind="other", details="Please check this one."
     )
     with pytest.raises(PermissionDenied):
-        designs.design_report_decide(operator=customer_alice, report=report, uphold=True, note="x")
+        design_report_decide(operator=customer_alice, report=report, uphold=True, note="x")

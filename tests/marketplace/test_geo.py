@@ -10,8 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from marketplace import geo
-from marketplace.catalog_data import WORKSHOPS
+from marketplace.demo.catalog import WORKSHOPS
+from marketplace.network.geo import (
+    DEFAULT_VIEW,
+    MapLine,
+    MapPoint,
+    MapProjection,
+    _basemap,
+    _overlaps,
+    basemap,
+    basemap_paths,
+    decode_arcs,
+    decode_topology,
+    haversine_km,
+    load_countries,
+    network_map,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,19 +48,19 @@ EUROPE_POINTS = [(float(w[3]), float(w[4])) for w in WORKSHOPS]
     ],
 )
 def test_haversine_matches_the_geodesic_within_one_percent(a, b, geodesic_km):
-    assert geo.haversine_km(*a, *b) == pytest.approx(geodesic_km, rel=0.01)
+    assert haversine_km(*a, *b) == pytest.approx(geodesic_km, rel=0.01)
 
 
 def test_haversine_is_symmetric_and_zero_for_the_same_point():
-    assert geo.haversine_km(*BERLIN, *PARIS) == pytest.approx(geo.haversine_km(*PARIS, *BERLIN))
-    assert geo.haversine_km(*STUTTGART, *STUTTGART) == 0.0
+    assert haversine_km(*BERLIN, *PARIS) == pytest.approx(haversine_km(*PARIS, *BERLIN))
+    assert haversine_km(*STUTTGART, *STUTTGART) == 0.0
 
 
 def test_haversine_accepts_decimals_from_the_database():
     from decimal import Decimal
 
-    d = geo.haversine_km(Decimal("52.52"), Decimal("13.405"), Decimal("48.8566"), Decimal("2.3522"))
-    assert d == pytest.approx(geo.haversine_km(*BERLIN, *PARIS))
+    d = haversine_km(Decimal("52.52"), Decimal("13.405"), Decimal("48.8566"), Decimal("2.3522"))
+    assert d == pytest.approx(haversine_km(*BERLIN, *PARIS))
 
 
 # -- TopoJSON ----------------------------------------------------------------------------------
@@ -84,13 +98,13 @@ TINY = {
 
 
 def test_decode_arcs_undoes_quantization_and_delta_encoding():
-    arcs = geo.decode_arcs(TINY)
+    arcs = decode_arcs(TINY)
     assert arcs[0] == [(11.0, 20.0), (11.0, 21.0)]
     assert arcs[2] == [(11.0, 20.0), (12.0, 20.0), (12.0, 21.0), (11.0, 21.0)]
 
 
 def test_decode_topology_stitches_shared_and_reversed_arcs_into_rings():
-    left, right, nowhere = geo.decode_topology(TINY)
+    left, right, nowhere = decode_topology(TINY)
 
     assert (left.id, left.name) == ("001", "Left")
     assert left.rings == (((11, 20), (11, 21), (10, 21), (10, 20), (11, 20)),)
@@ -105,12 +119,12 @@ def test_decode_without_transform_reads_absolute_coordinates():
         "arcs": [[[0, 0], [1, 0], [1, 1], [0, 0]]],
         "objects": {"countries": {"type": "Polygon", "arcs": [[0]]}},
     }
-    (only,) = geo.decode_topology(topology)
+    (only,) = decode_topology(topology)
     assert only.rings == (((0, 0), (1, 0), (1, 1), (0, 0)),)
 
 
 def test_world_atlas_identifies_countries_by_iso_numeric_id_and_name():
-    by_name = {c.name: c for c in geo.load_countries()}
+    by_name = {c.name: c for c in load_countries()}
     assert by_name["Germany"].id == "276"
     assert by_name["France"].id == "250"
     assert by_name["Australia"].id == "036"
@@ -120,7 +134,7 @@ def test_world_atlas_identifies_countries_by_iso_numeric_id_and_name():
 
 
 def test_projection_keeps_points_inside_the_view_box_and_their_compass_order():
-    projection = geo.MapProjection.fit(EUROPE_POINTS)
+    projection = MapProjection.fit(EUROPE_POINTS)
     xy = {p: projection.project(*p) for p in EUROPE_POINTS}
     for x, y in xy.values():
         assert 0 < x < projection.width
@@ -134,15 +148,15 @@ def test_projection_keeps_points_inside_the_view_box_and_their_compass_order():
 
 
 def test_projection_height_stays_within_the_aspect_bounds():
-    tall = geo.MapProjection.fit([(36.0, 14.0), (70.0, 14.0)])  # a north-south chain
-    wide = geo.MapProjection.fit([(48.0, -10.0), (48.0, 40.0)])
+    tall = MapProjection.fit([(36.0, 14.0), (70.0, 14.0)])  # a north-south chain
+    wide = MapProjection.fit([(48.0, -10.0), (48.0, 40.0)])
     for projection in (tall, wide):
         # Rounding the box outward to 0.5° may move the ratio a little past the bound.
         assert 0.45 * projection.width <= projection.height <= 0.8 * projection.width
 
 
 def test_a_single_point_still_gets_a_regional_view():
-    projection = geo.MapProjection.fit([BERLIN])
+    projection = MapProjection.fit([BERLIN])
     assert projection.east - projection.west >= 8
     assert projection.north - projection.south >= 4
     x, y = projection.project(*BERLIN)
@@ -151,8 +165,8 @@ def test_a_single_point_still_gets_a_regional_view():
 
 
 def test_no_points_shows_europe():
-    west, south, east, north = geo.MapProjection.fit([]).bbox
-    d_west, d_south, d_east, d_north = geo.DEFAULT_VIEW
+    west, south, east, north = MapProjection.fit([]).bbox
+    d_west, d_south, d_east, d_north = DEFAULT_VIEW
     assert west <= d_west
     assert south <= d_south
     assert east >= d_east
@@ -163,7 +177,7 @@ def test_no_points_shows_europe():
 
 
 def test_basemap_for_europe_has_germany_and_france_and_not_australia():
-    countries = geo.basemap(geo.MapProjection.fit(EUROPE_POINTS))
+    countries = basemap(MapProjection.fit(EUROPE_POINTS))
     names = {c.name for c in countries}
     assert {"Germany", "France", "Netherlands", "Poland"} <= names
     assert "Australia" not in names
@@ -171,8 +185,8 @@ def test_basemap_for_europe_has_germany_and_france_and_not_australia():
 
 
 def test_basemap_paths_are_compact_clipped_svg():
-    projection = geo.MapProjection.fit(EUROPE_POINTS)
-    paths = geo.basemap_paths(projection)
+    projection = MapProjection.fit(EUROPE_POINTS)
+    paths = basemap_paths(projection)
     assert paths
     number = re.compile(r"-?\d+\.\d")
     for d in paths:
@@ -184,22 +198,22 @@ def test_basemap_paths_are_compact_clipped_svg():
 
 
 def test_basemap_is_cached_per_view():
-    projection = geo.MapProjection.fit(EUROPE_POINTS)
-    assert geo.basemap(projection) is geo.basemap(geo.MapProjection.fit(EUROPE_POINTS))
+    projection = MapProjection.fit(EUROPE_POINTS)
+    assert basemap(projection) is basemap(MapProjection.fit(EUROPE_POINTS))
 
 
 # -- network map -------------------------------------------------------------------------------
 
 
-def _europe_points() -> list[geo.MapPoint]:
+def _europe_points() -> list[MapPoint]:
     return [
-        geo.MapPoint(float(w[3]), float(w[4]), w[1], url=f"/workshops/{i}/", title=w[0])
+        MapPoint(float(w[3]), float(w[4]), w[1], url=f"/workshops/{i}/", title=w[0])
         for i, w in enumerate(WORKSHOPS)
     ]
 
 
 def test_network_map_places_every_point_and_labels_without_overlap():
-    the_map = geo.network_map(_europe_points())
+    the_map = network_map(_europe_points())
     assert len(the_map.points) == len(WORKSHOPS)
     assert the_map.view_box == f"0 0 1000 {the_map.height:g}"
     labelled = [p for p in the_map.points if p.show_label]
@@ -212,18 +226,18 @@ def test_network_map_places_every_point_and_labels_without_overlap():
         boxes.append((x0, p.y - 0.6 * size, x0 + w, p.y + 0.4 * size))
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
-            assert not geo._overlaps(a, b), (a, b)
+            assert not _overlaps(a, b), (a, b)
 
 
 def test_network_map_draws_routes_and_drops_zero_length_ones():
-    stuttgart = geo.MapPoint(*STUTTGART, "Stuttgart")
-    eindhoven = geo.MapPoint(*EINDHOVEN, "Eindhoven")
-    the_map = geo.network_map(
+    stuttgart = MapPoint(*STUTTGART, "Stuttgart")
+    eindhoven = MapPoint(*EINDHOVEN, "Eindhoven")
+    the_map = network_map(
         [stuttgart, eindhoven],
         [
-            geo.MapLine.between(stuttgart, eindhoven, "Milling, 398 km"),
-            geo.MapLine.between(eindhoven, stuttgart, "Back"),
-            geo.MapLine.between(stuttgart, stuttgart, "Same place"),
+            MapLine.between(stuttgart, eindhoven, "Milling, 398 km"),
+            MapLine.between(eindhoven, stuttgart, "Back"),
+            MapLine.between(stuttgart, stuttgart, "Same place"),
         ],
     )
     assert [line.label for line in the_map.lines] == ["Milling, 398 km", "Back"]
@@ -235,23 +249,23 @@ def test_network_map_draws_routes_and_drops_zero_length_ones():
 
 
 def test_network_map_skips_points_without_coordinates():
-    the_map = geo.network_map([geo.MapPoint(None, None, "Unknown"), geo.MapPoint(*BERLIN, "B")])  # type: ignore[arg-type]
+    the_map = network_map([MapPoint(None, None, "Unknown"), MapPoint(*BERLIN, "B")])  # type: ignore[arg-type]
     assert [p.label for p in the_map.points] == ["B"]
 
 
 def test_render_time_of_a_europe_map_is_reported(capsys):
     """Measured to choose 50m over 110m; printed with -s, never asserted."""
     points = _europe_points()
-    geo.load_countries.cache_clear()
+    load_countries.cache_clear()
     started = time.perf_counter()
-    geo.load_countries()
+    load_countries()
     load = time.perf_counter() - started
-    geo._basemap.cache_clear()
+    _basemap.cache_clear()
     started = time.perf_counter()
-    geo.network_map(points)
+    network_map(points)
     cold = time.perf_counter() - started
     started = time.perf_counter()
-    geo.network_map(points)
+    network_map(points)
     warm = time.perf_counter() - started
     with capsys.disabled():
         print(
@@ -262,7 +276,7 @@ def test_render_time_of_a_europe_map_is_reported(capsys):
 
 def test_geo_imports_no_django_module():
     code = (
-        "import sys, marketplace.geo\n"
+        "import sys, marketplace.network.geo\n"
         "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "print(bad)\n"
         "raise SystemExit(1 if bad else 0)\n"

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from knox.models import AuthToken
 
-from marketplace.models import CapacityException, Machine, MachineStatusChange
+from marketplace.network.models import CapacityException, Machine, MachineStatusChange
 from tests.factories import MachineFactory, WeeklyAvailabilityFactory
 
 CLIENT = Path(settings.BASE_DIR) / "examples" / "mes_client.py"

@@ -6,7 +6,7 @@ import re
 
 from django.template.loader import render_to_string
 
-from marketplace.geo import MapLine, MapPoint, network_map
+from marketplace.network.geo import MapLine, MapPoint, network_map
 
 TEMPLATE = "marketplace/_network_map.html"
 

@@ -15,17 +15,9 @@ from accounts.models import Organization
 from billing import services as billing
 from billing.models import Payment
 from billing.money import Money
-from marketplace.models import (
-    Carrier,
-    Design,
-    DesignRevision,
-    Job,
-    Message,
-    Order,
-    Review,
-    Shipment,
-    WeeklyAvailability,
-)
+from marketplace.designs.models import Design, DesignRevision
+from marketplace.network.models import Carrier, WeeklyAvailability
+from marketplace.orders.models import Job, Message, Order, Review, Shipment
 from tests.conftest import api_client_for
 from tests.factories import MachineFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.factories.orders import OrderFactory, QuoteOptionFactory, QuoteRequestFactory
@@ -602,7 +594,7 @@ def _pay(order_id, operator, capture):
         )
 
 
-def _member_of(workshop_id, small_network):
+def is_member_of(workshop_id, small_network):
     return {
         small_network["stuttgart"].pk: small_network["bob"],
         small_network["eindhoven"].pk: small_network["charlie"],
@@ -636,7 +628,7 @@ def test_the_whole_story_through_the_api(
 
     # The milling workshop declines its first step through its MES: the step moves elsewhere.
     milling = Job.objects.filter(order_id=order["id"], process__code="cnc-3axis").first()
-    decliner = api_client_for(_member_of(milling.workshop_id, small_network))
+    decliner = api_client_for(is_member_of(milling.workshop_id, small_network))
     with capture(execute=True):
         response = decliner.post(
             f"{API}/jobs/{milling.pk}/decline/", {"reason": "Spindle fully booked"}, format="json"
@@ -649,12 +641,12 @@ def test_the_whole_story_through_the_api(
     assert moved.workshop_id != milling.workshop_id
 
     for job in Job.objects.filter(order_id=order["id"], status="offered").order_by("planned_start"):
-        worker = api_client_for(_member_of(job.workshop_id, small_network))
+        worker = api_client_for(is_member_of(job.workshop_id, small_network))
         assert worker.post(f"{API}/jobs/{job.pk}/accept/").status_code == 200
     for job in Job.objects.filter(order_id=order["id"], status="accepted").order_by(
         "planned_start"
     ):
-        user = _member_of(job.workshop_id, small_network)
+        user = is_member_of(job.workshop_id, small_network)
         worker = api_client_for(user)
         with capture(execute=True):
             assert worker.post(f"{API}/jobs/{job.pk}/start/").status_code == 200
@@ -681,7 +673,7 @@ def test_the_whole_story_through_the_api(
                 )
                 assert handed.status_code == 200, handed.json()
                 if not leg["to_customer"]:
-                    receiver = api_client_for(_member_of(leg["destination"]["id"], small_network))
+                    receiver = api_client_for(is_member_of(leg["destination"]["id"], small_network))
                     received = receiver.post(f"{API}/shipments/{leg['id']}/receive/")
                     assert received.json()["status"] == "delivered"
 

@@ -4,14 +4,15 @@ import itertools
 
 import pytest
 
-from marketplace import order_flow
-from marketplace.models import OrderEvent
-from marketplace.orders import TransitionRefused, order_transition
+from marketplace.errors import TransitionRefused
+from marketplace.orders.flow import TERMINAL, TRANSITIONS, OrderStatus, Role
+from marketplace.orders.models import OrderEvent
+from marketplace.orders.transitions import order_transition
 from tests.factories.orders import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
-S, R = order_flow.OrderStatus, order_flow.Role
+S, R = OrderStatus, Role
 PAIRS = [(a, b) for a, b in itertools.product(S, S) if a != b]
 
 
@@ -19,7 +20,7 @@ PAIRS = [(a, b) for a, b in itertools.product(S, S) if a != b]
 def test_every_move_is_allowed_exactly_for_the_roles_the_table_lists(source, target):
     order = OrderFactory(status=source)
     for role in R:
-        expected = role in order_flow.TRANSITIONS.get((source, target), frozenset())
+        expected = role in TRANSITIONS.get((source, target), frozenset())
         order.status = source
         order.save(update_fields=["status"])
         if expected:
@@ -32,8 +33,8 @@ def test_every_move_is_allowed_exactly_for_the_roles_the_table_lists(source, tar
 
 
 def test_terminal_statuses_have_no_way_out():
-    for status in order_flow.TERMINAL:
-        assert not any(s == status for s, _ in order_flow.TRANSITIONS)
+    for status in TERMINAL:
+        assert not any(s == status for s, _ in TRANSITIONS)
 
 
 def test_a_transition_writes_one_audit_event_with_who_and_why(customer_alice):

@@ -9,17 +9,16 @@ from django.db.models import Sum
 from billing import services as billing
 from billing.models import LedgerEntry, Payment, Payout
 from billing.money import Money
-from marketplace import orders
-from marketplace.models import (
-    CapacityBooking,
-    Design,
-    DesignRevision,
-    Finish,
-    Job,
-    Material,
-    Shipment,
-)
-from marketplace.order_flow import OrderStatus
+from marketplace.designs.models import Design, DesignRevision
+from marketplace.errors import Conflict, PermissionDenied
+from marketplace.network.models import CapacityBooking, Finish, Material
+from marketplace.orders.flow import OrderStatus
+from marketplace.orders.housekeeping import orders_housekeeping
+from marketplace.orders.jobs import job_accept, job_complete, job_decline, job_progress, job_start
+from marketplace.orders.models import Job, Shipment
+from marketplace.orders.quotes import LineSpec, ShipTo, quote_request_create
+from marketplace.orders.services import order_complete, order_confirm_delivery, order_place
+from marketplace.orders.shipments import shipment_hand_over, shipment_receive
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +38,7 @@ GEAR = {
     "watertight": True,
     "shells": 1,
 }
-MUNICH = orders.ShipTo("Goods in", "Main street 1", "Munich", "DE", 48.1351, 11.5820)
+MUNICH = ShipTo("Goods in", "Main street 1", "Munich", "DE", 48.1351, 11.5820)
 
 
 @pytest.fixture(autouse=True)
@@ -74,10 +73,10 @@ def _quote(customer_alice, quantity=2):
     aluminium = Material.objects.get(code="al-6061")
     anodized = Finish.objects.get(code="anodized")
     lines = [
-        orders.LineSpec(revision=r, material=aluminium, finish=anodized, quantity=quantity)
+        LineSpec(revision=r, material=aluminium, finish=anodized, quantity=quantity)
         for r in _designs(organization)
     ]
-    return orders.quote_request_create(
+    return quote_request_create(
         user=customer_alice, organization=organization, lines=lines, ship_to=MUNICH
     )
 
@@ -107,7 +106,7 @@ def test_an_order_is_placed_paid_and_offered_to_its_workshops(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     option = _quote(customer_alice).options.first()
-    order = orders.order_place(user=customer_alice, option=option)
+    order = order_place(user=customer_alice, option=option)
     assert order.status == OrderStatus.PLACED
     assert set(order.jobs.values_list("status", flat=True)) == {"planned"}
     assert Payment.objects.get(order_id=order.pk).status == "pending"
@@ -119,21 +118,21 @@ def test_an_order_is_placed_paid_and_offered_to_its_workshops(
 
 def test_ordering_twice_from_one_quote_is_refused(small_network, customer_alice):
     quote = _quote(customer_alice)
-    orders.order_place(user=customer_alice, option=quote.options.first())
-    with pytest.raises(orders.Conflict):
-        orders.order_place(user=customer_alice, option=quote.options.last())
+    order_place(user=customer_alice, option=quote.options.first())
+    with pytest.raises(Conflict):
+        order_place(user=customer_alice, option=quote.options.last())
 
 
 def test_a_workshop_cannot_accept_another_workshops_job(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
-    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    order = order_place(user=customer_alice, option=_quote(customer_alice).options.first())
     _pay(order, operator_olga, django_capture_on_commit_callbacks)
     job = order.jobs.exclude(
         workshop__organization__memberships__user=small_network["nina"]
     ).first()
-    with pytest.raises(orders.PermissionDenied):
-        orders.job_accept(user=small_network["nina"], job=job)
+    with pytest.raises(PermissionDenied):
+        job_accept(user=small_network["nina"], job=job)
     job.refresh_from_db()
     assert job.status == "offered"
 
@@ -149,14 +148,14 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    order = order_place(user=customer_alice, option=_quote(customer_alice).options.first())
     _pay(order, operator_olga, capture)
 
     # The milling workshop declines its first step: it moves to the other mill.
     milling = order.jobs.filter(process__code="cnc-3axis").order_by("sequence").first()
     decliner = _user_for(milling, small_network)
     with capture(execute=True):
-        orders.job_decline(user=decliner, job=milling, reason="Spindle fully booked")
+        job_decline(user=decliner, job=milling, reason="Spindle fully booked")
     milling.refresh_from_db()
     assert milling.status == "declined"
     moved = order.jobs.get(job_key=milling.job_key, step_key=milling.step_key, status="offered")
@@ -166,7 +165,7 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
     # Every active job is accepted (booking its machine), started and finished in order,
     # and each leg is handed over and received.
     for job in order.jobs.filter(status="offered").order_by("planned_start"):
-        orders.job_accept(user=_user_for(job, small_network), job=job)
+        job_accept(user=_user_for(job, small_network), job=job)
     assert (
         CapacityBooking.objects.filter(job__order=order).count()
         == order.jobs.filter(status="accepted").count()
@@ -174,9 +173,9 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
     for job in order.jobs.filter(status="accepted").order_by("planned_start"):
         worker = _user_for(job, small_network)
         with capture(execute=True):
-            orders.job_start(user=worker, job=job)
-            orders.job_progress(user=worker, job=job, percent=50, note="halfway")
-            orders.job_complete(user=worker, job=job)
+            job_start(user=worker, job=job)
+            job_progress(user=worker, job=job, percent=50, note="halfway")
+            job_complete(user=worker, job=job)
         for leg in order.shipments.filter(
             status="planned", origin=job.workshop, job_key=job.job_key
         ):
@@ -186,16 +185,16 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
                 .exists()
             ):
                 with capture(execute=True):
-                    orders.shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
+                    shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
                     if not leg.to_customer:
                         receiver = _user_for(Job(workshop_id=leg.destination_id), small_network)
-                        orders.shipment_receive(user=receiver, shipment=leg)
+                        shipment_receive(user=receiver, shipment=leg)
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
 
     with capture(execute=True):
-        orders.order_confirm_delivery(user=customer_alice, order=order)
-        orders.order_complete(user=customer_alice, order=order)
+        order_confirm_delivery(user=customer_alice, order=order)
+        order_complete(user=customer_alice, order=order)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
 
@@ -224,13 +223,13 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
 def test_a_machine_going_down_re_plans_the_steps_booked_on_it(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
-    from marketplace.services import machine_status_set
+    from marketplace.network.services import machine_status_set
 
     capture = django_capture_on_commit_callbacks
-    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    order = order_place(user=customer_alice, option=_quote(customer_alice).options.first())
     _pay(order, operator_olga, capture)
     for job in order.jobs.filter(status="offered"):
-        orders.job_accept(user=_user_for(job, small_network), job=job)
+        job_accept(user=_user_for(job, small_network), job=job)
     milling = order.jobs.filter(process__code="cnc-3axis", status="accepted").first()
     owner = _user_for(milling, small_network)
     with capture(execute=True):
@@ -251,12 +250,12 @@ def test_a_job_not_accepted_before_its_deadline_is_re_planned(
 ):
     from django.utils import timezone
 
-    order = orders.order_place(user=customer_alice, option=_quote(customer_alice).options.first())
+    order = order_place(user=customer_alice, option=_quote(customer_alice).options.first())
     _pay(order, operator_olga, django_capture_on_commit_callbacks)
     job = order.jobs.filter(process__code="cnc-3axis").first()
     Job.objects.filter(pk=job.pk).update(accept_by=timezone.now() - timezone.timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
-        result = orders.orders_housekeeping()
+        result = orders_housekeeping()
     assert result["missed"] == 1
     job.refresh_from_db()
     assert job.status == "declined"

@@ -7,18 +7,18 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Organization, User
-from marketplace.demo import DEMO_LOGINS, DEMO_PASSWORD
-from marketplace.models import (
+from marketplace.demo.seed import DEMO_LOGINS, DEMO_PASSWORD
+from marketplace.designs.models import DesignRevision
+from marketplace.network.models import (
     Carrier,
-    DesignRevision,
     Machine,
     Material,
-    Order,
     Process,
     WeeklyAvailability,
     Workshop,
 )
-from marketplace.order_flow import OrderStatus
+from marketplace.orders.flow import OrderStatus
+from marketplace.orders.models import Order
 
 REQUIRED_PROCESSES = {
     "fdm", "sla", "sls", "mjf", "cnc-3axis", "cnc-5axis", "cnc-turning", "laser-cutting",

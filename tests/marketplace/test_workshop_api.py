@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from marketplace.models import (
+from marketplace.network.models import (
     CapacityException,
     Certification,
     Finish,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from marketplace.models import CapacityException, Machine, Process, Workshop, WorkshopPhoto
+from marketplace.network.models import CapacityException, Machine, Process, Workshop, WorkshopPhoto
 from tests.factories import (
     CapacityBookingFactory,
     CapacityExceptionFactory,

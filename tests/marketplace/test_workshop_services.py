@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
-from marketplace import selectors, services
 from marketplace.errors import (
     CapacityUnavailable,
     DomainError,
@@ -15,7 +14,7 @@ from marketplace.errors import (
     InvalidMachine,
     PermissionDenied,
 )
-from marketplace.models import (
+from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
     Machine,
@@ -23,8 +22,25 @@ from marketplace.models import (
     Process,
     Workshop,
 )
-from marketplace.selectors import NetworkFilter
-from marketplace.signals import machine_unavailable
+from marketplace.network.selectors import (
+    NetworkFilter,
+    machine_free_hours,
+    offered_to_matcher,
+    workshops_for_network,
+)
+from marketplace.network.services import (
+    MachineSpec,
+    WorkshopProfile,
+    capacity_book,
+    capacity_exception_add,
+    machine_delete,
+    machine_save,
+    machine_status_set,
+    weekly_hours_set,
+    workshop_profile_save,
+    workshop_verify,
+)
+from marketplace.network.signals import machine_unavailable
 from tests.factories import (
     CapacityBookingFactory,
     CapacityExceptionFactory,
@@ -83,7 +99,7 @@ def resin():
     return MaterialFactory(code="tough-resin", name="Tough Resin", processes=[sla])
 
 
-def spec(**overrides) -> services.MachineSpec:
+def spec(**overrides) -> MachineSpec:
     values = {
         "name": "DMG Mori CMX 600",
         "process": ProcessFactory(),
@@ -95,7 +111,7 @@ def spec(**overrides) -> services.MachineSpec:
         "setup_minutes": 45,
         "throughput": Decimal("25"),
     }
-    return services.MachineSpec(**{**values, **overrides})
+    return MachineSpec(**{**values, **overrides})
 
 
 # Machines
@@ -104,7 +120,7 @@ def spec(**overrides) -> services.MachineSpec:
 def test_a_workshop_owner_adds_a_machine_with_the_materials_its_process_takes(
     workshop_bob, aluminium
 ):
-    machine = services.machine_save(
+    machine = machine_save(
         user=workshop_bob, workshop=workshop_of(workshop_bob), spec=spec(materials=[aluminium])
     )
     machine.refresh_from_db()
@@ -118,7 +134,7 @@ def test_an_envelope_of_zero_or_negative_size_is_refused_and_nothing_is_saved(
     workshop_bob, envelope
 ):
     with pytest.raises(InvalidMachine, match="Each side of the build envelope must be larger"):
-        services.machine_save(
+        machine_save(
             user=workshop_bob, workshop=workshop_of(workshop_bob), spec=spec(envelope_mm=envelope)
         )
     assert not Machine.objects.exists()
@@ -128,7 +144,7 @@ def test_a_material_the_process_cannot_take_is_refused_with_both_names(
     workshop_bob, aluminium, resin
 ):
     with pytest.raises(InvalidMachine) as error:
-        services.machine_save(
+        machine_save(
             user=workshop_bob,
             workshop=workshop_of(workshop_bob),
             spec=spec(materials=[aluminium, resin]),
@@ -141,7 +157,7 @@ def test_a_material_the_process_cannot_take_is_refused_with_both_names(
 
 def test_a_refused_change_leaves_the_machine_as_it_was(mill, workshop_bob, resin):
     with pytest.raises(InvalidMachine):
-        services.machine_save(
+        machine_save(
             user=workshop_bob,
             workshop=mill.workshop,
             spec=spec(name="Renamed", materials=[resin]),
@@ -165,22 +181,20 @@ def test_other_impossible_machine_values_are_refused_with_a_clear_message(
     workshop_bob, field, value, message
 ):
     with pytest.raises(InvalidMachine, match=message):
-        services.machine_save(
+        machine_save(
             user=workshop_bob, workshop=workshop_of(workshop_bob), spec=spec(**{field: value})
         )
 
 
 def test_a_workshop_cannot_save_a_machine_into_another_workshop(workshop_bob, workshop_charlie):
     with pytest.raises(PermissionDenied):
-        services.machine_save(
-            user=workshop_bob, workshop=workshop_of(workshop_charlie), spec=spec()
-        )
+        machine_save(user=workshop_bob, workshop=workshop_of(workshop_charlie), spec=spec())
     assert not Machine.objects.exists()
 
 
 def test_a_workshop_cannot_take_over_another_workshops_machine(mill, workshop_charlie):
     with pytest.raises(PermissionDenied):
-        services.machine_save(
+        machine_save(
             user=workshop_charlie, workshop=workshop_of(workshop_charlie), spec=spec(), machine=mill
         )
     workshop_id = mill.workshop_id
@@ -196,13 +210,13 @@ def test_a_plain_member_may_not_add_machines(workshop_bob):
         role=Membership.Role.MEMBER,
     )
     with pytest.raises(PermissionDenied, match="owner or admin"):
-        services.machine_save(user=member, workshop=workshop_of(workshop_bob), spec=spec())
+        machine_save(user=member, workshop=workshop_of(workshop_bob), spec=spec())
 
 
 def test_a_machine_with_bookings_ahead_cannot_be_removed(mill, workshop_bob):
     CapacityBookingFactory(machine=mill, starts_at=at(0, 8), ends_at=at(0, 10))
     with pytest.raises(InvalidMachine, match="booked jobs ahead"):
-        services.machine_delete(user=workshop_bob, machine=mill)
+        machine_delete(user=workshop_bob, machine=mill)
     assert Machine.objects.filter(pk=mill.pk).exists()
 
 
@@ -210,7 +224,7 @@ def test_a_machine_with_bookings_ahead_cannot_be_removed(mill, workshop_bob):
 
 
 def test_weekly_hours_replace_the_old_ones(mill, workshop_bob):
-    services.weekly_hours_set(
+    weekly_hours_set(
         user=workshop_bob, machine=mill, slots=[(5, time(9), time(13)), (0, time(6), time(22))]
     )
     assert [(w.weekday, w.start_time, w.end_time) for w in mill.weekly_hours.all()] == [
@@ -222,13 +236,13 @@ def test_weekly_hours_replace_the_old_ones(mill, workshop_bob):
 @pytest.mark.parametrize("end", [time(8), time(7)])
 def test_an_opening_that_does_not_start_before_it_ends_is_refused(mill, workshop_bob, end):
     with pytest.raises(InvalidCapacity, match="On Tuesday the opening must start before it ends"):
-        services.weekly_hours_set(user=workshop_bob, machine=mill, slots=[(1, time(8), end)])
+        weekly_hours_set(user=workshop_bob, machine=mill, slots=[(1, time(8), end)])
     assert mill.weekly_hours.count() == 5
 
 
 def test_overlapping_openings_on_one_day_are_refused_and_the_old_hours_kept(mill, workshop_bob):
     with pytest.raises(InvalidCapacity, match="Two openings on Wednesday overlap"):
-        services.weekly_hours_set(
+        weekly_hours_set(
             user=workshop_bob,
             machine=mill,
             slots=[(2, time(8), time(12)), (2, time(11), time(15)), (3, time(8), time(12))],
@@ -237,7 +251,7 @@ def test_overlapping_openings_on_one_day_are_refused_and_the_old_hours_kept(mill
 
 
 def test_back_to_back_openings_are_fine(mill, workshop_bob):
-    rows = services.weekly_hours_set(
+    rows = weekly_hours_set(
         user=workshop_bob, machine=mill, slots=[(2, time(6), time(14)), (2, time(14), time(22))]
     )
     assert len(rows) == 2
@@ -245,12 +259,12 @@ def test_back_to_back_openings_are_fine(mill, workshop_bob):
 
 def test_an_unknown_weekday_is_refused(mill, workshop_bob):
     with pytest.raises(InvalidCapacity, match="Unknown weekday 7"):
-        services.weekly_hours_set(user=workshop_bob, machine=mill, slots=[(7, time(8), time(9))])
+        weekly_hours_set(user=workshop_bob, machine=mill, slots=[(7, time(8), time(9))])
 
 
 def test_another_workshop_cannot_change_the_hours(mill, workshop_charlie):
     with pytest.raises(PermissionDenied):
-        services.weekly_hours_set(user=workshop_charlie, machine=mill, slots=[])
+        weekly_hours_set(user=workshop_charlie, machine=mill, slots=[])
     assert mill.weekly_hours.count() == 5
 
 
@@ -258,11 +272,11 @@ def test_another_workshop_cannot_change_the_hours(mill, workshop_charlie):
 
 
 def test_an_overlapping_closure_is_refused_naming_the_existing_one(mill, workshop_bob):
-    services.capacity_exception_add(
+    capacity_exception_add(
         user=workshop_bob, machine=mill, starts_at=at(0, 0), ends_at=at(3, 0), kind="maintenance"
     )
     with pytest.raises(InvalidCapacity) as error:
-        services.capacity_exception_add(
+        capacity_exception_add(
             user=workshop_bob, machine=mill, starts_at=at(2, 0), ends_at=at(5, 0)
         )
     assert error.value.message == (
@@ -273,12 +287,8 @@ def test_an_overlapping_closure_is_refused_naming_the_existing_one(mill, worksho
 
 
 def test_a_closure_starting_when_the_last_one_ends_is_fine(mill, workshop_bob):
-    services.capacity_exception_add(
-        user=workshop_bob, machine=mill, starts_at=at(0, 0), ends_at=at(1, 0)
-    )
-    services.capacity_exception_add(
-        user=workshop_bob, machine=mill, starts_at=at(1, 0), ends_at=at(2, 0)
-    )
+    capacity_exception_add(user=workshop_bob, machine=mill, starts_at=at(0, 0), ends_at=at(1, 0))
+    capacity_exception_add(user=workshop_bob, machine=mill, starts_at=at(1, 0), ends_at=at(2, 0))
     assert mill.exceptions.count() == 2
 
 
@@ -286,14 +296,12 @@ def test_closures_of_another_machine_do_not_clash(mill, workshop_bob):
     CapacityExceptionFactory(
         machine=MachineFactory(workshop=mill.workshop), starts_at=at(0, 0), ends_at=at(3, 0)
     )
-    services.capacity_exception_add(
-        user=workshop_bob, machine=mill, starts_at=at(1, 0), ends_at=at(2, 0)
-    )
+    capacity_exception_add(user=workshop_bob, machine=mill, starts_at=at(1, 0), ends_at=at(2, 0))
 
 
 def test_a_closure_ending_before_it_starts_is_refused(mill, workshop_bob):
     with pytest.raises(InvalidCapacity, match="must start before it ends"):
-        services.capacity_exception_add(
+        capacity_exception_add(
             user=workshop_bob, machine=mill, starts_at=at(1, 0), ends_at=at(1, 0)
         )
     assert not CapacityException.objects.exists()
@@ -301,7 +309,7 @@ def test_a_closure_ending_before_it_starts_is_refused(mill, workshop_bob):
 
 def test_another_workshop_cannot_close_the_machine(mill, workshop_charlie):
     with pytest.raises(PermissionDenied):
-        services.capacity_exception_add(
+        capacity_exception_add(
             user=workshop_charlie, machine=mill, starts_at=at(1, 0), ends_at=at(2, 0)
         )
 
@@ -310,15 +318,13 @@ def test_another_workshop_cannot_close_the_machine(mill, workshop_charlie):
 
 
 def test_a_booking_that_exactly_fills_an_opening_is_accepted(mill):
-    booking = services.capacity_book(
-        machine=mill, starts_at=at(0, 8), ends_at=at(0, 16), reference="job-1"
-    )
+    booking = capacity_book(machine=mill, starts_at=at(0, 8), ends_at=at(0, 16), reference="job-1")
     assert CapacityBooking.objects.get() == booking
 
 
 def test_back_to_back_bookings_are_both_accepted(mill):
-    services.capacity_book(machine=mill, starts_at=at(0, 8), ends_at=at(0, 10), reference="a")
-    services.capacity_book(machine=mill, starts_at=at(0, 10), ends_at=at(0, 12), reference="b")
+    capacity_book(machine=mill, starts_at=at(0, 8), ends_at=at(0, 10), reference="a")
+    capacity_book(machine=mill, starts_at=at(0, 10), ends_at=at(0, 12), reference="b")
     assert mill.bookings.count() == 2
 
 
@@ -329,21 +335,21 @@ def test_back_to_back_bookings_are_both_accepted(mill):
 )
 def test_a_booking_outside_opening_hours_is_refused(mill, starts_at, ends_at):
     with pytest.raises(CapacityUnavailable, match="is not open for the whole of"):
-        services.capacity_book(machine=mill, starts_at=starts_at, ends_at=ends_at, reference="x")
+        capacity_book(machine=mill, starts_at=starts_at, ends_at=ends_at, reference="x")
     assert not CapacityBooking.objects.exists()
 
 
 def test_a_booking_during_a_closure_is_refused(mill):
     CapacityExceptionFactory(machine=mill, starts_at=at(1, 0), ends_at=at(2, 0))
     with pytest.raises(CapacityUnavailable, match="is not open for the whole of"):
-        services.capacity_book(machine=mill, starts_at=at(1, 14), ends_at=at(1, 15), reference="x")
+        capacity_book(machine=mill, starts_at=at(1, 14), ends_at=at(1, 15), reference="x")
     assert not CapacityBooking.objects.exists()
 
 
 def test_an_overlapping_booking_is_refused_saying_when_the_machine_is_booked(mill):
-    services.capacity_book(machine=mill, starts_at=at(0, 9), ends_at=at(0, 12), reference="a")
+    capacity_book(machine=mill, starts_at=at(0, 9), ends_at=at(0, 12), reference="a")
     with pytest.raises(CapacityUnavailable) as error:
-        services.capacity_book(machine=mill, starts_at=at(0, 11), ends_at=at(0, 13), reference="b")
+        capacity_book(machine=mill, starts_at=at(0, 11), ends_at=at(0, 13), reference="b")
     assert error.value.message == (
         f"Haas VF-2 is already booked from {at(0, 9):%Y-%m-%d} 09:00 to 12:00 UTC."
     )
@@ -355,13 +361,13 @@ def test_an_overlapping_booking_is_refused_saying_when_the_machine_is_booked(mil
 def test_a_machine_that_is_not_available_cannot_be_booked(mill, status):
     Machine.objects.filter(pk=mill.pk).update(status=status)
     with pytest.raises(CapacityUnavailable, match=f"Haas VF-2 is {status.label.lower()}"):
-        services.capacity_book(machine=mill, starts_at=at(0, 8), ends_at=at(0, 9), reference="x")
+        capacity_book(machine=mill, starts_at=at(0, 8), ends_at=at(0, 9), reference="x")
     assert not CapacityBooking.objects.exists()
 
 
 def test_a_booking_ending_before_it_starts_is_refused(mill):
     with pytest.raises(InvalidCapacity, match="must start before it ends"):
-        services.capacity_book(machine=mill, starts_at=at(0, 9), ends_at=at(0, 9), reference="x")
+        capacity_book(machine=mill, starts_at=at(0, 9), ends_at=at(0, 9), reference="x")
 
 
 # Status and the machine_unavailable signal
@@ -393,7 +399,7 @@ def test_a_machine_going_down_tells_the_matcher_after_commit_which_future_bookin
     CapacityBookingFactory(machine=MachineFactory(), starts_at=at(0, 8), ends_at=at(0, 10))
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.machine_status_set(
+        machine_status_set(
             user=workshop_bob, machine=mill, status=Machine.Status.DOWN, note="spindle"
         )
         assert unavailable_events == [], "the signal must wait for the commit"
@@ -412,7 +418,7 @@ def test_maintenance_until_a_time_lists_only_the_bookings_before_it(
     before = CapacityBookingFactory(machine=mill, starts_at=at(0, 8), ends_at=at(0, 10))
     CapacityBookingFactory(machine=mill, starts_at=at(2, 8), ends_at=at(2, 10))
     with django_capture_on_commit_callbacks(execute=True):
-        services.machine_status_set(
+        machine_status_set(
             user=workshop_bob, machine=mill, status=Machine.Status.MAINTENANCE, until=at(1, 0)
         )
     assert [b.pk for b in unavailable_events[0]["affected_bookings"]] == [before.pk]
@@ -435,15 +441,15 @@ def test_no_event_when_the_machine_was_already_unavailable_or_stays_available(
     CapacityBookingFactory(machine=mill, starts_at=at(0, 8), ends_at=at(0, 10))
     Machine.objects.filter(pk=mill.pk).update(status=first)
     with django_capture_on_commit_callbacks(execute=True):
-        services.machine_status_set(user=workshop_bob, machine=mill, status=second, note="again")
+        machine_status_set(user=workshop_bob, machine=mill, status=second, note="again")
     assert unavailable_events == []
 
 
 def test_the_status_history_records_every_change_with_who_and_why(mill, workshop_bob):
-    services.machine_status_set(
+    machine_status_set(
         user=workshop_bob, machine=mill, status="maintenance", note=" oil ", until=at(1, 0)
     )
-    services.machine_status_set(user=None, machine=mill, status="available")
+    machine_status_set(user=None, machine=mill, status="available")
     history = list(
         MachineStatusChange.objects.filter(machine=mill)
         .order_by("pk")
@@ -459,7 +465,7 @@ def test_the_status_history_records_every_change_with_who_and_why(mill, workshop
 
 def test_until_in_the_past_is_refused_and_nothing_changes(mill, workshop_bob):
     with pytest.raises(InvalidMachine, match="'until' must lie in the future"):
-        services.machine_status_set(
+        machine_status_set(
             user=workshop_bob,
             machine=mill,
             status="maintenance",
@@ -472,12 +478,12 @@ def test_until_in_the_past_is_refused_and_nothing_changes(mill, workshop_bob):
 
 def test_an_unknown_status_is_refused_naming_the_allowed_ones(mill, workshop_bob):
     with pytest.raises(InvalidMachine, match="Unknown status 'broken': use one of available"):
-        services.machine_status_set(user=workshop_bob, machine=mill, status="broken")
+        machine_status_set(user=workshop_bob, machine=mill, status="broken")
 
 
 def test_another_workshop_cannot_set_the_status(mill, workshop_charlie):
     with pytest.raises(PermissionDenied):
-        services.machine_status_set(user=workshop_charlie, machine=mill, status="down")
+        machine_status_set(user=workshop_charlie, machine=mill, status="down")
     mill.refresh_from_db()
     assert mill.status == Machine.Status.AVAILABLE
 
@@ -490,10 +496,10 @@ def test_a_new_workshop_profile_waits_for_verification(db):
     organization = MembershipFactory(
         user=owner, organization__kind=Organization.Kind.WORKSHOP
     ).organization
-    workshop = services.workshop_profile_save(
+    workshop = workshop_profile_save(
         user=owner,
         organization=organization,
-        profile=services.WorkshopProfile(
+        profile=WorkshopProfile(
             description="",
             address=" Hauptstr. 1 ",
             city="Ulm",
@@ -509,17 +515,17 @@ def test_a_new_workshop_profile_waits_for_verification(db):
 
 def test_a_customer_organization_has_no_workshop_profile(customer_alice):
     with pytest.raises(PermissionDenied, match="Only workshop organizations"):
-        services.workshop_profile_save(
+        workshop_profile_save(
             user=customer_alice,
             organization=customer_alice.memberships.get().organization,
-            profile=services.WorkshopProfile("", "", "Ulm", "DE", 48.4, 9.99, 12),
+            profile=WorkshopProfile("", "", "Ulm", "DE", 48.4, 9.99, 12),
         )
     assert not Workshop.objects.exists()
 
 
 def test_an_operator_verifies_a_workshop(operator_olga):
     workshop = WorkshopFactory(verification_status=Workshop.Verification.PENDING)
-    services.workshop_verify(user=operator_olga, workshop=workshop, status="verified")
+    workshop_verify(user=operator_olga, workshop=workshop, status="verified")
     workshop.refresh_from_db()
     assert workshop.is_verified
     assert workshop.verified_at is not None
@@ -528,7 +534,7 @@ def test_an_operator_verifies_a_workshop(operator_olga):
 def test_rejecting_a_workshop_needs_a_reason(operator_olga):
     workshop = WorkshopFactory(verification_status=Workshop.Verification.PENDING)
     with pytest.raises(DomainError, match="Say why") as error:
-        services.workshop_verify(user=operator_olga, workshop=workshop, status="rejected")
+        workshop_verify(user=operator_olga, workshop=workshop, status="rejected")
     assert error.value.code == "note_required"
     workshop.refresh_from_db()
     assert workshop.verification_status == Workshop.Verification.PENDING
@@ -538,7 +544,7 @@ def test_a_workshop_cannot_verify_itself(workshop_bob):
     workshop = workshop_of(workshop_bob)
     Workshop.objects.filter(pk=workshop.pk).update(verification_status="pending")
     with pytest.raises(PermissionDenied, match="Only platform operators"):
-        services.workshop_verify(user=workshop_bob, workshop=workshop, status="verified")
+        workshop_verify(user=workshop_bob, workshop=workshop, status="verified")
     workshop.refresh_from_db()
     assert workshop.verification_status == "pending"
 
@@ -547,7 +553,7 @@ def test_an_unverified_workshop_is_offered_nothing_and_is_told_why(mill, worksho
     workshop = workshop_of(workshop_bob)
     Workshop.objects.filter(pk=workshop.pk).update(verification_status="pending")
     workshop.refresh_from_db()
-    offered = selectors.offered_to_matcher(workshop=workshop)
+    offered = offered_to_matcher(workshop=workshop)
     assert offered["machines"] == []
     assert offered["free_hours"] == 0
     assert (
@@ -559,7 +565,7 @@ def test_an_unverified_workshop_is_offered_nothing_and_is_told_why(mill, worksho
 def test_a_verified_workshop_offers_its_open_available_machines(mill, workshop_bob):
     MachineFactory(workshop=mill.workshop, name="Idle lathe")
     MachineFactory(workshop=mill.workshop, name="Broken saw", status=Machine.Status.DOWN)
-    offered = selectors.offered_to_matcher(workshop=workshop_of(workshop_bob))
+    offered = offered_to_matcher(workshop=workshop_of(workshop_bob))
     assert [machine.name for machine, _ in offered["machines"]] == ["Haas VF-2"]
     assert offered["free_hours"] > 0
     assert offered["reasons"] == ["Broken saw is down.", "Idle lathe has no opening hours."]
@@ -601,7 +607,7 @@ def network():
 
 
 def names(filters: NetworkFilter) -> list[str]:
-    return sorted(str(w) for w in selectors.workshops_for_network(filters=filters))
+    return sorted(str(w) for w in workshops_for_network(filters=filters))
 
 
 @pytest.mark.parametrize(
@@ -627,19 +633,19 @@ def test_each_network_filter_narrows_the_verified_workshops(network, filters, ex
 def test_a_workshop_matching_through_several_machines_is_listed_once(network):
     stuttgart = Workshop.objects.get(organization__name="Stuttgart")
     MachineFactory(workshop=stuttgart, process=network["cnc"])
-    listed = list(selectors.workshops_for_network(filters=NetworkFilter(process="cnc-3axis")))
+    listed = list(workshops_for_network(filters=NetworkFilter(process="cnc-3axis")))
     assert sorted(str(w) for w in listed) == ["Delft", "Stuttgart"]
     assert next(w for w in listed if str(w) == "Stuttgart").machine_count == 2
 
 
 def test_the_free_hours_of_a_closed_machine_subtract_the_closure(mill):
     CapacityExceptionFactory(machine=mill, starts_at=at(0, 0), ends_at=at(1, 0))
-    hours = selectors.machine_free_hours(machines=[mill], start=MONDAY, end=at(7, 0))
+    hours = machine_free_hours(machines=[mill], start=MONDAY, end=at(7, 0))
     assert hours == {mill.pk: 32.0}
 
 
 def test_the_network_lists_workshops_by_name(network):
-    listed = selectors.workshops_for_network()
+    listed = workshops_for_network()
     assert listed.ordered
     assert [str(w) for w in listed] == ["Delft", "Lyon", "Stuttgart"]
 
@@ -648,5 +654,5 @@ def test_the_network_lists_workshops_by_name(network):
 def test_a_machine_of_an_unverified_workshop_cannot_be_booked(mill, verification):
     Workshop.objects.filter(pk=mill.workshop_id).update(verification_status=verification)
     with pytest.raises(CapacityUnavailable, match="not verified"):
-        services.capacity_book(machine=mill, starts_at=at(0, 8), ends_at=at(0, 9), reference="x")
+        capacity_book(machine=mill, starts_at=at(0, 8), ends_at=at(0, 9), reference="x")
     assert not CapacityBooking.objects.exists()

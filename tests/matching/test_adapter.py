@@ -9,15 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Organization
-from marketplace.models import (
-    Carrier,
-    Design,
-    DesignRevision,
-    Machine,
-    Process,
-    WeeklyAvailability,
-    Workshop,
-)
+from marketplace.designs.models import Design, DesignRevision
+from marketplace.network.models import Carrier, Machine, Process, WeeklyAvailability, Workshop
 from matching.adapter import (
     SYNC_MAX_SIZE,
     CurrentAssignment,
@@ -50,7 +43,7 @@ MUNICH = (48.1351, 11.5820)
 FAST = {"time_limit_s": 1.0, "workers": 1}
 PRICING = {"margin_bp": 1000, "platform_fee_bp": 500}
 
-# Analyses as marketplace.geometry.analyze_path(samples.bracket() / gear(), unit="mm") gives
+# Analyses as marketplace.designs.geometry.analyze_path(samples.bracket() / gear(), unit="mm") gives
 # them (the fields the planner reads), so that no test pays for trimesh.
 BRACKET = {
     "volume_mm3": 10342.8,

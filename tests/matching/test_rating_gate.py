@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from marketplace.models import WeeklyAvailability
+from marketplace.network.models import WeeklyAvailability
 from matching.adapter import network_snapshot
 from tests.factories import MachineFactory
 

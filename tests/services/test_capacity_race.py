@@ -7,9 +7,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from marketplace import services
 from marketplace.errors import CapacityUnavailable
-from marketplace.models import CapacityBooking
+from marketplace.network.models import CapacityBooking
+from marketplace.network.services import capacity_book
 from tests.factories import CapacityBookingFactory, MachineFactory, WeeklyAvailabilityFactory
 from tests.services import in_parallel
 
@@ -38,7 +38,7 @@ def machine(postgres):
 
 
 def _book(machine, starts_at, ends_at, reference):
-    return lambda: services.capacity_book(
+    return lambda: capacity_book(
         machine=machine, starts_at=starts_at, ends_at=ends_at, reference=reference
     )
 

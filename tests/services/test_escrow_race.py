@@ -10,9 +10,10 @@ from billing import services as billing
 from billing.models import LedgerEntry, LedgerTransaction, Payout
 from billing.money import Money
 from billing.selectors import held_for_order
-from marketplace import orders
-from marketplace.models import Carrier, Job, Shipment
-from marketplace.settlement import release_on_handover, release_overdue
+from marketplace.network.models import Carrier
+from marketplace.orders.escrow import release_on_handover, release_overdue
+from marketplace.orders.models import Job, Shipment
+from marketplace.orders.shipments import shipment_receive
 from tests.factories import (
     MachineFactory,
     MembershipFactory,
@@ -119,7 +120,7 @@ def test_two_confirmations_of_the_same_receipt_release_the_price_once(
 
     def confirm(user):
         def call():
-            orders.shipment_receive(user=user, shipment=leg)
+            shipment_receive(user=user, shipment=leg)
             return release_on_handover(shipment=leg)
 
         return call
@@ -138,7 +139,7 @@ def test_the_timer_and_a_late_confirmation_at_once_release_the_price_once(
     order, leg, receiver = _leg_in_transit(customer_alice, operator_olga, handed_over_days_ago=30)
 
     def confirm():
-        orders.shipment_receive(user=receiver, shipment=leg)
+        shipment_receive(user=receiver, shipment=leg)
         return release_on_handover(shipment=leg)
 
     outcomes = in_parallel(

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from django.db import connection
 
-from marketplace import orders
 from marketplace.errors import CapacityUnavailable
-from marketplace.models import CapacityBooking, Job, WeeklyAvailability
+from marketplace.network.models import CapacityBooking, WeeklyAvailability
+from marketplace.orders.jobs import job_accept
+from marketplace.orders.models import Job
 from tests.factories import MachineFactory, MembershipFactory, ProcessFactory, UserFactory
 from tests.factories.orders import OrderFactory
 
@@ -50,7 +51,7 @@ def test_concurrent_accepts_of_the_same_machine_time_book_it_once(postgres):
     def accept(job):
         try:
             barrier.wait()
-            orders.job_accept(user=member, job=job)
+            job_accept(user=member, job=job)
             outcomes.append("accepted")
         except CapacityUnavailable:
             outcomes.append("refused")

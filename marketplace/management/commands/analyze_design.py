@@ -3,8 +3,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from marketplace import geometry
-from marketplace.designs import design_limits, network_capabilities
+from marketplace.designs import geometry
+from marketplace.designs.services import design_limits, network_capabilities
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from marketplace.orders import orders_housekeeping
+from marketplace.orders.housekeeping import orders_housekeeping
 
 
 class Command(BaseCommand):

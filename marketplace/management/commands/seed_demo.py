@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from marketplace.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from marketplace.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from marketplace.geometry.mesh import STL_RECORD
+from marketplace.designs.geometry.mesh import STL_RECORD
 
 
 def stl_of(mesh: trimesh.Trimesh) -> bytes:

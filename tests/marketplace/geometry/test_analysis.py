@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from marketplace.geometry import analyze, analyze_path, load_design
-from marketplace.geometry.mesh import merge_vertices
+from marketplace.designs.geometry import analyze, analyze_path, load_design
+from marketplace.designs.geometry.mesh import merge_vertices
 from tests.data import MESHES
 
 from .conftest import cube_3mf, stl_of
@@ -215,7 +215,7 @@ def test_analyze_path_prints_the_cli_contract_as_json():
 
 
 def test_threaded_analysis_of_big_meshes_gives_the_same_answer(monkeypatch, cube_stl):
-    from marketplace.geometry import analysis
+    from marketplace.designs.geometry import analysis
 
     design = load_design(stl_of(trimesh.creation.icosphere(subdivisions=3, radius=5)))
     monkeypatch.setattr(analysis, "PARALLEL_FROM", 10**9)

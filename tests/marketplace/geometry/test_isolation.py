@@ -6,8 +6,13 @@ import zipfile
 
 import pytest
 
-from marketplace.geometry import DesignFileError, Limits, analyze_path, analyze_path_isolated
-from marketplace.geometry import errors as codes
+from marketplace.designs.geometry import (
+    DesignFileError,
+    Limits,
+    analyze_path,
+    analyze_path_isolated,
+)
+from marketplace.designs.geometry import errors as codes
 from tests.data import MESHES
 
 # Archive checks relaxed, so the bomb reaches the parser and only the child's limits stop it.

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import trimesh
 
-from marketplace.geometry import ProcessCapability, analyze, load_design
-from marketplace.geometry.mesh import Mesh, stl_bytes
-from marketplace.geometry.samples import enclosure_mesh, extrude_cells
+from marketplace.designs.geometry import ProcessCapability, analyze, load_design
+from marketplace.designs.geometry.mesh import Mesh, stl_bytes
+from marketplace.designs.geometry.samples import enclosure_mesh, extrude_cells
 
 from .conftest import stl_of
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_geometry_package_imports_no_django_module():
     code = (
-        "import sys, marketplace.geometry, marketplace.geometry.samples\n"
+        "import sys, marketplace.designs.geometry, marketplace.designs.geometry.samples\n"
         "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "print(bad)\n"
         "raise SystemExit(1 if bad else 0)\n"

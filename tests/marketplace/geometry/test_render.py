@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import trimesh
 
-from marketplace.geometry import load_design, preview_stl, thumbnail_png
-from marketplace.geometry.render import decimate
+from marketplace.designs.geometry import load_design, preview_stl, thumbnail_png
+from marketplace.designs.geometry.render import decimate
 
 from .conftest import stl_of
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from marketplace.geometry import analyze, load_design, samples
+from marketplace.designs.geometry import analyze, load_design, samples
 
 
 def measured(data: bytes):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from marketplace.geometry import DEFAULT_LIMITS, DesignFileError, Limits, load_design, sniff
-from marketplace.geometry import errors as codes
+from marketplace.designs.geometry import DEFAULT_LIMITS, DesignFileError, Limits, load_design, sniff
+from marketplace.designs.geometry import errors as codes
 from tests.data import MESHES
 
 from .conftest import MODEL_HEAD, cube_3mf, raw_stl, stl_of, threemf
@@ -176,7 +176,7 @@ def test_3mf_declaring_xml_entities_is_refused():
 
 
 def test_step_without_cascadio_says_it_is_not_supported():
-    from marketplace.geometry import cascadio_available
+    from marketplace.designs.geometry import cascadio_available
 
     if cascadio_available():
         pytest.skip("cascadio is installed: STEP loads")

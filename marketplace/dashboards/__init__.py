@@ -1,0 +1,1 @@
+"""The home page and each role's dashboard, reading every domain."""

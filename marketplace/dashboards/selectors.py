@@ -1,0 +1,74 @@
+"""What the operator console shows: queues to work through and the network's health."""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, Q
+
+from accounts.models import Organization
+from marketplace.designs.models import DesignReport
+from marketplace.network.models import (
+    Machine,
+    Workshop,
+)
+from marketplace.network.selectors import workshop_utilisation
+from marketplace.orders.models import Order
+
+
+def operator_overview() -> dict:
+    """What the operator console shows: queues to work through and the network's health."""
+    from billing.models import Payment
+    from billing.selectors import billing_overview, platform_balances
+
+    by_kind = dict(
+        Organization.objects.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+    )
+    by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")))
+    completed = Order.objects.filter(status="completed", delivered_at__isnull=False)
+    on_time = completed.filter(delivered_at__lte=F("promised_delivery_at")).count()
+    orders_chart = [
+        {"label": label, "count": by_status.get(value, 0)} for value, label in Order.Status.choices
+    ]
+    peak = max([row["count"] for row in orders_chart] + [1])
+    for row in orders_chart:
+        row["width"] = round(300 * row["count"] / peak)
+    return {
+        "organizations_by_kind": [
+            (kind.label, by_kind.get(kind.value, 0)) for kind in Organization.Kind
+        ],
+        "pending_workshops": Workshop.objects.filter(
+            verification_status=Workshop.Verification.PENDING
+        ).select_related("organization"),
+        "machines_down": Machine.objects.filter(~Q(status=Machine.Status.AVAILABLE)).select_related(
+            "workshop__organization", "process"
+        ),
+        "payments_waiting": Payment.objects.filter(
+            provider="manual", status=Payment.Status.PENDING
+        ).order_by("created_at")[:50],
+        "disputes": Order.objects.filter(status="disputed").select_related("organization"),
+        "design_reports": DesignReport.objects.filter(status="open").select_related(
+            "design__organization", "reporter"
+        ),
+        "orders_chart": orders_chart,
+        "on_time_rate": round(100 * on_time / completed.count()) if completed.exists() else None,
+        "completed_count": completed.count(),
+        "platform_balances": [
+            (account, money) for account, money in platform_balances() if money.minor
+        ],
+        "utilisation": workshop_utilisation(),
+        "billing": [_with_chart(row) for row in billing_overview(days=30)],
+    }
+
+
+def _with_chart(row) -> dict:
+    """Bar heights for the daily revenue chart (0-60 px)."""
+    peak = max([day.revenue.minor for day in row.daily_revenue] + [1])
+    bars = [
+        {
+            "x": index * 10,
+            "h": round(60 * day.revenue.minor / peak),
+            "day": day.day,
+            "revenue": day.revenue,
+        }
+        for index, day in enumerate(row.daily_revenue)
+    ]
+    return {"row": row, "bars": bars}

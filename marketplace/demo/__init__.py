@@ -1,0 +1,1 @@
+"""The demo network and its catalog, seeded by `manage.py seed_demo`."""

@@ -1,0 +1,1 @@
+"""Designs: upload, isolated analysis of the geometry, moderation."""

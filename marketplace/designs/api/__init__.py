@@ -1,0 +1,1 @@
+"""REST API of the designs domain (routed in `marketplace/api/urls.py`)."""

@@ -1,0 +1,53 @@
+"""Serializers of the designs API."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from marketplace.designs.models import Design, DesignRevision
+
+
+class DesignRevisionSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DesignRevision
+        fields = [
+            "id",
+            "number",
+            "original_name",
+            "format",
+            "size_bytes",
+            "sha256",
+            "unit",
+            "status",
+            "error_code",
+            "error_message",
+            "analysis",
+            "uploaded_at",
+            "analysed_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, revision: DesignRevision) -> str:
+        return reverse("design_download", args=[revision.pk])
+
+
+class DesignSerializer(serializers.ModelSerializer):
+    organization = serializers.IntegerField(source="organization_id", read_only=True)
+    latest = DesignRevisionSerializer(read_only=True)
+    revisions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Design
+        fields = ["id", "organization", "name", "created_at", "latest", "revisions"]
+
+    def get_revisions(self, design: Design) -> list[int]:
+        return sorted((r.pk for r in design.revisions.all()), reverse=True)
+
+
+class DesignUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    unit = serializers.ChoiceField(choices=DesignRevision.Unit.choices, default="mm")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

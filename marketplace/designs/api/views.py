@@ -1,0 +1,77 @@
+"""The designs API: upload, list, revisions, download."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.models import Organization
+from accounts.permissions import require_kind
+from marketplace.designs.api import serializers as s
+from marketplace.designs import selectors, services
+from marketplace.designs.models import Design
+
+
+class DesignViewSet(
+    viewsets.GenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Designs of the caller's organization; uploading creates a design or a new revision."""
+
+    serializer_class = s.DesignSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self) -> QuerySet[Design]:
+        if getattr(self, "swagger_fake_view", False):
+            return Design.objects.none()
+        membership = self.request.membership
+        queryset = Design.objects.visible_to(self.request.user).prefetch_related("revisions")
+        if self.action == "list" and membership:
+            queryset = queryset.filter(organization=membership.organization)
+        return queryset.order_by("-created_at")
+
+    def get_object(self) -> Design:
+        return selectors.design_get_for_member(design_id=self.kwargs["pk"], user=self.request.user)
+
+    def _upload(self, request, design: Design | None):
+        organization = require_kind(
+            membership=request.membership, kinds=(Organization.Kind.CUSTOMER,)
+        )
+        serializer = s.DesignUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        revision = services.design_upload(
+            user=request.user,
+            organization=organization,
+            upload=serializer.validated_data["file"],
+            unit=serializer.validated_data["unit"],
+            name=serializer.validated_data["name"],
+            design=design,
+        )
+        design = selectors.design_get_for_member(design_id=revision.design_id, user=request.user)
+        return Response(s.DesignSerializer(design).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": s.DesignUploadSerializer},
+        responses={201: s.DesignSerializer},
+    )
+    def create(self, request):
+        """Uploads a file as a new design; its analysis runs in the background."""
+        return self._upload(request, None)
+
+    @extend_schema(
+        request={"multipart/form-data": s.DesignUploadSerializer},
+        responses={201: s.DesignSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def revisions(self, request, pk=None):
+        """Uploads a new revision of the design."""
+        return self._upload(request, self.get_object())
+
+    def perform_destroy(self, instance: Design) -> None:
+        services.design_delete(user=self.request.user, design=instance)

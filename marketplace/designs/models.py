@@ -1,0 +1,158 @@
+"""Designs, their uploaded revisions with analysis results, and reports against them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Organization
+
+DESIGN_EXTENSIONS = {
+    "stl_binary": "stl",
+    "stl_ascii": "stl",
+    "3mf": "3mf",
+    "obj": "obj",
+    "step": "step",
+}
+
+
+def _design_upload_path(revision: DesignRevision, filename: str) -> str:
+    """Generated names only: the customer's file name never reaches the file system."""
+    extension = DESIGN_EXTENSIONS.get(revision.format, "bin")
+    return f"designs/{revision.design.organization_id}/{uuid.uuid4().hex}.{extension}"
+
+
+def _design_derived_path(revision: DesignRevision, filename: str) -> str:
+    return f"designs/{revision.design.organization_id}/derived/{uuid.uuid4().hex}-{filename}"
+
+
+class DesignQuerySet(models.QuerySet["Design"]):
+    def visible_to(self, user) -> DesignQuerySet:
+        """The organization's own designs, those a workshop works on, all for operators."""
+        from accounts.selectors import is_operator
+
+        if not user.is_authenticated:
+            return self.none()
+        if is_operator(user=user):
+            return self
+        # Workshops see the parts they were given a step of (offered, accepted or done).
+        # The lookup follows the orders' relations by name, so designs import nothing of orders.
+        worked_on = self.filter(
+            revisions__quote_lines__jobs__workshop__organization__memberships__user=user,
+            revisions__quote_lines__jobs__status__in=["offered", "accepted", "in_progress", "done"],
+        ).values("pk")
+        return self.filter(Q(organization__memberships__user=user) | Q(pk__in=worked_on)).distinct()
+
+
+class Design(models.Model):
+    """A part a customer wants made; each upload of a new version is a revision."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="designs")
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    blocked = models.BooleanField(
+        default=False, help_text="Blocked by an operator after a report: it cannot be quoted."
+    )
+    blocked_reason = models.CharField(max_length=500, blank=True)
+
+    objects = DesignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def latest(self) -> DesignRevision | None:
+        revisions = list(self.revisions.all())  # prefetched in lists
+        return max(revisions, key=lambda r: r.number) if revisions else None
+
+
+class DesignRevision(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for analysis"
+        ANALYSING = "analysing", "Being analysed"
+        ANALYSED = "analysed", "Analysed"
+        FAILED = "failed", "Could not be read"
+
+    class Unit(models.TextChoices):
+        MM = "mm", "millimetres"
+        INCH = "inch", "inches"
+        M = "m", "metres"
+
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=_design_upload_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=20)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.MM)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    analysis = models.JSONField(null=True, blank=True)
+    thumbnail = models.FileField(upload_to=_design_derived_path, blank=True, max_length=255)
+    preview = models.FileField(upload_to=_design_derived_path, blank=True, max_length=255)
+    uploaded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["design", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["design", "number"], name="design_revision_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.design} v{self.number}"
+
+    @property
+    def is_analysed(self) -> bool:
+        return self.status == self.Status.ANALYSED
+
+    @property
+    def bbox_mm(self) -> list[float] | None:
+        return (self.analysis or {}).get("bbox_mm")
+
+
+class DesignReport(models.Model):
+    """Someone's report that a design is prohibited or infringes intellectual property."""
+
+    class Kind(models.TextChoices):
+        PROHIBITED = "prohibited", "Prohibited item (weapons, regulated parts...)"
+        IP = "ip", "Infringes a patent, design or trademark"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Upheld: design blocked"
+        DISMISSED = "dismissed", "Dismissed"
+
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    details = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} report on {self.design}"

@@ -1,0 +1,183 @@
+"""Design pages: upload (many files, drag and drop), the analysis, the 3D preview, downloads."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organization
+from accounts.permissions import require_kind
+from marketplace.designs import selectors, services
+from marketplace.designs.forms import DesignUploadForm
+from marketplace.designs.models import DesignReport, DesignRevision
+from marketplace.errors import DomainError
+
+
+@login_required
+def design_list(request: HttpRequest) -> HttpResponse:
+    organization = require_kind(membership=request.membership, kinds=(Organization.Kind.CUSTOMER,))
+    return render(
+        request,
+        "marketplace/design_list.html",
+        {
+            "designs": selectors.designs_of_organization(organization=organization),
+            "form": DesignUploadForm(),
+            "units": DesignRevision.Unit.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def design_upload(request: HttpRequest) -> HttpResponse:
+    """Takes one or more files; answers JSON to the page's uploader, redirects plain forms."""
+    organization = require_kind(membership=request.membership, kinds=(Organization.Kind.CUSTOMER,))
+    form = DesignUploadForm(request.POST, request.FILES)
+    design = None
+    if request.POST.get("design"):
+        design = selectors.design_get_for_member(
+            design_id=request.POST["design"], user=request.user
+        )
+    results, errors = [], []
+    if form.is_valid():
+        for upload in request.FILES.getlist("files"):
+            try:
+                revision = services.design_upload(
+                    user=request.user,
+                    organization=organization,
+                    upload=upload,
+                    unit=form.cleaned_data["unit"],
+                    design=design,
+                )
+            except DomainError as error:
+                errors.append({"file": upload.name, "message": error.message})
+            else:
+                results.append(
+                    {
+                        "file": upload.name,
+                        "design": revision.design_id,
+                        "url": reverse("design_detail", args=[revision.design_id]),
+                    }
+                )
+    else:
+        errors.append(
+            {"file": "", "message": " ".join(m for ms in form.errors.values() for m in ms)}
+        )
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse(
+            {"uploaded": results, "errors": errors}, status=400 if errors and not results else 200
+        )
+    for error in errors:
+        messages.error(
+            request, f"{error['file']}: {error['message']}" if error["file"] else error["message"]
+        )
+    if len(results) == 1:
+        return redirect("design_detail", design_id=results[0]["design"])
+    if results:
+        messages.success(request, f"{len(results)} designs uploaded; their analysis is under way.")
+    return redirect("design_list")
+
+
+@login_required
+def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
+    design = selectors.design_get_for_member(design_id=design_id, user=request.user)
+    revision = design.latest
+    return render(
+        request,
+        "marketplace/design_detail.html",
+        {
+            "design": design,
+            "revision": revision,
+            "revisions": sorted(design.revisions.all(), key=lambda r: -r.number),
+            "analysis": revision.analysis if revision else None,
+            "form": DesignUploadForm(),
+            "units": DesignRevision.Unit.choices,
+            "report_kinds": DesignReport.Kind.choices,
+            "own": design.organization.memberships.filter(user=request.user).exists(),
+        },
+    )
+
+
+@login_required
+def design_status(request: HttpRequest, revision_id: int) -> HttpResponse:
+    """The revision's state as JSON, for pages that were not connected when it changed."""
+    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    return JsonResponse(
+        {
+            "status": revision.status,
+            "error": revision.error_message,
+            "analysed": revision.is_analysed,
+        }
+    )
+
+
+@login_required
+def design_download(request: HttpRequest, revision_id: int) -> HttpResponse:
+    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    return FileResponse(
+        revision.file.open("rb"), as_attachment=True, filename=revision.original_name or "design"
+    )
+
+
+@login_required
+def design_thumbnail(request: HttpRequest, revision_id: int) -> HttpResponse:
+    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    if not revision.thumbnail:
+        return HttpResponse(status=404)
+    return FileResponse(revision.thumbnail.open("rb"), content_type="image/png")
+
+
+@login_required
+def design_preview(request: HttpRequest, revision_id: int) -> HttpResponse:
+    """The analysed mesh in mm as binary STL, for the three.js viewer."""
+    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    if not revision.preview:
+        return HttpResponse(status=404)
+    return FileResponse(revision.preview.open("rb"), content_type="model/stl")
+
+
+@login_required
+@require_POST
+def design_delete(request: HttpRequest, design_id: int) -> HttpResponse:
+    design = selectors.design_get_for_member(design_id=design_id, user=request.user)
+    services.design_delete(user=request.user, design=design)
+    messages.success(request, f"{design.name} was deleted.")
+    return redirect("design_list")
+
+
+@login_required
+@require_POST
+def design_report(request: HttpRequest, design_id: int) -> HttpResponse:
+    design = selectors.design_get_for_member(design_id=design_id, user=request.user)
+    try:
+        services.design_report(
+            user=request.user,
+            design=design,
+            kind=request.POST.get("kind", ""),
+            details=request.POST.get("details", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Thank you. An operator will look at this design.")
+    return redirect("design_detail", design_id=design.pk)
+
+
+@login_required
+@require_POST
+def design_report_decide(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = get_object_or_404(DesignReport, pk=report_id)
+    try:
+        services.design_report_decide(
+            operator=request.user,
+            report=report,
+            uphold=request.POST.get("decision") == "uphold",
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Decision recorded.")
+    return redirect("/dashboard/#moderation")

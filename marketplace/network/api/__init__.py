@@ -1,0 +1,1 @@
+"""REST API of the network domain (routed in `marketplace/api/urls.py`)."""

@@ -1,0 +1,598 @@
+"""Offline maps of the workshop network, drawn as inline SVG without any tile server.
+
+Pure Python with no Django import, so views, tasks and benchmarks share it and tests run
+without a database. Country outlines come from the vendored Natural Earth TopoJSON in
+``static/vendor/world-atlas/``; the page never fetches anything at run time.
+
+Typical use::
+
+    the_map = network_map([MapPoint(52.52, 13.405, "Berlin", url="/w/1/")])
+    # render templates/marketplace/_network_map.html with {"map": the_map}
+
+Limits: views that cross the antimeridian are not supported (the network is European).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG), the usual choice for haversine distances."""
+
+DEFAULT_TOPOLOGY = (
+    Path(__file__).resolve().parents[2] / "static/vendor/world-atlas/countries-50m.json"
+)
+MERCATOR_MAX_LAT = 85.0511287798
+"""Web Mercator is undefined at the poles; this is the latitude where it becomes square."""
+
+DEFAULT_VIEW = (-11.0, 35.0, 32.0, 61.0)
+"""(west, south, east, north) shown when there is nothing to fit: Europe."""
+
+DOT_RADIUS = 6.0
+LABEL_SIZE = 14.0
+KINDS = frozenset({"workshop", "carrier", "customer"})
+
+_DEG = math.pi / 180.0
+
+Position = tuple[float, float]
+"""(lon, lat) in degrees, GeoJSON order, as TopoJSON stores them."""
+Ring = list[Position]
+BBox = tuple[float, float, float, float]
+"""(west, south, east, north) in degrees."""
+
+
+# -- distances ---------------------------------------------------------------------------------
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km; good to ~0.5 %, which is plenty for routing and CO2."""
+    phi1, phi2 = float(lat1) * _DEG, float(lat2) * _DEG
+    dphi = phi2 - phi1
+    dlmb = (float(lon2) - float(lon1)) * _DEG
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+# -- TopoJSON ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Country:
+    """One decoded feature: rings of (lon, lat) with their bounding boxes for cheap culling."""
+
+    id: str
+    name: str
+    rings: tuple[tuple[Position, ...], ...]
+    ring_bboxes: tuple[BBox, ...]
+
+    @property
+    def bbox(self) -> BBox:
+        if not self.ring_bboxes:
+            return (0.0, 0.0, 0.0, 0.0)
+        return (
+            min(b[0] for b in self.ring_bboxes),
+            min(b[1] for b in self.ring_bboxes),
+            max(b[2] for b in self.ring_bboxes),
+            max(b[3] for b in self.ring_bboxes),
+        )
+
+
+def decode_arcs(topology: Mapping[str, Any]) -> list[list[Position]]:
+    """Absolute (lon, lat) arcs; quantized topologies store deltas that must be summed."""
+    transform = topology.get("transform")
+    if not transform:
+        return [[(float(p[0]), float(p[1])) for p in arc] for arc in topology["arcs"]]
+    sx, sy = transform["scale"]
+    tx, ty = transform["translate"]
+    decoded = []
+    for arc in topology["arcs"]:
+        x = y = 0
+        points = []
+        for p in arc:
+            x += p[0]
+            y += p[1]
+            points.append((x * sx + tx, y * sy + ty))
+        decoded.append(points)
+    return decoded
+
+
+def stitch_ring(arc_indexes: Sequence[int], arcs: Sequence[Sequence[Position]]) -> Ring:
+    """Join arcs into one ring; ``~i`` means arc ``i`` reversed, shared ends appear once."""
+    ring: Ring = []
+    for index in arc_indexes:
+        arc = arcs[index] if index >= 0 else list(reversed(arcs[~index]))
+        ring.extend(arc[1:] if ring else arc)
+    return ring
+
+
+def geometry_rings(geometry: Mapping[str, Any], arcs: Sequence[Sequence[Position]]) -> list[Ring]:
+    """Every ring of a Polygon or MultiPolygon (holes included); other types have none."""
+    kind = geometry.get("type")
+    if kind == "Polygon":
+        return [stitch_ring(r, arcs) for r in geometry["arcs"]]
+    if kind == "MultiPolygon":
+        return [stitch_ring(r, arcs) for polygon in geometry["arcs"] for r in polygon]
+    if kind == "GeometryCollection":
+        return [ring for g in geometry["geometries"] for ring in geometry_rings(g, arcs)]
+    return []
+
+
+def _ring_bbox(ring: Sequence[Position]) -> BBox:
+    lons = [p[0] for p in ring]
+    lats = [p[1] for p in ring]
+    return (min(lons), min(lats), max(lons), max(lats))
+
+
+def decode_topology(topology: Mapping[str, Any], object_name: str = "countries") -> list[Country]:
+    """Decode one GeometryCollection of a TopoJSON topology into countries."""
+    arcs = decode_arcs(topology)
+    collection = topology["objects"][object_name]
+    geometries = collection.get("geometries", [collection])
+    countries = []
+    for geometry in geometries:
+        rings = [tuple(r) for r in geometry_rings(geometry, arcs) if len(r) >= 3]
+        countries.append(
+            Country(
+                id=str(geometry.get("id", "")),
+                name=str((geometry.get("properties") or {}).get("name", "")),
+                rings=tuple(rings),
+                ring_bboxes=tuple(_ring_bbox(r) for r in rings),
+            )
+        )
+    return countries
+
+
+@lru_cache(maxsize=4)
+def load_countries(path: Path = DEFAULT_TOPOLOGY) -> tuple[Country, ...]:
+    """Read and decode a world-atlas file once per process (decoding 50m costs ~0.1 s)."""
+    with Path(path).open(encoding="utf-8") as fh:
+        return tuple(decode_topology(json.load(fh), "countries"))
+
+
+# -- projection --------------------------------------------------------------------------------
+
+
+def _merc_y(lat: float) -> float:
+    lat = max(-MERCATOR_MAX_LAT, min(MERCATOR_MAX_LAT, lat))
+    return math.log(math.tan(math.pi / 4 + lat * _DEG / 2))
+
+
+def _merc_lat(y: float) -> float:
+    return (2 * math.atan(math.exp(y)) - math.pi / 2) / _DEG
+
+
+@dataclass(frozen=True)
+class MapProjection:
+    """Web Mercator fitted to a lon/lat box; familiar shapes for Europe, north up, y down.
+
+    Frozen and built from a rounded box so it can key the basemap cache.
+    """
+
+    west: float
+    south: float
+    east: float
+    north: float
+    width: int = 1000
+
+    @classmethod
+    def fit(
+        cls,
+        coords: Iterable[tuple[float, float]],
+        *,
+        width: int = 1000,
+        padding_deg: float = 1.5,
+        min_span_deg: float = 8.0,
+        min_aspect: float = 0.5,
+        max_aspect: float = 0.75,
+        step_deg: float = 0.5,
+    ) -> MapProjection:
+        """Fit (lat, lon) pairs with padding, a minimum span and a bounded height/width ratio.
+
+        The minimum span keeps one lone workshop in its region instead of a blank zoom; the
+        aspect bounds stop a north-south chain from producing a very tall strip. The box is
+        rounded outward to ``step_deg`` so nearby views share one cached basemap.
+        """
+        pairs = [(float(lat), float(lon)) for lat, lon in coords]
+        if pairs:
+            lats = [p[0] for p in pairs]
+            lons = [p[1] for p in pairs]
+            west, east = min(lons) - padding_deg, max(lons) + padding_deg
+            south, north = min(lats) - padding_deg, max(lats) + padding_deg
+        else:
+            west, south, east, north = DEFAULT_VIEW
+        if east - west < min_span_deg:
+            mid = (east + west) / 2
+            west, east = mid - min_span_deg / 2, mid + min_span_deg / 2
+        if north - south < min_span_deg:
+            mid = (north + south) / 2
+            south, north = mid - min_span_deg / 2, mid + min_span_deg / 2
+        south = max(south, -80.0)
+        north = min(north, 80.0)
+
+        x_span = (east - west) * _DEG
+        y_span = _merc_y(north) - _merc_y(south)
+        if y_span > max_aspect * x_span:
+            grow = (y_span / max_aspect / _DEG - (east - west)) / 2
+            west, east = west - grow, east + grow
+        elif y_span < min_aspect * x_span:
+            mid = (_merc_y(north) + _merc_y(south)) / 2
+            half = min_aspect * x_span / 2
+            south, north = max(_merc_lat(mid - half), -80.0), min(_merc_lat(mid + half), 80.0)
+
+        def down(v: float) -> float:
+            return math.floor(v / step_deg) * step_deg
+
+        def up(v: float) -> float:
+            return math.ceil(v / step_deg) * step_deg
+
+        return cls(
+            west=max(down(west), -180.0),
+            south=max(down(south), -80.0),
+            east=min(up(east), 180.0),
+            north=min(up(north), 80.0),
+            width=int(width),
+        )
+
+    @property
+    def scale(self) -> float:
+        """viewBox units per radian of longitude."""
+        return self.width / ((self.east - self.west) * _DEG)
+
+    @property
+    def height(self) -> float:
+        return round((_merc_y(self.north) - _merc_y(self.south)) * self.scale, 1)
+
+    @property
+    def bbox(self) -> BBox:
+        return (self.west, self.south, self.east, self.north)
+
+    def project(self, lat: float, lon: float) -> tuple[float, float]:
+        """(lat, lon) in degrees to SVG (x, y) in viewBox units."""
+        k = self.scale
+        x = (float(lon) - self.west) * _DEG * k
+        y = (_merc_y(self.north) - _merc_y(float(lat))) * k
+        return x, y
+
+
+# -- basemap -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountryPath:
+    id: str
+    name: str
+    d: str
+
+
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _clip(points: list[Position], x0: float, y0: float, x1: float, y1: float) -> list[Position]:
+    """Sutherland–Hodgman against a rectangle: far-off coastline (Siberia) is not shipped.
+
+    Clipping happens a few px outside the viewBox, so the straight edges it adds are never seen.
+    """
+
+    def cut(pts: list[Position], inside: Any, cross: Any) -> list[Position]:
+        if not pts:
+            return pts
+        out: list[Position] = []
+        prev = pts[-1]
+        prev_in = inside(prev)
+        for cur in pts:
+            cur_in = inside(cur)
+            if cur_in:
+                if not prev_in:
+                    out.append(cross(prev, cur))
+                out.append(cur)
+            elif prev_in:
+                out.append(cross(prev, cur))
+            prev, prev_in = cur, cur_in
+        return out
+
+    def at_x(xc: float) -> Any:
+        return lambda p, q: (xc, p[1] + (q[1] - p[1]) * (xc - p[0]) / (q[0] - p[0]))
+
+    def at_y(yc: float) -> Any:
+        return lambda p, q: (p[0] + (q[0] - p[0]) * (yc - p[1]) / (q[1] - p[1]), yc)
+
+    points = cut(points, lambda p: p[0] >= x0, at_x(x0))
+    points = cut(points, lambda p: p[0] <= x1, at_x(x1))
+    points = cut(points, lambda p: p[1] >= y0, at_y(y0))
+    return cut(points, lambda p: p[1] <= y1, at_y(y1))
+
+
+def _ring_path(
+    ring: Sequence[Position], projection: MapProjection, tolerance: float, margin: float
+) -> str:
+    k = projection.scale
+    west = projection.west * _DEG
+    top = _merc_y(projection.north)
+    lo, hi = -MERCATOR_MAX_LAT, MERCATOR_MAX_LAT
+    tol2 = tolerance * tolerance
+    pts: list[Position] = []
+    lx = ly = math.inf
+    for lon, lat in ring:
+        lat = lo if lat < lo else hi if lat > hi else lat
+        x = (lon * _DEG - west) * k
+        y = (top - math.log(math.tan(math.pi / 4 + lat * _DEG / 2))) * k
+        if (x - lx) ** 2 + (y - ly) ** 2 >= tol2:
+            pts.append((x, y))
+            lx, ly = x, y
+    if len(pts) < 3:
+        return ""
+    pts = _clip(pts, -margin, -margin, projection.width + margin, projection.height + margin)
+    coords: list[str] = []
+    for x, y in pts:
+        c = f"{x:.1f} {y:.1f}"
+        if not coords or coords[-1] != c:
+            coords.append(c)
+    if len(coords) < 3:
+        return ""
+    return "M" + coords[0] + "L" + " ".join(coords[1:]) + "Z"
+
+
+@lru_cache(maxsize=32)
+def _basemap(projection: MapProjection, path: Path, tolerance: float) -> tuple[CountryPath, ...]:
+    # The lon/lat view box, widened a little so coastlines just off-screen still clip cleanly.
+    view = (
+        projection.west - 1,
+        projection.south - 1,
+        projection.east + 1,
+        projection.north + 1,
+    )
+    margin = 4.0
+    result = []
+    for country in load_countries(path):
+        parts = [
+            _ring_path(ring, projection, tolerance, margin)
+            for ring, bbox in zip(country.rings, country.ring_bboxes, strict=True)
+            if _overlaps(bbox, view)
+        ]
+        d = "".join(p for p in parts if p)
+        if d:
+            result.append(CountryPath(id=country.id, name=country.name, d=d))
+    return tuple(result)
+
+
+def basemap(
+    projection: MapProjection, data_path: Path | None = None, tolerance_px: float = 1.0
+) -> tuple[CountryPath, ...]:
+    """Country outlines in view, projected, simplified to ~1 px and clipped; cached per view."""
+    return _basemap(projection, Path(data_path or DEFAULT_TOPOLOGY), float(tolerance_px))
+
+
+def basemap_paths(
+    projection: MapProjection, data_path: Path | None = None, tolerance_px: float = 1.0
+) -> list[str]:
+    """Just the SVG path ``d`` strings of :func:`basemap`."""
+    return [c.d for c in basemap(projection, data_path, tolerance_px)]
+
+
+# -- network map -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """A place to draw. ``title`` is the tooltip (defaults to ``label``)."""
+
+    lat: float
+    lon: float
+    label: str
+    kind: str = "workshop"
+    url: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class MapLine:
+    """A directed route between two places, drawn as a gentle arc with an arrow head."""
+
+    from_lat: float
+    from_lon: float
+    to_lat: float
+    to_lon: float
+    label: str = ""
+
+    @classmethod
+    def between(cls, start: MapPoint, end: MapPoint, label: str = "") -> MapLine:
+        return cls(start.lat, start.lon, end.lat, end.lon, label)
+
+
+@dataclass(frozen=True)
+class PlacedPoint:
+    x: float
+    y: float
+    label: str
+    kind: str
+    url: str
+    title: str
+    show_label: bool = False
+    label_x: float = 0.0
+    label_y: float = 0.0
+    label_anchor: str = "start"
+
+
+@dataclass(frozen=True)
+class PlacedLine:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    d: str
+    label: str
+
+
+@dataclass(frozen=True)
+class NetworkMap:
+    """Everything ``_network_map.html`` needs; numbers are already in viewBox units."""
+
+    width: int
+    height: float
+    countries: tuple[CountryPath, ...]
+    points: tuple[PlacedPoint, ...]
+    lines: tuple[PlacedLine, ...]
+    title: str
+    dom_id: str
+    dot_radius: float = DOT_RADIUS
+    label_size: float = LABEL_SIZE
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width} {self.height:g}"
+
+    @property
+    def has_links(self) -> bool:
+        return any(p.url for p in self.points)
+
+    @property
+    def country_paths(self) -> list[str]:
+        return [c.d for c in self.countries]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _default_title(points: Sequence[MapPoint], lines: Sequence[MapLine]) -> str:
+    counts: dict[str, int] = {}
+    for p in points:
+        counts[p.kind] = counts.get(p.kind, 0) + 1
+    parts = [_plural(n, kind) for kind, n in counts.items()]
+    if lines:
+        parts.append(_plural(len(lines), "route"))
+    return "Map of " + (", ".join(parts) if parts else "the network")
+
+
+def _place_labels(
+    placed: list[tuple[float, float, MapPoint]], width: float, height: float, r: float, size: float
+) -> list[PlacedPoint]:
+    """Greedy, in the caller's order: label a dot only where the text hits no dot or label.
+
+    Unlabelled dots keep their tooltip; callers put the most important points first.
+    """
+    boxes: list[BBox] = [(x - r, y - r, x + r, y + r) for x, y, _ in placed]
+    taken: list[BBox] = []
+    result = []
+    for index, (x, y, point) in enumerate(placed):
+        text_w = 0.56 * size * len(point.label)
+        top, bottom = y - 0.62 * size, y + 0.42 * size
+        chosen = None
+        for anchor in ("start", "end"):
+            if anchor == "start":
+                box = (x + r + 3, top, x + r + 3 + text_w, bottom)
+            else:
+                box = (x - r - 3 - text_w, top, x - r - 3, bottom)
+            if box[0] < 0 or box[2] > width or box[1] < 0 or box[3] > height:
+                continue
+            if any(_overlaps(box, b) for b in taken):
+                continue
+            if any(_overlaps(box, b) for i, b in enumerate(boxes) if i != index):
+                continue
+            chosen = (anchor, box)
+            break
+        if chosen and point.label:
+            anchor, box = chosen
+            taken.append(box)
+            label_x = box[0] if anchor == "start" else box[2]
+            shown = True
+        else:
+            anchor, label_x, shown = "start", x, False
+        result.append(
+            PlacedPoint(
+                x=round(x, 1),
+                y=round(y, 1),
+                label=point.label,
+                kind=point.kind if point.kind in KINDS else "workshop",
+                url=point.url,
+                title=point.title or point.label,
+                show_label=shown,
+                label_x=round(label_x, 1),
+                label_y=round(y + 0.35 * size, 1),
+                label_anchor=anchor,
+            )
+        )
+    return result
+
+
+def _place_line(
+    projection: MapProjection, line: MapLine, gap: float, bend: float = 0.15
+) -> PlacedLine | None:
+    """A quadratic arc bent to the left of travel, so A→B and B→A do not overlap.
+
+    Both ends stop ``gap`` short of the dots so the arrow head stays visible. Routes whose
+    ends project to the same spot (same town) cannot be drawn and are dropped.
+    """
+    x1, y1 = projection.project(line.from_lat, line.from_lon)
+    x2, y2 = projection.project(line.to_lat, line.to_lon)
+    dx, dy = x2 - x1, y2 - y1
+    length = math.hypot(dx, dy)
+    if length < 2 * gap + 2:
+        return None
+    cx = (x1 + x2) / 2 + dy * bend
+    cy = (y1 + y2) / 2 - dx * bend
+
+    def toward(px: float, py: float) -> tuple[float, float]:
+        ux, uy = cx - px, cy - py
+        n = math.hypot(ux, uy) or 1.0
+        return px + ux / n * gap, py + uy / n * gap
+
+    sx, sy = toward(x1, y1)
+    ex, ey = toward(x2, y2)
+    d = f"M{sx:.1f} {sy:.1f}Q{cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}"
+    return PlacedLine(
+        x1=round(x1, 1), y1=round(y1, 1), x2=round(x2, 1), y2=round(y2, 1), d=d, label=line.label
+    )
+
+
+def network_map(
+    points: Sequence[MapPoint],
+    lines: Sequence[MapLine] = (),
+    *,
+    width: int = 1000,
+    padding_deg: float = 1.5,
+    min_span_deg: float = 8.0,
+    title: str | None = None,
+    data_path: Path | None = None,
+) -> NetworkMap:
+    """Fit, project and lay out a map of places and routes, ready for ``_network_map.html``.
+
+    Points without coordinates (``None``) are skipped rather than failing the page.
+    """
+    points = [p for p in points if p.lat is not None and p.lon is not None]
+    lines = [
+        ln
+        for ln in lines
+        if None not in (ln.from_lat, ln.from_lon, ln.to_lat, ln.to_lon)  # type: ignore[comparison-overlap]
+    ]
+    coords = [(p.lat, p.lon) for p in points]
+    for ln in lines:
+        coords += [(ln.from_lat, ln.from_lon), (ln.to_lat, ln.to_lon)]
+    projection = MapProjection.fit(
+        coords, width=width, padding_deg=padding_deg, min_span_deg=min_span_deg
+    )
+    placed = [(*projection.project(p.lat, p.lon), p) for p in points]
+    placed_points = _place_labels(
+        placed, projection.width, projection.height, DOT_RADIUS, LABEL_SIZE
+    )
+    placed_lines = [
+        pl for ln in lines if (pl := _place_line(projection, ln, gap=DOT_RADIUS + 2)) is not None
+    ]
+    fingerprint = repr((projection, points, lines)).encode()
+    return NetworkMap(
+        width=projection.width,
+        height=projection.height,
+        countries=basemap(projection, data_path),
+        points=tuple(placed_points),
+        lines=tuple(placed_lines),
+        title=title if title is not None else _default_title(points, lines),
+        dom_id="map-" + hashlib.sha1(fingerprint, usedforsecurity=False).hexdigest()[:8],
+    )

@@ -1,0 +1,281 @@
+"""Reads of the network: catalog, workshops, machines and their free capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Organization
+from accounts.selectors import is_operator
+from marketplace.errors import NotFound
+from marketplace.network.capacity import (
+    WeeklySlot,
+    expand_weekly,
+    free_intervals,
+    subtract,
+    total_hours,
+)
+from marketplace.network.geo import MapPoint, NetworkMap, network_map
+from marketplace.network.models import (
+    CapacityBooking,
+    CapacityException,
+    Carrier,
+    Machine,
+    Process,
+    WeeklyAvailability,
+    Workshop,
+)
+
+
+def workshop_for_organization(*, organization: Organization) -> Workshop | None:
+    return Workshop.objects.filter(organization=organization).first()
+
+
+def machines_of_workshop(*, workshop: Workshop) -> QuerySet[Machine]:
+    return (
+        workshop.machines.select_related("process")
+        .prefetch_related("materials", "weekly_hours")
+        .order_by("name")
+    )
+
+
+def machine_free_hours(
+    *, machines: list[Machine], start: datetime, end: datetime
+) -> dict[int, float]:
+    """Free hours of each machine in [start, end); two queries whatever the number of machines."""
+    ids = [m.pk for m in machines]
+    slots: dict[int, list[WeeklySlot]] = {pk: [] for pk in ids}
+    for row in WeeklyAvailability.objects.filter(machine_id__in=ids):
+        slots[row.machine_id].append(WeeklySlot(row.weekday, row.start_time, row.end_time))
+    closures: dict[int, list] = {pk: [] for pk in ids}
+    for row in CapacityException.objects.filter(
+        machine_id__in=ids, ends_at__gt=start, starts_at__lt=end
+    ):
+        closures[row.machine_id].append((row.starts_at, row.ends_at))
+    return {
+        pk: round(total_hours(free_intervals(slots[pk], closures[pk], [], start, end)), 1)
+        for pk in ids
+    }
+
+
+def network_summary() -> dict:
+    workshops = Workshop.objects.verified()
+    return {
+        "workshops": workshops.count(),
+        "countries": workshops.values("country").distinct().count(),
+        "machines": Machine.objects.filter(
+            workshop__in=workshops, status=Machine.Status.AVAILABLE
+        ).count(),
+        "processes": Process.objects.filter(machines__workshop__in=workshops).distinct().count(),
+        "carriers": Carrier.objects.count(),
+    }
+
+
+@dataclass(frozen=True)
+class NetworkFilter:
+    """What a customer or operator narrows the network by; empty fields do not filter."""
+
+    process: str = ""
+    material: str = ""
+    country: str = ""
+    certification: str = ""
+    envelope_mm: tuple[int, int, int] | None = None  # the machine must hold at least this
+
+
+def workshops_for_network(*, filters: NetworkFilter = NetworkFilter()) -> QuerySet[Workshop]:
+    """Verified workshops with what they offer, for customers and operators browsing."""
+    machines = Machine.objects.all()
+    if filters.process:
+        machines = machines.filter(process__code=filters.process)
+    if filters.material:
+        machines = machines.filter(materials__code=filters.material)
+    if filters.envelope_mm:
+        x, y, z = filters.envelope_mm
+        machines = machines.filter(envelope_x_mm__gte=x, envelope_y_mm__gte=y, envelope_z_mm__gte=z)
+    queryset = (
+        Workshop.objects.verified()
+        .select_related("organization")
+        .annotate(machine_count=Count("machines", distinct=True))
+        .order_by("organization__name")
+        .prefetch_related(
+            "certifications",
+            Prefetch("machines", queryset=Machine.objects.select_related("process")),
+        )
+    )
+    if filters.process or filters.material or filters.envelope_mm:
+        queryset = queryset.filter(machines__in=machines).distinct()
+    if filters.country:
+        queryset = queryset.filter(country=filters.country.upper())
+    if filters.certification:
+        queryset = queryset.filter(certifications__code=filters.certification)
+    return queryset
+
+
+def workshop_utilisation(weeks: int = 4) -> list[dict]:
+    """Booked share of open machine hours per verified workshop, for the coming weeks."""
+    start, end = next_weeks(weeks)
+    workshops = list(Workshop.objects.verified().select_related("organization"))
+    machines = list(Machine.objects.filter(workshop__in=workshops).prefetch_related("weekly_hours"))
+    bookings: dict[int, float] = {}
+    for booking in CapacityBooking.objects.filter(
+        machine__in=machines, starts_at__lt=end, ends_at__gt=start
+    ):
+        hours = (min(booking.ends_at, end) - max(booking.starts_at, start)).total_seconds() / 3600
+        bookings[booking.machine_id] = bookings.get(booking.machine_id, 0) + hours
+    rows = {w.pk: {"workshop": w, "open": 0.0, "booked": 0.0} for w in workshops}
+    for machine in machines:
+        slots = [
+            WeeklySlot(s.weekday, s.start_time, s.end_time) for s in machine.weekly_hours.all()
+        ]
+        rows[machine.workshop_id]["open"] += total_hours(expand_weekly(slots, start, end))
+        rows[machine.workshop_id]["booked"] += bookings.get(machine.pk, 0)
+    result = []
+    for row in rows.values():
+        share = row["booked"] / row["open"] if row["open"] else 0
+        result.append({**row, "percent": round(100 * share, 1), "width": round(300 * share)})
+    return sorted(result, key=lambda r: -r["percent"])[:15]
+
+
+def next_weeks(weeks: int = 4) -> tuple[datetime, datetime]:
+    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+    return start, start + timedelta(weeks=weeks)
+
+
+def machine_get_for_member(*, machine_id: int, user) -> Machine:
+    """A machine of one of the user's workshops (for editing), else NotFound."""
+    machine = (
+        Machine.objects.select_related("workshop__organization", "process")
+        .filter(pk=machine_id, workshop__organization__memberships__user=user)
+        .first()
+    )
+    if machine is None:
+        raise NotFound("No such machine in your workshops.")
+    return machine
+
+
+def machines_visible_to(*, user) -> QuerySet[Machine]:
+    """Machines of verified workshops, plus every machine of the user's own workshops."""
+    own = Q(workshop__organization__memberships__user=user) if user.is_authenticated else Q()
+    queryset = Machine.objects.select_related("workshop__organization", "process").prefetch_related(
+        "materials"
+    )
+    if is_operator(user=user):
+        return queryset.all()
+    return queryset.filter(
+        Q(workshop__verification_status=Workshop.Verification.VERIFIED) | own
+    ).distinct()
+
+
+@dataclass(frozen=True)
+class CalendarBlock:
+    kind: str  # "open", "closed", "booked"
+    starts_at: datetime
+    ends_at: datetime
+    label: str = ""
+
+
+def machine_capacity(*, machine: Machine, start: datetime, end: datetime) -> dict:
+    """Opening hours, closures, bookings and what is left of [start, end), for one machine."""
+    slots = [WeeklySlot(w.weekday, w.start_time, w.end_time) for w in machine.weekly_hours.all()]
+    opening = expand_weekly(slots, start, end)
+    closures = list(machine.exceptions.filter(starts_at__lt=end, ends_at__gt=start))
+    bookings = list(machine.bookings.filter(starts_at__lt=end, ends_at__gt=start))
+    free = subtract(
+        opening,
+        [(c.starts_at, c.ends_at) for c in closures] + [(b.starts_at, b.ends_at) for b in bookings],
+    )
+    if machine.status != Machine.Status.AVAILABLE:
+        free = []
+    return {
+        "opening": opening,
+        "closures": closures,
+        "bookings": bookings,
+        "free": free,
+        "open_hours": total_hours(opening),
+        "booked_hours": total_hours((b.starts_at, b.ends_at) for b in bookings),
+        "free_hours": total_hours(free),
+    }
+
+
+def week_calendar(*, machine: Machine, week_start: datetime) -> dict:
+    """A week laid out for the calendar page: one column per day, blocks in hours from 0."""
+    end = week_start + timedelta(days=7)
+    capacity = machine_capacity(machine=machine, start=week_start, end=end)
+    blocks = (
+        [CalendarBlock("open", lo, hi) for lo, hi in capacity["opening"]]
+        + [
+            CalendarBlock("closed", c.starts_at, c.ends_at, c.get_kind_display())
+            for c in capacity["closures"]
+        ]
+        + [
+            CalendarBlock("booked", b.starts_at, b.ends_at, b.reference)
+            for b in capacity["bookings"]
+        ]
+    )
+    days = []
+    for offset in range(7):
+        day_start = week_start + timedelta(days=offset)
+        day_end = day_start + timedelta(days=1)
+        day_blocks = []
+        for block in blocks:
+            lo, hi = max(block.starts_at, day_start), min(block.ends_at, day_end)
+            if lo < hi:
+                top = (lo - day_start).total_seconds() / 3600
+                height = (hi - lo).total_seconds() / 3600
+                day_blocks.append(
+                    {
+                        "kind": block.kind,
+                        "label": block.label,
+                        "top": top,
+                        "height": height,
+                        "starts_at": lo,
+                        "ends_at": hi,
+                    }
+                )
+        days.append({"date": day_start, "blocks": day_blocks})
+    return {**capacity, "days": days, "week_start": week_start, "week_end": end}
+
+
+def offered_to_matcher(*, workshop: Workshop) -> dict:
+    """What the matcher sees of a workshop in the next four weeks, and why not more."""
+    start, end = next_weeks(4)
+    reasons = []
+    if not workshop.is_verified:
+        reasons.append("The workshop is not verified yet, so the matcher offers it no jobs.")
+    machines = list(
+        machines_of_workshop(workshop=workshop).prefetch_related("exceptions", "bookings")
+    )
+    offered = []
+    for machine in machines:
+        capacity = machine_capacity(machine=machine, start=start, end=end)
+        if machine.status != Machine.Status.AVAILABLE:
+            reasons.append(f"{machine.name} is {machine.get_status_display().lower()}.")
+        elif not capacity["opening"]:
+            reasons.append(f"{machine.name} has no opening hours.")
+        elif workshop.is_verified:
+            offered.append((machine, capacity["free_hours"]))
+    return {
+        "machines": offered,
+        "free_hours": round(sum(hours for _, hours in offered), 1),
+        "reasons": reasons,
+    }
+
+
+def network_map_for(*, workshops: list[Workshop], carriers: bool = False) -> NetworkMap:
+    """The offline map of the given workshops, each dot linking to its page."""
+    points = [
+        MapPoint(
+            lat=float(w.latitude),
+            lon=float(w.longitude),
+            label=w.city,
+            kind="workshop",
+            url=reverse("workshop_detail", args=[w.pk]),
+            title=f"{w} — {w.city}, {w.country}",
+        )
+        for w in workshops
+    ]
+    return network_map(points, title=f"Map of {len(points)} workshops")

@@ -1,0 +1,353 @@
+"""Writes of the network: workshop profiles, machines, capacity, bookings and status."""
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Membership, Organization, User
+from accounts.permissions import require_membership, require_operator
+from config.live import publish_on_commit, user_group
+from marketplace.errors import (
+    CapacityUnavailable,
+    DomainError,
+    InvalidCapacity,
+    InvalidMachine,
+    PermissionDenied,
+)
+from marketplace.network.capacity import WeeklySlot, expand_weekly, subtract
+from marketplace.network.models import (
+    CapacityBooking,
+    CapacityException,
+    Certification,
+    Machine,
+    MachineStatusChange,
+    Material,
+    Process,
+    WeeklyAvailability,
+    Workshop,
+    WorkshopPhoto,
+)
+from marketplace.network.signals import machine_unavailable
+
+
+def _require_workshop_manager(*, user: User, workshop: Workshop) -> None:
+    require_membership(user=user, organization=workshop.organization, roles=Membership.MANAGERS)
+
+
+def _require_workshop_member(*, user: User, workshop: Workshop) -> None:
+    require_membership(user=user, organization=workshop.organization)
+
+
+@dataclass(frozen=True)
+class WorkshopProfile:
+    description: str
+    address: str
+    city: str
+    country: str
+    latitude: float
+    longitude: float
+    min_lead_time_hours: int
+    certifications: Sequence[Certification] = ()
+
+
+@transaction.atomic
+def workshop_profile_save(
+    *, user: User, organization: Organization, profile: WorkshopProfile
+) -> Workshop:
+    """Creates or updates a workshop's public profile; a new one waits for verification."""
+    if organization.kind != Organization.Kind.WORKSHOP:
+        raise PermissionDenied("Only workshop organizations have a workshop profile.")
+    require_membership(user=user, organization=organization, roles=Membership.MANAGERS)
+    workshop, _ = Workshop.objects.update_or_create(
+        organization=organization,
+        defaults={
+            "description": profile.description.strip(),
+            "address": profile.address.strip(),
+            "city": profile.city.strip(),
+            "country": profile.country.strip().upper(),
+            "latitude": profile.latitude,
+            "longitude": profile.longitude,
+            "min_lead_time_hours": profile.min_lead_time_hours,
+        },
+    )
+    workshop.certifications.set(profile.certifications)
+    return workshop
+
+
+def workshop_photo_add(
+    *, user: User, workshop: Workshop, image, caption: str = ""
+) -> WorkshopPhoto:
+    _require_workshop_manager(user=user, workshop=workshop)
+    return WorkshopPhoto.objects.create(workshop=workshop, image=image, caption=caption.strip())
+
+
+@transaction.atomic
+def workshop_verify(*, user: User, workshop: Workshop, status: str, note: str = "") -> Workshop:
+    """An operator's decision on a workshop; only verified workshops receive jobs."""
+    require_operator(user=user)
+    if status not in Workshop.Verification.values:
+        raise DomainError(f"Unknown verification status {status!r}.")
+    if status in (Workshop.Verification.REJECTED, Workshop.Verification.SUSPENDED) and not note:
+        raise DomainError("Say why, so that the workshop knows what to fix.", code="note_required")
+    workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    workshop.verification_status = status
+    workshop.verification_note = note
+    workshop.verified_at = timezone.now() if status == Workshop.Verification.VERIFIED else None
+    workshop.save(update_fields=["verification_status", "verification_note", "verified_at"])
+    for member_id in workshop.organization.memberships.values_list("user_id", flat=True):
+        publish_on_commit(
+            user_group(member_id),
+            {
+                "type": "workshop.verification",
+                "data": {"workshop": workshop.pk, "status": status, "note": note},
+            },
+        )
+    return workshop
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    name: str
+    process: Process
+    materials: Sequence[Material]
+    envelope_mm: tuple[int, int, int]
+    tolerance_mm: float
+    hourly_rate_minor: int
+    setup_cost_minor: int
+    setup_minutes: int
+    throughput: float
+    currency: str = "EUR"
+
+
+def _validate_machine(spec: MachineSpec) -> None:
+    if not spec.name.strip():
+        raise InvalidMachine("Give the machine a name your team recognises.")
+    if any(size <= 0 for size in spec.envelope_mm):
+        raise InvalidMachine("Each side of the build envelope must be larger than 0 mm.")
+    if spec.tolerance_mm <= 0:
+        raise InvalidMachine("The achievable tolerance must be larger than 0 mm.")
+    if spec.throughput <= 0:
+        raise InvalidMachine(
+            f"The throughput ({spec.process.get_rate_unit_display()}) must be larger than 0."
+        )
+    if min(spec.hourly_rate_minor, spec.setup_cost_minor, spec.setup_minutes) < 0:
+        raise InvalidMachine("Rates, setup cost and setup time cannot be negative.")
+    wrong = [m.name for m in spec.materials if not m.processes.filter(pk=spec.process.pk).exists()]
+    if wrong:
+        raise InvalidMachine(
+            f"{spec.process.name} cannot process {', '.join(wrong)}: "
+            "choose materials that this process takes."
+        )
+
+
+@transaction.atomic
+def machine_save(
+    *, user: User, workshop: Workshop, spec: MachineSpec, machine: Machine | None = None
+) -> Machine:
+    """Adds a machine to the user's workshop or changes one of its machines."""
+    _require_workshop_manager(user=user, workshop=workshop)
+    if machine is not None and machine.workshop_id != workshop.pk:
+        raise PermissionDenied("This machine belongs to another workshop.")
+    _validate_machine(spec)
+    machine = machine or Machine(workshop=workshop)
+    machine.name = spec.name.strip()
+    machine.process = spec.process
+    machine.envelope_x_mm, machine.envelope_y_mm, machine.envelope_z_mm = spec.envelope_mm
+    machine.tolerance_mm = spec.tolerance_mm
+    machine.hourly_rate_minor = spec.hourly_rate_minor
+    machine.setup_cost_minor = spec.setup_cost_minor
+    machine.setup_minutes = spec.setup_minutes
+    machine.throughput = spec.throughput
+    machine.currency = spec.currency
+    machine.save()
+    machine.materials.set(spec.materials)
+    return machine
+
+
+@transaction.atomic
+def machine_delete(*, user: User, machine: Machine) -> None:
+    _require_workshop_manager(user=user, workshop=machine.workshop)
+    if machine.bookings.filter(ends_at__gt=timezone.now()).exists():
+        raise InvalidMachine(
+            "This machine has booked jobs ahead: finish or hand them over before removing it."
+        )
+    machine.bookings.all().delete()
+    machine.delete()
+
+
+@transaction.atomic
+def weekly_hours_set(
+    *, user: User, machine: Machine, slots: Iterable[tuple[int, time, time]]
+) -> list[WeeklyAvailability]:
+    """Replaces the machine's weekly opening hours; slots of one day may not overlap."""
+    _require_workshop_member(user=user, workshop=machine.workshop)
+    slots = sorted(slots)
+    for weekday, start, end in slots:
+        if not 0 <= weekday <= 6:
+            raise InvalidCapacity(f"Unknown weekday {weekday}.")
+        if start >= end:
+            raise InvalidCapacity(f"On {_DAY[weekday]} the opening must start before it ends.")
+    for (day_a, _, end_a), (day_b, start_b, _) in itertools.pairwise(slots):
+        if day_a == day_b and start_b < end_a:
+            raise InvalidCapacity(f"Two openings on {_DAY[day_a]} overlap.")
+    machine.weekly_hours.all().delete()
+    return WeeklyAvailability.objects.bulk_create(
+        WeeklyAvailability(machine=machine, weekday=d, start_time=s, end_time=e)
+        for d, s, e in slots
+    )
+
+
+_DAY = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+@transaction.atomic
+def capacity_exception_add(
+    *,
+    user: User,
+    machine: Machine,
+    starts_at: datetime,
+    ends_at: datetime,
+    kind: str = CapacityException.Kind.HOLIDAY,
+    note: str = "",
+) -> CapacityException:
+    """Closes a machine for a while (holiday, maintenance); closures may not overlap."""
+    _require_workshop_member(user=user, workshop=machine.workshop)
+    if starts_at >= ends_at:
+        raise InvalidCapacity("A closure must start before it ends.")
+    Machine.objects.select_for_update().get(pk=machine.pk)
+    clash = machine.exceptions.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).first()
+    if clash is not None:
+        raise InvalidCapacity(
+            f"This overlaps the {clash.get_kind_display().lower()} from "
+            f"{clash.starts_at:%Y-%m-%d %H:%M} to {clash.ends_at:%Y-%m-%d %H:%M}: "
+            "change that one instead."
+        )
+    return CapacityException.objects.create(
+        machine=machine, starts_at=starts_at, ends_at=ends_at, kind=kind, note=note.strip()
+    )
+
+
+@transaction.atomic
+def capacity_exception_remove(*, user: User, exception: CapacityException) -> None:
+    _require_workshop_member(user=user, workshop=exception.machine.workshop)
+    exception.delete()
+
+
+def _free_for_booking(machine: Machine, starts_at: datetime, ends_at: datetime) -> bool:
+    slots = [WeeklySlot(w.weekday, w.start_time, w.end_time) for w in machine.weekly_hours.all()]
+    opening = expand_weekly(slots, starts_at, ends_at)
+    closures = machine.exceptions.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+    free = subtract(opening, [(c.starts_at, c.ends_at) for c in closures])
+    return free == [(starts_at, ends_at)]
+
+
+@transaction.atomic
+def capacity_book(
+    *, machine: Machine, starts_at: datetime, ends_at: datetime, reference: str
+) -> CapacityBooking:
+    """Books machine time for a job, never twice.
+
+    The machine row is locked first, so concurrent bookings of one machine queue up and each
+    sees the ones before it; on PostgreSQL an exclusion constraint backs this up, so even a
+    writer that skipped the lock cannot double-book.
+    """
+    if starts_at >= ends_at:
+        raise InvalidCapacity("A booking must start before it ends.")
+    machine = Machine.objects.select_for_update().get(pk=machine.pk)
+    if not Workshop.objects.verified().filter(pk=machine.workshop_id).exists():
+        raise CapacityUnavailable(
+            f"{machine.name}'s workshop is not verified, so it takes no jobs yet."
+        )
+    if machine.status != Machine.Status.AVAILABLE:
+        raise CapacityUnavailable(f"{machine.name} is {machine.get_status_display().lower()}.")
+    if not _free_for_booking(machine, starts_at, ends_at):
+        raise CapacityUnavailable(
+            f"{machine.name} is not open for the whole of "
+            f"{starts_at:%Y-%m-%d %H:%M}-{ends_at:%H:%M} UTC."
+        )
+    clash = machine.bookings.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).first()
+    if clash is not None:
+        raise CapacityUnavailable(
+            f"{machine.name} is already booked from {clash.starts_at:%Y-%m-%d %H:%M} "
+            f"to {clash.ends_at:%H:%M} UTC."
+        )
+    try:
+        with transaction.atomic():
+            return CapacityBooking.objects.create(
+                machine=machine, starts_at=starts_at, ends_at=ends_at, reference=reference
+            )
+    except IntegrityError as error:
+        raise CapacityUnavailable(f"{machine.name} was booked by someone else just now.") from error
+
+
+@transaction.atomic
+def capacity_release(*, booking: CapacityBooking) -> None:
+    booking.delete()
+
+
+@transaction.atomic
+def machine_status_set(
+    *,
+    user: User | None,
+    machine: Machine,
+    status: str,
+    note: str = "",
+    until: datetime | None = None,
+) -> Machine:
+    """Records a status change from the browser or a workshop's MES.
+
+    A machine that stops being available tells the matcher (signal `machine_unavailable`,
+    after commit) which bookings it can no longer honour, and its workshop's members see the
+    change live. Setting the same status again only refreshes the note.
+    """
+    if user is not None:
+        _require_workshop_member(user=user, workshop=machine.workshop)
+    if status not in Machine.Status.values:
+        raise InvalidMachine(
+            f"Unknown status {status!r}: use one of {', '.join(Machine.Status.values)}."
+        )
+    if until is not None and until <= timezone.now():
+        raise InvalidMachine("'until' must lie in the future.")
+    machine = Machine.objects.select_for_update().get(pk=machine.pk)
+    previous = machine.status
+    machine.status = status
+    machine.status_note = note.strip()
+    machine.status_until = until if status != Machine.Status.AVAILABLE else None
+    machine.save(update_fields=["status", "status_note", "status_until"])
+    MachineStatusChange.objects.create(
+        machine=machine,
+        status=status,
+        previous_status=previous,
+        note=machine.status_note,
+        until=machine.status_until,
+        changed_by=user,
+    )
+    for member_id in machine.workshop.organization.memberships.values_list("user_id", flat=True):
+        publish_on_commit(
+            user_group(member_id),
+            {
+                "type": "machine.status",
+                "data": {"machine": machine.pk, "status": status, "note": machine.status_note},
+            },
+        )
+    if status != Machine.Status.AVAILABLE and previous == Machine.Status.AVAILABLE:
+        affected = list(
+            machine.bookings.filter(ends_at__gt=timezone.now()).filter(
+                Q(starts_at__lt=until) if until else Q()
+            )
+        )
+        transaction.on_commit(
+            lambda: machine_unavailable.send(
+                sender=Machine,
+                machine=machine,
+                status=status,
+                until=until,
+                affected_bookings=affected,
+            )
+        )
+    return machine

@@ -1,0 +1,268 @@
+"""Browsing the network (customers and operators) and verifying workshops (operators)."""
+
+from datetime import UTC, datetime, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organization
+from accounts.permissions import require_kind
+from accounts.selectors import is_operator
+from marketplace.errors import DomainError
+from marketplace.network import selectors, services
+from marketplace.network.forms import (
+    CapacityExceptionForm,
+    MachineForm,
+    MachineStatusForm,
+    NetworkFilterForm,
+    VerificationForm,
+    WeeklyHoursForm,
+    WorkshopPhotoForm,
+    WorkshopProfileForm,
+)
+from marketplace.network.models import CapacityException, Material, Process, Workshop, WorkshopPhoto
+
+
+@login_required
+def network(request: HttpRequest) -> HttpResponse:
+    form = NetworkFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else selectors.NetworkFilter()
+    workshops = list(selectors.workshops_for_network(filters=filters))
+    return render(
+        request,
+        "marketplace/network.html",
+        {
+            "form": form,
+            "workshops": workshops,
+            "network_map": selectors.network_map_for(workshops=workshops),
+            "processes": Process.objects.prefetch_related("materials"),
+            "materials": Material.objects.prefetch_related("processes"),
+        },
+    )
+
+
+@login_required
+def workshop_detail(request: HttpRequest, workshop_id: int) -> HttpResponse:
+    """A workshop's public page; unverified ones are seen by their members and operators only."""
+    workshop = get_object_or_404(
+        Workshop.objects.select_related("organization").prefetch_related(
+            "certifications", "photos"
+        ),
+        pk=workshop_id,
+    )
+    own = workshop.organization.memberships.filter(user=request.user).exists()
+    operator = is_operator(user=request.user)
+    if not (workshop.is_verified or own or operator):
+        return render(request, "404.html", status=404)
+    return render(
+        request,
+        "marketplace/workshop_detail.html",
+        {
+            "workshop": workshop,
+            "machines": selectors.machines_of_workshop(workshop=workshop),
+            "network_map": selectors.network_map_for(workshops=[workshop]),
+            "verification_form": VerificationForm(initial={"status": workshop.verification_status})
+            if operator
+            else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def workshop_verify(request: HttpRequest, workshop_id: int) -> HttpResponse:
+    workshop = get_object_or_404(Workshop, pk=workshop_id)
+    form = VerificationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.workshop_verify(user=request.user, workshop=workshop, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"{workshop} is now {workshop.get_verification_status_display().lower()}."
+            )
+    return redirect("workshop_detail", workshop_id=workshop.pk)
+
+
+def _own_workshop(request: HttpRequest):
+    organization = require_kind(membership=request.membership, kinds=(Organization.Kind.WORKSHOP,))
+    return organization, selectors.workshop_for_organization(organization=organization)
+
+
+@login_required
+def workshop_profile(request: HttpRequest) -> HttpResponse:
+    organization, workshop = _own_workshop(request)
+    form = WorkshopProfileForm.for_workshop(workshop, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workshop = services.workshop_profile_save(
+                user=request.user, organization=organization, profile=form.profile()
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Your workshop profile is saved.")
+            return redirect("workshop_profile")
+    context = {
+        "form": form,
+        "workshop": workshop,
+        "photo_form": WorkshopPhotoForm(),
+        "offered": selectors.offered_to_matcher(workshop=workshop) if workshop else None,
+    }
+    return render(request, "marketplace/workshop_profile.html", context)
+
+
+@login_required
+@require_POST
+def workshop_photo_add(request: HttpRequest) -> HttpResponse:
+    _organization, workshop = _own_workshop(request)
+    form = WorkshopPhotoForm(request.POST, request.FILES)
+    if workshop is None:
+        messages.error(request, "Save your workshop profile before adding photos.")
+    elif not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        services.workshop_photo_add(user=request.user, workshop=workshop, **form.cleaned_data)
+        messages.success(request, "Photo added.")
+    return redirect("workshop_profile")
+
+
+def workshop_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """Workshop photos are public, like the profile they illustrate."""
+    photo = get_object_or_404(WorkshopPhoto, pk=photo_id)
+    return FileResponse(photo.image.open("rb"))
+
+
+@login_required
+def machine_edit(request: HttpRequest, machine_id: int | None = None) -> HttpResponse:
+    _organization, workshop = _own_workshop(request)
+    if workshop is None:
+        messages.info(request, "Describe your workshop first; then add its machines.")
+        return redirect("workshop_profile")
+    machine = (
+        selectors.machine_get_for_member(machine_id=machine_id, user=request.user)
+        if machine_id
+        else None
+    )
+    form = MachineForm.for_machine(machine, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            machine = services.machine_save(
+                user=request.user, workshop=workshop, spec=form.spec(), machine=machine
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"{machine.name} is saved.")
+            if machine_id is None:
+                messages.info(request, "Now give it opening hours so the matcher can use it.")
+            return redirect("machine_capacity", machine_id=machine.pk)
+    return render(request, "marketplace/machine_form.html", {"form": form, "machine": machine})
+
+
+@login_required
+@require_POST
+def machine_delete(request: HttpRequest, machine_id: int) -> HttpResponse:
+    machine = selectors.machine_get_for_member(machine_id=machine_id, user=request.user)
+    try:
+        services.machine_delete(user=request.user, machine=machine)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("machine_capacity", machine_id=machine.pk)
+    messages.success(request, f"{machine.name} was removed.")
+    return redirect("dashboard")
+
+
+def _week_start(value: str | None) -> datetime:
+    today = timezone.now().date()
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date() if value else today
+    except ValueError:
+        day = today
+    monday = day - timedelta(days=day.weekday())
+    return datetime.combine(monday, datetime.min.time(), tzinfo=UTC)
+
+
+@login_required
+def machine_capacity(request: HttpRequest, machine_id: int) -> HttpResponse:
+    """The week calendar of one machine, with the forms that change it."""
+    machine = selectors.machine_get_for_member(machine_id=machine_id, user=request.user)
+    week_start = _week_start(request.GET.get("week"))
+    hours_form = WeeklyHoursForm(request.POST or None, machine=machine)
+    if request.method == "POST" and hours_form.is_valid():
+        try:
+            services.weekly_hours_set(user=request.user, machine=machine, slots=hours_form.slots())
+        except DomainError as error:
+            hours_form.add_error(None, error.message)
+        else:
+            messages.success(request, "Opening hours saved.")
+            return redirect(f"{request.path}?week={week_start:%Y-%m-%d}")
+    calendar = selectors.week_calendar(machine=machine, week_start=week_start)
+    context = {
+        "machine": machine,
+        "calendar": calendar,
+        "hours_form": hours_form,
+        "exception_form": CapacityExceptionForm(),
+        "status_form": MachineStatusForm(initial={"status": machine.status}),
+        "exceptions": machine.exceptions.filter(ends_at__gte=timezone.now()),
+        "previous_week": week_start - timedelta(days=7),
+        "next_week": week_start + timedelta(days=7),
+        "hours": range(0, 24, 2),
+    }
+    return render(request, "marketplace/machine_capacity.html", context)
+
+
+@login_required
+@require_POST
+def capacity_exception_add(request: HttpRequest, machine_id: int) -> HttpResponse:
+    machine = selectors.machine_get_for_member(machine_id=machine_id, user=request.user)
+    form = CapacityExceptionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a start, an end and a kind for the closure.")
+    else:
+        try:
+            services.capacity_exception_add(user=request.user, machine=machine, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Closure added.")
+    return redirect("machine_capacity", machine_id=machine.pk)
+
+
+@login_required
+@require_POST
+def capacity_exception_remove(request: HttpRequest, exception_id: int) -> HttpResponse:
+    exception = get_object_or_404(
+        CapacityException.objects.select_related("machine__workshop__organization"),
+        pk=exception_id,
+        machine__workshop__organization__memberships__user=request.user,
+    )
+    services.capacity_exception_remove(user=request.user, exception=exception)
+    messages.success(request, "Closure removed.")
+    return redirect("machine_capacity", machine_id=exception.machine_id)
+
+
+@login_required
+@require_POST
+def machine_status(request: HttpRequest, machine_id: int) -> HttpResponse:
+    machine = selectors.machine_get_for_member(machine_id=machine_id, user=request.user)
+    form = MachineStatusForm(request.POST)
+    if form.is_valid():
+        try:
+            machine = services.machine_status_set(
+                user=request.user, machine=machine, **form.cleaned_data
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"{machine.name} is now {machine.get_status_display().lower()}."
+            )
+    return redirect("machine_capacity", machine_id=machine.pk)

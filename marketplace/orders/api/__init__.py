@@ -1,0 +1,1 @@
+"""REST API of the orders domain (routed in `marketplace/api/urls.py`)."""

@@ -1,0 +1,294 @@
+"""From an order's progress to the money each party is owed, through billing's sharing rule.
+
+Escrow in two stages (docs/billing.md, "Escrow"):
+
+1. **Price on acceptance.** When a party's work is handed over and accepted, its own price
+   leaves the funds held: a carrier's leg when the leg is received; a workshop's finished
+   steps for a part when the leg leaving that workshop with the part is received (by the
+   next workshop or the customer), or when the customer confirms delivery. A leg handed
+   over but not confirmed within ``ESCROW_AUTO_RELEASE_DAYS`` counts as accepted.
+2. **Margin on completion.** ``order_release`` releases the rest (each party's payable minus
+   its price already released, the platform fee, the rebate).
+
+Nothing is released while the order is disputed; every release is idempotent per party.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Membership, Organization
+from billing import selectors as billing_selectors
+from billing import services as billing
+from billing.errors import Conflict
+from billing.models import LedgerTransaction
+from billing.money import Money
+from billing.sharing import NegativeMargin, OrderSplit, PartyContribution, order_split
+from marketplace.orders.flow import OrderStatus
+from marketplace.orders.models import Job, Order, Shipment
+
+logger = logging.getLogger(__name__)
+
+# Orders whose accepted work may have its price released; a disputed order is frozen, a
+# completed one is released in full by order_release, the rest were never paid or ended.
+PRICE_RELEASABLE = frozenset(
+    {
+        OrderStatus.PAID,
+        OrderStatus.IN_PRODUCTION,
+        OrderStatus.SHIPPED,
+        OrderStatus.DELIVERED,
+    }
+)
+HANDED_OVER = (Shipment.Status.IN_TRANSIT, Shipment.Status.DELIVERED)
+
+Party = tuple[PartyContribution, Organization]
+
+
+def auto_release_window() -> timedelta:
+    return timedelta(days=getattr(settings, "ESCROW_AUTO_RELEASE_DAYS", 7))
+
+
+def _job_party(job: Job, currency: str) -> Party:
+    contribution = PartyContribution(
+        party_id=f"job-{job.pk}",
+        price=Money(job.cost_minor, currency),
+        runner_up_price=Money(job.runner_up_cost_minor, currency)
+        if job.runner_up_cost_minor is not None
+        else None,
+        kind="workshop",
+        label=f"{job.name} at {job.workshop}",
+        days_late=job.days_late,
+    )
+    return contribution, job.workshop.organization
+
+
+def _leg_party(leg: Shipment, currency: str) -> Party:
+    destination = leg.destination.city if leg.destination else "customer"
+    late = 0
+    if leg.received_at and leg.received_at > leg.planned_arrival:
+        late = (leg.received_at - leg.planned_arrival).days + 1
+    contribution = PartyContribution(
+        party_id=f"leg-{leg.pk}",
+        price=Money(leg.cost_minor, currency),
+        runner_up_price=None,
+        kind="carrier",
+        label=f"leg {leg.origin.city} → {destination}",
+        days_late=late,
+    )
+    return contribution, leg.carrier.organization
+
+
+def _done_jobs(order: Order):
+    return order.jobs.filter(status=Job.Status.DONE).select_related("workshop__organization")
+
+
+def _legs(order: Order):
+    return order.shipments.select_related("carrier__organization", "origin", "destination")
+
+
+def order_contributions(*, order: Order) -> tuple[list[PartyContribution], dict]:
+    """Each finished step and accepted leg as a party, with its price and runner-up price.
+
+    A leg counts when it was received, or when its price was already released on
+    acceptance while it is still in transit (confirmed by the customer's delivery, or
+    accepted after the window).
+    """
+    currency = order.currency
+    released = billing_selectors.released_prices(order_id=order.pk)
+    parties, organizations = [], {}
+    items = [_job_party(job, currency) for job in _done_jobs(order)]
+    for leg in _legs(order).filter(status__in=HANDED_OVER):
+        if leg.status == Shipment.Status.DELIVERED or f"leg-{leg.pk}" in released:
+            items.append(_leg_party(leg, currency))
+    for contribution, organization in items:
+        parties.append(contribution)
+        organizations[contribution.party_id] = organization
+    return parties, organizations
+
+
+def order_split_for(*, order: Order) -> OrderSplit:
+    """The split of what the customer paid; when re-planning raised costs past the price,
+    the platform gives up its fee first (it promised the price, the parties did not)."""
+    parties, _ = order_contributions(order=order)
+    price = Money(order.price_minor, order.currency)
+    fee = Money(order.platform_fee_minor, order.currency)
+    try:
+        return order_split(customer_price=price, platform_fee=fee, parties=parties)
+    except NegativeMargin:
+        cost = sum(p.price.minor for p in parties)
+        fee = Money(max(0, order.price_minor - cost), order.currency)
+        return order_split(customer_price=price, platform_fee=fee, parties=parties)
+
+
+def order_release(*, order: Order):
+    """Posts the release of what is left of a completed order's funds (the margin shares,
+    fee and rebate on top of the prices released on acceptance) and opens each party's
+    margin payout (once). Refused while the order is disputed."""
+    payment = billing_selectors.payment_for_order(order_id=order.pk)
+    if payment is None:
+        return None
+    order.refresh_from_db(fields=["status"])
+    _, organizations = order_contributions(order=order)
+    return billing.funds_release(
+        payment=payment,
+        split=order_split_for(order=order),
+        parties=organizations,
+        frozen=order.status == OrderStatus.DISPUTED,
+    )
+
+
+# -- stage 1: prices on acceptance ----------------------------------------------------------
+def _accepted_with_leg(leg: Shipment) -> list[Party]:
+    """The parties a leg's acceptance accepts: the leg's carrier and the finished steps of
+    its part at the workshop it left. A leg carrying the assembly also accepts the other
+    parts' steps done at that workshop with no leg of their own leaving it (they left
+    inside the assembly)."""
+    currency = leg.order.currency
+    parties = [_leg_party(leg, currency)]
+    jobs = _done_jobs(leg.order).filter(workshop_id=leg.origin_id)
+    assembly = (leg.order.option.route or {}).get("assembly_job")
+    if leg.job_key == assembly:
+        own_legs = (
+            leg.order.shipments.filter(origin_id=leg.origin_id)
+            .exclude(status__in=[Shipment.Status.SUPERSEDED, Shipment.Status.CANCELLED])
+            .exclude(job_key=leg.job_key)
+            .values_list("job_key", flat=True)
+        )
+        jobs = jobs.exclude(job_key__in=list(own_legs))
+    else:
+        jobs = jobs.filter(job_key=leg.job_key)
+    parties.extend(_job_party(job, currency) for job in jobs.order_by("sequence", "pk"))
+    return parties
+
+
+def _release_prices(*, order: Order, parties: Iterable[Party]) -> list[LedgerTransaction]:
+    """Release each party's price once, with the order row locked so that a dispute or the
+    completion cannot slip in between the status check and the posting.
+
+    Returns the postings made by this call (parties released before are skipped). Does
+    nothing for an order that is disputed (frozen), completed (released in full) or was
+    never paid or ended.
+    """
+    already = billing_selectors.released_prices(order_id=order.pk)
+    parties = [p for p in parties if p[0].party_id not in already and p[0].price.minor]
+    if not parties:
+        return []
+    posted = []
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        frozen = locked.status == OrderStatus.DISPUTED
+        if frozen or locked.status not in PRICE_RELEASABLE:
+            return []
+        payment = billing_selectors.payment_for_order(order_id=locked.pk)
+        if payment is None:
+            return []
+        released = billing_selectors.released_prices(order_id=locked.pk)
+        for contribution, organization in parties:
+            if contribution.party_id in released or not contribution.price.minor:
+                continue
+            result = billing.share_price_release(
+                payment=payment,
+                party_id=contribution.party_id,
+                organization=organization,
+                amount=contribution.price,
+                kind=contribution.kind,
+                label=contribution.label,
+                frozen=frozen,
+            )
+            if result is not None:
+                posted.append(result)
+    return posted
+
+
+def _accepted(leg: Shipment, *, cutoff: datetime) -> bool:
+    """A leg is accepted when the receiving side (the next workshop, or the customer)
+    confirmed its arrival, or when it was handed over before ``cutoff`` (the window passed).
+    A receipt confirmed only by the carrier itself is not an acceptance."""
+    if leg.status not in HANDED_OVER:
+        return False
+    if leg.handed_over_at is not None and leg.handed_over_at < cutoff:
+        return True
+    if leg.status != Shipment.Status.DELIVERED:
+        return False
+    if leg.received_by_id is None:  # recorded without a person (imports, operators' fixes)
+        return True
+    receiver = leg.order.organization_id if leg.to_customer else leg.destination.organization_id
+    return Membership.objects.filter(user_id=leg.received_by_id, organization_id=receiver).exists()
+
+
+def release_on_handover(*, shipment: Shipment) -> list[LedgerTransaction]:
+    """A leg was received (``shipment_receive``): when the receiving side confirmed it,
+    release the carrier's price and the prices of the finished steps it carried away from
+    their workshop. Idempotent."""
+    shipment = Shipment.objects.select_related(
+        "order__option", "carrier__organization", "origin", "destination"
+    ).get(pk=shipment.pk)
+    if not _accepted(shipment, cutoff=timezone.now() - auto_release_window()):
+        return []
+    return _release_prices(order=shipment.order, parties=_accepted_with_leg(shipment))
+
+
+def release_on_delivery(*, order: Order) -> list[LedgerTransaction]:
+    """The customer confirmed delivery (``order_confirm_delivery``): everything made and
+    carried for the order is accepted, so every finished step's and handed-over leg's price
+    is released (the last workshop's among them). Idempotent; only for a delivered order."""
+    order = Order.objects.select_related("option").get(pk=order.pk)
+    if order.status != OrderStatus.DELIVERED:
+        return []
+    currency = order.currency
+    parties = [_job_party(job, currency) for job in _done_jobs(order)]
+    parties += [_leg_party(leg, currency) for leg in _legs(order).filter(status__in=HANDED_OVER)]
+    return _release_prices(order=order, parties=parties)
+
+
+def release_overdue(*, now: datetime) -> list[LedgerTransaction]:
+    """The escrow timer (run from ``orders_housekeeping``): a leg handed over more than
+    ``ESCROW_AUTO_RELEASE_DAYS`` ago and not confirmed by the receiving side counts as
+    accepted; a leg the receiving side confirmed whose release was missed (the order was
+    disputed then, or a worker died after the receipt) is released now. Orders that are
+    disputed, completed or ended are skipped. Returns the postings made."""
+    cutoff = now - auto_release_window()
+    legs = (
+        Shipment.objects.filter(order__status__in=list(PRICE_RELEASABLE))
+        .filter(
+            Q(status=Shipment.Status.DELIVERED)
+            | Q(status=Shipment.Status.IN_TRANSIT, handed_over_at__lt=cutoff)
+        )
+        .select_related("order__option", "carrier__organization", "origin", "destination")
+        .order_by("order_id", "pk")
+    )
+    posted = []
+    for leg in legs:
+        if not _accepted(leg, cutoff=cutoff):
+            continue
+        try:
+            posted += _release_prices(order=leg.order, parties=_accepted_with_leg(leg))
+        except Conflict as error:  # e.g. the order was refunded meanwhile: leave it to people
+            logger.warning("Escrow release of %s skipped: %s", leg, error)
+    return posted
+
+
+# -- refunds --------------------------------------------------------------------------------
+def refund_held(*, order: Order, reason: str, idempotency_key: str | None = None):
+    """Refund the customer what is still held for the order (prices released on acceptance
+    stay with the parties that did the work). None when nothing is held."""
+    payment = billing_selectors.payment_for_order(order_id=order.pk)
+    if payment is None:
+        return None
+    held = billing_selectors.held_for_order(order.pk)
+    amount = Money(min(held.minor, payment.refundable.minor), payment.currency)
+    if amount.minor <= 0:
+        return None
+    return billing.payment_refund(
+        payment=payment,
+        amount=amount,
+        reason=reason,
+        idempotency_key=idempotency_key or f"cancel:{order.pk}",
+    )

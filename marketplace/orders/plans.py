@@ -1,0 +1,77 @@
+"""An order's plan made concrete: jobs and legs from a route, acceptance deadlines, releases."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from marketplace.network.models import Machine, Process
+from marketplace.network.services import capacity_release
+from marketplace.orders.models import (
+    Job,
+    Order,
+    Shipment,
+)
+
+
+def plan_create(order: Order, route: dict, *, version: int) -> None:
+    """Jobs and shipment legs from a solved route (see matching.adapter's option format)."""
+    lines = {str(line.pk): line for line in order.option.request.lines.all()}
+    processes = {p.code: p for p in Process.objects.all()}
+    machines = Machine.objects.in_bulk([s["machine_id"] for s in route["steps"]])
+    for sequence, step in enumerate(route["steps"]):
+        machine = machines[step["machine_id"]]
+        start = parse_datetime(step["start"])
+        Job.objects.create(
+            order=order,
+            job_key=step["job"],
+            step_key=step["step"],
+            name=step["name"],
+            process=processes.get(step["process"], machine.process),
+            line=lines.get(step.get("line_id") and str(step["line_id"])),
+            workshop_id=machine.workshop_id,
+            machine=machine,
+            sequence=sequence,
+            planned_start=start,
+            planned_end=parse_datetime(step["end"]),
+            accept_by=acceptance_deadline(start),
+            cost_minor=step["cost_minor"],
+            runner_up_cost_minor=step.get("runner_up_cost_minor"),
+            why=step.get("why", ""),
+            plan_version=version,
+        )
+    for leg in route.get("legs", []):
+        shipment_from_leg(order, leg, version=version)
+
+
+def shipment_from_leg(order: Order, leg: dict, *, version: int) -> Shipment:
+    """A planned leg as the matcher describes it (see matching.adapter's leg format)."""
+    return Shipment.objects.create(
+        order=order,
+        job_key=leg["job"],
+        origin_id=leg["origin_workshop_id"],
+        destination_id=leg.get("destination_workshop_id"),
+        carrier_id=leg["carrier_id"],
+        planned_departure=parse_datetime(leg["depart"]),
+        planned_arrival=parse_datetime(leg["arrive"]),
+        km=int(leg["km"]),
+        cost_minor=leg["cost_minor"],
+        co2_g=int(leg["co2_g"]),
+        plan_version=version,
+    )
+
+
+def acceptance_deadline(start: datetime) -> datetime:
+    """Workshops answer within JOB_ACCEPT_WITHIN_HOURS, and never after the step would start."""
+    return min(start, timezone.now() + timedelta(hours=settings.JOB_ACCEPT_WITHIN_HOURS))
+
+
+def job_booking_release(job: Job) -> None:
+    if job.booking_id:
+        booking = job.booking
+        job.booking = None
+        job.save(update_fields=["booking"])
+        capacity_release(booking=booking)

@@ -1,0 +1,185 @@
+"""Re-planning an order's remaining steps after a decline, a late step or a machine outage."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.services import notify
+from marketplace.network.models import Machine
+from marketplace.orders.flow import OrderStatus, Role
+from marketplace.orders.models import (
+    Job,
+    Order,
+    OrderEvent,
+    Shipment,
+)
+from marketplace.orders.notices import announce
+from marketplace.orders.plans import acceptance_deadline, job_booking_release, shipment_from_leg
+from matching import adapter
+
+
+# -- re-planning ----------------------------------------------------------------------------
+def replan_order(*, order: Order, change, declined: Job | None = None) -> list[Job]:
+    """Re-solves the steps not yet started; moved steps become new offers elsewhere."""
+    active = list(
+        order.jobs.filter(status__in=Job.ACTIVE).select_related(
+            "machine", "process", "line__material", "line__revision"
+        )
+    )
+    current = [
+        adapter.CurrentAssignment(
+            job_key=job.job_key,
+            step_key=job.step_key,
+            machine_id=job.machine_id,
+            start=job.planned_start,
+            end=job.planned_end,
+            status={Job.Status.DONE: "done", Job.Status.IN_PROGRESS: "running"}.get(
+                job.status, "planned"
+            ),
+            process_code=job.process.code,
+            duration_minutes=int((job.planned_end - job.planned_start).total_seconds() // 60),
+            cost_minor=job.cost_minor,
+            material_code=job.line.material.code if job.line else None,
+            part_dims_mm=_part_dims(job),
+        )
+        for job in active
+    ]
+    if declined is not None:
+        current.append(
+            adapter.CurrentAssignment(
+                job_key=declined.job_key,
+                step_key=declined.step_key,
+                machine_id=declined.machine_id,
+                start=declined.planned_start,
+                end=declined.planned_end,
+                status="planned",
+                process_code=declined.process.code,
+                duration_minutes=int(
+                    (declined.planned_end - declined.planned_start).total_seconds() // 60
+                ),
+            )
+        )
+    result = adapter.replan_assignments(
+        order_id=order.pk,
+        assignments=current,
+        change=change,
+        now=timezone.now(),
+        time_limit_s=settings.QUOTE_TIME_LIMIT_S,
+        workers=settings.MATCHING_WORKERS,
+        assembly_job=order.option.route.get("assembly_job"),
+        due=dict.fromkeys({a.job_key for a in current}, order.promised_delivery_at),
+    )
+    if not result.ok:
+        announce(
+            order,
+            "order.replan_failed",
+            f"Order {order.reference} needs an operator",
+            " ".join(result.reasons) or "No other workshop can take over the step.",
+        )
+        return []
+    created = []
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order.plan_version += 1
+        order.save(update_fields=["plan_version"])
+        by_key = {(j.job_key, j.step_key): j for j in active}
+        moved_workshops = set()
+        for new in result.moved:
+            old = by_key.get((new.job_key, new.step_key)) or declined
+            if old is None:
+                continue
+            if old.pk in {j.pk for j in active} and old.status not in (
+                Job.Status.DONE,
+                Job.Status.IN_PROGRESS,
+            ):
+                job_booking_release(old)
+                old.status = Job.Status.SUPERSEDED
+                old.save(update_fields=["status"])
+            machine = Machine.objects.select_related("workshop").get(pk=new.machine_id)
+            job = Job.objects.create(
+                order=order,
+                job_key=old.job_key,
+                step_key=old.step_key,
+                name=old.name,
+                process=old.process,
+                line=old.line,
+                workshop=machine.workshop,
+                machine=machine,
+                sequence=old.sequence,
+                planned_start=new.start,
+                planned_end=new.end,
+                accept_by=acceptance_deadline(new.start),
+                status=Job.Status.OFFERED
+                if order.status != OrderStatus.PLACED
+                else Job.Status.PLANNED,
+                cost_minor=new.cost_minor,
+                runner_up_cost_minor=old.runner_up_cost_minor,
+                why=f"Re-planned: {new.reason}" if getattr(new, "reason", "") else "Re-planned",
+                plan_version=order.plan_version,
+            )
+            created.append(job)
+            moved_workshops.add(machine.workshop)
+        _rebuild_legs(order)
+        OrderEvent.objects.create(
+            order=order,
+            from_status=order.status,
+            to_status=order.status,
+            kind="order.replanned",
+            role=Role.SYSTEM,
+            reason=f"Re-planned {len(created)} step(s): {result.summary}"[:500],
+        )
+        announce(
+            order, "order.replanned", f"Order {order.reference} was re-planned", result.summary
+        )
+        for workshop in moved_workshops:
+            notify(
+                users=[m.user for m in workshop.organization.memberships.select_related("user")],
+                kind="job.offered",
+                title=f"New job for {workshop}: order {order.reference}",
+                url=reverse("job_board"),
+            )
+    return created
+
+
+def _part_dims(job: Job) -> tuple[float, float, float] | None:
+    bbox = job.line.revision.bbox_mm if job.line else None
+    return tuple(sorted(bbox, reverse=True)) if bbox else None
+
+
+def _rebuild_legs(order: Order) -> None:
+    """Planned legs follow the current jobs: between workshops of one part, then to the customer."""
+    order.shipments.filter(status=Shipment.Status.PLANNED).update(status=Shipment.Status.SUPERSEDED)
+    legs = adapter.legs_for_jobs(
+        jobs=[
+            (j.job_key, j.workshop_id, j.planned_end)
+            for j in order.jobs.filter(status__in=Job.ACTIVE).order_by("sequence")
+        ],
+        assembly_job=order.option.route.get("assembly_job"),
+        ship_to=(float(order.request.ship_to_latitude), float(order.request.ship_to_longitude)),
+    )
+    for leg in legs:
+        exists = (
+            order.shipments.filter(
+                job_key=leg["job"],
+                origin_id=leg["origin_workshop_id"],
+                destination_id=leg.get("destination_workshop_id"),
+            )
+            .exclude(status__in=[Shipment.Status.SUPERSEDED, Shipment.Status.CANCELLED])
+            .exists()
+        )
+        if exists:
+            continue
+        shipment_from_leg(order, leg, version=order.plan_version)
+
+
+def on_machine_unavailable(sender, *, machine: Machine, until, affected_bookings, **kwargs) -> None:
+    """A machine went down: every order with steps booked on it is re-planned."""
+    jobs = Job.objects.filter(booking__in=affected_bookings).select_related("order")
+    for order in {job.order for job in jobs}:
+        replan_order(
+            order=order,
+            change=adapter.MachineDownChange(machine_id=machine.pk, at=timezone.now(), until=until),
+        )

@@ -1,0 +1,160 @@
+"""Reads of quotes, orders, jobs and shipments as each party may see them; plan charts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+
+from marketplace.errors import NotFound
+from marketplace.network.geo import MapLine, MapPoint, NetworkMap, network_map
+from marketplace.network.models import (
+    Carrier,
+    Workshop,
+)
+from marketplace.orders.models import Job, Order, QuoteRequest, Shipment
+
+
+def orders_visible_to(*, user) -> QuerySet[Order]:
+    return (
+        Order.objects.visible_to(user)
+        .select_related("organization", "option__request")
+        .order_by("-placed_at")
+    )
+
+
+def order_get_for_member(*, order_id: int, user) -> Order:
+    """An order the user may see: its customer, the workshops and carriers on it, operators."""
+    order = orders_visible_to(user=user).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def quote_get_for_member(*, quote_id: int, user) -> QuoteRequest:
+    quote = (
+        QuoteRequest.objects.filter(pk=quote_id, organization__memberships__user=user)
+        .prefetch_related("options", "lines__revision__design", "lines__material", "lines__finish")
+        .first()
+    )
+    if quote is None:
+        raise NotFound("No such quote.")
+    return quote
+
+
+def jobs_for_workshop(*, workshop: Workshop) -> QuerySet[Job]:
+    return (
+        Job.objects.filter(workshop=workshop)
+        .exclude(status__in=[Job.Status.PLANNED, Job.Status.SUPERSEDED])
+        .select_related("order", "machine", "process", "line__revision__design")
+        .order_by("planned_start")
+    )
+
+
+def shipments_for_carrier(*, carrier: Carrier) -> QuerySet[Shipment]:
+    return (
+        Shipment.objects.filter(carrier=carrier)
+        .exclude(status=Shipment.Status.SUPERSEDED)
+        .select_related("order", "origin__organization", "destination__organization")
+        .order_by("planned_departure")
+    )
+
+
+def gantt_for(*, steps: list[dict], legs: list[dict], width: int = 900) -> dict:
+    """Bars of a plan laid out over time: one row per step, legs drawn between them."""
+    from django.utils.dateparse import parse_datetime
+
+    items = [
+        {
+            **s,
+            "kind": "step",
+            "start_at": parse_datetime(s["start"]),
+            "end_at": parse_datetime(s["end"]),
+        }
+        for s in steps
+    ] + [
+        {
+            **leg,
+            "kind": "leg",
+            "start_at": parse_datetime(leg["depart"]),
+            "end_at": parse_datetime(leg["arrive"]),
+        }
+        for leg in legs
+    ]
+    if not items:
+        return {"rows": [], "width": width, "height": 0, "ticks": []}
+    start = min(i["start_at"] for i in items)
+    end = max(i["end_at"] for i in items)
+    span = max((end - start).total_seconds(), 3600)
+    label_width, row_height = 230, 26
+    scale = (width - label_width - 10) / span
+    rows = []
+    for index, item in enumerate(sorted(items, key=lambda i: (i["start_at"], i["kind"]))):
+        x = label_width + (item["start_at"] - start).total_seconds() * scale
+        w = max(3.0, (item["end_at"] - item["start_at"]).total_seconds() * scale)
+        if item["kind"] == "step":
+            label = f"{item['name']} · {item.get('workshop_name', '')}"
+        else:
+            label = f"Transport · {item.get('carrier_name', '')}"
+        rows.append(
+            {
+                "y": 10 + index * row_height,
+                "x": round(x, 1),
+                "w": round(w, 1),
+                "label": label,
+                "kind": item["kind"],
+                "title": f"{label}: {item['start_at']:%a %d %b %H:%M} – "
+                f"{item['end_at']:%a %d %b %H:%M}",
+            }
+        )
+    days = int(span // 86400) + 1
+    step_days = max(1, days // 8)
+    ticks = []
+    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    for d in range(0, days + 2, step_days):
+        moment = day0 + timedelta(days=d)
+        x = label_width + (moment - start).total_seconds() * scale
+        if label_width <= x <= width:
+            ticks.append({"x": round(x, 1), "label": f"{moment:%d %b}"})
+    return {
+        "rows": rows,
+        "width": width,
+        "height": 20 + len(rows) * row_height,
+        "ticks": ticks,
+        "label_width": label_width,
+    }
+
+
+def route_map_for(*, option: dict, ship_to: tuple[float, float]) -> NetworkMap:
+    """The route of a plan on the map: workshops in order, legs as arrows, the customer last."""
+    workshops = Workshop.objects.in_bulk(option.get("workshop_ids", []))
+    points = [
+        MapPoint(
+            lat=float(w.latitude),
+            lon=float(w.longitude),
+            label=w.city,
+            kind="workshop",
+            title=f"{w} — {w.city}",
+        )
+        for w in workshops.values()
+    ]
+    customer = MapPoint(
+        lat=ship_to[0], lon=ship_to[1], label="You", kind="customer", title="Delivery address"
+    )
+    points.append(customer)
+    lines = []
+    for leg in option.get("legs", []):
+        origin = workshops.get(leg["origin_workshop_id"])
+        target = workshops.get(leg.get("destination_workshop_id"))
+        if origin is None:
+            continue
+        lines.append(
+            MapLine(
+                from_lat=float(origin.latitude),
+                from_lon=float(origin.longitude),
+                to_lat=float(target.latitude) if target else customer.lat,
+                to_lon=float(target.longitude) if target else customer.lon,
+                label=f"{leg.get('carrier_name', '')}, {leg['km']:.0f} km",
+            )
+        )
+    return network_map(points, lines, title="Route of this option")

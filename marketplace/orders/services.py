@@ -1,0 +1,203 @@
+"""The order's life: placing, paying, cancelling, disputing, delivering and completing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import require_membership
+from accounts.selectors import is_operator
+from accounts.services import notify
+from billing import services as billing
+from billing.money import Money
+from marketplace.errors import Conflict, DomainError, PermissionDenied, QuoteInvalid
+from marketplace.orders.escrow import (
+    refund_held,
+    release_on_delivery,
+)
+from marketplace.orders.flow import OrderStatus, Role
+from marketplace.orders.models import (
+    Job,
+    Order,
+    OrderEvent,
+    QuoteOption,
+    QuoteRequest,
+    Shipment,
+)
+from marketplace.orders.notices import require_role
+from marketplace.orders.plans import job_booking_release, plan_create
+from marketplace.orders.shipments import shipment_receive
+from marketplace.orders.transitions import order_transition
+
+
+def order_place(*, user: User, option: QuoteOption) -> Order:
+    """Turns a quote option into an order awaiting payment, and opens the payment."""
+    request = option.request
+    require_membership(user=user, organization=request.organization)
+    if request.is_expired:
+        raise QuoteInvalid("This quote has expired; ask for a new one to get current prices.")
+    if request.status != QuoteRequest.Status.READY:
+        raise QuoteInvalid("This quote has no options to order.")
+    with transaction.atomic():
+        QuoteRequest.objects.select_for_update().get(pk=request.pk)
+        if Order.objects.filter(option__request=request).exists():
+            raise Conflict("An option of this quote has already been ordered.")
+        order = Order.objects.create(
+            reference=f"CF-{timezone.now():%Y}-TMP{option.pk}",
+            organization=request.organization,
+            option=option,
+            price_minor=option.price_minor,
+            cost_minor=option.cost_minor,
+            margin_minor=option.margin_minor,
+            platform_fee_minor=option.platform_fee_minor,
+            currency=option.currency,
+            promised_delivery_at=option.delivery_at,
+            placed_by=user,
+            pay_by=timezone.now() + timedelta(hours=settings.ORDER_PAY_WITHIN_HOURS),
+        )
+        order.reference = f"CF-{timezone.now():%Y}-{order.pk:05d}"
+        order.save(update_fields=["reference"])
+        OrderEvent.objects.create(
+            order=order, to_status=OrderStatus.PLACED, actor=user, role=Role.CUSTOMER
+        )
+        plan_create(order, option.route, version=1)
+        notify(
+            users=[user],
+            kind="order.placed",
+            title=f"Order {order.reference} placed",
+            body="Pay to start production.",
+            url=reverse("order_detail", args=[order.pk]),
+        )
+    # The payment provider is called after commit, never under a lock.
+    billing.payment_start(
+        order_id=order.pk,
+        reference=order.reference,
+        amount=Money(order.price_minor, order.currency),
+        payer=order.organization,
+        customer_email=user.email,
+    )
+    return order
+
+
+def order_mark_paid(*, order_id: int) -> Order | None:
+    """Payment confirmed: the order is paid and its steps are offered to the workshops."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.status != OrderStatus.PLACED:
+        return order
+    with transaction.atomic():
+        order = order_transition(
+            order=order, to=OrderStatus.PAID, role=Role.SYSTEM, reason="Payment received"
+        )
+        jobs = list(
+            order.jobs.filter(status=Job.Status.PLANNED).select_related("workshop__organization")
+        )
+        Job.objects.filter(pk__in=[j.pk for j in jobs]).update(status=Job.Status.OFFERED)
+        for workshop in {job.workshop for job in jobs}:
+            notify(
+                users=[m.user for m in workshop.organization.memberships.select_related("user")],
+                kind="job.offered",
+                title=f"New job for {workshop}: order {order.reference}",
+                body="Accept or decline it on your job board.",
+                url=reverse("job_board"),
+            )
+    return order
+
+
+def on_payment_confirmed(sender, *, order_id: int, **kwargs) -> None:
+    order_mark_paid(order_id=order_id)
+
+
+def order_cancel(*, user: User, order: Order, reason: str) -> Order:
+    """Cancels as the table allows: customers before production, operators any time before."""
+    role = Role.OPERATOR if is_operator(user=user) else Role.CUSTOMER
+    require_role(user, order.organization, role)
+    if not reason.strip():
+        raise DomainError("Say why the order is cancelled.", code="reason_required")
+    was_paid = order.status != OrderStatus.PLACED
+    with transaction.atomic():
+        order = order_transition(
+            order=order, to=OrderStatus.CANCELLED, role=role, actor=user, reason=reason
+        )
+        for job in order.jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.DONE):
+            job_booking_release(job)
+            job.status = Job.Status.CANCELLED
+            job.save(update_fields=["status"])
+        order.shipments.filter(status=Shipment.Status.PLANNED).update(
+            status=Shipment.Status.CANCELLED
+        )
+    if was_paid:
+        # Whatever is still held goes back; prices already released stay with those who worked.
+        refund_held(order=order, reason=reason)
+    return order
+
+
+def order_dispute(*, user: User, order: Order, reason: str) -> Order:
+    role = Role.OPERATOR if is_operator(user=user) else Role.CUSTOMER
+    require_role(user, order.organization, role)
+    if not reason.strip():
+        raise DomainError(
+            "Describe the problem, so that an operator can help.", code="reason_required"
+        )
+    return order_transition(
+        order=order, to=OrderStatus.DISPUTED, role=role, actor=user, reason=reason
+    )
+
+
+DISPUTE_OUTCOMES = {
+    "resume": OrderStatus.IN_PRODUCTION,
+    "complete": OrderStatus.COMPLETED,
+    "cancel": OrderStatus.CANCELLED,
+}
+
+
+def order_resolve_dispute(*, user: User, order: Order, outcome: str, reason: str) -> Order:
+    """An operator settles a dispute: production resumes, the order completes, or it ends."""
+    if not is_operator(user=user):
+        raise PermissionDenied("Only platform operators settle disputes.")
+    if outcome not in DISPUTE_OUTCOMES:
+        raise DomainError("Choose resume, complete or cancel.", code="invalid_outcome")
+    if not reason.strip():
+        raise DomainError("Explain the decision to both sides.", code="reason_required")
+    target = DISPUTE_OUTCOMES[outcome]
+    if target == OrderStatus.CANCELLED:
+        return order_cancel(user=user, order=order, reason=reason)
+    order = order_transition(order=order, to=target, role=Role.OPERATOR, actor=user, reason=reason)
+    if target == OrderStatus.COMPLETED:
+        transaction.on_commit(lambda: _release_funds(order))
+    return order
+
+
+def order_confirm_delivery(*, user: User, order: Order) -> Order:
+    require_membership(user=user, organization=order.organization)
+    last = (
+        order.shipments.filter(destination=None)
+        .exclude(status__in=[Shipment.Status.CANCELLED, Shipment.Status.SUPERSEDED])
+        .first()
+    )
+    if last is not None and last.status != Shipment.Status.DELIVERED:
+        shipment_receive(user=user, shipment=last)
+        order.refresh_from_db()
+    order = order_transition(order=order, to=OrderStatus.DELIVERED, role=Role.CUSTOMER, actor=user)
+    transaction.on_commit(lambda: release_on_delivery(order=order), robust=True)
+    return order
+
+
+def order_complete(*, user: User | None, order: Order) -> Order:
+    """The customer accepts the parts (or the window passes): every share can be released."""
+    role = Role.SYSTEM if user is None else Role.CUSTOMER
+    if user is not None:
+        require_membership(user=user, organization=order.organization)
+    order = order_transition(order=order, to=OrderStatus.COMPLETED, role=role, actor=user)
+    transaction.on_commit(lambda: _release_funds(order))
+    return order
+
+
+def _release_funds(order: Order) -> None:
+    from marketplace.orders.escrow import order_release
+
+    order_release(order=order)

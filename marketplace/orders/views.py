@@ -1,0 +1,414 @@
+"""Quotes, orders, the workshop's job board and the carrier's legs, as web pages."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organization
+from accounts.permissions import require_kind
+from accounts.selectors import is_operator
+from billing import selectors as billing_selectors
+from marketplace.designs import selectors as design_selectors
+from marketplace.errors import DomainError
+from marketplace.network import selectors as network_selectors
+from marketplace.orders import conversation, selectors, services
+from marketplace.orders import flow as order_flow
+from marketplace.orders import jobs as job_services
+from marketplace.orders import quotes as quote_services
+from marketplace.orders import shipments as shipment_services
+from marketplace.orders.forms import QuoteForm
+from marketplace.orders.models import Job, QuoteOption, Shipment
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to the page the form came from, if it is one of ours."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def _fail(request: HttpRequest, error: DomainError, fallback: str, **kwargs) -> HttpResponse:
+    messages.error(request, error.message)
+    return redirect(fallback, **kwargs)
+
+
+@login_required
+def quote_new(request: HttpRequest) -> HttpResponse:
+    organization = require_kind(membership=request.membership, kinds=(Organization.Kind.CUSTOMER,))
+    ids = [int(i) for i in request.GET.getlist("design") if i.isdigit()]
+    designs = design_selectors.designs_of_organization(organization=organization)
+    chosen = [d for d in designs if d.pk in ids] if ids else []
+    revisions = [d.latest for d in chosen if d.latest and d.latest.is_analysed]
+    form = QuoteForm(request.POST or None, revisions=revisions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            quote = quote_services.quote_request_create(
+                user=request.user,
+                organization=organization,
+                lines=form.lines(),
+                ship_to=form.ship_to(),
+                due_at=form.due(),
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("quote_detail", quote_id=quote.pk)
+    analysed = [d for d in designs if d.latest and d.latest.is_analysed]
+    return render(
+        request,
+        "marketplace/quote_new.html",
+        {"form": form, "designs": analysed, "chosen": {d.pk for d in chosen}},
+    )
+
+
+@login_required
+def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
+    quote = selectors.quote_get_for_member(quote_id=quote_id, user=request.user)
+    ship_to = (float(quote.ship_to_latitude), float(quote.ship_to_longitude))
+    options = []
+    for option in quote.options.all():
+        route = option.route
+        options.append(
+            {
+                "option": option,
+                "map": selectors.route_map_for(option=route, ship_to=ship_to),
+                "gantt": selectors.gantt_for(
+                    steps=route.get("steps", []), legs=route.get("legs", [])
+                ),
+                "steps": route.get("steps", []),
+                "legs": route.get("legs", []),
+            }
+        )
+    ordered = quote.options.filter(order__isnull=False).first()
+    return render(
+        request,
+        "marketplace/quote_detail.html",
+        {"quote": quote, "options": options, "ordered": ordered},
+    )
+
+
+@login_required
+def quote_status(request: HttpRequest, quote_id: int) -> HttpResponse:
+    quote = selectors.quote_get_for_member(quote_id=quote_id, user=request.user)
+    return JsonResponse({"status": quote.status})
+
+
+@login_required
+@require_POST
+def order_place(request: HttpRequest, option_id: int) -> HttpResponse:
+    option = get_object_or_404(
+        QuoteOption.objects.select_related("request"),
+        pk=option_id,
+        request__organization__memberships__user=request.user,
+    )
+    try:
+        order = services.order_place(user=request.user, option=option)
+    except DomainError as error:
+        return _fail(request, error, "quote_detail", quote_id=option.request_id)
+    messages.success(request, f"Order {order.reference} placed. Pay to start production.")
+    return redirect("order_detail", order_id=order.pk)
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "marketplace/order_list.html",
+        {"orders": selectors.orders_visible_to(user=request.user)[:200]},
+    )
+
+
+@login_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get_for_member(order_id=order_id, user=request.user)
+    user_orgs = set(request.user.memberships.values_list("organization_id", flat=True))
+    is_customer = order.organization_id in user_orgs
+    operator = is_operator(user=request.user)
+    jobs = list(
+        order.jobs.select_related("workshop__organization", "machine", "process").order_by(
+            "sequence", "pk"
+        )
+    )
+    shipments = list(
+        order.shipments.exclude(status=Shipment.Status.SUPERSEDED).select_related(
+            "origin__organization", "destination__organization", "carrier__organization"
+        )
+    )
+    if not (is_customer or operator):
+        # A workshop sees only the parts of the order it works on; a carrier only its legs.
+        jobs = [j for j in jobs if j.workshop.organization_id in user_orgs]
+        shipments = [
+            s
+            for s in shipments
+            if s.carrier.organization_id in user_orgs
+            or s.origin.organization_id in user_orgs
+            or (s.destination and s.destination.organization_id in user_orgs)
+        ]
+    for shipment in shipments:
+        origin_org = shipment.origin.organization_id
+        receiver_org = (
+            order.organization_id if shipment.to_customer else shipment.destination.organization_id
+        )
+        shipment.can_hand_over = shipment.status == "planned" and bool(
+            {origin_org, shipment.carrier.organization_id} & user_orgs
+        )
+        shipment.can_receive = shipment.status == "in_transit" and bool(
+            {receiver_org, shipment.carrier.organization_id} & user_orgs
+        )
+    status = order_flow.OrderStatus(order.status)
+    reviewable = []
+    if is_customer and status == order_flow.OrderStatus.COMPLETED:
+        reviewed = set(order.reviews.values_list("workshop_id", flat=True))
+        reviewable = sorted(
+            {
+                j.workshop
+                for j in jobs
+                if j.status == Job.Status.DONE and j.workshop_id not in reviewed
+            },
+            key=str,
+        )
+    route = order.option.route
+    context = {
+        "order": order,
+        "jobs": jobs,
+        "shipments": shipments,
+        "events": order.events.select_related("actor"),
+        "chat": order.messages.select_related("author", "organization"),
+        "is_customer": is_customer,
+        "is_operator": operator,
+        "can_cancel": any(
+            order_flow.allowed(status, order_flow.OrderStatus.CANCELLED, r)
+            for r in ([order_flow.Role.CUSTOMER] if is_customer else [])
+            + ([order_flow.Role.OPERATOR] if operator else [])
+        ),
+        "can_dispute": is_customer
+        and order_flow.allowed(status, order_flow.OrderStatus.DISPUTED, order_flow.Role.CUSTOMER),
+        "can_confirm_delivery": is_customer and status == order_flow.OrderStatus.SHIPPED,
+        "can_complete": is_customer and status == order_flow.OrderStatus.DELIVERED,
+        "reviewable": reviewable,
+        "payment": billing_selectors.payments_for_order(order_id=order.pk).first()
+        if is_customer or operator
+        else None,
+        "my_organizations": [
+            m.organization
+            for m in request.user.memberships.select_related("organization")
+            if m.organization_id in user_orgs
+        ],
+        "map": selectors.route_map_for(
+            option=route,
+            ship_to=(float(order.request.ship_to_latitude), float(order.request.ship_to_longitude)),
+        )
+        if is_customer or operator
+        else None,
+        "gantt": selectors.gantt_for(
+            steps=[
+                {
+                    "name": j.name,
+                    "workshop_name": str(j.workshop),
+                    "start": j.planned_start.isoformat(),
+                    "end": j.planned_end.isoformat(),
+                }
+                for j in jobs
+                if j.status
+                not in (Job.Status.SUPERSEDED, Job.Status.DECLINED, Job.Status.CANCELLED)
+            ],
+            legs=[
+                {
+                    "carrier_name": str(s.carrier),
+                    "depart": s.planned_departure.isoformat(),
+                    "arrive": s.planned_arrival.isoformat(),
+                }
+                for s in shipments
+                if s.status != Shipment.Status.CANCELLED
+            ],
+        ),
+    }
+    return render(request, "marketplace/order_detail.html", context)
+
+
+def _order_action(request, order_id: int, action) -> HttpResponse:
+    order = selectors.order_get_for_member(order_id=order_id, user=request.user)
+    try:
+        action(order)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("order_detail", order_id=order.pk)
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _order_action(
+        request,
+        order_id,
+        lambda o: services.order_cancel(user=request.user, order=o, reason=reason),
+    )
+
+
+@login_required
+@require_POST
+def order_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _order_action(
+        request,
+        order_id,
+        lambda o: services.order_dispute(user=request.user, order=o, reason=reason),
+    )
+
+
+@login_required
+@require_POST
+def order_confirm_delivery(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _order_action(
+        request, order_id, lambda o: services.order_confirm_delivery(user=request.user, order=o)
+    )
+
+
+@login_required
+@require_POST
+def order_complete(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _order_action(
+        request, order_id, lambda o: services.order_complete(user=request.user, order=o)
+    )
+
+
+@login_required
+@require_POST
+def order_message(request: HttpRequest, order_id: int) -> HttpResponse:
+    def post(order):
+        organization = next(
+            (
+                m.organization
+                for m in request.user.memberships.select_related("organization")
+                if str(m.organization_id) == request.POST.get("organization")
+            ),
+            request.membership.organization if request.membership else None,
+        )
+        conversation.message_post(
+            user=request.user,
+            order=order,
+            organization=organization,
+            body=request.POST.get("body", ""),
+        )
+
+    return _order_action(request, order_id, post)
+
+
+@login_required
+@require_POST
+def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
+    def review(order):
+        workshop = get_object_or_404(
+            order.jobs.model._meta.get_field("workshop").related_model,
+            pk=request.POST.get("workshop"),
+        )
+        rating = int(request.POST.get("rating") or 0)
+        conversation.review_create(
+            user=request.user,
+            order=order,
+            workshop=workshop,
+            rating=rating,
+            comment=request.POST.get("comment", ""),
+        )
+        messages.success(request, f"Thank you for reviewing {workshop}.")
+
+    return _order_action(request, order_id, review)
+
+
+@login_required
+def job_board(request: HttpRequest) -> HttpResponse:
+    organization = require_kind(membership=request.membership, kinds=(Organization.Kind.WORKSHOP,))
+    workshop = network_selectors.workshop_for_organization(organization=organization)
+    jobs = list(selectors.jobs_for_workshop(workshop=workshop)) if workshop else []
+    columns = [
+        ("Waiting for you", [j for j in jobs if j.status == Job.Status.OFFERED]),
+        ("Accepted", [j for j in jobs if j.status == Job.Status.ACCEPTED]),
+        ("In progress", [j for j in jobs if j.status == Job.Status.IN_PROGRESS]),
+        ("Done", [j for j in jobs if j.status == Job.Status.DONE][-20:]),
+        (
+            "Declined or moved",
+            [j for j in jobs if j.status in (Job.Status.DECLINED, Job.Status.CANCELLED)][-20:],
+        ),
+    ]
+    return render(request, "marketplace/job_board.html", {"workshop": workshop, "columns": columns})
+
+
+@login_required
+@require_POST
+def job_action(request: HttpRequest, job_id: int, action: str) -> HttpResponse:
+    job = get_object_or_404(Job, pk=job_id, workshop__organization__memberships__user=request.user)
+    try:
+        if action == "accept":
+            job_services.job_accept(user=request.user, job=job)
+        elif action == "decline":
+            job_services.job_decline(
+                user=request.user, job=job, reason=request.POST.get("reason", "")
+            )
+        elif action == "start":
+            job_services.job_start(user=request.user, job=job)
+        elif action == "progress":
+            job_services.job_progress(
+                user=request.user,
+                job=job,
+                percent=int(request.POST.get("percent") or 0),
+                note=request.POST.get("note", ""),
+            )
+        elif action == "complete":
+            job_services.job_complete(user=request.user, job=job)
+        else:
+            messages.error(request, "Unknown action.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    except ValueError:
+        messages.error(request, "Progress is a whole number from 0 to 100.")
+    return _back(request, reverse("job_board"))
+
+
+@login_required
+def shipment_board(request: HttpRequest) -> HttpResponse:
+    organization = require_kind(membership=request.membership, kinds=(Organization.Kind.LOGISTICS,))
+    carrier = getattr(organization, "carrier", None)
+    shipments = list(selectors.shipments_for_carrier(carrier=carrier)) if carrier else []
+    return render(
+        request, "marketplace/shipment_board.html", {"carrier": carrier, "shipments": shipments}
+    )
+
+
+@login_required
+@require_POST
+def shipment_action(request: HttpRequest, shipment_id: int, action: str) -> HttpResponse:
+    shipment = get_object_or_404(Shipment.objects.select_related("order"), pk=shipment_id)
+    selectors.order_get_for_member(order_id=shipment.order_id, user=request.user)
+    try:
+        if action == "hand-over":
+            shipment_services.shipment_hand_over(
+                user=request.user,
+                shipment=shipment,
+                tracking_number=request.POST.get("tracking_number", ""),
+            )
+        elif action == "receive":
+            shipment_services.shipment_receive(user=request.user, shipment=shipment)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return _back(request, reverse("order_detail", args=[shipment.order_id]))
+
+
+@login_required
+@require_POST
+def order_resolve_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _order_action(
+        request,
+        order_id,
+        lambda o: services.order_resolve_dispute(
+            user=request.user,
+            order=o,
+            outcome=request.POST.get("outcome", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+    )
