@@ -1,5 +1,7 @@
 """Reads of users, organizations and memberships, always scoped to what the user may see."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from accounts.errors import NotFound
@@ -45,6 +47,30 @@ def organization_get_for_member(*, organization_id: int | str, user: User) -> Or
 
 def organization_members(*, organization: Organization) -> QuerySet[Membership]:
     return organization.memberships.select_related("user").order_by("user__email")
+
+
+def member_user_ids(*organization_ids: int | None) -> list[int]:
+    """Ids of the users belonging to any of these organizations: whom to notify or push to."""
+    ids = [pk for pk in organization_ids if pk is not None]
+    return list(
+        Membership.objects.filter(organization_id__in=ids)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+
+
+def organization_ids_of(*, user: User) -> frozenset[int]:
+    """The organizations a user acts for; the one query every "is this theirs?" check uses."""
+    if not user.is_authenticated:
+        return frozenset()
+    return frozenset(user.memberships.values_list("organization_id", flat=True))
+
+
+def is_member_of(*, user: User, organization_ids: Iterable[int | None]) -> bool:
+    """Whether the user belongs to at least one of these organizations."""
+    ids = [pk for pk in organization_ids if pk is not None]
+    return Membership.objects.filter(user=user, organization_id__in=ids).exists()
 
 
 def organization_pending_invitations(*, organization: Organization) -> list[Invitation]:

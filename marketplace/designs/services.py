@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.permissions import require_membership
+from accounts.selectors import member_user_ids
 from config.live import publish_to_users_on_commit
 from marketplace.designs import geometry
 from marketplace.designs.models import Design, DesignReport, DesignRevision
@@ -76,10 +77,6 @@ def network_capabilities() -> list[geometry.ProcessCapability]:
     return capabilities or list(geometry.REFERENCE_PROCESSES)
 
 
-def _members(organization: Organization) -> list[int]:
-    return list(organization.memberships.values_list("user_id", flat=True))
-
-
 def design_upload(
     *,
     user: User,
@@ -136,7 +133,7 @@ def design_upload(
         revision.save()
         transaction.on_commit(lambda: _enqueue_analysis(revision.pk))
         publish_to_users_on_commit(
-            _members(organization),
+            member_user_ids(organization.pk),
             {"type": "design.uploaded", "data": {"design": design.pk, "revision": revision.pk}},
         )
     return revision
@@ -172,7 +169,7 @@ def design_analyse(*, revision_id: int) -> DesignRevision:
             return revision
         revision.status = DesignRevision.Status.ANALYSING
         revision.save(update_fields=["status"])
-        members = _members(revision.design.organization)
+        members = member_user_ids(revision.design.organization.pk)
         _progress(members, revision, "reading", 10, "Reading the file")
 
     workdir = Path(settings.MEDIA_ROOT) / "tmp"

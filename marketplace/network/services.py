@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from accounts.permissions import require_membership, require_operator
+from accounts.selectors import member_user_ids
 from config.live import publish_on_commit, user_group
 from marketplace.errors import (
     CapacityUnavailable,
@@ -99,7 +100,7 @@ def workshop_verify(*, user: User, workshop: Workshop, status: str, note: str = 
     workshop.verification_note = note
     workshop.verified_at = timezone.now() if status == Workshop.Verification.VERIFIED else None
     workshop.save(update_fields=["verification_status", "verification_note", "verified_at"])
-    for member_id in workshop.organization.memberships.values_list("user_id", flat=True):
+    for member_id in member_user_ids(workshop.organization_id):
         publish_on_commit(
             user_group(member_id),
             {
@@ -327,7 +328,7 @@ def machine_status_set(
         until=machine.status_until,
         changed_by=user,
     )
-    for member_id in machine.workshop.organization.memberships.values_list("user_id", flat=True):
+    for member_id in member_user_ids(machine.workshop.organization_id):
         publish_on_commit(
             user_group(member_id),
             {

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import Organization, User
 from accounts.permissions import require_membership
-from accounts.selectors import is_operator
+from accounts.selectors import is_member_of, is_operator
 from accounts.services import notify
 from marketplace.errors import Conflict, DomainError, PermissionDenied
 from marketplace.network.models import Workshop
@@ -18,14 +18,14 @@ from marketplace.orders.models import (
     Order,
     Review,
 )
-from marketplace.orders.notices import involved_users, is_member_of
+from marketplace.orders.notices import involved_users
 
 
 # -- messages and reviews -------------------------------------------------------------------
 def message_post(*, user: User, order: Order, organization: Organization, body: str) -> Message:
     if not body.strip():
         raise DomainError("Write something first.", code="empty_message")
-    if not (is_operator(user=user) or is_member_of(user, organization)):
+    if not (is_operator(user=user) or is_member_of(user=user, organization_ids=[organization.pk])):
         raise PermissionDenied("Post as an organization you belong to.")
     with transaction.atomic():
         message = Message.objects.create(

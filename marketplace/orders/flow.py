@@ -1,10 +1,11 @@
-"""The order state machine as a plain table: statuses, allowed moves, and who may make them.
+"""The order and job state machines as plain tables: statuses, allowed moves, who makes them.
 
-`order_transition` (marketplace/orders.py) is the only writer of `Order.status`; it refuses any
-move this table does not list for the actor's role. Tests walk the whole status × status grid
-against it.
+`order_transition` and `job_transition` (`marketplace/orders/transitions.py`) are the only
+writers of `Order.status` and of a workshop's moves of `Job.status`; they refuse any move these
+tables do not list. Tests walk the whole status × status grids against them.
 """
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -79,3 +80,45 @@ def allowed(source: OrderStatus, target: OrderStatus, role: Role) -> bool:
 
 def next_statuses(source: OrderStatus, role: Role) -> list[OrderStatus]:
     return [t for (s, t), roles in TRANSITIONS.items() if s == source and role in roles]
+
+
+class JobStatus(StrEnum):
+    """The values of `Job.Status`; the model's choices add the labels."""
+
+    PLANNED = "planned"  # part of the plan, not yet offered (order unpaid)
+    OFFERED = "offered"  # waiting for the workshop to accept before its deadline
+    ACCEPTED = "accepted"  # machine time booked
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DECLINED = "declined"
+    SUPERSEDED = "superseded"  # replaced by a re-plan
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class JobMove:
+    """Where a workshop may move a job from, and what it is told when it may not."""
+
+    sources: frozenset[JobStatus]
+    refusal: str  # "{status}" is the job's current status, in words
+    repeatable: bool = True  # asking again once there is a no-op (a retried request)
+
+
+J = JobStatus
+
+# target: the move a workshop makes (the system supersedes and cancels jobs while re-planning).
+JOB_MOVES: dict[JobStatus, JobMove] = {
+    J.ACCEPTED: JobMove(frozenset({J.OFFERED}), "This job is {status}; it cannot be accepted."),
+    J.DECLINED: JobMove(
+        frozenset({J.OFFERED, J.ACCEPTED}),
+        "This job is {status}; it cannot be declined.",
+        repeatable=False,
+    ),
+    J.IN_PROGRESS: JobMove(frozenset({J.ACCEPTED}), "Accept the job before starting it."),
+    J.DONE: JobMove(frozenset({J.IN_PROGRESS}), "Start the job before completing it."),
+}
+
+
+def job_move_allowed(source: JobStatus, target: JobStatus) -> bool:
+    move = JOB_MOVES.get(target)
+    return move is not None and source in move.sources

@@ -6,52 +6,40 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import require_membership
 from config.live import publish_to_users_on_commit
 from marketplace.errors import Conflict, DomainError
 from marketplace.network.services import capacity_book
-from marketplace.orders.flow import OrderStatus, Role
+from marketplace.orders.flow import JobStatus, OrderStatus, Role
 from marketplace.orders.models import (
     Job,
 )
-from marketplace.orders.notices import involved_users, job_event_record
+from marketplace.orders.notices import involved_users
 from marketplace.orders.plans import job_booking_release
 from marketplace.orders.replanning import replan_order
-from marketplace.orders.transitions import order_transition
+from marketplace.orders.transitions import job_lock, job_transition, order_transition
 from matching import adapter
-
-
-# -- jobs -----------------------------------------------------------------------------------
-def _job_for_update(job: Job, user: User) -> Job:
-    job = (
-        Job.objects.select_for_update()
-        .select_related("order", "workshop__organization")
-        .get(pk=job.pk)
-    )
-    require_membership(user=user, organization=job.workshop.organization)
-    return job
 
 
 def job_accept(*, user: User, job: Job) -> Job:
     """The workshop takes the job; its machine time is booked now, never twice."""
-    with transaction.atomic():
-        job = _job_for_update(job, user)
-        if job.status == Job.Status.ACCEPTED:
-            return job
-        if job.status != Job.Status.OFFERED:
-            raise Conflict(
-                f"This job is {job.get_status_display().lower()}; it cannot be accepted."
-            )
-        booking = capacity_book(
+
+    def book(job: Job) -> list[str]:
+        job.booking = capacity_book(
             machine=job.machine,
             starts_at=job.planned_start,
             ends_at=job.planned_end,
             reference=f"{job.order.reference} · {job.name}",
         )
-        job.status = Job.Status.ACCEPTED
-        job.booking = booking
-        job.save(update_fields=["status", "booking"])
-        job_event_record(job, user, "job.accepted", f"{job.workshop} accepted {job.name}")
+        return ["booking"]
+
+    job, _ = job_transition(
+        job=job,
+        to=JobStatus.ACCEPTED,
+        user=user,
+        event="job.accepted",
+        text=f"{job.workshop} accepted {job.name}",
+        apply=book,
+    )
     return job
 
 
@@ -62,20 +50,21 @@ def job_decline(*, user: User | None, job: Job, reason: str) -> Job:
         raise DomainError(
             "Say why you decline, so that the customer understands.", code="reason_required"
         )
-    with transaction.atomic():
-        if user is None:
-            job = Job.objects.select_for_update().select_related("order", "workshop").get(pk=job.pk)
-        else:
-            job = _job_for_update(job, user)
-        if job.status not in (Job.Status.OFFERED, Job.Status.ACCEPTED):
-            raise Conflict(
-                f"This job is {job.get_status_display().lower()}; it cannot be declined."
-            )
+    reason = reason.strip()
+
+    def release(job: Job) -> list[str]:
         job_booking_release(job)
-        job.status = Job.Status.DECLINED
-        job.declined_reason = reason.strip()
-        job.save(update_fields=["status", "declined_reason", "booking"])
-        job_event_record(job, user, "job.declined", f"{job.workshop} declined {job.name}: {reason}")
+        job.declined_reason = reason
+        return ["declined_reason", "booking"]
+
+    job, _ = job_transition(
+        job=job,
+        to=JobStatus.DECLINED,
+        user=user,
+        event="job.declined",
+        text=f"{job.workshop} declined {job.name}: {reason}",
+        apply=release,
+    )
     replan_order(
         order=job.order,
         change=adapter.StepDeclinedChange(
@@ -87,15 +76,10 @@ def job_decline(*, user: User | None, job: Job, reason: str) -> Job:
 
 
 def job_start(*, user: User, job: Job) -> Job:
-    with transaction.atomic():
-        job = _job_for_update(job, user)
-        if job.status == Job.Status.IN_PROGRESS:
-            return job
-        if job.status != Job.Status.ACCEPTED:
-            raise Conflict("Accept the job before starting it.")
-        job.status = Job.Status.IN_PROGRESS
+    """Work begins; the first started step puts a paid order into production."""
+
+    def start(job: Job) -> list[str]:
         job.started_at = timezone.now()
-        job.save(update_fields=["status", "started_at"])
         if job.order.status == OrderStatus.PAID:
             order_transition(
                 order=job.order,
@@ -103,7 +87,16 @@ def job_start(*, user: User, job: Job) -> Job:
                 role=Role.SYSTEM,
                 reason=f"{job.workshop} started {job.name}",
             )
-        job_event_record(job, user, "job.started", f"{job.workshop} started {job.name}")
+        return ["started_at"]
+
+    job, _ = job_transition(
+        job=job,
+        to=JobStatus.IN_PROGRESS,
+        user=user,
+        event="job.started",
+        text=f"{job.workshop} started {job.name}",
+        apply=start,
+    )
     return job
 
 
@@ -111,7 +104,7 @@ def job_progress(*, user: User, job: Job, percent: int, note: str = "") -> Job:
     if not 0 <= percent <= 100:
         raise DomainError("Progress is a percentage from 0 to 100.", code="invalid_progress")
     with transaction.atomic():
-        job = _job_for_update(job, user)
+        job = job_lock(job=job, user=user)
         if job.status != Job.Status.IN_PROGRESS:
             raise Conflict("Only a started job reports progress.")
         job.progress_percent = percent
@@ -128,15 +121,19 @@ def job_progress(*, user: User, job: Job, percent: int, note: str = "") -> Job:
 
 
 def job_complete(*, user: User, job: Job) -> Job:
-    with transaction.atomic():
-        job = _job_for_update(job, user)
-        if job.status == Job.Status.DONE:
-            return job
-        if job.status != Job.Status.IN_PROGRESS:
-            raise Conflict("Start the job before completing it.")
-        job.status = Job.Status.DONE
+    """The step is finished; its parts can be handed to the next leg."""
+
+    def finish(job: Job) -> list[str]:
         job.finished_at = timezone.now()
         job.progress_percent = 100
-        job.save(update_fields=["status", "finished_at", "progress_percent"])
-        job_event_record(job, user, "job.done", f"{job.workshop} finished {job.name}")
+        return ["finished_at", "progress_percent"]
+
+    job, _ = job_transition(
+        job=job,
+        to=JobStatus.DONE,
+        user=user,
+        event="job.done",
+        text=f"{job.workshop} finished {job.name}",
+        apply=finish,
+    )
     return job

@@ -308,6 +308,31 @@ class Shipment(models.Model):
     def to_customer(self) -> bool:
         return self.destination_id is None
 
+    @property
+    def sender_organization_ids(self) -> frozenset[int]:
+        """Who may hand this leg's parts over: the sending workshop or the carrier."""
+        return frozenset({self.origin.organization_id, self.carrier.organization_id})
+
+    @property
+    def receiver_organization_ids(self) -> frozenset[int]:
+        """Who may confirm arrival: the next workshop (or the customer), or the carrier."""
+        receiver = (
+            self.order.organization_id if self.to_customer else self.destination.organization_id
+        )
+        return frozenset({receiver, self.carrier.organization_id})
+
+    def can_hand_over(self, organization_ids: frozenset[int]) -> bool:
+        """The rule the hand-over service enforces and the order page shows as a button."""
+        return self.status == self.Status.PLANNED and bool(
+            self.sender_organization_ids & organization_ids
+        )
+
+    def can_receive(self, organization_ids: frozenset[int]) -> bool:
+        """The rule the receive service enforces and the order page shows as a button."""
+        return self.status == self.Status.IN_TRANSIT and bool(
+            self.receiver_organization_ids & organization_ids
+        )
+
 
 class Message(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from accounts.models import Membership, Organization, User
+from accounts.models import Organization, User
 from accounts.permissions import require_membership
-from accounts.selectors import is_operator
+from accounts.selectors import is_operator, member_user_ids
 from accounts.services import notify
 from config.live import publish_to_users_on_commit
 from marketplace.errors import PermissionDenied
@@ -24,7 +24,7 @@ def involved_users(order: Order) -> list[User]:
         order.jobs.filter(status__in=Job.ACTIVE).values_list("workshop__organization_id", flat=True)
     )
     organizations |= set(order.shipments.values_list("carrier__organization_id", flat=True))
-    return list(User.objects.filter(memberships__organization_id__in=organizations).distinct())
+    return list(User.objects.filter(pk__in=member_user_ids(*organizations)))
 
 
 def announce(order: Order, kind: str, title: str, body: str = "") -> None:
@@ -59,11 +59,6 @@ def job_event_record(job: Job, user: User | None, kind: str, text: str) -> None:
         [u.pk for u in involved_users(job.order)],
         {"type": "order.changed", "data": {"order": job.order_id, "kind": kind}},
     )
-
-
-def is_member_of(user: User, *organizations: Organization | None) -> bool:
-    ids = [o.pk for o in organizations if o is not None]
-    return Membership.objects.filter(user=user, organization_id__in=ids).exists()
 
 
 def order_event_record(order: Order, user: User | None, kind: str, text: str) -> None:

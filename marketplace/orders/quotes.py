@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Organization, User
 from accounts.permissions import require_membership
+from accounts.selectors import member_user_ids
 from config.live import publish_to_users_on_commit
 from marketplace.designs.models import DesignRevision
 from marketplace.errors import PermissionDenied, QuoteInvalid
@@ -42,10 +43,6 @@ class ShipTo:
     country: str
     latitude: float
     longitude: float
-
-
-def _member_ids(organization: Organization) -> list[int]:
-    return list(organization.memberships.values_list("user_id", flat=True))
 
 
 def quote_request_create(
@@ -170,7 +167,7 @@ def quote_solve(*, quote_request_id: int) -> QuoteRequest:
         request.solve_seconds = (timezone.now() - started).total_seconds()
         request.save()
         publish_to_users_on_commit(
-            _member_ids(request.organization),
+            member_user_ids(request.organization.pk),
             {"type": "quote.ready", "data": {"quote": request.pk, "status": request.status}},
         )
     return request

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import QuerySet
 
+from accounts.selectors import is_operator, organization_ids_of
 from marketplace.errors import NotFound
 from marketplace.network.geo import MapLine, MapPoint, NetworkMap, network_map
 from marketplace.network.models import (
@@ -29,6 +31,51 @@ def order_get_for_member(*, order_id: int, user) -> Order:
     if order is None:
         raise NotFound("No such order.")
     return order
+
+
+@dataclass(frozen=True)
+class OrderForParty:
+    """An order as one user may see it: every step and leg for its customer and operators,
+    only their own steps or legs for a workshop or a carrier. The page and the API both use it.
+    """
+
+    order: Order
+    organization_ids: frozenset[int]
+    is_customer: bool
+    is_operator: bool
+    jobs: list[Job]
+    shipments: list[Shipment]
+
+    @property
+    def sees_everything(self) -> bool:
+        """Prices, payment, the route map and every party: the customer and operators only."""
+        return self.is_customer or self.is_operator
+
+
+def order_for_party(*, order_id: int, user) -> OrderForParty:
+    """The order with the steps and legs this user may see (NotFound when none)."""
+    order = order_get_for_member(order_id=order_id, user=user)
+    ids = organization_ids_of(user=user)
+    is_customer = order.organization_id in ids
+    operator = is_operator(user=user)
+    jobs = list(
+        order.jobs.select_related("workshop__organization", "machine", "process").order_by(
+            "sequence", "pk"
+        )
+    )
+    shipments = list(
+        order.shipments.exclude(status=Shipment.Status.SUPERSEDED).select_related(
+            "order", "origin__organization", "destination__organization", "carrier__organization"
+        )
+    )
+    if not (is_customer or operator):
+        jobs = [job for job in jobs if job.workshop.organization_id in ids]
+        shipments = [
+            leg
+            for leg in shipments
+            if leg.sender_organization_ids & ids or leg.receiver_organization_ids & ids
+        ]
+    return OrderForParty(order, ids, is_customer, operator, jobs, shipments)
 
 
 def quote_get_for_member(*, quote_id: int, user) -> QuoteRequest:

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import is_member_of
 from marketplace.errors import Conflict, PermissionDenied
 from marketplace.orders.escrow import (
     release_on_handover,
@@ -15,7 +16,7 @@ from marketplace.orders.models import (
     Job,
     Shipment,
 )
-from marketplace.orders.notices import is_member_of, order_event_record
+from marketplace.orders.notices import order_event_record
 from marketplace.orders.transitions import order_transition
 
 
@@ -37,7 +38,7 @@ def shipment_hand_over(*, user: User, shipment: Shipment, tracking_number: str =
     """The sending workshop (or the carrier) confirms the parts left; both sides are recorded."""
     with transaction.atomic():
         shipment = _shipment_for_update(shipment)
-        if not is_member_of(user, shipment.origin.organization, shipment.carrier.organization):
+        if not is_member_of(user=user, organization_ids=shipment.sender_organization_ids):
             raise PermissionDenied("Only the sending workshop or the carrier hands parts over.")
         if shipment.status == Shipment.Status.IN_TRANSIT:
             return shipment
@@ -75,12 +76,7 @@ def shipment_receive(*, user: User, shipment: Shipment) -> Shipment:
     """The receiving side confirms arrival: the next workshop, or the customer."""
     with transaction.atomic():
         shipment = _shipment_for_update(shipment)
-        receiver = (
-            shipment.order.organization
-            if shipment.to_customer
-            else shipment.destination.organization
-        )
-        if not is_member_of(user, receiver, shipment.carrier.organization):
+        if not is_member_of(user=user, organization_ids=shipment.receiver_organization_ids):
             raise PermissionDenied("Only the receiving side or the carrier confirms arrival.")
         if shipment.status == Shipment.Status.DELIVERED:
             return shipment
@@ -100,7 +96,9 @@ def shipment_receive(*, user: User, shipment: Shipment) -> Shipment:
         )
         if shipment.to_customer and shipment.order.status == OrderStatus.SHIPPED:
             role = (
-                Role.CARRIER if is_member_of(user, shipment.carrier.organization) else Role.CUSTOMER
+                Role.CARRIER
+                if is_member_of(user=user, organization_ids=[shipment.carrier.organization_id])
+                else Role.CUSTOMER
             )
             order_transition(order=shipment.order, to=OrderStatus.DELIVERED, role=role, actor=user)
     return shipment

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
-from accounts.selectors import is_operator
 from billing import selectors as billing_selectors
 from marketplace.designs import selectors as design_selectors
 from marketplace.errors import DomainError
@@ -125,41 +124,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = selectors.order_get_for_member(order_id=order_id, user=request.user)
-    user_orgs = set(request.user.memberships.values_list("organization_id", flat=True))
-    is_customer = order.organization_id in user_orgs
-    operator = is_operator(user=request.user)
-    jobs = list(
-        order.jobs.select_related("workshop__organization", "machine", "process").order_by(
-            "sequence", "pk"
-        )
-    )
-    shipments = list(
-        order.shipments.exclude(status=Shipment.Status.SUPERSEDED).select_related(
-            "origin__organization", "destination__organization", "carrier__organization"
-        )
-    )
-    if not (is_customer or operator):
-        # A workshop sees only the parts of the order it works on; a carrier only its legs.
-        jobs = [j for j in jobs if j.workshop.organization_id in user_orgs]
-        shipments = [
-            s
-            for s in shipments
-            if s.carrier.organization_id in user_orgs
-            or s.origin.organization_id in user_orgs
-            or (s.destination and s.destination.organization_id in user_orgs)
-        ]
+    view = selectors.order_for_party(order_id=order_id, user=request.user)
+    order, jobs, shipments = view.order, view.jobs, view.shipments
+    is_customer, operator, user_orgs = view.is_customer, view.is_operator, view.organization_ids
     for shipment in shipments:
-        origin_org = shipment.origin.organization_id
-        receiver_org = (
-            order.organization_id if shipment.to_customer else shipment.destination.organization_id
-        )
-        shipment.can_hand_over = shipment.status == "planned" and bool(
-            {origin_org, shipment.carrier.organization_id} & user_orgs
-        )
-        shipment.can_receive = shipment.status == "in_transit" and bool(
-            {receiver_org, shipment.carrier.organization_id} & user_orgs
-        )
+        shipment.may_hand_over = shipment.can_hand_over(user_orgs)
+        shipment.may_receive = shipment.can_receive(user_orgs)
     status = order_flow.OrderStatus(order.status)
     reviewable = []
     if is_customer and status == order_flow.OrderStatus.COMPLETED:
@@ -192,7 +162,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "can_complete": is_customer and status == order_flow.OrderStatus.DELIVERED,
         "reviewable": reviewable,
         "payment": billing_selectors.payments_for_order(order_id=order.pk).first()
-        if is_customer or operator
+        if view.sees_everything
         else None,
         "my_organizations": [
             m.organization
@@ -203,7 +173,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             option=route,
             ship_to=(float(order.request.ship_to_latitude), float(order.request.ship_to_longitude)),
         )
-        if is_customer or operator
+        if view.sees_everything
         else None,
         "gantt": selectors.gantt_for(
             steps=[

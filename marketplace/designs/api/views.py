@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
-from marketplace.designs.api import serializers as s
 from marketplace.designs import selectors, services
+from marketplace.designs.api import serializers as s
 from marketplace.designs.models import Design
 
 

@@ -17,9 +17,9 @@ from rest_framework.response import Response
 from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_operator
-from marketplace.network.api import serializers as s
 from marketplace.errors import NotFound
 from marketplace.network import selectors, services
+from marketplace.network.api import serializers as s
 from marketplace.network.forms import NetworkFilterForm
 from marketplace.network.models import (
     CapacityException,

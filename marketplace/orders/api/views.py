@@ -13,10 +13,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Organization, User
+from accounts.models import Organization
 from accounts.permissions import require_kind
-from accounts.selectors import is_operator
-from marketplace.orders.api import serializers as s
+from accounts.selectors import is_operator, organization_ids_of
 from marketplace.errors import NotFound, PermissionDenied
 from marketplace.network import selectors as network_selectors
 from marketplace.network.api.views import _active_workshop
@@ -24,6 +23,7 @@ from marketplace.orders import conversation, selectors, services
 from marketplace.orders import jobs as job_services
 from marketplace.orders import quotes as quote_services
 from marketplace.orders import shipments as shipment_services
+from marketplace.orders.api import serializers as s
 from marketplace.orders.models import Job, Order, QuoteLine, QuoteOption, QuoteRequest, Shipment
 
 JOB_RELATED = (
@@ -40,10 +40,6 @@ SHIPMENT_RELATED = (
     "destination__organization",
     "carrier__organization",
 )
-
-
-def _organization_ids(user: User) -> set[int]:
-    return set(user.memberships.values_list("organization_id", flat=True))
 
 
 # -- quotes ---------------------------------------------------------------------------------
@@ -119,33 +115,17 @@ class QuoteViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
 
 # -- orders ---------------------------------------------------------------------------------
 def _order_context(request) -> dict:
-    ids = _organization_ids(request.user)
+    ids = organization_ids_of(user=request.user)
     operator = is_operator(user=request.user)
     return {"sees_money": lambda order: operator or order.organization_id in ids}
 
 
 def _order_body(request, order_id: int) -> dict:
     """The order with the steps and legs the caller may see, its timeline and chat."""
-    order = selectors.order_get_for_member(order_id=order_id, user=request.user)
-    ids = _organization_ids(request.user)
-    jobs = list(
-        order.jobs.select_related("workshop__organization", "process").order_by("sequence", "pk")
-    )
-    shipments = list(
-        order.shipments.exclude(status=Shipment.Status.SUPERSEDED).select_related(*SHIPMENT_RELATED)
-    )
-    if not (order.organization_id in ids or is_operator(user=request.user)):
-        # A workshop sees only the parts of the order it works on; a carrier only its legs.
-        jobs = [j for j in jobs if j.workshop.organization_id in ids]
-        shipments = [
-            leg
-            for leg in shipments
-            if leg.carrier.organization_id in ids
-            or leg.origin.organization_id in ids
-            or (leg.destination is not None and leg.destination.organization_id in ids)
-        ]
-    order.visible_jobs = jobs
-    order.visible_shipments = shipments
+    view = selectors.order_for_party(order_id=order_id, user=request.user)
+    order = view.order
+    order.visible_jobs = view.jobs
+    order.visible_shipments = view.shipments
     order.timeline = list(order.events.select_related("actor"))
     order.chat = list(order.messages.select_related("author", "organization"))
     return s.OrderDetailSerializer(order, context=_order_context(request)).data
@@ -359,7 +339,7 @@ class ShipmentViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         """A leg the caller takes part in: carrier, either workshop, the customer, operators."""
         legs = Shipment.objects.select_related(*SHIPMENT_RELATED)
         if not is_operator(user=self.request.user):
-            ids = _organization_ids(self.request.user)
+            ids = organization_ids_of(user=self.request.user)
             legs = legs.filter(
                 Q(order__organization_id__in=ids)
                 | Q(carrier__organization_id__in=ids)
