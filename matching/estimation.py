@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from matching.geodesy import haversine_km
 from matching.planning import PROCESS_FAMILIES, PROCESS_NAMES, Material, PartGeometry, PlannedStep
 
 # -- constants ---------------------------------------------------------------------------------
@@ -101,7 +102,6 @@ MAX_BENDS = 12  # cap of the bend-count estimate
 
 # Transport.
 ROAD_FACTOR = 1.3  # road km per great-circle km
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), as marketplace/geo.py uses
 MIN_LEG_MINUTES = 24 * 60  # minutes; any handover between two places takes at least a day
 
 # Capability filters, in the order they are checked (a rejection says which one failed).
@@ -462,16 +462,6 @@ def no_machine_reason(
 
 
 # -- transport ---------------------------------------------------------------------------------
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle km. The same formula as marketplace/geo.py, which the core may not import."""
-    rad = math.pi / 180
-    phi1, phi2 = lat1 * rad, lat2 * rad
-    dphi = phi2 - phi1
-    dlmb = (lon2 - lon1) * rad
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def road_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

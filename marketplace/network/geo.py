@@ -23,7 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), the usual choice for haversine distances."""
 
 DEFAULT_TOPOLOGY = (
@@ -49,15 +48,6 @@ BBox = tuple[float, float, float, float]
 
 
 # -- distances ---------------------------------------------------------------------------------
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km; good to ~0.5 %, which is plenty for routing and CO2."""
-    phi1, phi2 = float(lat1) * _DEG, float(lat2) * _DEG
-    dphi = phi2 - phi1
-    dlmb = (float(lon2) - float(lon1)) * _DEG
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 # -- TopoJSON ----------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.selectors import member_user_ids
 from accounts.services import notify
 from marketplace.network.models import Machine
 from marketplace.orders.flow import OrderStatus, Role
@@ -22,6 +24,24 @@ from matching import adapter
 
 
 # -- re-planning ----------------------------------------------------------------------------
+def _current_assignment(job: Job, *, declined: bool = False) -> adapter.CurrentAssignment:
+    """A job as the matcher's re-planning sees it (a declined one counts as still planned)."""
+    status = {Job.Status.DONE: "done", Job.Status.IN_PROGRESS: "running"}.get(job.status, "planned")
+    return adapter.CurrentAssignment(
+        job_key=job.job_key,
+        step_key=job.step_key,
+        machine_id=job.machine_id,
+        start=job.planned_start,
+        end=job.planned_end,
+        status="planned" if declined else status,
+        process_code=job.process.code,
+        duration_minutes=int((job.planned_end - job.planned_start).total_seconds() // 60),
+        cost_minor=0 if declined else job.cost_minor,
+        material_code=None if declined or not job.line else job.line.material.code,
+        part_dims_mm=None if declined else _part_dims(job),
+    )
+
+
 def replan_order(*, order: Order, change, declined: Job | None = None) -> list[Job]:
     """Re-solves the steps not yet started; moved steps become new offers elsewhere."""
     active = list(
@@ -29,39 +49,9 @@ def replan_order(*, order: Order, change, declined: Job | None = None) -> list[J
             "machine", "process", "line__material", "line__revision"
         )
     )
-    current = [
-        adapter.CurrentAssignment(
-            job_key=job.job_key,
-            step_key=job.step_key,
-            machine_id=job.machine_id,
-            start=job.planned_start,
-            end=job.planned_end,
-            status={Job.Status.DONE: "done", Job.Status.IN_PROGRESS: "running"}.get(
-                job.status, "planned"
-            ),
-            process_code=job.process.code,
-            duration_minutes=int((job.planned_end - job.planned_start).total_seconds() // 60),
-            cost_minor=job.cost_minor,
-            material_code=job.line.material.code if job.line else None,
-            part_dims_mm=_part_dims(job),
-        )
-        for job in active
-    ]
+    current = [_current_assignment(job) for job in active]
     if declined is not None:
-        current.append(
-            adapter.CurrentAssignment(
-                job_key=declined.job_key,
-                step_key=declined.step_key,
-                machine_id=declined.machine_id,
-                start=declined.planned_start,
-                end=declined.planned_end,
-                status="planned",
-                process_code=declined.process.code,
-                duration_minutes=int(
-                    (declined.planned_end - declined.planned_start).total_seconds() // 60
-                ),
-            )
-        )
+        current.append(_current_assignment(declined, declined=True))
     result = adapter.replan_assignments(
         order_id=order.pk,
         assignments=current,
@@ -80,68 +70,68 @@ def replan_order(*, order: Order, change, declined: Job | None = None) -> list[J
             " ".join(result.reasons) or "No other workshop can take over the step.",
         )
         return []
-    created = []
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         order.plan_version += 1
         order.save(update_fields=["plan_version"])
         by_key = {(j.job_key, j.step_key): j for j in active}
-        moved_workshops = set()
+        active_pks = {j.pk for j in active}
+        created = []
         for new in result.moved:
             old = by_key.get((new.job_key, new.step_key)) or declined
-            if old is None:
-                continue
-            if old.pk in {j.pk for j in active} and old.status not in (
-                Job.Status.DONE,
-                Job.Status.IN_PROGRESS,
-            ):
-                job_booking_release(old)
-                old.status = Job.Status.SUPERSEDED
-                old.save(update_fields=["status"])
-            machine = Machine.objects.select_related("workshop").get(pk=new.machine_id)
-            job = Job.objects.create(
-                order=order,
-                job_key=old.job_key,
-                step_key=old.step_key,
-                name=old.name,
-                process=old.process,
-                line=old.line,
-                workshop=machine.workshop,
-                machine=machine,
-                sequence=old.sequence,
-                planned_start=new.start,
-                planned_end=new.end,
-                accept_by=acceptance_deadline(new.start),
-                status=Job.Status.OFFERED
-                if order.status != OrderStatus.PLACED
-                else Job.Status.PLANNED,
-                cost_minor=new.cost_minor,
-                runner_up_cost_minor=old.runner_up_cost_minor,
-                why=f"Re-planned: {new.reason}" if getattr(new, "reason", "") else "Re-planned",
-                plan_version=order.plan_version,
-            )
-            created.append(job)
-            moved_workshops.add(machine.workshop)
+            if old is not None:
+                created.append(_offer_replacement(order, old, new, supersede=old.pk in active_pks))
         _rebuild_legs(order)
-        OrderEvent.objects.create(
-            order=order,
-            from_status=order.status,
-            to_status=order.status,
-            kind="order.replanned",
-            role=Role.SYSTEM,
-            reason=f"Re-planned {len(created)} step(s): {result.summary}"[:500],
-        )
-        announce(
-            order, "order.replanned", f"Order {order.reference} was re-planned", result.summary
-        )
-        for workshop in moved_workshops:
-            notify(
-                users=[m.user for m in workshop.organization.memberships.select_related("user")],
-                kind="job.offered",
-                title=f"New job for {workshop}: order {order.reference}",
-                url=reverse("job_board"),
-            )
+        _record_replan(order, created, result.summary)
     return created
+
+
+def _offer_replacement(order: Order, old: Job, new, *, supersede: bool) -> Job:
+    """The step moved by the re-plan, offered on its new machine; a pending old job is retired."""
+    if supersede and old.status not in (Job.Status.DONE, Job.Status.IN_PROGRESS):
+        job_booking_release(old)
+        old.status = Job.Status.SUPERSEDED
+        old.save(update_fields=["status"])
+    machine = Machine.objects.select_related("workshop").get(pk=new.machine_id)
+    return Job.objects.create(
+        order=order,
+        job_key=old.job_key,
+        step_key=old.step_key,
+        name=old.name,
+        process=old.process,
+        line=old.line,
+        workshop=machine.workshop,
+        machine=machine,
+        sequence=old.sequence,
+        planned_start=new.start,
+        planned_end=new.end,
+        accept_by=acceptance_deadline(new.start),
+        status=Job.Status.OFFERED if order.status != OrderStatus.PLACED else Job.Status.PLANNED,
+        cost_minor=new.cost_minor,
+        runner_up_cost_minor=old.runner_up_cost_minor,
+        why=f"Re-planned: {new.reason}" if getattr(new, "reason", "") else "Re-planned",
+        plan_version=order.plan_version,
+    )
+
+
+def _record_replan(order: Order, created: list[Job], summary: str) -> None:
+    """The audit event, the parties' notice and each receiving workshop's new-job notice."""
+    OrderEvent.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        kind="order.replanned",
+        role=Role.SYSTEM,
+        reason=f"Re-planned {len(created)} step(s): {summary}"[:500],
+    )
+    announce(order, "order.replanned", f"Order {order.reference} was re-planned", summary)
+    for workshop in {job.workshop for job in created}:
+        notify(
+            users=list(User.objects.filter(pk__in=member_user_ids(workshop.organization_id))),
+            kind="job.offered",
+            title=f"New job for {workshop}: order {order.reference}",
+            url=reverse("job_board"),
+        )
 
 
 def _part_dims(job: Job) -> tuple[float, float, float] | None:
