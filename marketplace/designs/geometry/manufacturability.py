@@ -173,39 +173,37 @@ def fit_orientation(
     return None
 
 
-def assess(
-    process: ProcessCapability,
-    *,
-    extents: tuple[float, float, float],
-    watertight: bool,
-    inverted: bool,
-    thickness: ThicknessSample | None,
-    bodies: Bodies | None,
-    surface: Surface | None,
-    material: str | None = None,
-    overhang_cache: dict[float, Overhangs] | None = None,
-) -> ProcessAssessment:
-    """Run every check for one process; any error-severity finding means it cannot make it."""
-    findings: list[Issue] = []
+def _fit_findings(
+    process: ProcessCapability, extents: tuple[float, float, float]
+) -> tuple[tuple[float, float, float] | None, list[Issue]]:
+    """How the part sits in the build volume (None: in no orientation), and what that means."""
     placed = fit_orientation(extents, process.build_envelope_mm)
     if placed is None:
-        findings.append(
+        return None, [
             Issue(
                 "too_big",
                 "error",
                 f"The part ({fmt_dims(extents)}) does not fit the {process.name} build volume "
                 f"({fmt_dims(process.build_envelope_mm)}) in any orientation.",
             )
-        )
-    elif tuple(placed) != tuple(float(e) for e in extents):
-        findings.append(
+        ]
+    if tuple(placed) != tuple(float(e) for e in extents):
+        return placed, [
             Issue(
                 "fits_rotated",
                 "info",
                 f"The part fits the {process.name} build volume only when turned, placed as "
                 f"{fmt_dims(placed)}.",
             )
-        )
+        ]
+    return placed, []
+
+
+def _solid_findings(
+    process: ProcessCapability, *, material: str | None, watertight: bool, inverted: bool
+) -> list[Issue]:
+    """Whether the process takes the material and the surface is a usable solid."""
+    findings = []
     if material and process.materials and material not in process.materials:
         findings.append(
             Issue(
@@ -233,20 +231,27 @@ def assess(
                 "before making it, but check the export settings.",
             )
         )
+    return findings
+
+
+def _size_findings(
+    process: ProcessCapability, extents: tuple[float, float, float], bodies: Bodies | None
+) -> list[Issue]:
+    """A part (or loose pieces of it) below the smallest feature the process can make."""
     smallest = min(extents)
     if smallest < process.min_feature_mm:
-        findings.append(
+        return [
             Issue(
                 "too_small",
                 "error",
                 f"The part is only {fmt_mm(smallest)} thick overall, below the "
                 f"{fmt_mm(process.min_feature_mm)} that {process.name} can make.",
             )
-        )
-    elif bodies is not None and bodies.count > 1:
+        ]
+    if bodies is not None and bodies.count > 1:
         tiny = int(np.count_nonzero(bodies.extents_mm.max(axis=1) < process.min_feature_mm))
         if tiny:
-            findings.append(
+            return [
                 Issue(
                     "tiny_pieces",
                     "warning",
@@ -254,53 +259,93 @@ def assess(
                     f"{fmt_mm(process.min_feature_mm)} across and will be lost in "
                     f"{process.name}.",
                 )
+            ]
+    return []
+
+
+def _thin_wall_findings(
+    process: ProcessCapability, thickness: ThicknessSample | None, watertight: bool
+) -> tuple[float | None, list[Issue]]:
+    """The share of the surface on walls below the process's minimum, and the finding."""
+    if thickness is None or not thickness.rays or not watertight:
+        return None, []
+    thin_fraction = thickness.fraction_below(process.min_wall_mm)
+    if thin_fraction <= THIN_WARNING_FRACTION:
+        return thin_fraction, []
+    thin = thickness.thickness_mm[thickness.thickness_mm < process.min_wall_mm]
+    severity = "error" if thin_fraction >= THIN_ERROR_FRACTION else "warning"
+    return thin_fraction, [
+        Issue(
+            "thin_walls",
+            severity,
+            f"About {thin_fraction:.0%} of the surface is on walls thinner than the "
+            f"{fmt_mm(process.min_wall_mm)} minimum for {process.name} (thinnest "
+            f"measured {fmt_mm(float(thin.min()))}); they may break or not form.",
+        )
+    ]
+
+
+def _overhang_findings(
+    process: ProcessCapability, surface: Surface | None, cache: dict[float, Overhangs]
+) -> tuple[float | None, str | None, list[Issue]]:
+    """For additive processes: overhanging share as uploaded, the best up axis, the finding."""
+    if not process.additive or surface is None:
+        return None, None, []
+    angle = process.self_supporting_angle_deg
+    if angle not in cache:
+        cache[angle] = overhangs(surface, angle)
+    over = cache[angle]
+    overhang_fraction = over.area_fraction_by_up["+z"]
+    best_axis, best_fraction = over.best()
+    if overhang_fraction <= 0:
+        return overhang_fraction, best_axis, []
+    better = (
+        f"; with {best_axis} pointing up only {best_fraction:.0%}"
+        if best_axis != "+z" and best_fraction < overhang_fraction - 0.01
+        else ""
+    )
+    severity = "warning" if best_fraction > OVERHANG_WARNING_FRACTION else "info"
+    return (
+        overhang_fraction,
+        best_axis,
+        [
+            Issue(
+                "overhangs",
+                severity,
+                f"About {overhang_fraction:.0%} of the surface overhangs by more than "
+                f"{90 - angle:.0f} degrees from vertical as uploaded and needs support in "
+                f"{process.name}{better}. Supports leave marks on those faces.",
             )
-    thin_fraction: float | None = None
-    if thickness is not None and thickness.rays and watertight:
-        thin_fraction = thickness.fraction_below(process.min_wall_mm)
-        if thin_fraction > THIN_WARNING_FRACTION:
-            thin = thickness.thickness_mm[thickness.thickness_mm < process.min_wall_mm]
-            severity = "error" if thin_fraction >= THIN_ERROR_FRACTION else "warning"
-            findings.append(
-                Issue(
-                    "thin_walls",
-                    severity,
-                    f"About {thin_fraction:.0%} of the surface is on walls thinner than the "
-                    f"{fmt_mm(process.min_wall_mm)} minimum for {process.name} (thinnest "
-                    f"measured {fmt_mm(float(thin.min()))}); they may break or not form.",
-                )
-            )
-    overhang_fraction: float | None = None
-    best_axis: str | None = None
-    if process.additive and surface is not None:
-        cache = overhang_cache if overhang_cache is not None else {}
-        angle = process.self_supporting_angle_deg
-        if angle not in cache:
-            cache[angle] = overhangs(surface, angle)
-        over = cache[angle]
-        overhang_fraction = over.area_fraction_by_up["+z"]
-        best_axis, best_fraction = over.best()
-        if overhang_fraction > 0:
-            better = (
-                f"; with {best_axis} pointing up only {best_fraction:.0%}"
-                if best_axis != "+z" and best_fraction < overhang_fraction - 0.01
-                else ""
-            )
-            severity = "warning" if best_fraction > OVERHANG_WARNING_FRACTION else "info"
-            findings.append(
-                Issue(
-                    "overhangs",
-                    severity,
-                    f"About {overhang_fraction:.0%} of the surface overhangs by more than "
-                    f"{90 - angle:.0f} degrees from vertical as uploaded and needs support in "
-                    f"{process.name}{better}. Supports leave marks on those faces.",
-                )
-            )
-    can_make = not any(f.severity == "error" for f in findings)
+        ],
+    )
+
+
+def assess(
+    process: ProcessCapability,
+    *,
+    extents: tuple[float, float, float],
+    watertight: bool,
+    inverted: bool,
+    thickness: ThicknessSample | None,
+    bodies: Bodies | None,
+    surface: Surface | None,
+    material: str | None = None,
+    overhang_cache: dict[float, Overhangs] | None = None,
+) -> ProcessAssessment:
+    """Run every check for one process; any error-severity finding means it cannot make it."""
+    placed, findings = _fit_findings(process, extents)
+    findings += _solid_findings(
+        process, material=material, watertight=watertight, inverted=inverted
+    )
+    findings += _size_findings(process, extents, bodies)
+    thin_fraction, thin_findings = _thin_wall_findings(process, thickness, watertight)
+    cache = overhang_cache if overhang_cache is not None else {}
+    overhang_fraction, best_axis, overhang_findings = _overhang_findings(process, surface, cache)
+    findings += thin_findings + overhang_findings
     return ProcessAssessment(
         code=process.code,
         name=process.name,
-        can_make=can_make,
+        can_make=not any(f.severity == "error" for f in findings),
         fits=placed is not None,
         orientation_mm=placed,
         thin_area_fraction=thin_fraction,
