@@ -134,36 +134,9 @@ def analyze(
     lo = mesh.vertices.min(axis=0)
     hi = mesh.vertices.max(axis=0)
     extents = tuple(float(x) for x in hi - lo)
-    # Edge topology and bodies (hash tables and graph search, which release the GIL) run on
-    # a second core while this one casts the thickness rays.
-    pool = ThreadPoolExecutor(max_workers=1) if mesh.triangle_count >= PARALLEL_FROM else None
-    try:
-        if pool is not None:
-            topo_future = pool.submit(measure.topology, mesh)
-            body_future = pool.submit(measure.bodies, mesh, s)
-        thickness: ThicknessSample | None = None
-        if processes:
-            deepest = max(p.min_wall_mm for p in processes)
-            cap = max(THICKNESS_CAP_FACTOR * deepest, THICKNESS_CAP_MIN_MM)
-            outward = -s.normals if signed_volume < 0 else s.normals  # rays must go inward
-            thickness = sample_thickness(
-                s.triangles,
-                outward,
-                s.areas,
-                rays=thickness_rays,
-                cap_mm=cap,
-                seed=seed,
-                face_lo=s.face_lo,
-                face_hi=s.face_hi,
-            )
-        hull_volume, hull_estimated = measure.convex_hull_volume(mesh.vertices, seed=seed)
-        if pool is not None:
-            topo, body = topo_future.result(), body_future.result()
-        else:
-            topo, body = measure.topology(mesh), measure.bodies(mesh, s)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+    thickness, (hull_volume, hull_estimated), topo, body = _measure(
+        mesh, s, processes=processes, thickness_rays=thickness_rays, seed=seed
+    )
     inverted = topo.watertight and signed_volume < 0
     com = measure.centre_of_mass(s, topo.watertight)
 
@@ -174,22 +147,16 @@ def analyze(
     if processes:
         assert thickness is not None
         summary = _summarise(thickness)
-        cache: dict[float, Overhangs] = {}
-        assessments = tuple(
-            assess(
-                p,
-                extents=extents,  # type: ignore[arg-type]
-                watertight=topo.watertight,
-                inverted=inverted,
-                thickness=thickness,
-                bodies=body,
-                surface=s,
-                material=material,
-                overhang_cache=cache,
-            )
-            for p in processes
+        report = _judge(
+            processes,
+            extents=extents,
+            topo=topo,
+            inverted=inverted,
+            thickness=thickness,
+            bodies=body,
+            surface=s,
+            material=material,
         )
-        report = ManufacturabilityReport(assessments)
         if not report.makeable_by:
             issues.append(_nothing_can_make_it(report, extents))
 
@@ -218,6 +185,74 @@ def analyze(
         manufacturability=report,
         issues=tuple(issues),
         seconds=time.perf_counter() - started,
+    )
+
+
+def _measure(mesh, s: measure.Surface, *, processes, thickness_rays: int, seed: int):
+    """Thickness rays, convex hull, edge topology and bodies of one mesh.
+
+    Topology and bodies (hash tables and graph search, which release the GIL) run on a second
+    core while this one casts the thickness rays; small meshes stay on one thread.
+    """
+    pool = ThreadPoolExecutor(max_workers=1) if mesh.triangle_count >= PARALLEL_FROM else None
+    try:
+        if pool is not None:
+            topo_future = pool.submit(measure.topology, mesh)
+            body_future = pool.submit(measure.bodies, mesh, s)
+        thickness: ThicknessSample | None = None
+        if processes:
+            deepest = max(p.min_wall_mm for p in processes)
+            cap = max(THICKNESS_CAP_FACTOR * deepest, THICKNESS_CAP_MIN_MM)
+            outward = -s.normals if s.volume_mm3 < 0 else s.normals  # rays must go inward
+            thickness = sample_thickness(
+                s.triangles,
+                outward,
+                s.areas,
+                rays=thickness_rays,
+                cap_mm=cap,
+                seed=seed,
+                face_lo=s.face_lo,
+                face_hi=s.face_hi,
+            )
+        hull = measure.convex_hull_volume(mesh.vertices, seed=seed)
+        if pool is not None:
+            topo, body = topo_future.result(), body_future.result()
+        else:
+            topo, body = measure.topology(mesh), measure.bodies(mesh, s)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    return thickness, hull, topo, body
+
+
+def _judge(
+    processes: Sequence[ProcessCapability],
+    *,
+    extents,
+    topo,
+    inverted: bool,
+    thickness: ThicknessSample,
+    bodies,
+    surface: measure.Surface,
+    material: str | None,
+) -> ManufacturabilityReport:
+    """Every process's assessment; overhangs are computed once per self-supporting angle."""
+    cache: dict[float, Overhangs] = {}
+    return ManufacturabilityReport(
+        tuple(
+            assess(
+                p,
+                extents=extents,
+                watertight=topo.watertight,
+                inverted=inverted,
+                thickness=thickness,
+                bodies=bodies,
+                surface=surface,
+                material=material,
+                overhang_cache=cache,
+            )
+            for p in processes
+        )
     )
 
 
