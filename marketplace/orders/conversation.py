@@ -21,7 +21,6 @@ from marketplace.orders.models import (
 from marketplace.orders.notices import involved_users
 
 
-# -- messages and reviews -------------------------------------------------------------------
 def message_post(*, user: User, order: Order, organization: Organization, body: str) -> Message:
     if not body.strip():
         raise DomainError("Write something first.", code="empty_message")

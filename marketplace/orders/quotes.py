@@ -25,7 +25,6 @@ from marketplace.orders.models import (
 from matching import adapter
 
 
-# -- quotes ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LineSpec:
     revision: DesignRevision

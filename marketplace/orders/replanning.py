@@ -23,7 +23,6 @@ from marketplace.orders.plans import acceptance_deadline, job_booking_release, s
 from matching import adapter
 
 
-# -- re-planning ----------------------------------------------------------------------------
 def _current_assignment(job: Job, *, declined: bool = False) -> adapter.CurrentAssignment:
     """A job as the matcher's re-planning sees it (a declined one counts as still planned)."""
     status = {Job.Status.DONE: "done", Job.Status.IN_PROGRESS: "running"}.get(job.status, "planned")

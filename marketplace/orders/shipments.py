@@ -20,7 +20,6 @@ from marketplace.orders.notices import order_event_record
 from marketplace.orders.transitions import order_transition
 
 
-# -- shipments ------------------------------------------------------------------------------
 def _shipment_for_update(shipment: Shipment) -> Shipment:
     return (
         Shipment.objects.select_for_update(of=("self",))

@@ -16,7 +16,6 @@ from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.notices import announce, job_event_record
 
 
-# -- orders ---------------------------------------------------------------------------------
 def order_transition(
     *,
     order: Order,
