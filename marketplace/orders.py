@@ -3,7 +3,7 @@
 Every status change of an order goes through `order_transition`, which follows the table in
 `order_flow.py`, locks the row, writes the audit event in the same transaction and notifies
 after commit. Jobs and shipments move through their own small services here; the matcher is
-reached only through `matching.adapter`, money only through `billing.services`.
+reached only through `marketplace.matcher`, money only through `billing.services`.
 """
 
 from dataclasses import dataclass
@@ -22,8 +22,10 @@ from accounts.services import notify
 from billing import services as billing
 from billing.money import Money
 from config.live import publish_to_users_on_commit
+from marketplace import matcher as adapter
 from marketplace import order_flow
 from marketplace.errors import Conflict, DomainError, PermissionDenied
+from marketplace.matching_tasks import quote_solve_task
 from marketplace.models import (
     DesignRevision,
     Finish,
@@ -48,7 +50,6 @@ from marketplace.settlement import (
     release_on_handover,
     release_overdue,
 )
-from matching import adapter
 
 Status = order_flow.OrderStatus
 Role = order_flow.Role
@@ -144,7 +145,7 @@ def quote_request_create(
     if adapter.size_of(_quote_input(request)) <= settings.QUOTE_SYNC_MAX_SIZE:
         quote_solve(quote_request_id=request.pk)
     else:
-        transaction.on_commit(lambda: adapter.enqueue("quote", request.pk))
+        transaction.on_commit(lambda: quote_solve_task.delay(request.pk))
     request.refresh_from_db()
     return request
 
@@ -212,9 +213,6 @@ def quote_solve(*, quote_request_id: int) -> QuoteRequest:
             {"type": "quote.ready", "data": {"quote": request.pk, "status": request.status}},
         )
     return request
-
-
-adapter.register_solver("quote", lambda object_id: quote_solve(quote_request_id=object_id))
 
 
 # -- orders ---------------------------------------------------------------------------------
@@ -333,7 +331,7 @@ def order_place(*, user: User, option: QuoteOption) -> Order:
 
 
 def _create_plan(order: Order, route: dict, *, version: int) -> None:
-    """Jobs and shipment legs from a solved route (see matching.adapter's option format)."""
+    """Jobs and shipment legs from a solved route (see matching.routes.OptionDict)."""
     lines = {str(line.pk): line for line in order.option.request.lines.all()}
     processes = {p.code: p for p in Process.objects.all()}
     machines = Machine.objects.in_bulk([s["machine_id"] for s in route["steps"]])
@@ -363,7 +361,7 @@ def _create_plan(order: Order, route: dict, *, version: int) -> None:
 
 
 def _shipment_from_leg(order: Order, leg: dict, *, version: int) -> Shipment:
-    """A planned leg as the matcher describes it (see matching.adapter's leg format)."""
+    """A planned leg as the matcher describes it (see matching.routes.RouteLegDict)."""
     return Shipment.objects.create(
         order=order,
         job_key=leg["job"],

@@ -2,6 +2,10 @@
 
 from celery import shared_task
 
+from marketplace.matching_tasks import quote_solve_task
+
+__all__ = ["design_analyse_task", "orders_housekeeping_task", "quote_solve_task"]
+
 
 @shared_task(acks_late=True)
 def design_analyse_task(revision_id: int) -> str:

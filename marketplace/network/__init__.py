@@ -1,0 +1,1 @@
+"""The network: catalog, workshops, machines, capacity, carriers."""
