@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "marketplace",
-    "matching",
     "billing",
 ]
 
@@ -150,7 +149,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "marketplace.designs.tasks.design_analyse_task": {"queue": "analysis"},
-    "matching.tasks.*": {"queue": "matching"},
+    "marketplace.orders.tasks.quote_solve_task": {"queue": "matching"},
     "billing.tasks.*": {"queue": "billing"},
 }
 CELERY_TASK_ACKS_LATE = True

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from marketplace.orders import matcher
 from marketplace.orders.escrow import (
     release_overdue,
 )
@@ -21,7 +22,6 @@ from marketplace.orders.models import (
 from marketplace.orders.replanning import replan_order
 from marketplace.orders.services import order_complete
 from marketplace.orders.transitions import order_transition
-from matching import adapter
 
 
 def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
@@ -62,7 +62,7 @@ def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
         if successors.filter(planned_start__lt=now + timedelta(hours=1)).exists():
             replan_order(
                 order=job.order,
-                change=adapter.StepLateChange(
+                change=matcher.StepLateChange(
                     job_key=job.job_key, step_key=job.step_key, new_end=now + timedelta(hours=1)
                 ),
             )

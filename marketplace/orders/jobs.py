@@ -9,6 +9,7 @@ from accounts.models import User
 from config.live import publish_to_users_on_commit
 from marketplace.errors import Conflict, DomainError
 from marketplace.network.services import capacity_book
+from marketplace.orders import matcher
 from marketplace.orders.flow import JobStatus, OrderStatus, Role
 from marketplace.orders.models import (
     Job,
@@ -17,7 +18,6 @@ from marketplace.orders.notices import involved_users
 from marketplace.orders.plans import job_booking_release
 from marketplace.orders.replanning import replan_order
 from marketplace.orders.transitions import job_lock, job_transition, order_transition
-from matching import adapter
 
 
 def job_accept(*, user: User, job: Job) -> Job:
@@ -67,7 +67,7 @@ def job_decline(*, user: User | None, job: Job, reason: str) -> Job:
     )
     replan_order(
         order=job.order,
-        change=adapter.StepDeclinedChange(
+        change=matcher.StepDeclinedChange(
             job_key=job.job_key, step_key=job.step_key, workshop_id=job.workshop_id
         ),
         declined=job,

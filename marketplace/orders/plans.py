@@ -18,7 +18,7 @@ from marketplace.orders.models import (
 
 
 def plan_create(order: Order, route: dict, *, version: int) -> None:
-    """Jobs and shipment legs from a solved route (see matching.adapter's option format)."""
+    """Jobs and shipment legs from a solved route (see matching.routes.OptionDict)."""
     lines = {str(line.pk): line for line in order.option.request.lines.all()}
     processes = {p.code: p for p in Process.objects.all()}
     machines = Machine.objects.in_bulk([s["machine_id"] for s in route["steps"]])
@@ -48,7 +48,7 @@ def plan_create(order: Order, route: dict, *, version: int) -> None:
 
 
 def shipment_from_leg(order: Order, leg: dict, *, version: int) -> Shipment:
-    """A planned leg as the matcher describes it (see matching.adapter's leg format)."""
+    """A planned leg as the matcher describes it (see matching.routes.RouteLegDict)."""
     return Shipment.objects.create(
         order=order,
         job_key=leg["job"],

@@ -17,12 +17,13 @@ from config.live import publish_to_users_on_commit
 from marketplace.designs.models import DesignRevision
 from marketplace.errors import PermissionDenied, QuoteInvalid
 from marketplace.network.models import Finish, Material
+from marketplace.orders import matcher
 from marketplace.orders.models import (
     QuoteLine,
     QuoteOption,
     QuoteRequest,
 )
-from matching import adapter
+from marketplace.orders.tasks import quote_solve_task
 
 
 @dataclass(frozen=True)
@@ -99,18 +100,18 @@ def quote_request_create(
             )
             for line in lines
         )
-    if adapter.size_of(_quote_input(request)) <= settings.QUOTE_SYNC_MAX_SIZE:
+    if matcher.size_of(_quote_input(request)) <= settings.QUOTE_SYNC_MAX_SIZE:
         quote_solve(quote_request_id=request.pk)
     else:
-        transaction.on_commit(lambda: adapter.enqueue("quote", request.pk))
+        transaction.on_commit(lambda: quote_solve_task.delay(request.pk))
     request.refresh_from_db()
     return request
 
 
-def _quote_input(request: QuoteRequest) -> adapter.QuoteInput:
-    return adapter.QuoteInput(
+def _quote_input(request: QuoteRequest) -> matcher.QuoteInput:
+    return matcher.QuoteInput(
         lines=[
-            adapter.QuoteLineInput(
+            matcher.QuoteLineInput(
                 revision_id=line.revision_id,
                 material_code=line.material.code,
                 finish_code=line.finish.code if line.finish else None,
@@ -131,7 +132,7 @@ def quote_solve(*, quote_request_id: int) -> QuoteRequest:
     """Runs the matcher for a request and stores its options (the `quote` solver)."""
     request = QuoteRequest.objects.get(pk=quote_request_id)
     started = timezone.now()
-    result = adapter.quote_for(
+    result = matcher.quote_for(
         _quote_input(request),
         now=started,
         time_limit_s=settings.QUOTE_TIME_LIMIT_S,
@@ -170,6 +171,3 @@ def quote_solve(*, quote_request_id: int) -> QuoteRequest:
             {"type": "quote.ready", "data": {"quote": request.pk, "status": request.status}},
         )
     return request
-
-
-adapter.register_solver("quote", lambda object_id: quote_solve(quote_request_id=object_id))

@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.selectors import member_user_ids
 from accounts.services import notify
 from marketplace.network.models import Machine
+from marketplace.orders import matcher
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import (
     Job,
@@ -20,13 +21,12 @@ from marketplace.orders.models import (
 )
 from marketplace.orders.notices import announce
 from marketplace.orders.plans import acceptance_deadline, job_booking_release, shipment_from_leg
-from matching import adapter
 
 
-def _current_assignment(job: Job, *, declined: bool = False) -> adapter.CurrentAssignment:
+def _current_assignment(job: Job, *, declined: bool = False) -> matcher.CurrentAssignment:
     """A job as the matcher's re-planning sees it (a declined one counts as still planned)."""
     status = {Job.Status.DONE: "done", Job.Status.IN_PROGRESS: "running"}.get(job.status, "planned")
-    return adapter.CurrentAssignment(
+    return matcher.CurrentAssignment(
         job_key=job.job_key,
         step_key=job.step_key,
         machine_id=job.machine_id,
@@ -51,7 +51,7 @@ def replan_order(*, order: Order, change, declined: Job | None = None) -> list[J
     current = [_current_assignment(job) for job in active]
     if declined is not None:
         current.append(_current_assignment(declined, declined=True))
-    result = adapter.replan_assignments(
+    result = matcher.replan_assignments(
         order_id=order.pk,
         assignments=current,
         change=change,
@@ -141,7 +141,7 @@ def _part_dims(job: Job) -> tuple[float, float, float] | None:
 def _rebuild_legs(order: Order) -> None:
     """Planned legs follow the current jobs: between workshops of one part, then to the customer."""
     order.shipments.filter(status=Shipment.Status.PLANNED).update(status=Shipment.Status.SUPERSEDED)
-    legs = adapter.legs_for_jobs(
+    legs = matcher.legs_for_jobs(
         jobs=[
             (j.job_key, j.workshop_id, j.planned_end)
             for j in order.jobs.filter(status__in=Job.ACTIVE).order_by("sequence")
@@ -170,5 +170,5 @@ def on_machine_unavailable(sender, *, machine: Machine, until, affected_bookings
     for order in {job.order for job in jobs}:
         replan_order(
             order=order,
-            change=adapter.MachineDownChange(machine_id=machine.pk, at=timezone.now(), until=until),
+            change=matcher.MachineDownChange(machine_id=machine.pk, at=timezone.now(), until=until),
         )

@@ -1,4 +1,4 @@
-"""Celery tasks of orders: periodic housekeeping."""
+"""Celery tasks of orders: quotes solved on the `matching` queue, periodic housekeeping."""
 
 from __future__ import annotations
 
@@ -11,3 +11,15 @@ def orders_housekeeping_task() -> dict:
     from marketplace.orders.housekeeping import orders_housekeeping
 
     return orders_housekeeping()
+
+
+@shared_task(acks_late=True)
+def quote_solve_task(quote_request_id: int) -> str:
+    """Solve a quote request too large to answer within the request, and store its options.
+
+    ``quote_solve`` replaces the request's options and status as a whole, so a rerun after
+    a lost worker is harmless. Returns the request's new status.
+    """
+    from marketplace.orders.quotes import quote_solve
+
+    return quote_solve(quote_request_id=quote_request_id).status

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 
-OUR_APPS = ("accounts", "marketplace", "matching", "billing")
+OUR_APPS = ("accounts", "marketplace", "billing")
 MODELS = [m for m in apps.get_models() if m._meta.app_label in OUR_APPS]
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from marketplace.network.models import WeeklyAvailability
-from matching.adapter import network_snapshot
+from marketplace.network.snapshot import network_snapshot
 from tests.factories import MachineFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,8 @@
-"""The matcher's Django adapter: network snapshot, quotes, sizes and re-planning."""
+"""The marketplace's matcher wrappers on the database: network snapshot, quotes, sizes, re-planning.
+
+The pure halves are tested without the database in tests/matching/test_quote_answers.py,
+test_replanning.py and test_routes.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from django.core.management import call_command
 from accounts.models import Organization
 from marketplace.designs.models import Design, DesignRevision
 from marketplace.network.models import Carrier, Machine, Process, WeeklyAvailability, Workshop
-from matching.adapter import (
+from marketplace.network.snapshot import network_snapshot
+from marketplace.orders.matcher import (
     SYNC_MAX_SIZE,
     CurrentAssignment,
     MachineDownChange,
@@ -20,11 +25,11 @@ from matching.adapter import (
     StepDeclinedChange,
     StepLateChange,
     legs_for_jobs,
-    network_snapshot,
     quote_for,
     replan_assignments,
     size_of,
 )
+from tests.data.analyses import BRACKET, GEAR
 from tests.factories import (
     CapacityBookingFactory,
     CapacityExceptionFactory,
@@ -35,6 +40,7 @@ from tests.factories import (
     WeeklyAvailabilityFactory,
     WorkshopFactory,
 )
+from tests.matching.checks import check_two_part_option
 
 NOW = datetime(2030, 1, 7, 6, 0, tzinfo=UTC)  # a Monday, 06:00 UTC
 H = 60  # minutes
@@ -42,25 +48,6 @@ DAY = 24 * H
 MUNICH = (48.1351, 11.5820)
 FAST = {"time_limit_s": 1.0, "workers": 1}
 PRICING = {"margin_bp": 1000, "platform_fee_bp": 500}
-
-# Analyses as marketplace.designs.geometry.analyze_path(samples.bracket() / gear(), unit="mm") gives
-# them (the fields the planner reads), so that no test pays for trimesh.
-BRACKET = {
-    "volume_mm3": 10342.8,
-    "area_mm2": 6436.43,
-    "bbox_mm": [53.0, 30.0, 43.5752],
-    "convex_hull_volume_mm3": 39783.2,
-    "watertight": True,
-    "shells": 1,
-}
-GEAR = {
-    "volume_mm3": 7397.13,
-    "area_mm2": 3938.63,
-    "bbox_mm": [39.9144, 39.9905, 8.0],
-    "convex_hull_volume_mm3": 9967.06,
-    "watertight": True,
-    "shells": 1,
-}
 
 
 # -- a small network ---------------------------------------------------------------------------
@@ -231,29 +218,13 @@ def test_a_two_part_quote_crosses_workshops_on_capable_machines(network):
         "assembly": network["assembly"].pk,
     }
     for option in data["options"]:
-        assert option["price_minor"] == (
-            option["cost_minor"] + option["margin_minor"] + option["platform_fee_minor"]
+        check_two_part_option(
+            option,
+            capable=capable,
+            anodizer=network["nuremberg"].pk,
+            assembler=network["stuttgart"].pk,
+            now=NOW,
         )
-        assert option["margin_minor"] == round(option["cost_minor"] * 0.10)
-        assert option["cost_minor"] == sum(s["cost_minor"] for s in option["steps"]) + sum(
-            leg["cost_minor"] for leg in option["legs"]
-        )
-        assert set(option["workshop_ids"]) == {network["stuttgart"].pk, network["nuremberg"].pk}
-        for step in option["steps"]:
-            assert step["machine_id"] == capable[step["process"]]
-            assert datetime.fromisoformat(step["start"]) >= NOW + timedelta(hours=24)
-        lines = {s["line"] for s in option["steps"]}
-        assert lines == {0, 1, None}  # both parts and the assembly
-        assert {s["line_id"] for s in option["steps"]} == {101, 102, None}
-        assert option["assembly_job"] == "assembly"
-        assert any(leg["to_customer"] for leg in option["legs"])
-        assert any(
-            leg["origin_workshop_id"] == network["nuremberg"].pk
-            and leg["destination_workshop_id"] == network["stuttgart"].pk
-            for leg in option["legs"]
-        )
-        assert [r["kind"] for r in option["route"]].count("step") == len(option["steps"])
-        assert datetime.fromisoformat(option["delivery_at"]) > NOW
 
 
 def test_a_revision_not_analysed_yet_is_refused_with_a_reason(network):

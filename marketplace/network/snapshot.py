@@ -1,0 +1,190 @@
+"""Reads for the matcher: the network's rows as the pure planning core's dataclasses.
+
+The snapshot turns database rows into ``matching.estimation.MachineSpec`` /
+``matching.estimation.Carrier`` / ``matching.planning.Material`` in a fixed number of
+queries, with every machine's free time already computed (weekly hours minus closures minus
+bookings, from the workshop's lead time on), so that ``matching`` never touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+
+from marketplace.network.capacity import WeeklySlot, free_intervals
+from marketplace.network.models import CapacityBooking, CapacityException, Machine, Workshop
+from marketplace.network.models import Carrier as CarrierRow
+from marketplace.network.models import Material as MaterialRow
+from matching.estimation import Carrier, MachineSpec
+from matching.planning import Material
+from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute, minute_windows
+
+__all__ = ["carrier_specs", "material_specs", "network_snapshot", "offline_machine_specs"]
+
+
+def material_specs() -> dict[str, Material]:
+    """Every catalog material with the process codes the catalog lists for it (2 queries)."""
+    return {
+        m.code: Material(
+            code=m.code,
+            name=m.name,
+            family=m.family,
+            density_g_cm3=float(m.density_g_cm3),
+            price_per_kg_minor=m.price_per_kg_minor,
+            processes=tuple(sorted(p.code for p in m.processes.all())),
+        )
+        for m in MaterialRow.objects.prefetch_related("processes")
+    }
+
+
+def carrier_specs(*, currency: str = "EUR") -> tuple[tuple[Carrier, ...], dict[str, str]]:
+    """Every carrier pricing in ``currency`` (no country filter: see docs/matching-adapter.md)."""
+    rows = CarrierRow.objects.select_related("organization").filter(currency=currency)
+    carriers = tuple(
+        Carrier(
+            id=str(c.pk),
+            base_fee_minor=c.base_fee_minor,
+            per_100km_minor=c.per_100km_minor,
+            speed_km_per_day=float(c.speed_km_per_day),
+            co2_g_per_km=float(c.co2_g_per_km),
+            name=c.organization.name,
+        )
+        for c in rows
+    )
+    return carriers, {c.id: c.name for c in carriers}
+
+
+def _machine_spec(
+    m: Machine,
+    *,
+    materials: frozenset[str],
+    windows: tuple[tuple[int, int], ...],
+    rate_unit: str = "",
+) -> MachineSpec:
+    """A machine row (with its process and workshop's organization loaded) as the core's spec."""
+    workshop = m.workshop
+    return MachineSpec(
+        id=str(m.pk),
+        workshop=str(workshop.pk),
+        process=m.process.code,
+        materials=materials,
+        envelope_mm=(float(m.envelope_x_mm), float(m.envelope_y_mm), float(m.envelope_z_mm)),
+        tolerance_mm=float(m.tolerance_mm),
+        hourly_rate_minor=m.hourly_rate_minor,
+        setup_cost_minor=m.setup_cost_minor,
+        setup_minutes=m.setup_minutes,
+        throughput=float(m.throughput),
+        currency=m.currency,
+        lat=float(workshop.latitude),
+        lon=float(workshop.longitude),
+        windows=windows,
+        booked=(),
+        rate_unit=rate_unit,
+        name=m.name,
+        workshop_name=workshop.organization.name,
+    )
+
+
+def offline_machine_specs(machine_ids: Iterable[int]) -> dict[str, MachineSpec]:
+    """Machines of a plan that the snapshot leaves out (down, unverified): no windows.
+
+    Keyed by engine id (the primary key as a string), as ``matching.replanning`` wants them.
+    """
+    rows = Machine.objects.select_related("process", "workshop__organization").filter(
+        pk__in=list(machine_ids)
+    )
+    return {str(m.pk): _machine_spec(m, materials=frozenset(), windows=()) for m in rows}
+
+
+def _offered_machines(origin: datetime, end: datetime) -> QuerySet[Machine]:
+    """AVAILABLE machines of VERIFIED, well enough rated workshops, with what overlaps."""
+    overlapping = {"starts_at__lt": end, "ends_at__gt": origin}
+    return (
+        Machine.objects.filter(
+            status=Machine.Status.AVAILABLE,
+            workshop__verification_status=Workshop.Verification.VERIFIED,
+        )
+        .exclude(
+            workshop__review_count__gte=settings.MATCHING_MIN_REVIEWS,
+            workshop__rating__lt=settings.MATCHING_MIN_RATING,
+        )
+        .select_related("process", "workshop__organization")
+        .prefetch_related(
+            "materials",
+            "weekly_hours",
+            Prefetch(
+                "exceptions",
+                queryset=CapacityException.objects.filter(**overlapping),
+                to_attr="closures_in_horizon",
+            ),
+            Prefetch(
+                "bookings",
+                queryset=CapacityBooking.objects.filter(**overlapping),
+                to_attr="bookings_in_horizon",
+            ),
+        )
+        .order_by("pk")
+    )
+
+
+def _free_windows(
+    m: Machine, *, origin: datetime, now: datetime, end: datetime
+) -> tuple[tuple[int, int], ...]:
+    """Weekly hours minus closures minus bookings, from ``now`` plus the lead time on."""
+    start = max(origin, now + timedelta(hours=m.workshop.min_lead_time_hours))
+    if start >= end:
+        return ()
+    free = free_intervals(
+        [WeeklySlot(w.weekday, w.start_time, w.end_time) for w in m.weekly_hours.all()],
+        [(c.starts_at, c.ends_at) for c in m.closures_in_horizon],
+        [(b.starts_at, b.ends_at) for b in m.bookings_in_horizon],
+        start,
+        end,
+    )
+    return minute_windows(free, origin)
+
+
+def network_snapshot(
+    *,
+    origin: datetime,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    currency: str = "EUR",
+    now: datetime | None = None,
+) -> Snapshot:
+    """The network from ``origin`` for ``horizon_days``, in 8 queries whatever its size.
+
+    A machine's windows are its weekly hours minus closures minus existing bookings, each
+    starting no earlier than ``now`` (default ``origin``) plus its workshop's
+    ``min_lead_time_hours``. Only AVAILABLE machines of VERIFIED workshops are read, and not
+    those of workshops whose customers' reviews fell below the quality bar
+    (``MATCHING_MIN_RATING`` once ``MATCHING_MIN_REVIEWS`` reviews are in).
+    """
+    origin = floor_minute(origin)
+    now = now or origin
+    end = origin + timedelta(days=horizon_days)
+    specs: list[MachineSpec] = []
+    workshop_names: dict[str, str] = {}
+    for m in _offered_machines(origin, end):
+        workshop_names[str(m.workshop.pk)] = m.workshop.organization.name
+        specs.append(
+            _machine_spec(
+                m,
+                materials=frozenset(x.code for x in m.materials.all()),
+                windows=_free_windows(m, origin=origin, now=now, end=end),
+                rate_unit=m.process.rate_unit,
+            )
+        )
+    carriers, carrier_names = carrier_specs(currency=currency)
+    return Snapshot(
+        origin=origin,
+        horizon_days=horizon_days,
+        currency=currency,
+        machines=tuple(specs),
+        carriers=carriers,
+        materials=material_specs(),
+        workshop_names=workshop_names,
+        carrier_names=carrier_names,
+    )

@@ -1,0 +1,267 @@
+"""A quote request in, an answer in plain types out: options, or why there are none.
+
+The caller loads what the request names (the design revisions' analyses, the network
+``Snapshot``) and passes it in; this module refuses what cannot be quoted before solving,
+builds ``matching.quoting.QuoteRequest``, runs the core and converts its options to JSON
+(``matching.routes``). It reads no database. See docs/matching-adapter.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from matching.engine import Problem, SolveParams
+from matching.planning import PartGeometry
+from matching.quoting import QuoteLine, QuoteRequest, QuoteResult, build_problem, quote
+from matching.routes import LineIndex, OptionDict, option_dict
+from matching.snapshot import Snapshot, floor_minute
+
+__all__ = [
+    "MAX_HORIZON_DAYS",
+    "SYNC_MAX_SIZE",
+    "AdapterQuote",
+    "DesignAnalysis",
+    "QuoteInput",
+    "QuoteLineInput",
+    "quote_for",
+    "quote_horizon_days",
+    "quote_lines",
+    "size_of",
+]
+
+SYNC_MAX_SIZE = 60  # alternatives (steps x shortlisted machines) answered within the request
+MAX_HORIZON_DAYS = 120  # days; a due date further out is still read only this far
+
+
+@dataclass(frozen=True)
+class QuoteLineInput:
+    """One part to quote: a design revision (its ``analysis`` is read), material, finish."""
+
+    revision_id: int
+    material_code: str
+    finish_code: str | None = None
+    quantity: int = 1
+    tolerance: str = "standard"  # "standard" | "precision" | "high-precision"
+    five_axis: bool = False
+    line_id: int | None = None  # the caller's line key, echoed in each step as "line_id"
+
+
+@dataclass(frozen=True)
+class QuoteInput:
+    """A quote request as the marketplace collects it; ``due`` is a hard delivery date."""
+
+    lines: Sequence[QuoteLineInput]
+    ship_to_lat: float
+    ship_to_lon: float
+    due: datetime | None = None
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True)
+class DesignAnalysis:
+    """A design revision as loaded by the caller: enough to quote it or to say why not.
+
+    ``analysis`` is the revision's analysis once it is analysed (None before); ``failed``:
+    the file could not be read; ``status_label`` is its status in words, for messages.
+    """
+
+    revision_id: int
+    name: str  # the design's name
+    analysis: Mapping[str, Any] | None
+    status_label: str = "analysed"
+    failed: bool = False
+
+
+@dataclass(frozen=True)
+class AdapterQuote:
+    """The answer to a quote request, in plain types (``to_dict`` is JSONField-ready).
+
+    ``status``: ``ok`` (``options`` to offer), ``infeasible`` (the network cannot do it:
+    ``reasons``, and ``earliest`` when only the due date is impossible) or ``refused`` (the
+    request itself is wrong or incomplete: ``reasons``). ``origin`` is minute 0 of the plan.
+    """
+
+    status: Literal["ok", "infeasible", "refused"]
+    options: list[OptionDict]
+    reasons: list[str]
+    earliest: str | None  # ISO datetime
+    origin: str  # ISO datetime
+    currency: str
+    size: int  # alternatives handed to the engine
+    result: QuoteResult | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["result"]
+        return data
+
+
+def quote_horizon_days(input: QuoteInput, now: datetime, horizon_days: int) -> int:
+    """Days of network to read: stretched to cover ``due``, at most ``MAX_HORIZON_DAYS``."""
+    if input.due is not None:
+        days = math.ceil((input.due - now).total_seconds() / 86400) + 1
+        horizon_days = min(MAX_HORIZON_DAYS, max(horizon_days, days))
+    return horizon_days
+
+
+def _quote_line(
+    line_key: str, line: QuoteLineInput, design: DesignAnalysis, snapshot: Snapshot
+) -> QuoteLine | str:
+    """The core's line for one part, or the sentence refusing it."""
+    name = design.name
+    if not design.analysis:
+        return (
+            f"{name} could not be read, so it cannot be quoted; upload it again."
+            if design.failed
+            else f"{name} is not analysed yet ({design.status_label}); "
+            "it can be quoted once its analysis has finished."
+        )
+    material = snapshot.materials.get(line.material_code)
+    if material is None:
+        return f"{name}: the material {line.material_code!r} is not in the catalog."
+    try:
+        geometry = PartGeometry.from_analysis(design.analysis)
+    except (KeyError, TypeError, ValueError):
+        return f"{name}: its analysis is incomplete; analyse the design again."
+    return QuoteLine(
+        id=line_key,
+        geometry=geometry,
+        material=material,
+        finish=line.finish_code or None,
+        quantity=line.quantity,
+        tolerance=line.tolerance,
+        five_axis=line.five_axis,
+        name=name,
+    )
+
+
+def quote_lines(
+    input: QuoteInput, snapshot: Snapshot, designs: Mapping[int, DesignAnalysis]
+) -> tuple[list[QuoteLine], dict[str, tuple[int, int, int | None]], list[str]]:
+    """QuoteLines (id = line number from 1), ``{id: (index, revision id, line_id)}``, refusals.
+
+    ``designs`` are the loaded revisions by id; a revision missing from it does not exist.
+    """
+    reasons: list[str] = []
+    lines: list[QuoteLine] = []
+    index: dict[str, tuple[int, int, int | None]] = {}
+    if not input.lines:
+        reasons.append("The request has no parts.")
+    for i, line in enumerate(input.lines):
+        design = designs.get(line.revision_id)
+        if design is None:
+            reasons.append(f"Part {i + 1}: the design revision does not exist.")
+            continue
+        built = _quote_line(str(i + 1), line, design, snapshot)
+        if isinstance(built, str):
+            reasons.append(built)
+            continue
+        index[built.id] = (i, design.revision_id, line.line_id)
+        lines.append(built)
+    return lines, index, reasons
+
+
+def _request(input: QuoteInput, lines: Sequence[QuoteLine], snapshot: Snapshot) -> QuoteRequest:
+    return QuoteRequest(
+        lines=tuple(lines),
+        customer_lat=input.ship_to_lat,
+        customer_lon=input.ship_to_lon,
+        due=snapshot.minute(input.due) if input.due is not None else None,
+        currency=input.currency,
+    )
+
+
+def _size(problem: Problem) -> int:
+    return sum(len(step.alternatives) for job in problem.jobs for step in job.steps)
+
+
+def size_of(
+    input: QuoteInput,
+    *,
+    snapshot: Snapshot,
+    designs: Mapping[int, DesignAnalysis],
+    now: datetime,
+) -> int:
+    """Steps x candidate machines the engine would get (0 when the request is refused).
+
+    At most ``SYNC_MAX_SIZE``: answer within the request; above: solve in the background.
+    """
+    now = floor_minute(now)
+    lines, _, reasons = quote_lines(input, snapshot, designs)
+    if reasons:
+        return 0
+    problem, _ = build_problem(
+        _request(input, lines, snapshot),
+        snapshot.machines,
+        snapshot.carriers,
+        snapshot.minute(now),
+        origin=snapshot.origin,
+    )
+    return _size(problem)
+
+
+def quote_for(
+    input: QuoteInput,
+    *,
+    snapshot: Snapshot,
+    designs: Mapping[int, DesignAnalysis],
+    now: datetime,
+    margin_bp: int,
+    platform_fee_bp: int,
+    platform_fee_minor: int = 0,
+    time_limit_s: float = 3.0,
+    workers: int = 2,
+) -> AdapterQuote:
+    """Quote options (cheapest, fastest, lowest CO2, balanced) for a request, or why not.
+
+    ``margin_bp`` and ``platform_fee_bp`` are basis points of the cost (1 % = 100) and
+    ``platform_fee_minor`` a fixed fee per quote; the caller passes them from settings.
+    ``time_limit_s`` is shared by the four solves.
+    """
+    now = floor_minute(now)
+    lines, index, reasons = quote_lines(input, snapshot, designs)
+    if input.due is not None and input.due <= now:
+        reasons.append("The due date is in the past.")
+    if reasons:
+        return AdapterQuote(
+            "refused", [], reasons, None, snapshot.origin.isoformat(), input.currency, 0
+        )
+    result = quote(
+        _request(input, lines, snapshot),
+        snapshot.machines,
+        snapshot.carriers,
+        now_minute=snapshot.minute(now),
+        origin=snapshot.origin,
+        params=SolveParams(time_limit_s=time_limit_s, workers=workers),
+        margin_bp=margin_bp,
+        platform_fee_bp=platform_fee_bp,
+        platform_fee_minor=platform_fee_minor,
+    )
+    return _answer(input, result, snapshot, index)
+
+
+def _answer(
+    input: QuoteInput, result: QuoteResult, snapshot: Snapshot, index: LineIndex
+) -> AdapterQuote:
+    assembly = result.context.assembly_job
+    options = [option_dict(o, snapshot, index, assembly) for o in result.options]
+    status: Literal["ok", "infeasible"] = "ok" if options else "infeasible"
+    earliest = snapshot.at(result.earliest) if result.earliest is not None else None
+    return AdapterQuote(
+        status=status,
+        options=options,
+        reasons=list(result.reasons),
+        earliest=earliest.isoformat() if earliest is not None else None,
+        origin=snapshot.origin.isoformat(),
+        currency=input.currency,
+        size=_size(result.problem),
+        result=result,
+    )
