@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -26,8 +23,7 @@ from marketplace.network.geo import (
     load_countries,
     network_map,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import imported_django_modules
 
 BERLIN = (52.5200, 13.4050)
 PARIS = (48.8566, 2.3522)
@@ -275,13 +271,5 @@ def test_render_time_of_a_europe_map_is_reported(capsys):
 
 
 def test_geo_imports_no_django_module():
-    code = (
-        "import sys, marketplace.network.geo\n"
-        "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
-        "print(bad)\n"
-        "raise SystemExit(1 if bad else 0)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    done = imported_django_modules("marketplace.network.geo")
     assert done.returncode == 0, done.stdout + done.stderr
