@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import MachineFactory, UserFactory, WeeklyAvailabilityFactory
+from tests.factories import MachineFactory, UserFactory, WorkshopFactory
+from tests.helpers import workshop_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +33,8 @@ def test_the_customer_dashboard_has_empty_states(client, customer_alice):
 def test_the_workshop_dashboard_lists_its_own_machines_with_free_hours(
     client, workshop_bob, workshop_charlie
 ):
-    own = workshop_bob.memberships.get().organization.workshop
-    machine = MachineFactory(workshop=own, name="Haas VF-2 #1")
-    for weekday in range(5):
-        WeeklyAvailabilityFactory(machine=machine, weekday=weekday)
-    MachineFactory(
-        workshop=workshop_charlie.memberships.get().organization.workshop, name="Not Bob's"
-    )
+    MachineFactory(workshop=workshop_of(workshop_bob), name="Haas VF-2 #1", open_on=range(5))
+    MachineFactory(workshop=workshop_of(workshop_charlie), name="Not Bob's")
     client.force_login(workshop_bob)
     page = client.get(reverse("dashboard")).content.decode()
     assert "Haas VF-2 #1" in page
@@ -48,8 +44,6 @@ def test_the_workshop_dashboard_lists_its_own_machines_with_free_hours(
 
 
 def test_the_operator_console_lists_workshops_awaiting_verification(client, operator_olga):
-    from tests.factories import WorkshopFactory
-
     WorkshopFactory(organization__name="Newcomer GmbH", verification_status="pending")
     client.force_login(operator_olga)
     page = client.get(reverse("dashboard")).content.decode()
@@ -60,9 +54,8 @@ def test_the_operator_console_lists_workshops_awaiting_verification(client, oper
 def test_the_dashboard_query_count_does_not_grow_with_machines(
     client, workshop_bob, django_assert_max_num_queries
 ):
-    own = workshop_bob.memberships.get().organization.workshop
     for _ in range(20):
-        WeeklyAvailabilityFactory(machine=MachineFactory(workshop=own))
+        MachineFactory(workshop=workshop_of(workshop_bob), open_on=[0])
     client.force_login(workshop_bob)
     with django_assert_max_num_queries(25):
         client.get(reverse("dashboard"))
