@@ -135,6 +135,19 @@ def pay_manually(order, operator, capture):
     return payment
 
 
+def legs_ready_to_leave(order, job) -> list:
+    """The planned legs that carry `job`'s part away from its workshop, once that workshop has
+    no unfinished step of the part left."""
+    open_steps = order.jobs.filter(job_key=job.job_key, workshop_id=job.workshop_id).exclude(
+        status__in=["done", "declined", "superseded", "cancelled"]
+    )
+    if open_steps.exists():
+        return []
+    return list(
+        order.shipments.filter(status="planned", origin_id=job.workshop_id, job_key=job.job_key)
+    )
+
+
 # -- purity -----------------------------------------------------------------------------------
 def imported_django_modules(*modules: str) -> subprocess.CompletedProcess:
     """Imports `modules` in a fresh interpreter; exits 1 and prints them if Django came along."""

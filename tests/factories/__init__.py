@@ -56,9 +56,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 class ProcessFactory(factory.django.DjangoModelFactory):
+    """3-axis CNC milling unless told otherwise; `additive=True` makes a printing process."""
+
     class Meta:
         model = Process
         django_get_or_create = ["code"]
+
+    class Params:
+        additive = factory.Trait(
+            family=Process.Family.ADDITIVE, rate_unit=Process.RateUnit.DEPOSITION
+        )
 
     code = "cnc-3axis"
     name = "3-axis CNC milling"

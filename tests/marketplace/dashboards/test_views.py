@@ -9,9 +9,13 @@ from tests.helpers import workshop_of
 pytestmark = pytest.mark.django_db
 
 
+def dashboard_of(client, user) -> str:
+    client.force_login(user)
+    return client.get(reverse("dashboard")).content.decode()
+
+
 def test_a_user_without_organization_is_asked_to_create_one(client):
-    client.force_login(UserFactory())
-    page = client.get(reverse("dashboard")).content.decode()
+    page = dashboard_of(client, UserFactory())
     assert "Create an organization" in page
 
 
@@ -24,8 +28,7 @@ def test_creating_an_organization_in_the_browser_leads_to_its_dashboard(client):
 
 
 def test_the_customer_dashboard_has_empty_states(client, customer_alice):
-    client.force_login(customer_alice)
-    page = client.get(reverse("dashboard")).content.decode()
+    page = dashboard_of(client, customer_alice)
     assert "Customer dashboard" in page
     assert "not uploaded any designs yet" in page
 
@@ -35,8 +38,7 @@ def test_the_workshop_dashboard_lists_its_own_machines_with_free_hours(
 ):
     MachineFactory(workshop=workshop_of(workshop_bob), name="Haas VF-2 #1", open_on=range(5))
     MachineFactory(workshop=workshop_of(workshop_charlie), name="Not Bob's")
-    client.force_login(workshop_bob)
-    page = client.get(reverse("dashboard")).content.decode()
+    page = dashboard_of(client, workshop_bob)
     assert "Haas VF-2 #1" in page
     assert "Not Bob&#x27;s" not in page
     assert "Not Bob's" not in page
@@ -45,8 +47,7 @@ def test_the_workshop_dashboard_lists_its_own_machines_with_free_hours(
 
 def test_the_operator_console_lists_workshops_awaiting_verification(client, operator_olga):
     WorkshopFactory(organization__name="Newcomer GmbH", verification_status="pending")
-    client.force_login(operator_olga)
-    page = client.get(reverse("dashboard")).content.decode()
+    page = dashboard_of(client, operator_olga)
     assert "Operator console" in page
     assert "Newcomer GmbH" in page
 

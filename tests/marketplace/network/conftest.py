@@ -2,7 +2,6 @@
 
 import pytest
 
-from marketplace.network.models import Process
 from tests.factories import MachineFactory, MaterialFactory, ProcessFactory
 from tests.helpers import workshop_of
 
@@ -11,12 +10,7 @@ from tests.helpers import workshop_of
 def catalog(db) -> dict:
     """3-axis CNC milling takes aluminium 6061, stereolithography a tough resin."""
     cnc = ProcessFactory()
-    sla = ProcessFactory(
-        code="sla",
-        name="Stereolithography",
-        family=Process.Family.ADDITIVE,
-        rate_unit=Process.RateUnit.DEPOSITION,
-    )
+    sla = ProcessFactory(code="sla", name="Stereolithography", additive=True)
     return {
         "cnc": cnc,
         "sla": sla,

@@ -19,7 +19,6 @@ from marketplace.network.models import (
     CapacityException,
     Machine,
     MachineStatusChange,
-    Process,
     Workshop,
 )
 from marketplace.network.selectors import (
@@ -534,12 +533,7 @@ def test_a_verified_workshop_offers_its_open_available_machines(mill, workshop_b
 def network():
     """Three verified workshops and one pending, with different machines and certificates."""
     cnc = ProcessFactory()
-    sls = ProcessFactory(
-        code="sls",
-        name="SLS printing",
-        family=Process.Family.ADDITIVE,
-        rate_unit=Process.RateUnit.DEPOSITION,
-    )
+    sls = ProcessFactory(code="sls", name="SLS printing", additive=True)
     alu = MaterialFactory(code="alu", processes=[cnc])
     pa12 = MaterialFactory(code="pa12", processes=[sls])
     iso = CertificationFactory(code="iso-9001")

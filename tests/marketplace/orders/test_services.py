@@ -16,7 +16,12 @@ from marketplace.orders.models import Job, Shipment
 from marketplace.orders.services import order_complete, order_confirm_delivery, order_place
 from marketplace.orders.shipments import shipment_hand_over, shipment_receive
 from tests.factories.network import member_for
-from tests.helpers import pay_manually, place_quoted_order, quote_bracket_and_gear
+from tests.helpers import (
+    legs_ready_to_leave,
+    pay_manually,
+    place_quoted_order,
+    quote_bracket_and_gear,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_matcher")]
 
@@ -99,19 +104,12 @@ def test_the_whole_story_decline_replan_ship_deliver_complete_and_settle(
             job_start(user=worker, job=job)
             job_progress(user=worker, job=job, percent=50, note="halfway")
             job_complete(user=worker, job=job)
-        for leg in order.shipments.filter(
-            status="planned", origin=job.workshop, job_key=job.job_key
-        ):
-            if (
-                not order.jobs.filter(job_key=leg.job_key, workshop=leg.origin)
-                .exclude(status__in=["done", "declined", "superseded", "cancelled"])
-                .exists()
-            ):
-                with capture(execute=True):
-                    shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
-                    if not leg.to_customer:
-                        receiver = member_for(small_network, leg.destination_id)
-                        shipment_receive(user=receiver, shipment=leg)
+        for leg in legs_ready_to_leave(order, job):
+            with capture(execute=True):
+                shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
+                if not leg.to_customer:
+                    receiver = member_for(small_network, leg.destination_id)
+                    shipment_receive(user=receiver, shipment=leg)
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
 
