@@ -8,7 +8,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench install lock migrate worker
+.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench install lock migrate worker
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -61,7 +61,10 @@ bench-geometry: install
 bench-matching: install
 	$(BIN)/python benchmarks/bench_matching.py
 
-bench: bench-geometry bench-matching
+bench-map: install
+	$(BIN)/python benchmarks/bench_map.py
+
+bench: bench-geometry bench-matching bench-map
 
 ## Re-pin requirements.txt from requirements.in after changing the top-level list.
 lock: install

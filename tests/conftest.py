@@ -5,9 +5,7 @@ workshop_charlie (another workshop), operator_olga (the platform organization).
 """
 
 import os
-import socket
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -16,10 +14,14 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, Organization
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, WorkshopFactory
+from tests.helpers import (
+    IN_CI,
+    api_client_for,  # noqa: F401 - tests/billing still imports it from here
+    organization_of,
+    require_service,
+)
 
 pytest_plugins = ["tests.fakestripe.fixtures"]
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.fixture(autouse=True)
@@ -54,16 +56,14 @@ def customer_alice(db):
 @pytest.fixture
 def workshop_bob(db):
     user = _member("bob@example.com", "Präzision Stuttgart", Organization.Kind.WORKSHOP)
-    WorkshopFactory(organization=user.memberships.get().organization)
+    WorkshopFactory(organization=organization_of(user))
     return user
 
 
 @pytest.fixture
 def workshop_charlie(db):
     user = _member("charlie@example.com", "Eindhoven Precision", Organization.Kind.WORKSHOP)
-    WorkshopFactory(
-        organization=user.memberships.get().organization, city="Eindhoven", country="NL"
-    )
+    WorkshopFactory(organization=organization_of(user), city="Eindhoven", country="NL")
     return user
 
 
@@ -75,33 +75,6 @@ def operator_olga(db):
 @pytest.fixture
 def api_client():
     return APIClient()
-
-
-def api_client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
-
-
-def _reachable(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 2
-        ):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str, url: str | None, default_port: int) -> str:
-    """The service's URL; a missing one skips the test locally and fails it in CI."""
-    if url and _reachable(url, default_port):
-        return url
-    message = f"{name} is not configured or not reachable ({url or 'no URL set'})"
-    if IN_CI:
-        pytest.fail(f"{message}: CI must run this suite against the real service.")
-    pytest.skip(message)
 
 
 @pytest.fixture
@@ -120,6 +93,14 @@ def redis_url():
 @pytest.fixture
 def amqp_url():
     return require_service("RabbitMQ", os.environ.get("TEST_AMQP_URL"), 5672)
+
+
+@pytest.fixture
+def fast_matcher(settings):
+    """Short solver limits for tests that quote through the real matcher."""
+    settings.QUOTE_TIME_LIMIT_S = 1.0
+    settings.MATCHING_WORKERS = 1
+    settings.QUOTE_SYNC_MAX_SIZE = 10_000
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.conftest import api_client_for
 from tests.factories import MembershipFactory, UserFactory
+from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
 

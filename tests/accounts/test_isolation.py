@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from accounts.selectors import ACTIVE_ORGANIZATION_SESSION_KEY
-from tests.conftest import api_client_for
 from tests.factories import MembershipFactory
+from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Notification, NotificationPreference
 from accounts.services import notify
-from tests.conftest import api_client_for
+from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
 

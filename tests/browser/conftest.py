@@ -10,16 +10,15 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import IN_CI
+from tests.browser.helpers import ARTIFACTS
+from tests.helpers import IN_CI, require_service
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -119,8 +118,6 @@ def live_site(django_db_setup, django_db_blocker, tmp_path_factory):
 def live_site_with_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """Production's shape: the web process and a Celery worker meet in Redis (broker and
     channel layer), so events from the worker reach the browser across processes."""
-    from tests.conftest import require_service
-
     redis_url = require_service("Redis", os.environ.get("REDIS_URL"), 6379)
     with django_db_blocker.unblock():
         database_url = _database_url()
@@ -201,26 +198,3 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-def screenshot(page, name: str) -> Path:
-    """Keeps a full-page screenshot under test-artifacts/browser/ for a person to look at."""
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def log_in(page, email: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard/")
-
-
-def last_mail_link(outbox: Path) -> str:
-    import re
-
-    files = sorted(outbox.glob("*.log"), key=lambda p: p.stat().st_mtime)
-    assert files, "no e-mail was sent"
-    return re.findall(r"http://\S+", files[-1].read_text())[-1]

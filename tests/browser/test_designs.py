@@ -3,7 +3,7 @@
 import pytest
 
 from marketplace.designs.geometry import samples
-from tests.browser.conftest import screenshot
+from tests.browser.helpers import screenshot
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 PASSWORD = "correct-horse-battery-staple"

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from marketplace.demo.seed import DEMO_PASSWORD, seed_catalog
 from marketplace.network.models import Workshop
-from tests.browser.conftest import last_mail_link, log_in, screenshot
+from tests.browser.helpers import last_mail_link, log_in, screenshot
 
 
 def test_a_newcomer_signs_up_and_sets_up_a_workshop(page, live_site):

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from marketplace.designs.geometry import samples
 from marketplace.orders.models import Job, Order
-from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.browser.helpers import ARTIFACTS, screenshot
 
 PASSWORD = "correct-horse-battery-staple"
 SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"

@@ -9,7 +9,9 @@ from accounts.models import Membership, Organization, User
 from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
+    Carrier,
     Certification,
+    Finish,
     Machine,
     Material,
     Process,
@@ -54,9 +56,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 class ProcessFactory(factory.django.DjangoModelFactory):
+    """3-axis CNC milling unless told otherwise; `additive=True` makes a printing process."""
+
     class Meta:
         model = Process
         django_get_or_create = ["code"]
+
+    class Params:
+        additive = factory.Trait(
+            family=Process.Family.ADDITIVE, rate_unit=Process.RateUnit.DEPOSITION
+        )
 
     code = "cnc-3axis"
     name = "3-axis CNC milling"
@@ -78,8 +87,12 @@ class WorkshopFactory(factory.django.DjangoModelFactory):
 
 
 class MachineFactory(factory.django.DjangoModelFactory):
+    """A 3-axis mill; `open_on=range(5)` opens it 08:00-16:00 on those weekdays (0 is Monday),
+    `open_on__start_time=...` / `open_on__end_time=...` change the hours."""
+
     class Meta:
         model = Machine
+        skip_postgeneration_save = True
 
     workshop = factory.SubFactory(WorkshopFactory)
     name = factory.Sequence(lambda n: f"Mill #{n}")
@@ -92,6 +105,12 @@ class MachineFactory(factory.django.DjangoModelFactory):
     setup_cost_minor = 5000
     setup_minutes = 30
     throughput = "20"
+
+    @factory.post_generation
+    def open_on(self, create, extracted, **kwargs):
+        if create and extracted is not None:
+            for weekday in extracted:
+                WeeklyAvailabilityFactory(machine=self, weekday=weekday, **kwargs)
 
 
 class WeeklyAvailabilityFactory(factory.django.DjangoModelFactory):
@@ -122,6 +141,36 @@ class MaterialFactory(factory.django.DjangoModelFactory):
     def processes(self, create, extracted, **kwargs):
         if create and extracted:
             self.processes.add(*extracted)
+
+
+class FinishFactory(factory.django.DjangoModelFactory):
+    """A finish; pass `materials=[...]` to say which materials take it."""
+
+    class Meta:
+        model = Finish
+        django_get_or_create = ["code"]
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"finish-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.replace("-", " ").title())
+    process = factory.SubFactory(ProcessFactory)
+
+    @factory.post_generation
+    def materials(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.materials.add(*extracted)
+
+
+class CarrierFactory(factory.django.DjangoModelFactory):
+    """A logistics organization's terms, serving Germany and the Netherlands."""
+
+    class Meta:
+        model = Carrier
+
+    organization = factory.SubFactory(OrganizationFactory, kind=Organization.Kind.LOGISTICS)
+    countries = "DE,NL"
+    base_fee_minor = 1500
+    per_100km_minor = 80
 
 
 class CertificationFactory(factory.django.DjangoModelFactory):

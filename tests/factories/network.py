@@ -4,8 +4,9 @@
 from datetime import time
 
 from accounts.models import Organization
-from marketplace.network.models import Carrier, Finish, WeeklyAvailability
 from tests.factories import (
+    CarrierFactory,
+    FinishFactory,
     MachineFactory,
     MaterialFactory,
     MembershipFactory,
@@ -24,13 +25,11 @@ def _workshop(name, lat, lon, city):
     return workshop, user
 
 
-def _machine(workshop, process, **kw):
-    machine = MachineFactory(workshop=workshop, process=process, **kw)
-    WeeklyAvailability.objects.bulk_create(
-        WeeklyAvailability(machine=machine, weekday=d, start_time=time(6), end_time=time(22))
-        for d in range(7)
+def open_all_week(**kw):
+    """A machine open every day from 06:00 to 22:00."""
+    return MachineFactory(
+        open_on=range(7), open_on__start_time=time(6), open_on__end_time=time(22), **kw
     )
-    return machine
 
 
 def build_small_network() -> dict:
@@ -49,28 +48,26 @@ def build_small_network() -> dict:
         code="assembly", name="Assembly", family="assembly", rate_unit="parts_per_h"
     )
     aluminium = MaterialFactory(code="al-6061", name="Aluminium 6061-T6", processes=[mill])
-    finish = Finish.objects.create(code="anodized", name="Anodized", process=anodize)
-    finish.materials.add(aluminium)
+    FinishFactory(code="anodized", name="Anodized", process=anodize, materials=[aluminium])
     stuttgart, bob = _workshop("Mill Works", 48.7758, 9.1829, "Stuttgart")
     eindhoven, charlie = _workshop("Second Mill", 51.4416, 5.4697, "Eindhoven")
     nuremberg, nina = _workshop("Anodica Nuremberg", 49.4521, 11.0767, "Nuremberg")
     for shop in (stuttgart, eindhoven):
-        m = _machine(shop, mill, name=f"Mill of {shop}")
+        m = open_all_week(workshop=shop, process=mill, name=f"Mill of {shop}")
         m.materials.add(aluminium)
-        _machine(shop, deburr, name=f"Deburr of {shop}", throughput="30")
-        _machine(shop, assemble, name=f"Bench of {shop}", throughput="12")
-    _machine(nuremberg, anodize, name="Anodizing line", throughput="200", tolerance_mm="0.010")
+        open_all_week(workshop=shop, process=deburr, name=f"Deburr of {shop}", throughput="30")
+        open_all_week(workshop=shop, process=assemble, name=f"Bench of {shop}", throughput="12")
+    open_all_week(
+        workshop=nuremberg,
+        process=anodize,
+        name="Anodizing line",
+        throughput="200",
+        tolerance_mm="0.010",
+    )
     carrier_org = OrganizationFactory(name="Rhein Cargo", kind=Organization.Kind.LOGISTICS)
     carla = UserFactory(email="carla@example.com")
     MembershipFactory(user=carla, organization=carrier_org)
-    Carrier.objects.create(
-        organization=carrier_org,
-        countries="DE,NL",
-        base_fee_minor=1500,
-        per_100km_minor=80,
-        speed_km_per_day=600,
-        co2_g_per_km=250,
-    )
+    CarrierFactory(organization=carrier_org, speed_km_per_day=600, co2_g_per_km=250)
     return {
         "bob": bob,
         "charlie": charlie,
@@ -79,3 +76,11 @@ def build_small_network() -> dict:
         "stuttgart": stuttgart,
         "eindhoven": eindhoven,
     }
+
+
+def member_for(network: dict, workshop_id: int):
+    """The member who acts for a workshop of the small network."""
+    return {
+        network["stuttgart"].pk: network["bob"],
+        network["eindhoven"].pk: network["charlie"],
+    }.get(workshop_id, network["nina"])

@@ -1,12 +1,21 @@
-"""Factories for quotes and orders; an order here needs no solver, only a stored route."""
+"""Factories for quotes, orders, their jobs and shipments; an order here needs no solver,
+only a stored route, and its jobs and legs are planned by hand for next week."""
 
 from datetime import timedelta
 
 import factory
 from django.utils import timezone
 
-from marketplace.orders.models import Order, QuoteOption, QuoteRequest
-from tests.factories import OrganizationFactory
+from marketplace.orders.models import Job, Order, QuoteLine, QuoteOption, QuoteRequest, Shipment
+from tests.factories import (
+    CarrierFactory,
+    MachineFactory,
+    MaterialFactory,
+    OrganizationFactory,
+    WorkshopFactory,
+)
+from tests.factories.designs import DesignRevisionFactory
+from tests.helpers import at
 
 
 class QuoteRequestFactory(factory.django.DjangoModelFactory):
@@ -22,6 +31,20 @@ class QuoteRequestFactory(factory.django.DjangoModelFactory):
     ship_to_longitude = "11.58200"
     status = QuoteRequest.Status.READY
     valid_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+
+
+class QuoteLineFactory(factory.django.DjangoModelFactory):
+    """One part of a quote request: a design of the requesting organization, in aluminium."""
+
+    class Meta:
+        model = QuoteLine
+
+    request = factory.SubFactory(QuoteRequestFactory)
+    revision = factory.SubFactory(
+        DesignRevisionFactory, design__organization=factory.SelfAttribute("...request.organization")
+    )
+    material = factory.SubFactory(MaterialFactory, code="al-6061")
+    quantity = 1
 
 
 class QuoteOptionFactory(factory.django.DjangoModelFactory):
@@ -55,3 +78,44 @@ class OrderFactory(factory.django.DjangoModelFactory):
     currency = "EUR"
     promised_delivery_at = factory.LazyAttribute(lambda o: o.option.delivery_at)
     pay_by = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    """Step `sequence` of line-1, offered to a machine of `workshop`, planned from 08:00 to
+    10:00 `sequence` days after next Monday. Pass `workshop` along with `machine`."""
+
+    class Meta:
+        model = Job
+
+    order = factory.SubFactory(OrderFactory)
+    workshop = factory.SubFactory(WorkshopFactory)
+    machine = factory.SubFactory(MachineFactory, workshop=factory.SelfAttribute("..workshop"))
+    process = factory.LazyAttribute(lambda o: o.machine.process)
+    job_key = "line-1"
+    sequence = 0
+    step_key = factory.LazyAttribute(lambda o: f"step-{o.sequence}")
+    name = factory.LazyAttribute(lambda o: f"Step {o.sequence}")
+    planned_start = factory.LazyAttribute(lambda o: at(o.sequence, 8))
+    planned_end = factory.LazyAttribute(lambda o: o.planned_start + timedelta(hours=2))
+    accept_by = factory.LazyAttribute(lambda o: o.planned_start)
+    status = Job.Status.OFFERED
+    cost_minor = 4000
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory):
+    """A planned leg of line-1 leaving next Monday at 12:00, a day on the road;
+    `destination=None` makes it the leg to the customer."""
+
+    class Meta:
+        model = Shipment
+
+    order = factory.SubFactory(OrderFactory)
+    job_key = "line-1"
+    origin = factory.SubFactory(WorkshopFactory)
+    destination = factory.SubFactory(WorkshopFactory, city="Nuremberg")
+    carrier = factory.SubFactory(CarrierFactory)
+    planned_departure = factory.LazyFunction(lambda: at(0, 12))
+    planned_arrival = factory.LazyAttribute(lambda o: o.planned_departure + timedelta(days=1))
+    km = 500
+    cost_minor = 1900
+    co2_g = 125000

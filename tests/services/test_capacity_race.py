@@ -1,15 +1,15 @@
 """Booking races on the real PostgreSQL: one machine slot is never sold twice."""
 
 import itertools
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from marketplace.errors import CapacityUnavailable
 from marketplace.network.models import CapacityBooking
 from marketplace.network.services import capacity_book
+from tests import helpers
 from tests.factories import CapacityBookingFactory, MachineFactory, WeeklyAvailabilityFactory
 from tests.services import in_parallel
 
@@ -18,16 +18,9 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 THREADS = 12
 
 
-def next_monday() -> datetime:
-    today = timezone.now().date()
-    return datetime.combine(today + timedelta(days=7 - today.weekday()), time.min, tzinfo=UTC)
-
-
-MONDAY = next_monday()
-
-
 def at(hour: int, minute: int = 0) -> datetime:
-    return MONDAY + timedelta(hours=hour, minutes=minute)
+    """A time on next Monday."""
+    return helpers.at(0, hour, minute)
 
 
 @pytest.fixture

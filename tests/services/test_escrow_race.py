@@ -10,18 +10,11 @@ from billing import services as billing
 from billing.models import LedgerEntry, LedgerTransaction, Payout
 from billing.money import Money
 from billing.selectors import held_for_order
-from marketplace.network.models import Carrier
 from marketplace.orders.escrow import release_on_handover, release_overdue
 from marketplace.orders.models import Job, Shipment
 from marketplace.orders.shipments import shipment_receive
-from tests.factories import (
-    MachineFactory,
-    MembershipFactory,
-    OrganizationFactory,
-    UserFactory,
-    WorkshopFactory,
-)
-from tests.factories.orders import OrderFactory
+from tests.factories import MembershipFactory, UserFactory, WorkshopFactory
+from tests.factories.orders import JobFactory, OrderFactory, ShipmentFactory
 from tests.services import in_parallel
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -45,22 +38,14 @@ def _leg_in_transit(customer_alice, operator_olga, *, handed_over_days_ago=0):
         option__margin_minor=2000,
         option__platform_fee_minor=1000,
     )
-    origin = WorkshopFactory()
-    destination = WorkshopFactory(city="Nuremberg")
-    carrier = Carrier.objects.create(
-        organization=OrganizationFactory(kind="logistics"), base_fee_minor=1500, per_100km_minor=80
-    )
-    machine = MachineFactory(workshop=origin)
     now = timezone.now()
-    Job.objects.create(
+    origin = WorkshopFactory()
+    JobFactory(
         order=order,
         job_key="part",
         step_key="mill",
         name="3-axis CNC milling",
-        process=machine.process,
         workshop=origin,
-        machine=machine,
-        sequence=0,
         planned_start=now - timedelta(hours=4),
         planned_end=now + timedelta(hours=4),
         accept_by=now,
@@ -69,15 +54,12 @@ def _leg_in_transit(customer_alice, operator_olga, *, handed_over_days_ago=0):
         cost_minor=8000,
         runner_up_cost_minor=9000,
     )
-    leg = Shipment.objects.create(
+    leg = ShipmentFactory(
         order=order,
         job_key="part",
         origin=origin,
-        destination=destination,
-        carrier=carrier,
         status=Shipment.Status.IN_TRANSIT,
         planned_departure=now,
-        planned_arrival=now + timedelta(days=1),
         handed_over_at=now - timedelta(days=handed_over_days_ago, hours=1),
         km=170,
         cost_minor=2000,
@@ -91,7 +73,7 @@ def _leg_in_transit(customer_alice, operator_olga, *, handed_over_days_ago=0):
         customer_email=customer_alice.email,
     )
     billing.payment_confirm_manual(operator=operator_olga, payment=payment, amount=payment.amount)
-    return order, leg, _member(destination.organization)
+    return order, leg, _member(leg.destination.organization)
 
 
 def _assert_released_once(order):

@@ -7,40 +7,33 @@ import pytest
 from django.db import connection
 
 from marketplace.errors import CapacityUnavailable
-from marketplace.network.models import CapacityBooking, WeeklyAvailability
+from marketplace.network.models import CapacityBooking
 from marketplace.orders.jobs import job_accept
 from marketplace.orders.models import Job
-from tests.factories import MachineFactory, MembershipFactory, ProcessFactory, UserFactory
-from tests.factories.orders import OrderFactory
+from tests.factories import MachineFactory, MembershipFactory, UserFactory
+from tests.factories.orders import JobFactory, OrderFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_accepts_of_the_same_machine_time_book_it_once(postgres):
-    machine = MachineFactory()
-    for day in range(7):
-        WeeklyAvailability.objects.create(
-            machine=machine, weekday=day, start_time=time(0), end_time=time(23, 59)
-        )
+    machine = MachineFactory(
+        open_on=range(7), open_on__start_time=time(0), open_on__end_time=time(23, 59)
+    )
     member = UserFactory()
     MembershipFactory(user=member, organization=machine.workshop.organization)
     start = (datetime.now(UTC) + timedelta(days=2)).replace(
         hour=8, minute=0, second=0, microsecond=0
     )
     jobs = [
-        Job.objects.create(
+        JobFactory(
             order=OrderFactory(status="paid"),
             job_key="part",
             step_key="mill",
             name="3-axis CNC milling",
-            process=ProcessFactory(),
             workshop=machine.workshop,
             machine=machine,
-            sequence=0,
             planned_start=start,
-            planned_end=start + timedelta(hours=2),
-            accept_by=start,
-            status=Job.Status.OFFERED,
             cost_minor=10000,
         )
         for _ in range(6)

@@ -31,6 +31,16 @@ class SlowCountingProvider(ManualProvider):
         return PayoutResult(status="paid", provider_transfer_id=f"tr_{request.reference}")
 
 
+@pytest.fixture
+def counting_provider(settings):
+    """Settlement pays through SlowCountingProvider, with a fresh count."""
+    settings.PAYMENT_PROVIDER_CLASSES = {
+        "counting": "tests.services.test_settlement_race.SlowCountingProvider"
+    }
+    SlowCountingProvider.calls = []
+    return SlowCountingProvider
+
+
 def _operator(name):
     platform = OrganizationFactory(kind="platform", name=f"Ops {name}")
     user = UserFactory(email=f"{name}@example.com")
@@ -52,11 +62,9 @@ def _released_payouts(count):
     ]
 
 
-def test_two_operators_starting_the_same_run_at_once_pay_each_payout_once(postgres, settings):
-    settings.PAYMENT_PROVIDER_CLASSES = {
-        "counting": "tests.services.test_settlement_race.SlowCountingProvider"
-    }
-    SlowCountingProvider.calls = []
+def test_two_operators_starting_the_same_run_at_once_pay_each_payout_once(
+    postgres, counting_provider
+):
     olga, oscar = _operator("olga"), _operator("oscar")
     payouts = _released_payouts(8)
     today = timezone.localdate()
@@ -83,11 +91,9 @@ def test_two_operators_starting_the_same_run_at_once_pay_each_payout_once(postgr
     assert set(Payout.objects.values_list("status", flat=True)) == {"paid"}
 
 
-def test_two_operators_retrying_a_partial_run_at_once_pay_the_rest_once(postgres, settings):
-    settings.PAYMENT_PROVIDER_CLASSES = {
-        "counting": "tests.services.test_settlement_race.SlowCountingProvider"
-    }
-    SlowCountingProvider.calls = []
+def test_two_operators_retrying_a_partial_run_at_once_pay_the_rest_once(
+    postgres, counting_provider
+):
     olga, oscar = _operator("olga"), _operator("oscar")
     payouts = _released_payouts(4)
     today = timezone.localdate()

@@ -9,8 +9,7 @@ import trimesh
 from marketplace.designs.geometry import ProcessCapability, analyze, load_design
 from marketplace.designs.geometry.mesh import Mesh, stl_bytes
 from marketplace.designs.geometry.samples import enclosure_mesh, extrude_cells
-
-from .conftest import stl_of
+from tests.marketplace.designs.geometry.builders import stl_of
 
 
 def process(code: str = "fdm", **kw) -> ProcessCapability:

@@ -1,6 +1,6 @@
 """The network API for every persona: catalog, workshops, machines, capacity and closures."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -9,68 +9,41 @@ from rest_framework.test import APIClient
 from marketplace.network.models import (
     CapacityException,
     Certification,
-    Finish,
     Machine,
     MachineStatusChange,
     Material,
     Process,
-    Workshop,
 )
-from tests.conftest import api_client_for
 from tests.factories import (
     CapacityBookingFactory,
     CapacityExceptionFactory,
     CertificationFactory,
+    FinishFactory,
     MachineFactory,
-    MaterialFactory,
-    ProcessFactory,
     WeeklyAvailabilityFactory,
     WorkshopFactory,
 )
+from tests.helpers import MONDAY, api_client_for, at, error_of, ids, workshop_of
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 
 
-def next_monday() -> datetime:
-    today = timezone.now().date()
-    return datetime.combine(today + timedelta(days=7 - today.weekday()), time.min, tzinfo=UTC)
-
-
-MONDAY = next_monday()
-
-
-def at(day: int, hour: int) -> datetime:
-    return MONDAY + timedelta(days=day, hours=hour)
-
-
 def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def workshop_of(user) -> Workshop:
-    return user.memberships.get().organization.workshop
-
-
 @pytest.fixture
-def world(workshop_bob, workshop_charlie):
+def world(workshop_bob, workshop_charlie, catalog):
     """Bob's and Charlie's machines, a pending workshop's machine, and the catalog they use."""
-    cnc = ProcessFactory()
-    sla = ProcessFactory(
-        code="sla",
-        name="Stereolithography",
-        family=Process.Family.ADDITIVE,
-        rate_unit=Process.RateUnit.DEPOSITION,
-    )
-    alu = MaterialFactory(code="alu-6061", name="Aluminium 6061", processes=[cnc])
-    MaterialFactory(code="tough-resin", name="Tough Resin", processes=[sla])
-    Finish.objects.create(code="anodizing", name="Anodizing", process=cnc).materials.add(alu)
+    cnc, alu = catalog["cnc"], catalog["alu"]
+    FinishFactory(code="anodizing", name="Anodizing", process=cnc, materials=[alu])
     CertificationFactory(code="iso-9001", name="ISO 9001")
-    bob_mill = MachineFactory(workshop=workshop_of(workshop_bob), name="Bob's mill", process=cnc)
+    bob_mill = MachineFactory(
+        workshop=workshop_of(workshop_bob), name="Bob's mill", process=cnc, open_on=range(5)
+    )
     bob_mill.materials.add(alu)
-    for weekday in range(5):
-        WeeklyAvailabilityFactory(machine=bob_mill, weekday=weekday)
     closure = CapacityExceptionFactory(
         machine=bob_mill, starts_at=at(2, 0), ends_at=at(3, 0), kind="maintenance"
     )
@@ -107,18 +80,6 @@ def machine_body(**overrides) -> dict:
         "throughput": "18.5",
     }
     return {**body, **overrides}
-
-
-def error_of(response) -> dict:
-    assert set(response.json()) == {"error"}, response.json()
-    return response.json()["error"]
-
-
-def ids(response) -> set[int]:
-    return {row["id"] for row in response.json()["results"]}
-
-
-# Anonymous callers
 
 
 def _anonymous_requests(world) -> list[tuple[str, str]]:

@@ -5,42 +5,32 @@ workshop only its own steps and the legs it sends or receives, a carrier only it
 whole story runs once through the API on the small network with the real matcher.
 """
 
-from datetime import UTC, datetime, time, timedelta
-
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Organization
-from billing import services as billing
-from billing.models import Payment
-from billing.money import Money
-from marketplace.designs.models import Design, DesignRevision
-from marketplace.network.models import Carrier, WeeklyAvailability
-from marketplace.orders.models import Job, Message, Order, Review, Shipment
-from tests.conftest import api_client_for
-from tests.factories import MachineFactory, MembershipFactory, OrganizationFactory, UserFactory
-from tests.factories.orders import OrderFactory, QuoteOptionFactory, QuoteRequestFactory
+from marketplace.orders.models import Job, Message, Order, Review
+from tests.factories import CarrierFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories.designs import bracket_and_gear
+from tests.factories.network import member_for, open_all_week
+from tests.factories.orders import (
+    JobFactory,
+    OrderFactory,
+    QuoteOptionFactory,
+    QuoteRequestFactory,
+    ShipmentFactory,
+)
+from tests.helpers import (
+    api_client_for,
+    error_of,
+    ids,
+    organization_of,
+    pay_manually,
+    workshop_of,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_matcher")]
 
 API = "/api/v1"
-BRACKET = {
-    "volume_mm3": 10342.8,
-    "area_mm2": 6436.43,
-    "bbox_mm": [53.0, 30.0, 43.5752],
-    "convex_hull_volume_mm3": 39783.2,
-    "watertight": True,
-    "shells": 1,
-}
-GEAR = {
-    "volume_mm3": 7397.13,
-    "area_mm2": 3938.63,
-    "bbox_mm": [39.9144, 39.9905, 8.0],
-    "convex_hull_volume_mm3": 9500.0,
-    "watertight": True,
-    "shells": 1,
-}
 MUNICH = {
     "name": "Goods in",
     "address": "Main street 1",
@@ -51,95 +41,30 @@ MUNICH = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_matcher(settings):
-    settings.QUOTE_TIME_LIMIT_S = 1.0
-    settings.MATCHING_WORKERS = 1
-    settings.QUOTE_SYNC_MAX_SIZE = 10_000
-
-
-def organization_of(user) -> Organization:
-    return user.memberships.get().organization
-
-
-def next_monday_at(hour: int) -> datetime:
-    today = timezone.now().date()
-    monday = today + timedelta(days=7 - today.weekday())
-    return datetime.combine(monday, time(hour), tzinfo=UTC)
-
-
-def error_of(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"}, body
-    return body["error"]
-
-
 # -- a small world without the solver, for the role matrix ----------------------------------
-def _machine(workshop):
-    machine = MachineFactory(workshop=workshop)
-    WeeklyAvailability.objects.bulk_create(
-        WeeklyAvailability(machine=machine, weekday=d, start_time=time(6), end_time=time(22))
-        for d in range(7)
-    )
-    return machine
-
-
-def _job(order, workshop, sequence, status=Job.Status.OFFERED):
-    machine = _machine(workshop)
-    start = next_monday_at(8) + timedelta(days=sequence)
-    return Job.objects.create(
-        order=order,
-        job_key="line-1",
-        step_key=f"step-{sequence}",
-        name=f"Step {sequence}",
-        process=machine.process,
-        workshop=workshop,
-        machine=machine,
-        sequence=sequence,
-        planned_start=start,
-        planned_end=start + timedelta(hours=2),
-        accept_by=start,
-        status=status,
-        cost_minor=4000,
-    )
-
-
-def _leg(order, origin, destination, carrier):
-    return Shipment.objects.create(
-        order=order,
-        job_key="line-1",
-        origin=origin,
-        destination=destination,
-        carrier=carrier,
-        planned_departure=next_monday_at(12),
-        planned_arrival=next_monday_at(12) + timedelta(days=1),
-        km=500,
-        cost_minor=1900,
-        co2_g=125000,
+def _job(order, workshop, sequence):
+    return JobFactory(
+        order=order, workshop=workshop, machine=open_all_week(workshop=workshop), sequence=sequence
     )
 
 
 def _carrier(name, email):
-    organization = OrganizationFactory(name=name, kind=Organization.Kind.LOGISTICS)
+    carrier = CarrierFactory(organization__name=name)
     user = UserFactory(email=email)
-    MembershipFactory(user=user, organization=organization)
-    carrier = Carrier.objects.create(
-        organization=organization, countries="DE,NL", base_fee_minor=1500, per_100km_minor=80
-    )
+    MembershipFactory(user=user, organization=carrier.organization)
     return user, carrier
 
 
-def _order_for(organization, status="paid"):
-    option = QuoteOptionFactory(request=QuoteRequestFactory(organization=organization))
-    return OrderFactory(option=option, status=status)
+def _order_for(organization):
+    return OrderFactory(option__request__organization=organization, status="paid")
 
 
 @pytest.fixture
 def world(customer_alice, workshop_bob, workshop_charlie, operator_olga):
     """Alice's paid order: a step at Bob's, then one at Charlie's; Carla carries Bob's parts
     to Charlie, Dave carries them on to Alice. Eve's order goes to Charlie only."""
-    bob_shop = organization_of(workshop_bob).workshop
-    charlie_shop = organization_of(workshop_charlie).workshop
+    bob_shop = workshop_of(workshop_bob)
+    charlie_shop = workshop_of(workshop_charlie)
     carla, carla_carrier = _carrier("Rhein Cargo", "carla@example.com")
     dave, dave_carrier = _carrier("Delta Freight", "dave@example.com")
     eve = UserFactory(email="eve@example.com")
@@ -148,8 +73,12 @@ def world(customer_alice, workshop_bob, workshop_charlie, operator_olga):
     order = _order_for(organization_of(customer_alice))
     bob_job = _job(order, bob_shop, 0)
     charlie_job = _job(order, charlie_shop, 1)
-    to_charlie = _leg(order, bob_shop, charlie_shop, carla_carrier)
-    to_alice = _leg(order, charlie_shop, None, dave_carrier)
+    to_charlie = ShipmentFactory(
+        order=order, origin=bob_shop, destination=charlie_shop, carrier=carla_carrier
+    )
+    to_alice = ShipmentFactory(
+        order=order, origin=charlie_shop, destination=None, carrier=dave_carrier
+    )
     eve_order = _order_for(organization_of(eve))
     eve_job = _job(eve_order, charlie_shop, 0)
     return {
@@ -168,11 +97,6 @@ def world(customer_alice, workshop_bob, workshop_charlie, operator_olga):
         "to_charlie": to_charlie,
         "to_alice": to_alice,
     }
-
-
-def ids(response) -> set[int]:
-    assert response.status_code == 200, response.json()
-    return {row["id"] for row in response.json()["results"]}
 
 
 ENDPOINTS = [
@@ -480,7 +404,12 @@ def _more_orders(world, n):
     for _ in range(n):
         order = _order_for(organization_of(world["alice"]))
         _job(order, world["bob_job"].workshop, 0)
-        _leg(order, world["bob_job"].workshop, None, world["to_charlie"].carrier)
+        ShipmentFactory(
+            order=order,
+            origin=world["bob_job"].workshop,
+            destination=None,
+            carrier=world["to_charlie"].carrier,
+        )
 
 
 @pytest.mark.parametrize(
@@ -521,26 +450,6 @@ def test_the_quote_list_takes_a_bounded_number_of_queries(
 
 
 # -- quotes and the whole story on the small network ----------------------------------------
-def _designs(organization):
-    revisions = []
-    for name, analysis in (("Bracket", BRACKET), ("Gear", GEAR)):
-        design = Design.objects.create(organization=organization, name=name)
-        revisions.append(
-            DesignRevision.objects.create(
-                design=design,
-                number=1,
-                file=f"designs/{name}.stl",
-                original_name=f"{name}.stl",
-                format="stl_binary",
-                size_bytes=1000,
-                sha256="0" * 64,
-                status=DesignRevision.Status.ANALYSED,
-                analysis=analysis,
-            )
-        )
-    return revisions
-
-
 def _ask_for_quote(client, revisions, quantity=2):
     lines = [
         {"revision": r.pk, "material": "al-6061", "finish": "anodized", "quantity": quantity}
@@ -551,7 +460,7 @@ def _ask_for_quote(client, revisions, quantity=2):
 
 def test_a_quote_is_asked_for_listed_and_shown_with_its_options(small_network, customer_alice):
     client = api_client_for(customer_alice)
-    response = _ask_for_quote(client, _designs(organization_of(customer_alice)))
+    response = _ask_for_quote(client, bracket_and_gear(organization_of(customer_alice)))
     assert response.status_code == 201, response.json()
     quote = response.json()
     assert quote["status"] == "ready", quote["reasons"]
@@ -574,7 +483,7 @@ def test_a_quote_is_asked_for_listed_and_shown_with_its_options(small_network, c
 def test_quoting_someone_elses_design_or_bad_lines_is_refused(small_network, customer_alice):
     stranger = OrganizationFactory(name="Stranger")
     client = api_client_for(customer_alice)
-    response = _ask_for_quote(client, _designs(stranger))
+    response = _ask_for_quote(client, bracket_and_gear(stranger))
     assert response.status_code == 400
     assert "revision" in error_of(response)["fields"]["lines"]["0"]
     response = client.post(f"{API}/quotes/", {"lines": [], "ship_to": MUNICH}, format="json")
@@ -586,27 +495,12 @@ def test_quoting_someone_elses_design_or_bad_lines_is_refused(small_network, cus
     assert not organization_of(customer_alice).quote_requests.exists()
 
 
-def _pay(order_id, operator, capture):
-    payment = Payment.objects.get(order_id=order_id)
-    with capture(execute=True):
-        billing.payment_confirm_manual(
-            operator=operator, payment=payment, amount=Money(payment.amount_minor, payment.currency)
-        )
-
-
-def is_member_of(workshop_id, small_network):
-    return {
-        small_network["stuttgart"].pk: small_network["bob"],
-        small_network["eindhoven"].pk: small_network["charlie"],
-    }.get(workshop_id, small_network["nina"])
-
-
 def test_the_whole_story_through_the_api(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
     alice = api_client_for(customer_alice)
-    quote = _ask_for_quote(alice, _designs(organization_of(customer_alice))).json()
+    quote = _ask_for_quote(alice, bracket_and_gear(organization_of(customer_alice))).json()
     first, second = quote["options"][0], quote["options"][-1]
 
     response = alice.post(f"{API}/quotes/{quote['id']}/options/{first['id']}/order/")
@@ -623,12 +517,12 @@ def test_the_whole_story_through_the_api(
     assert Order.objects.count() == 1
     assert alice.get(f"{API}/quotes/{quote['id']}/").json()["options"][0]["order"] == order["id"]
 
-    _pay(order["id"], operator_olga, capture)
+    pay_manually(Order.objects.get(pk=order["id"]), operator_olga, capture)
     assert alice.get(f"{url}/").json()["status"] == "paid"
 
     # The milling workshop declines its first step through its MES: the step moves elsewhere.
     milling = Job.objects.filter(order_id=order["id"], process__code="cnc-3axis").first()
-    decliner = api_client_for(is_member_of(milling.workshop_id, small_network))
+    decliner = api_client_for(member_for(small_network, milling.workshop_id))
     with capture(execute=True):
         response = decliner.post(
             f"{API}/jobs/{milling.pk}/decline/", {"reason": "Spindle fully booked"}, format="json"
@@ -641,12 +535,12 @@ def test_the_whole_story_through_the_api(
     assert moved.workshop_id != milling.workshop_id
 
     for job in Job.objects.filter(order_id=order["id"], status="offered").order_by("planned_start"):
-        worker = api_client_for(is_member_of(job.workshop_id, small_network))
+        worker = api_client_for(member_for(small_network, job.workshop_id))
         assert worker.post(f"{API}/jobs/{job.pk}/accept/").status_code == 200
     for job in Job.objects.filter(order_id=order["id"], status="accepted").order_by(
         "planned_start"
     ):
-        user = is_member_of(job.workshop_id, small_network)
+        user = member_for(small_network, job.workshop_id)
         worker = api_client_for(user)
         with capture(execute=True):
             assert worker.post(f"{API}/jobs/{job.pk}/start/").status_code == 200
@@ -673,7 +567,7 @@ def test_the_whole_story_through_the_api(
                 )
                 assert handed.status_code == 200, handed.json()
                 if not leg["to_customer"]:
-                    receiver = api_client_for(is_member_of(leg["destination"]["id"], small_network))
+                    receiver = api_client_for(member_for(small_network, leg["destination"]["id"]))
                     received = receiver.post(f"{API}/shipments/{leg['id']}/receive/")
                     assert received.json()["status"] == "delivered"
 

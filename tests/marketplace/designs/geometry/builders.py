@@ -1,4 +1,5 @@
-"""Shared helpers: solids with known answers, written as binary STL bytes."""
+"""Builders of upload bytes for the geometry tests: STL from meshes or raw triangles, 3MF
+packages. Plain functions; the fixtures are in conftest.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import io
 import zipfile
 
 import numpy as np
-import pytest
 import trimesh
 
 from marketplace.designs.geometry.mesh import STL_RECORD
@@ -67,8 +67,3 @@ def cube_3mf(size: float = 10.0, unit: str = "millimeter") -> bytes:
         b'ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/></Types>'
     )
     return threemf({"[Content_Types].xml": types, "_rels/.rels": rels, "3D/3dmodel.model": model})
-
-
-@pytest.fixture
-def cube_stl() -> bytes:
-    return stl_of(trimesh.creation.box(extents=[10, 10, 10]))

@@ -3,7 +3,7 @@
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,29 +12,17 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from marketplace.network.models import CapacityException, Machine, MachineStatusChange
-from tests.factories import MachineFactory, WeeklyAvailabilityFactory
+from tests.factories import MachineFactory
+from tests.helpers import MONDAY, workshop_of
 
 CLIENT = Path(settings.BASE_DIR) / "examples" / "mes_client.py"
 
 
-def next_monday() -> datetime:
-    today = timezone.now().date()
-    return datetime.combine(today + timedelta(days=7 - today.weekday()), time.min, tzinfo=UTC)
-
-
-MONDAY = next_monday()
-
-
 @pytest.fixture
-def shop(live_server, workshop_bob, workshop_charlie):
-    workshop = workshop_bob.memberships.get().organization.workshop
-    mill = MachineFactory(workshop=workshop, name="Haas VF-2")
-    for weekday in range(5):
-        WeeklyAvailabilityFactory(machine=mill, weekday=weekday)
+def shop(live_server, workshop_bob, workshop_charlie, mill):
+    workshop = mill.workshop
     _, token = AuthToken.objects.create(workshop_bob)
-    other = MachineFactory(
-        workshop=workshop_charlie.memberships.get().organization.workshop, name="Charlie's"
-    )
+    other = MachineFactory(workshop=workshop_of(workshop_charlie), name="Charlie's")
     env = {
         "PATH": os.environ.get("PATH", ""),
         "CLOUD_FACTORY_URL": live_server.url,

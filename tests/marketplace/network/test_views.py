@@ -2,44 +2,27 @@
 
 import io
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 from PIL import Image
 
-from marketplace.network.models import CapacityException, Machine, Process, Workshop, WorkshopPhoto
+from marketplace.network.models import CapacityException, Machine, Workshop, WorkshopPhoto
 from tests.factories import (
     CapacityBookingFactory,
     CapacityExceptionFactory,
     CertificationFactory,
     MachineFactory,
-    MaterialFactory,
-    ProcessFactory,
-    WeeklyAvailabilityFactory,
     WorkshopFactory,
 )
+from tests.helpers import MONDAY, at, workshop_of
 
 pytestmark = pytest.mark.django_db
 
 
-def next_monday() -> datetime:
-    today = timezone.now().date()
-    return datetime.combine(today + timedelta(days=7 - today.weekday()), time.min, tzinfo=UTC)
-
-
-MONDAY = next_monday()
 WEEK = f"{MONDAY:%Y-%m-%d}"
-
-
-def at(day: int, hour: int) -> datetime:
-    return MONDAY + timedelta(days=day, hours=hour)
-
-
-def workshop_of(user) -> Workshop:
-    return user.memberships.get().organization.workshop
 
 
 def text(response) -> str:
@@ -54,30 +37,6 @@ def messages_of(response) -> list[str]:
 def bob(client, workshop_bob):
     client.force_login(workshop_bob)
     return client
-
-
-@pytest.fixture
-def catalog():
-    cnc = ProcessFactory()
-    sla = ProcessFactory(
-        code="sla",
-        name="Stereolithography",
-        family=Process.Family.ADDITIVE,
-        rate_unit=Process.RateUnit.DEPOSITION,
-    )
-    return {
-        "cnc": cnc,
-        "alu": MaterialFactory(code="alu-6061", name="Aluminium 6061", processes=[cnc]),
-        "resin": MaterialFactory(code="tough-resin", name="Tough Resin", processes=[sla]),
-    }
-
-
-@pytest.fixture
-def mill(workshop_bob, catalog):
-    machine = MachineFactory(workshop=workshop_of(workshop_bob), name="Haas VF-2")
-    for weekday in range(5):
-        WeeklyAvailabilityFactory(machine=machine, weekday=weekday)
-    return machine
 
 
 def machine_form(catalog, **overrides) -> dict:

@@ -6,8 +6,7 @@ import trimesh
 
 from marketplace.designs.geometry import load_design, preview_stl, thumbnail_png
 from marketplace.designs.geometry.render import decimate
-
-from .conftest import stl_of
+from tests.marketplace.designs.geometry.builders import stl_of
 
 
 def test_thumbnail_is_a_png_of_the_requested_size():

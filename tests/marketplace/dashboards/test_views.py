@@ -3,14 +3,19 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import MachineFactory, UserFactory, WeeklyAvailabilityFactory
+from tests.factories import MachineFactory, UserFactory, WorkshopFactory
+from tests.helpers import workshop_of
 
 pytestmark = pytest.mark.django_db
 
 
+def dashboard_of(client, user) -> str:
+    client.force_login(user)
+    return client.get(reverse("dashboard")).content.decode()
+
+
 def test_a_user_without_organization_is_asked_to_create_one(client):
-    client.force_login(UserFactory())
-    page = client.get(reverse("dashboard")).content.decode()
+    page = dashboard_of(client, UserFactory())
     assert "Create an organization" in page
 
 
@@ -23,8 +28,7 @@ def test_creating_an_organization_in_the_browser_leads_to_its_dashboard(client):
 
 
 def test_the_customer_dashboard_has_empty_states(client, customer_alice):
-    client.force_login(customer_alice)
-    page = client.get(reverse("dashboard")).content.decode()
+    page = dashboard_of(client, customer_alice)
     assert "Customer dashboard" in page
     assert "not uploaded any designs yet" in page
 
@@ -32,15 +36,9 @@ def test_the_customer_dashboard_has_empty_states(client, customer_alice):
 def test_the_workshop_dashboard_lists_its_own_machines_with_free_hours(
     client, workshop_bob, workshop_charlie
 ):
-    own = workshop_bob.memberships.get().organization.workshop
-    machine = MachineFactory(workshop=own, name="Haas VF-2 #1")
-    for weekday in range(5):
-        WeeklyAvailabilityFactory(machine=machine, weekday=weekday)
-    MachineFactory(
-        workshop=workshop_charlie.memberships.get().organization.workshop, name="Not Bob's"
-    )
-    client.force_login(workshop_bob)
-    page = client.get(reverse("dashboard")).content.decode()
+    MachineFactory(workshop=workshop_of(workshop_bob), name="Haas VF-2 #1", open_on=range(5))
+    MachineFactory(workshop=workshop_of(workshop_charlie), name="Not Bob's")
+    page = dashboard_of(client, workshop_bob)
     assert "Haas VF-2 #1" in page
     assert "Not Bob&#x27;s" not in page
     assert "Not Bob's" not in page
@@ -48,11 +46,8 @@ def test_the_workshop_dashboard_lists_its_own_machines_with_free_hours(
 
 
 def test_the_operator_console_lists_workshops_awaiting_verification(client, operator_olga):
-    from tests.factories import WorkshopFactory
-
     WorkshopFactory(organization__name="Newcomer GmbH", verification_status="pending")
-    client.force_login(operator_olga)
-    page = client.get(reverse("dashboard")).content.decode()
+    page = dashboard_of(client, operator_olga)
     assert "Operator console" in page
     assert "Newcomer GmbH" in page
 
@@ -60,9 +55,8 @@ def test_the_operator_console_lists_workshops_awaiting_verification(client, oper
 def test_the_dashboard_query_count_does_not_grow_with_machines(
     client, workshop_bob, django_assert_max_num_queries
 ):
-    own = workshop_bob.memberships.get().organization.workshop
     for _ in range(20):
-        WeeklyAvailabilityFactory(machine=MachineFactory(workshop=own))
+        MachineFactory(workshop=workshop_of(workshop_bob), open_on=[0])
     client.force_login(workshop_bob)
     with django_assert_max_num_queries(25):
         client.get(reverse("dashboard"))

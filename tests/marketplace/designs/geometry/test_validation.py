@@ -11,8 +11,13 @@ import trimesh
 from marketplace.designs.geometry import DEFAULT_LIMITS, DesignFileError, Limits, load_design, sniff
 from marketplace.designs.geometry import errors as codes
 from tests.data import MESHES
-
-from .conftest import MODEL_HEAD, cube_3mf, raw_stl, stl_of, threemf
+from tests.marketplace.designs.geometry.builders import (
+    MODEL_HEAD,
+    cube_3mf,
+    raw_stl,
+    stl_of,
+    threemf,
+)
 
 
 def refused(

@@ -9,6 +9,7 @@ from marketplace.orders.flow import TERMINAL, TRANSITIONS, OrderStatus, Role
 from marketplace.orders.models import OrderEvent
 from marketplace.orders.transitions import order_transition
 from tests.factories.orders import OrderFactory
+from tests.helpers import organization_of
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +39,7 @@ def test_terminal_statuses_have_no_way_out():
 
 
 def test_a_transition_writes_one_audit_event_with_who_and_why(customer_alice):
-    order = OrderFactory(
-        status=S.PLACED, organization=customer_alice.memberships.get().organization
-    )
+    order = OrderFactory(status=S.PLACED, organization=organization_of(customer_alice))
     order_transition(
         order=order, to=S.CANCELLED, role=R.CUSTOMER, actor=customer_alice, reason="Changed my mind"
     )

@@ -12,8 +12,7 @@ import trimesh
 from marketplace.designs.geometry import analyze, analyze_path, load_design
 from marketplace.designs.geometry.mesh import merge_vertices
 from tests.data import MESHES
-
-from .conftest import cube_3mf, stl_of
+from tests.marketplace.designs.geometry.builders import cube_3mf, stl_of
 
 
 def analysed(data: bytes, unit: str = "mm", **kwargs):

@@ -1,6 +1,6 @@
 """Workshop services and selectors: machines, opening hours, closures, bookings, status, network."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,6 @@ from marketplace.network.models import (
     CapacityException,
     Machine,
     MachineStatusChange,
-    Process,
     Workshop,
 )
 from marketplace.network.selectors import (
@@ -50,53 +49,11 @@ from tests.factories import (
     MembershipFactory,
     ProcessFactory,
     UserFactory,
-    WeeklyAvailabilityFactory,
     WorkshopFactory,
 )
+from tests.helpers import MONDAY, at, workshop_of
 
 pytestmark = pytest.mark.django_db
-
-
-def next_monday() -> datetime:
-    """Midnight UTC of next week's Monday: always in the future, whatever day the suite runs."""
-    today = timezone.now().date()
-    return datetime.combine(today + timedelta(days=7 - today.weekday()), time.min, tzinfo=UTC)
-
-
-MONDAY = next_monday()
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return MONDAY + timedelta(days=day, hours=hour, minutes=minute)
-
-
-def workshop_of(user) -> Workshop:
-    return user.memberships.get().organization.workshop
-
-
-@pytest.fixture
-def mill(workshop_bob) -> Machine:
-    """Bob's mill, open Monday to Friday 08:00-16:00 UTC."""
-    machine = MachineFactory(workshop=workshop_of(workshop_bob), name="Haas VF-2")
-    for weekday in range(5):
-        WeeklyAvailabilityFactory(machine=machine, weekday=weekday)
-    return machine
-
-
-@pytest.fixture
-def aluminium():
-    return MaterialFactory(code="alu-6061", name="Aluminium 6061", processes=[ProcessFactory()])
-
-
-@pytest.fixture
-def resin():
-    sla = ProcessFactory(
-        code="sla",
-        name="Stereolithography",
-        family=Process.Family.ADDITIVE,
-        rate_unit=Process.RateUnit.DEPOSITION,
-    )
-    return MaterialFactory(code="tough-resin", name="Tough Resin", processes=[sla])
 
 
 def spec(**overrides) -> MachineSpec:
@@ -118,14 +75,14 @@ def spec(**overrides) -> MachineSpec:
 
 
 def test_a_workshop_owner_adds_a_machine_with_the_materials_its_process_takes(
-    workshop_bob, aluminium
+    workshop_bob, catalog
 ):
     machine = machine_save(
-        user=workshop_bob, workshop=workshop_of(workshop_bob), spec=spec(materials=[aluminium])
+        user=workshop_bob, workshop=workshop_of(workshop_bob), spec=spec(materials=[catalog["alu"]])
     )
     machine.refresh_from_db()
     assert machine.envelope_mm == (600, 560, 510)
-    assert list(machine.materials.all()) == [aluminium]
+    assert list(machine.materials.all()) == [catalog["alu"]]
     assert machine.status == Machine.Status.AVAILABLE
 
 
@@ -140,14 +97,12 @@ def test_an_envelope_of_zero_or_negative_size_is_refused_and_nothing_is_saved(
     assert not Machine.objects.exists()
 
 
-def test_a_material_the_process_cannot_take_is_refused_with_both_names(
-    workshop_bob, aluminium, resin
-):
+def test_a_material_the_process_cannot_take_is_refused_with_both_names(workshop_bob, catalog):
     with pytest.raises(InvalidMachine) as error:
         machine_save(
             user=workshop_bob,
             workshop=workshop_of(workshop_bob),
-            spec=spec(materials=[aluminium, resin]),
+            spec=spec(materials=[catalog["alu"], catalog["resin"]]),
         )
     assert error.value.message == (
         "3-axis CNC milling cannot process Tough Resin: choose materials that this process takes."
@@ -155,12 +110,12 @@ def test_a_material_the_process_cannot_take_is_refused_with_both_names(
     assert not Machine.objects.exists()
 
 
-def test_a_refused_change_leaves_the_machine_as_it_was(mill, workshop_bob, resin):
+def test_a_refused_change_leaves_the_machine_as_it_was(mill, workshop_bob, catalog):
     with pytest.raises(InvalidMachine):
         machine_save(
             user=workshop_bob,
             workshop=mill.workshop,
-            spec=spec(name="Renamed", materials=[resin]),
+            spec=spec(name="Renamed", materials=[catalog["resin"]]),
             machine=mill,
         )
     mill.refresh_from_db()
@@ -578,12 +533,7 @@ def test_a_verified_workshop_offers_its_open_available_machines(mill, workshop_b
 def network():
     """Three verified workshops and one pending, with different machines and certificates."""
     cnc = ProcessFactory()
-    sls = ProcessFactory(
-        code="sls",
-        name="SLS printing",
-        family=Process.Family.ADDITIVE,
-        rate_unit=Process.RateUnit.DEPOSITION,
-    )
+    sls = ProcessFactory(code="sls", name="SLS printing", additive=True)
     alu = MaterialFactory(code="alu", processes=[cnc])
     pa12 = MaterialFactory(code="pa12", processes=[sls])
     iso = CertificationFactory(code="iso-9001")
