@@ -19,10 +19,10 @@ from marketplace.network.geo import (
     basemap_paths,
     decode_arcs,
     decode_topology,
-    haversine_km,
     load_countries,
     network_map,
 )
+from matching.geodesy import haversine_km
 from tests.helpers import imported_django_modules
 
 BERLIN = (52.5200, 13.4050)

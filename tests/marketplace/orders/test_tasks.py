@@ -24,7 +24,7 @@ from tests.data.analyses import BRACKET
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TASK = "marketplace.orders.tasks.quote_solve_task"
 MUNICH = ShipTo("Goods in", "Main street 1", "Munich", "DE", 48.1351, 11.5820)
 
