@@ -8,6 +8,7 @@ __all__ = [
     "DomainError",
     "IdempotencyConflict",
     "ImmutableRecord",
+    "InvalidTransfer",
     "NotFound",
     "PaymentAmountMismatch",
     "PaymentNotConfirmable",
@@ -33,6 +34,12 @@ class IdempotencyConflict(Conflict):
 
 class AlreadyReversed(Conflict):
     code = "already_reversed"
+
+
+class InvalidTransfer(DomainError):
+    """A two-leg transfer must move a positive amount between two accounts of its currency."""
+
+    code = "ledger_invalid_transfer"
 
 
 class ImmutableRecord(DomainError):

@@ -1,4 +1,5 @@
-"""The only writer of the double-entry ledger: ``ledger_post`` and ``ledger_reverse``.
+"""The only writer of the double-entry ledger: ``ledger_post`` (with ``ledger_transfer``, its
+two-leg case) and ``ledger_reverse``.
 
 Every transaction sums to zero in each currency, is written in one database transaction
 together with its entries, and is idempotent on its key: posting the same key again returns
@@ -16,11 +17,16 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
 from accounts.models import Organization
-from billing.errors import AlreadyReversed, IdempotencyConflict, UnbalancedTransaction
+from billing.errors import (
+    AlreadyReversed,
+    IdempotencyConflict,
+    InvalidTransfer,
+    UnbalancedTransaction,
+)
 from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from billing.money import Money
 
-__all__ = ["Posting", "account_for", "ledger_post", "ledger_reverse"]
+__all__ = ["Posting", "account_for", "ledger_post", "ledger_reverse", "ledger_transfer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +129,45 @@ def ledger_post(
             f"The key {idempotency_key!r} was already used for another ledger posting."
         )
     return existing
+
+
+def ledger_transfer(
+    *,
+    source: LedgerAccount,
+    destination: LedgerAccount,
+    amount: Money,
+    description: str,
+    order_id: int | None,
+    kind: str,
+    idempotency_key: str,
+) -> LedgerTransaction:
+    """Move ``amount`` from ``source`` to ``destination``: the two-leg case of ``ledger_post``.
+
+    Most money moves from one account to one other; this writes both legs (``-amount`` out
+    of ``source``, ``+amount`` into ``destination``) so no caller builds them by hand.
+    Refuses (InvalidTransfer, nothing written) an amount that is not positive, one account
+    on both sides, and an amount or account in another currency. Idempotent on its key like
+    ``ledger_post``.
+    """
+    if amount.minor <= 0:
+        raise InvalidTransfer(f"A ledger transfer must move more than zero, not {amount}.")
+    if source.pk == destination.pk:
+        raise InvalidTransfer(f"A ledger transfer needs two accounts, not {source} twice.")
+    if not amount.currency == source.currency == destination.currency:
+        raise InvalidTransfer(
+            f"{amount} cannot move from the {source.currency} account {source} to the "
+            f"{destination.currency} account {destination}."
+        )
+    return ledger_post(
+        entries=[
+            Posting(account=source, amount=-amount),
+            Posting(account=destination, amount=amount),
+        ],
+        description=description,
+        order_id=order_id,
+        kind=kind,
+        idempotency_key=idempotency_key,
+    )
 
 
 def ledger_reverse(*, transaction: LedgerTransaction, description: str = "") -> LedgerTransaction:

@@ -22,8 +22,8 @@ from accounts.models import User
 from accounts.permissions import require_operator
 from billing.errors import Conflict
 from billing.models import Payout, SettlementItem, SettlementRun
+from billing.payouts import payout_execute
 from billing.providers import default_provider_name, get_provider
-from billing.services import payout_execute
 
 logger = logging.getLogger(__name__)
 

@@ -120,6 +120,9 @@ def _visible_records(organization: Organization):
     )
 
 
+PLATFORM_NAME = "Cloud Factory"
+
+
 def _statements(*, organization: Organization, order_ids: list[int]) -> list[OrderStatement]:
     """Build the organization's statements for the orders (a fixed number of queries)."""
     records_by_order: dict[int, list[ShareRecord]] = defaultdict(list)
@@ -134,87 +137,100 @@ def _statements(*, organization: Organization, order_ids: list[int]) -> list[Ord
             order_id__in=order_ids, status__in=PAID_PAYMENT
         ).values_list("order_id", "confirmed_amount_minor", "currency")
     }
-    platform_name = "Cloud Factory"
-    statements = []
-    for order_id in order_ids:
-        records = records_by_order.get(order_id)
-        if not records:
-            continue
-        first = records[0]
-        currency = first.currency
-        if organization.kind == Organization.Kind.PLATFORM:
-            role, mine = ROLE_PLATFORM, [r for r in records if r.kind == ShareRecord.Kind.PLATFORM]
-        elif first.customer_id == organization.pk:
-            role, mine = ROLE_CUSTOMER, records
-        else:
-            role = ROLE_PARTY
-            mine = [
-                r for r in records if r.organization_id == organization.pk and r.kind in PARTY_KINDS
-            ]
-        lines = [
-            StatementLine(
-                kind=r.kind,
-                label=r.label,
-                party=(r.organization.name if r.organization_id else platform_name),
-                price=r.price,
-                margin_share=r.margin_share,
-                forfeited=r.forfeited,
-                amount=r.payable,
-                explanation=r.explanation,
-            )
-            for r in mine
-        ]
-        fee = sum_money(
-            (r.payable for r in records if r.kind == ShareRecord.Kind.PLATFORM), currency
+    return [
+        _order_statement(
+            organization=organization,
+            records=records_by_order[order_id],
+            payouts=payouts_by_order.get(order_id, []),
+            paid=paid_by_order.get(order_id),
         )
-        rebate = sum_money(
-            (r.payable for r in records if r.kind == ShareRecord.Kind.REBATE), currency
+        for order_id in order_ids
+        if records_by_order.get(order_id)
+    ]
+
+
+def _order_statement(
+    *,
+    organization: Organization,
+    records: list[ShareRecord],
+    payouts: list[Payout],
+    paid: tuple[int, str] | None,
+) -> OrderStatement:
+    """One order's statement from its share records, the organization's payouts of it and the
+    customer's confirmed payment (minor units and currency, if any)."""
+    first = records[0]
+    currency = first.currency
+    role, mine = _own_records(organization=organization, records=records)
+    lines = [
+        StatementLine(
+            kind=r.kind,
+            label=r.label,
+            party=(r.organization.name if r.organization_id else PLATFORM_NAME),
+            price=r.price,
+            margin_share=r.margin_share,
+            forfeited=r.forfeited,
+            amount=r.payable,
+            explanation=r.explanation,
         )
-        payouts = [
-            PayoutLine(
-                payout_id=p.pk,
-                key=p.idempotency_key,
-                amount=p.amount,
-                reversed=Money(p.reversed_minor, p.currency),
-                status=p.status,
-                status_label=p.get_status_display(),
-                paid_at=p.paid_at,
-            )
-            for p in payouts_by_order.get(order_id, [])
-        ]
-        if role == ROLE_CUSTOMER:
-            minor, paid_currency = paid_by_order.get(order_id, (0, currency))
-            amount_paid = Money(minor, paid_currency)
-        elif role == ROLE_PLATFORM:
-            amount_paid = fee  # the fee is earned at release
-        else:
-            amount_paid = sum_money(
-                (
-                    Money(p.amount.minor - p.reversed.minor, currency)
-                    for p in payouts
-                    if p.status in (Payout.Status.PAID, Payout.Status.REVERSED)
-                ),
-                currency,
-            )
-        statements.append(
-            OrderStatement(
-                order_id=order_id,
-                reference=first.reference,
-                role=role,
-                organization=organization.name,
-                currency=currency,
-                released_at=first.created_at,
-                lines=lines,
-                total=sum_money((line.amount for line in lines), currency),
-                customer_price=sum_money((r.payable for r in records), currency),
-                margin=Money(first.margin_minor, currency),
-                platform_fee=fee,
-                rebate=rebate,
-                amount_paid=amount_paid,
-                payouts=payouts,
-            )
+        for r in mine
+    ]
+    fee = sum_money((r.payable for r in records if r.kind == ShareRecord.Kind.PLATFORM), currency)
+    rebate = sum_money((r.payable for r in records if r.kind == ShareRecord.Kind.REBATE), currency)
+    payout_lines = [
+        PayoutLine(
+            payout_id=p.pk,
+            key=p.idempotency_key,
+            amount=p.amount,
+            reversed=Money(p.reversed_minor, p.currency),
+            status=p.status,
+            status_label=p.get_status_display(),
+            paid_at=p.paid_at,
         )
-    return statements
+        for p in payouts
+    ]
+    if role == ROLE_CUSTOMER:
+        minor, paid_currency = paid or (0, currency)
+        amount_paid = Money(minor, paid_currency)
+    elif role == ROLE_PLATFORM:
+        amount_paid = fee  # the fee is earned at release
+    else:
+        amount_paid = sum_money(
+            (
+                Money(p.amount.minor - p.reversed.minor, currency)
+                for p in payout_lines
+                if p.status in (Payout.Status.PAID, Payout.Status.REVERSED)
+            ),
+            currency,
+        )
+    return OrderStatement(
+        order_id=first.order_id,
+        reference=first.reference,
+        role=role,
+        organization=organization.name,
+        currency=currency,
+        released_at=first.created_at,
+        lines=lines,
+        total=sum_money((line.amount for line in lines), currency),
+        customer_price=sum_money((r.payable for r in records), currency),
+        margin=Money(first.margin_minor, currency),
+        platform_fee=fee,
+        rebate=rebate,
+        amount_paid=amount_paid,
+        payouts=payout_lines,
+    )
+
+
+def _own_records(
+    *, organization: Organization, records: list[ShareRecord]
+) -> tuple[str, list[ShareRecord]]:
+    """The organization's role in the order and the records its statement shows."""
+    if organization.kind == Organization.Kind.PLATFORM:
+        return ROLE_PLATFORM, [r for r in records if r.kind == ShareRecord.Kind.PLATFORM]
+    if records[0].customer_id == organization.pk:
+        return ROLE_CUSTOMER, records
+    return ROLE_PARTY, [
+        r for r in records if r.organization_id == organization.pk and r.kind in PARTY_KINDS
+    ]
 
 
 def order_statement(*, organization: Organization, order_id: int) -> OrderStatement:

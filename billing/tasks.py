@@ -15,7 +15,7 @@ class TransientProviderError(Exception):
 )
 def webhook_process_task(event_id: int) -> str:
     """Processes a stored webhook event once; a processed event is skipped, so reruns are safe."""
-    from billing.services import webhook_event_process
+    from billing.webhook_events import webhook_event_process
 
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None:
@@ -34,7 +34,7 @@ def webhook_process_task(event_id: int) -> str:
 @shared_task
 def payout_execute_task(payout_id: int) -> str:
     """Sends one payout; the status guard in payout_execute makes reruns harmless."""
-    from billing.services import payout_execute
+    from billing.payouts import payout_execute
 
     payout = Payout.objects.filter(pk=payout_id).first()
     if payout is None:

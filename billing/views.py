@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.errors import PermissionDenied
 from accounts.models import Organization
 from accounts.permissions import require_operator
-from billing import services, settlement
+from billing import payments, settlement
 from billing.errors import NotFound
 from billing.models import Payment
 from billing.money import Money
@@ -44,7 +44,7 @@ def payment_confirm_manual(request: HttpRequest, payment_id: int) -> HttpRespons
     """The operator saw the transfer for the full amount arrive on the bank account."""
     payment = get_object_or_404(Payment, pk=payment_id)
     try:
-        services.payment_confirm_manual(
+        payments.payment_confirm_manual(
             operator=request.user,
             payment=payment,
             amount=Money(payment.amount_minor, payment.currency),

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.services import webhook_event_record
+from billing.webhook_events import webhook_event_record
 
 logger = logging.getLogger(__name__)
 

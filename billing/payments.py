@@ -1,0 +1,270 @@
+"""Payments and refunds: open a payment, confirm or fail it, give money back.
+
+No database lock is held across a provider call: a service records its intent and commits,
+calls the provider with no lock held, then records the result in a second short transaction.
+Every ledger posting is keyed by our own ids (``payment:<id>``, ``refund:<id>``), so a retry,
+a duplicate webhook or a second worker cannot move money twice.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from accounts.permissions import require_operator
+from billing.errors import PaymentAmountMismatch, PaymentNotConfirmable, RefundNotAllowed
+from billing.ledger import account_for, ledger_transfer
+from billing.models import LedgerAccount, LedgerTransaction, Payment, Refund
+from billing.money import Money
+from billing.providers import default_provider_name, get_provider
+from billing.providers.base import PaymentRequest, PaymentStart, RefundRequest, RefundResult
+from billing.signals import payment_confirmed
+
+Kind = LedgerAccount.Kind
+
+
+def transfer_group_for(order_id: int) -> str:
+    return f"order_{order_id}"
+
+
+def payment_start(
+    *,
+    order_id: int,
+    reference: str,
+    amount: Money,
+    payer: Organization | None,
+    customer_email: str,
+    provider: str | None = None,
+    payment_method: str | None = None,
+) -> tuple[Payment, PaymentStart]:
+    """Open a payment and ask the provider how the customer pays it.
+
+    The row is committed before the provider is called (its id makes the provider's
+    idempotency key); what the provider answered is saved afterwards. A card that succeeds
+    at once is confirmed here; a declined one leaves the payment failed with the reason.
+    """
+    if amount.minor <= 0:
+        raise PaymentAmountMismatch("A payment must be for more than zero.")
+    payment = Payment.objects.create(
+        order_id=order_id,
+        reference=reference,
+        payer=payer,
+        customer_email=customer_email,
+        provider=provider or default_provider_name(),
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        transfer_group=transfer_group_for(order_id),
+    )
+    start = get_provider(payment.provider).start_payment(
+        PaymentRequest(
+            amount=amount,
+            order_id=order_id,
+            reference=reference,
+            customer_email=customer_email,
+            transfer_group=payment.transfer_group,
+            payment_id=payment.pk,
+            payment_method=payment_method,
+        )
+    )
+    Payment.objects.filter(pk=payment.pk).update(
+        provider_payment_id=start.provider_payment_id,
+        provider_charge_id=start.charge_id,
+        instructions=start.instructions,
+    )
+    payment.refresh_from_db()
+    _payment_apply(payment=payment, state=start)
+    payment.refresh_from_db()
+    return payment, start
+
+
+def _payment_apply(*, payment: Payment, state: PaymentStart) -> None:
+    if state.status == "succeeded":
+        payment_confirm(
+            payment=payment,
+            amount=state.amount_received or payment.amount,
+            provider_reference=state.provider_payment_id,
+            charge_id=state.charge_id,
+        )
+    elif state.status == "failed":
+        payment_fail(payment=payment, message=state.failure_message or "The payment failed.")
+
+
+def payment_confirm(
+    *, payment: Payment, amount: Money, provider_reference: str, charge_id: str = ""
+) -> Payment:
+    """Record that the money arrived: one ledger posting and one signal, however often called.
+
+    Locks the payment row, returns at once if it is already confirmed, checks the amount,
+    posts provider clearing -> customer funds held under the key ``payment:<id>`` and sends
+    ``payment_confirmed`` after commit. Safe under concurrent callers (webhook, operator,
+    retry): the row lock serialises them and the ledger key backs it up.
+    """
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status in (
+            Payment.Status.CONFIRMED,
+            Payment.Status.REFUNDED,
+            Payment.Status.PARTIALLY_REFUNDED,
+        ):
+            return locked
+        if amount != locked.amount:
+            raise PaymentAmountMismatch(
+                f"Payment {locked.reference} expects {locked.amount}, but {amount} was confirmed."
+                " Record the full amount, or refund and start a new payment."
+            )
+        ledger_transfer(
+            source=account_for(kind=Kind.PROVIDER_CLEARING, currency=amount.currency),
+            destination=account_for(
+                kind=Kind.CUSTOMER_FUNDS_HELD, currency=amount.currency, owner=locked.payer
+            ),
+            amount=amount,
+            description=f"Payment {locked.reference} received ({locked.provider})",
+            order_id=locked.order_id,
+            kind=LedgerTransaction.Kind.PAYMENT,
+            idempotency_key=f"payment:{locked.pk}",
+        )
+        locked.status = Payment.Status.CONFIRMED
+        locked.confirmed_amount_minor = amount.minor
+        locked.confirmed_at = timezone.now()
+        locked.failure_message = ""
+        locked.provider_payment_id = provider_reference or locked.provider_payment_id
+        locked.provider_charge_id = charge_id or locked.provider_charge_id
+        locked.save()
+        transaction.on_commit(
+            lambda: payment_confirmed.send(
+                sender=Payment, payment=locked, order_id=locked.order_id, amount=amount
+            )
+        )
+    return locked
+
+
+def payment_confirm_manual(*, operator: User, payment: Payment, amount: Money) -> Payment:
+    """An operator saw the bank transfer arrive; confirming twice changes nothing."""
+    require_operator(user=operator)
+    if payment.provider != "manual":
+        raise PaymentNotConfirmable(
+            f"Payment {payment.reference} goes through {payment.provider}; it confirms itself."
+        )
+    return payment_confirm(
+        payment=payment, amount=amount, provider_reference=payment.provider_payment_id
+    )
+
+
+def payment_fail(*, payment: Payment, message: str) -> Payment:
+    """Mark a pending payment failed with the reason; a confirmed one is left alone."""
+    Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+        status=Payment.Status.FAILED, failure_message=message[:2000]
+    )
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_sync(*, payment: Payment) -> Payment:
+    """Ask the provider how the payment stands now and record it (webhooks land here)."""
+    provider = get_provider(payment.provider)
+    if not hasattr(provider, "retrieve_payment") or not payment.provider_payment_id:
+        return payment
+    state = provider.retrieve_payment(payment.provider_payment_id)
+    _payment_apply(payment=payment, state=state)
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_refund(
+    *, payment: Payment, amount: Money, reason: str = "", idempotency_key: str | None = None
+) -> Refund:
+    """Give money back to the customer from the funds held for the order.
+
+    Reserves the amount first (payment row locked, refund row written), calls the provider
+    with no lock held, then posts customer funds held -> provider clearing under
+    ``refund:<id>``. A repeated key returns the first refund.
+    """
+    if idempotency_key:
+        existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    refund = _refund_reserve(
+        payment=payment, amount=amount, reason=reason, idempotency_key=idempotency_key
+    )
+    locked = refund.payment
+    result = get_provider(locked.provider).refund(
+        RefundRequest(
+            provider_payment_id=locked.provider_payment_id,
+            charge_id=locked.provider_charge_id,
+            amount=amount,
+            idempotency_key=f"cf-{refund.idempotency_key}",
+            reason=reason,
+        )
+    )
+    return _refund_record(refund=refund, amount=amount, result=result)
+
+
+def _refund_reserve(
+    *, payment: Payment, amount: Money, reason: str, idempotency_key: str | None
+) -> Refund:
+    """The pending refund row, written with the payment locked so two refunds cannot both
+    take the last of what is refundable."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status not in (Payment.Status.CONFIRMED, Payment.Status.PARTIALLY_REFUNDED):
+            raise RefundNotAllowed(f"Payment {locked.reference} has no money to refund.")
+        if amount.currency != locked.currency or amount.minor <= 0:
+            raise RefundNotAllowed(
+                f"Refunds of {locked.reference} must be positive {locked.currency}."
+            )
+        reserved = sum(
+            locked.refunds.filter(status=Refund.Status.PENDING).values_list(
+                "amount_minor", flat=True
+            )
+        )
+        if amount.minor > locked.refundable.minor - reserved:
+            left = Money(locked.refundable.minor - reserved, locked.currency)
+            raise RefundNotAllowed(f"Only {left} of {locked.reference} can still be refunded.")
+        return Refund.objects.create(
+            payment=locked,
+            amount_minor=amount.minor,
+            currency=amount.currency,
+            reason=reason,
+            idempotency_key=idempotency_key or f"refund-{locked.pk}-{locked.refunds.count() + 1}",
+        )
+
+
+def _refund_record(*, refund: Refund, amount: Money, result: RefundResult) -> Refund:
+    """Store what the provider answered; a succeeded refund posts the ledger once."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        refund.provider_refund_id = result.provider_refund_id
+        if result.status == "failed":
+            refund.status = Refund.Status.FAILED
+            refund.error = result.error
+            refund.save()
+            return refund
+        refund.status = Refund.Status.SUCCEEDED
+        refund.completed_at = timezone.now()
+        refund.save()
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        ledger_transfer(
+            source=account_for(
+                kind=Kind.CUSTOMER_FUNDS_HELD, currency=amount.currency, owner=payment.payer
+            ),
+            destination=account_for(kind=Kind.PROVIDER_CLEARING, currency=amount.currency),
+            amount=amount,
+            description=f"Refund of {amount} on {payment.reference}",
+            order_id=payment.order_id,
+            kind=LedgerTransaction.Kind.REFUND,
+            idempotency_key=f"refund:{refund.pk}",
+        )
+        payment.refunded_minor = F("refunded_minor") + amount.minor
+        payment.save(update_fields=["refunded_minor"])
+        payment.refresh_from_db()
+        payment.status = (
+            Payment.Status.REFUNDED
+            if payment.refunded_minor >= payment.confirmed_amount_minor
+            else Payment.Status.PARTIALLY_REFUNDED
+        )
+        payment.save(update_fields=["status"])
+    return refund
