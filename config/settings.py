@@ -164,7 +164,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Uploaded designs: what one file may cost before it is refused (see marketplace/geometry).
+# Uploaded designs: what one file may cost before it is refused (see marketplace/designs/geometry).
 DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)
 DESIGN_MAX_TRIANGLES = env.int("DESIGN_MAX_TRIANGLES", default=5_000_000)
 DESIGN_ANALYSIS_MEMORY_MB = env.int("DESIGN_ANALYSIS_MEMORY_MB", default=3072)

@@ -16,7 +16,6 @@ from accounts.models import Membership, Organization
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, WorkshopFactory
 from tests.helpers import (
     IN_CI,
-    api_client_for,  # noqa: F401 - tests/billing still imports it from here
     organization_of,
     require_service,
 )

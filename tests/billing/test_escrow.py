@@ -4,7 +4,7 @@ Drives real orders through the services on the small network (two mills, an anod
 carrier): part 1 and part 2 are milled and deburred in Stuttgart, anodized in Nuremberg and
 assembled back in Stuttgart, so every order has four legs between workshops and one to the
 customer. The marketplace hooks (`release_on_handover`, `release_on_delivery`) are called
-here where `marketplace/orders.py` will call them after commit.
+here where `marketplace/orders/` will call them after commit.
 """
 
 import itertools
@@ -35,7 +35,6 @@ from marketplace.orders.escrow import (
 )
 from marketplace.orders.flow import OrderStatus
 from marketplace.orders.jobs import job_accept, job_complete, job_start
-from marketplace.orders.models import Job
 from marketplace.orders.services import (
     order_cancel,
     order_complete,
@@ -46,7 +45,8 @@ from marketplace.orders.services import (
 )
 from marketplace.orders.shipments import shipment_hand_over, shipment_receive
 from tests.factories import OrganizationFactory
-from tests.marketplace.test_orders import _pay, _quote, _user_for
+from tests.factories.network import member_for
+from tests.helpers import pay_manually, quote_bracket_and_gear
 
 pytestmark = pytest.mark.django_db
 
@@ -86,17 +86,19 @@ def _order_entries(order, kind) -> int:
 
 
 def _paid_order(small_network, customer_alice, operator_olga, capture):
-    order = order_place(user=customer_alice, option=_quote(customer_alice).options.first())
-    payment = _pay(order, operator_olga, capture)
+    order = order_place(
+        user=customer_alice, option=quote_bracket_and_gear(customer_alice).options.first()
+    )
+    payment = pay_manually(order, operator_olga, capture)
     for job in order.jobs.filter(status="offered"):
-        job_accept(user=_user_for(job, small_network), job=job)
+        job_accept(user=member_for(small_network, job.workshop_id), job=job)
     return order, payment
 
 
 def _receiver(leg, small_network, customer_alice):
     if leg.to_customer:
         return customer_alice
-    return _user_for(Job(workshop_id=leg.destination_id), small_network)
+    return member_for(small_network, leg.destination_id)
 
 
 def _receive(leg, small_network, customer_alice, capture):
@@ -121,7 +123,7 @@ def _advance(order, small_network, customer_alice, capture, *, receive=True, max
     ``max_receipts`` receipts. Returns the legs received, with what each released."""
     received = []
     for job in order.jobs.filter(status="accepted").order_by("planned_start"):
-        worker = _user_for(job, small_network)
+        worker = member_for(small_network, job.workshop_id)
         with capture(execute=True):
             job_start(user=worker, job=job)
             job_complete(user=worker, job=job)

@@ -23,8 +23,8 @@ from billing.money import Money, allocate
 from billing.selectors import account_balance, balances_for_organization
 from billing.sharing import PartyContribution, order_split
 from config import urls as config_urls
-from tests.conftest import api_client_for
 from tests.factories import OrganizationFactory
+from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from billing.models import SettlementRun
 from tests.billing.test_pdf import released  # noqa: F401
-from tests.conftest import api_client_for
+from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
 

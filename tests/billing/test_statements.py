@@ -1,7 +1,7 @@
 """Statements after the whole order story: every party's numbers add up, to the cent.
 
 The story (quote, order, pay, accept, produce, ship, deliver, complete) is copied in short
-from tests/marketplace/test_orders.py and runs on the small_network fixture.
+from tests/marketplace/orders/test_services.py and runs on the small_network fixture.
 """
 
 import datetime as dt

@@ -1,6 +1,6 @@
 """A small network built in memory as a ``Snapshot``, for the pure quote and re-plan tests.
 
-The same network as the database tests' (tests/marketplace/test_matcher.py): Mill Works
+The same network as the database tests' (tests/marketplace/orders/test_matcher.py): Mill Works
 (Stuttgart) mills, deburrs and assembles; only Anodica (Nuremberg) anodizes; Eindhoven Fab
 (``with_eindhoven``) mills, deburrs and anodizes too, dearer. Machines work 06:00-22:00 every
 day; the first two workshops have a 24 h lead time, Eindhoven none.

@@ -2,9 +2,9 @@
 
 Thin views: each authenticates, parses with a serializer, fetches through a scoped lookup,
 calls one service of `marketplace.orders` and serializes. What each party sees of an order
-follows the order page (`marketplace/views/orders.py`): the customer and operators see every
-step and leg, a workshop only its own steps and the legs it sends or receives, a carrier only
-its legs.
+comes from `selectors.order_for_party`, which the order page reads too: the customer and
+operators see every step and leg, a workshop only its own steps and the legs it sends or
+receives, a carrier only its legs.
 """
 
 from django.db.models import Prefetch, Q, QuerySet
