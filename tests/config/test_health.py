@@ -1,6 +1,7 @@
 """`/healthz` answers 200 when every service answers, 503 naming the one that does not."""
 
 import pytest
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,16 @@ def test_a_dead_broker_gives_503_to_a_plain_probe_too(client, settings):
     page = client.get("/healthz", HTTP_ACCEPT="text/html").content.decode()
     assert "degraded" in page
     assert "broker cannot be reached" in page
+
+
+def test_a_trailing_slash_is_the_same_probe(client):
+    assert client.get("/healthz/").status_code == 200
+    assert client.head("/healthz/").status_code == 200
+
+
+def test_writes_are_not_allowed_and_say_so():
+    client = Client(enforce_csrf_checks=True)  # as a real probe: no CSRF cookie
+    for method in (client.post, client.put, client.delete, client.patch):
+        response = method("/healthz")
+        assert response.status_code == 405
+        assert "GET" in response["Allow"]
