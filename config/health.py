@@ -7,6 +7,7 @@ header (or none, or a malformed one): every one of them gets 200 or 503, never 4
 import asyncio
 import dataclasses
 import datetime
+import logging
 
 from django.conf import settings
 from health_check.base import HealthCheck
@@ -34,6 +35,18 @@ class Broker(HealthCheck):
                 connection.ensure_connection(max_retries=1, timeout=2)
         except Exception as exc:
             raise ServiceUnavailable("The task broker cannot be reached.") from exc
+
+
+class OneLinePerFailedCheck(logging.Filter):
+    """A failed check logs one line, not a traceback: probes come every few seconds, and an
+    outage would otherwise bury the log. Unexpected errors keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], ServiceUnavailable):
+            record.msg = f"{record.msg}: %s"
+            record.args = (*(record.args or ()), record.exc_info[1])
+            record.exc_info = None
+        return True
 
 
 def preferred_format(accept: str) -> str:

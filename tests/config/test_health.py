@@ -98,3 +98,14 @@ def test_writes_are_not_allowed_and_say_so():
         response = method("/healthz")
         assert response.status_code == 405
         assert "GET" in response["Allow"]
+
+
+def test_a_failed_check_logs_one_line_without_a_traceback(client, settings, caplog):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    with caplog.at_level("WARNING", logger="health_check"):
+        client.get("/healthz")
+    records = [r for r in caplog.records if r.name == "health_check"]
+    assert len(records) == 1
+    assert records[0].exc_info is None
+    assert "broker cannot be reached" in records[0].getMessage()
