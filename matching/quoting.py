@@ -1,7 +1,7 @@
 """From a customer's quote request to the engine's Problem, and from its options back to words.
 
 Pure (no Django): the Django adapter reads machines, their windows and carriers from the
-database into ``MachineSpec`` / ``Carrier``, calls ``build_problem`` (or ``quote``), and
+database into ``MachineSpec`` / ``CarrierSpec``, calls ``build_problem`` (or ``quote``), and
 shows ``QuotedOption``s. Each line becomes one engine job (its planned steps, each with a
 shortlist of capable machines); a multi-part order adds an assembly job that waits for every
 part; transport legs join the candidate workshops and deliver to the customer.
@@ -20,13 +20,13 @@ from datetime import datetime, timedelta
 
 from matching.engine import (
     Alternative,
-    Job,
     Leg,
-    Machine,
     Objective,
     Option,
     Plan,
     Problem,
+    Resource,
+    Routing,
     SolveParams,
     Step,
     Transport,
@@ -34,7 +34,7 @@ from matching.engine import (
     solve,
 )
 from matching.estimation import (
-    Carrier,
+    CarrierSpec,
     Estimate,
     LegQuote,
     MachineSpec,
@@ -46,7 +46,7 @@ from matching.estimation import (
 from matching.planning import (
     LinePlan,
     LineRequest,
-    Material,
+    MaterialSpec,
     PartGeometry,
     PlannedStep,
     assembly_steps,
@@ -62,12 +62,12 @@ BASIS_POINTS = 10_000  # 1 % = 100 basis points
 
 
 @dataclass(frozen=True)
-class QuoteLine:
+class PartToQuote:
     """One part of a quote request: design geometry, material, finish, quantity, tolerance."""
 
     id: str
     geometry: PartGeometry
-    material: Material
+    material: MaterialSpec
     finish: str | None = None
     quantity: int = 1
     tolerance: str = "standard"  # "standard" | "precision" | "high-precision"
@@ -76,7 +76,7 @@ class QuoteLine:
 
 
 @dataclass(frozen=True)
-class QuoteRequest:
+class QuoteQuery:
     """A quote request: lines, where to deliver, and by when.
 
     ``due`` is a hard date in minutes from minute 0 (the adapter's ``origin``): options that
@@ -84,7 +84,7 @@ class QuoteRequest:
     date. ``assemble`` None means assemble when there is more than one line.
     """
 
-    lines: tuple[QuoteLine, ...]
+    lines: tuple[PartToQuote, ...]
     customer_lat: float
     customer_lon: float
     due: int | None = None  # minutes
@@ -109,7 +109,7 @@ class QuoteContext:
     reasons, in plain words, why the request cannot be quoted (empty: go ahead and solve).
     """
 
-    request: QuoteRequest
+    request: QuoteQuery
     now_minute: int
     origin: datetime | None
     plans: tuple[LinePlan, ...]
@@ -183,7 +183,7 @@ def shortlist(estimates: Sequence[Estimate], size: int = SHORTLIST) -> tuple[Est
     return tuple(sorted(keep[:size], key=by_cost.index))
 
 
-def _assembly_geometry(lines: Sequence[QuoteLine]) -> PartGeometry:
+def _assembly_geometry(lines: Sequence[PartToQuote]) -> PartGeometry:
     """The kit as one lump: summed volume and area, the largest bbox side by side."""
     dims = [line.geometry.dims for line in lines]
     return PartGeometry(
@@ -193,14 +193,14 @@ def _assembly_geometry(lines: Sequence[QuoteLine]) -> PartGeometry:
     )
 
 
-def _line_label(line: QuoteLine, many: bool) -> str:
+def _line_label(line: PartToQuote, many: bool) -> str:
     return f"{line.name or line.id}: " if many else ""
 
 
 def build_problem(
-    request: QuoteRequest,
+    request: QuoteQuery,
     machines: Sequence[MachineSpec],
-    carriers: Sequence[Carrier],
+    carriers: Sequence[CarrierSpec],
     now_minute: int = 0,
     *,
     origin: datetime | None = None,
@@ -236,7 +236,7 @@ def build_problem(
         result: StepEstimates,
         label: str,
         geometry: PartGeometry,
-        mat: Material | None,
+        mat: MaterialSpec | None,
     ) -> None:
         estimates[(job, step.id)] = result
         chosen[(job, step.id)] = shortlist(result.estimates, shortlist_size)
@@ -313,7 +313,7 @@ def build_problem(
     delivering = (assembly_job,) if assembly_job else tuple(step_order)
     customer = (request.customer_lat, request.customer_lon)
 
-    jobs: list[Job] = []
+    jobs: list[Routing] = []
     for job_id, steps in step_order.items():
         is_delivering = job_id in delivering
         job_delivery: dict[str, Leg] = {}
@@ -324,7 +324,7 @@ def build_problem(
                 q = delivery[e.workshop]
                 job_delivery[e.workshop] = Leg(q.minutes, q.cost, q.co2)
         jobs.append(
-            Job(
+            Routing(
                 id=job_id,
                 steps=tuple(
                     Step(
@@ -349,7 +349,7 @@ def build_problem(
     problem = Problem(
         jobs=tuple(jobs),
         machines=tuple(
-            Machine(m, specs[m].workshop, specs[m].windows, specs[m].booked) for m in used
+            Resource(m, specs[m].workshop, specs[m].windows, specs[m].booked) for m in used
         ),
         transport=Transport({k: Leg(v.minutes, v.cost, v.co2) for k, v in legs.items()}),
         objective=objective or Objective(cost=1, makespan=1),
@@ -655,9 +655,9 @@ def reasons_from_plan(plan: Plan, context: QuoteContext) -> tuple[tuple[str, ...
 
 
 def quote(
-    request: QuoteRequest,
+    request: QuoteQuery,
     machines: Sequence[MachineSpec],
-    carriers: Sequence[Carrier],
+    carriers: Sequence[CarrierSpec],
     *,
     now_minute: int = 0,
     origin: datetime | None = None,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Literal, TypedDict
 
-from matching.estimation import Carrier, transport_leg
+from matching.estimation import CarrierSpec, transport_leg
 from matching.quoting import CUSTOMER, QuotedOption, RouteLeg, RouteStep
 from matching.snapshot import Snapshot
 
@@ -28,7 +28,7 @@ __all__ = [
     "step_dict",
 ]
 
-# QuoteLine id ("1", "2", ...) -> (index into the input's lines, revision id, caller's line id)
+# Line id ("1", "2", ...) -> (index into the input's lines, revision id, caller's line id)
 LineIndex = Mapping[str, tuple[int, int, int | None]]
 
 
@@ -218,7 +218,7 @@ def legs_for_jobs(
     jobs: Sequence[tuple[str, int, datetime]],
     ship_to: tuple[float, float],
     places: Mapping[int, tuple[float, float]],
-    carriers: Sequence[Carrier],
+    carriers: Sequence[CarrierSpec],
     assembly_job: str | None = None,
 ) -> list[RouteLegDict]:
     """The transport legs of a plan, in the option format (``legs`` of a quote option).

@@ -15,11 +15,11 @@ import random
 from matching.engine.problem import (
     Alternative,
     Interval,
-    Job,
     Leg,
-    Machine,
     Objective,
     Problem,
+    Resource,
+    Routing,
     Step,
     Transport,
 )
@@ -52,7 +52,7 @@ def random_marketplace(
         for b in range(workshops)
         if a != b
     }
-    machine_list: list[Machine] = []
+    machine_list: list[Resource] = []
     profile: dict[str, tuple[str, float, int, int]] = {}  # process, speed, rate, power
     for k in range(machines):
         process = PROCESSES[k % len(PROCESSES)]
@@ -61,7 +61,7 @@ def random_marketplace(
         windows = _shifts(horizon, rng) if not always_on else ((0, horizon),)
         booked = _bookings(windows, rng)
         machine_id = f"M{k:03d}"
-        machine_list.append(Machine(machine_id, workshop, windows, booked))
+        machine_list.append(Resource(machine_id, workshop, windows, booked))
         profile[machine_id] = (
             process,
             rng.uniform(0.7, 1.4),
@@ -69,7 +69,7 @@ def random_marketplace(
             rng.randint(2, 15),  # kW -> grams of CO2 per minute at ~400 g/kWh / 60
         )
     capable = {p: [m for m in machine_list if profile[m.id][0] == p] for p in PROCESSES}
-    jobs: list[Job] = []
+    jobs: list[Routing] = []
 
     def step(step_id: str, process: str, work: int) -> Step:
         pool = rng.sample(capable[process], min(shortlist, len(capable[process])))
@@ -95,9 +95,9 @@ def random_marketplace(
         if rng.random() < 0.2:
             parts = [f"O{o:03d}-A", f"O{o:03d}-B"]
             for part in parts:
-                jobs.append(Job(part, tuple(part_steps("")), release=release))
+                jobs.append(Routing(part, tuple(part_steps("")), release=release))
             jobs.append(
-                Job(
+                Routing(
                     f"O{o:03d}",
                     (
                         step("1-assemble", "assemble", rng.randint(30, 180)),
@@ -112,7 +112,9 @@ def random_marketplace(
         else:
             steps = part_steps("")
             steps.append(step("4-pack", "assemble", rng.randint(10, 40)))
-            jobs.append(Job(f"O{o:03d}", tuple(steps), release=release, due=due, delivery=delivery))
+            jobs.append(
+                Routing(f"O{o:03d}", tuple(steps), release=release, due=due, delivery=delivery)
+            )
     return Problem(
         jobs=tuple(jobs),
         machines=tuple(machine_list),
