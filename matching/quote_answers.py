@@ -2,7 +2,7 @@
 
 The caller loads what the request names (the design revisions' analyses, the network
 ``Snapshot``) and passes it in; this module refuses what cannot be quoted before solving,
-builds ``matching.quoting.QuoteQuery``, runs the core and converts its options to JSON
+builds ``matching.quote_problem.QuoteQuery``, runs the core and converts its options to JSON
 (``matching.routes``). It reads no database. See docs/matching-adapter.md.
 """
 
@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from matching.engine import Problem, SolveParams
 from matching.planning import PartGeometry
-from matching.quoting import PartToQuote, QuoteQuery, QuoteResult, build_problem, quote
+from matching.quote_problem import PartToQuote, QuoteQuery, build_problem
+from matching.quoting import QuoteResult, quote
 from matching.routes import LineIndex, OptionDict, option_dict
 from matching.snapshot import Snapshot, floor_minute
 

@@ -1,6 +1,6 @@
 """Quote options, their steps and their legs as plain JSON (the contracts callers store).
 
-The core answers in dataclasses with engine ids and minutes (``matching.quoting``); callers
+The core answers in dataclasses with engine ids and minutes (``matching.quote_explain``); callers
 store JSON with integer ids, ISO datetimes and minor units. These ``TypedDict``s are that
 format, written once here for the quote options and for the legs of a re-planned order.
 """
@@ -13,7 +13,7 @@ from itertools import pairwise
 from typing import Literal, TypedDict
 
 from matching.estimation import CarrierSpec, transport_leg
-from matching.quoting import CUSTOMER, QuotedOption, RouteLeg, RouteStep
+from matching.quote_explain import CUSTOMER, QuotedOption, RouteLeg, RouteStep
 from matching.snapshot import Snapshot
 
 __all__ = [

@@ -13,15 +13,9 @@ import pytest
 from matching.engine import SolveParams, solve, validate
 from matching.estimation import CarrierSpec, MachineSpec
 from matching.planning import MaterialSpec, PartGeometry
-from matching.quoting import (
-    CUSTOMER,
-    PartToQuote,
-    QuoteQuery,
-    RouteLeg,
-    RouteStep,
-    build_problem,
-    quote,
-)
+from matching.quote_explain import CUSTOMER, RouteLeg, RouteStep
+from matching.quote_problem import PartToQuote, QuoteQuery, build_problem
+from matching.quoting import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = SolveParams(time_limit_s=2.0, workers=1, deterministic=True)
