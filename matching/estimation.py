@@ -16,7 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from matching.geodesy import haversine_km
-from matching.planning import PROCESS_FAMILIES, PROCESS_NAMES, Material, PartGeometry, PlannedStep
+from matching.planning import (
+    PROCESS_FAMILIES,
+    PROCESS_NAMES,
+    MaterialSpec,
+    PartGeometry,
+    PlannedStep,
+)
 
 # -- constants ---------------------------------------------------------------------------------
 
@@ -150,7 +156,7 @@ class MachineSpec:
 
 
 @dataclass(frozen=True)
-class Carrier:
+class CarrierSpec:
     """A logistics partner's tariff: base fee and price per 100 road km, speed and CO2."""
 
     id: str
@@ -253,11 +259,11 @@ def bend_count(geometry: PartGeometry) -> int:
     return max(1, min(MAX_BENDS, bends))
 
 
-def _grams(material: Material | None, volume_mm3: float) -> float:
+def _grams(material: MaterialSpec | None, volume_mm3: float) -> float:
     return 0.0 if material is None else volume_mm3 / 1000 * material.density_g_cm3
 
 
-def _material_cost(material: Material | None, volume_mm3: float) -> float:
+def _material_cost(material: MaterialSpec | None, volume_mm3: float) -> float:
     """Minor units for ``volume_mm3`` of material: cm3 x g/cm3 x (minor/kg / 1000 g)."""
     if material is None:
         return 0.0
@@ -302,7 +308,7 @@ def check(
 
 
 def _run(
-    machine: MachineSpec, geometry: PartGeometry, material: Material | None, quantity: int
+    machine: MachineSpec, geometry: PartGeometry, material: MaterialSpec | None, quantity: int
 ) -> tuple[float, float, str]:
     """(run minutes, material cost in minor units, detail) for ``quantity`` parts."""
     unit = machine.unit
@@ -370,7 +376,7 @@ def power_kw(process: str) -> float:
 def estimate(
     step: PlannedStep,
     geometry: PartGeometry,
-    material: Material | None,
+    material: MaterialSpec | None,
     quantity: int,
     machine: MachineSpec,
     *,
@@ -410,7 +416,7 @@ def estimate(
 def estimate_step(
     step: PlannedStep,
     geometry: PartGeometry,
-    material: Material | None,
+    material: MaterialSpec | None,
     quantity: int,
     machines: Iterable[MachineSpec],
     *,
@@ -436,7 +442,7 @@ def estimate_step(
 
 
 def no_machine_reason(
-    result: StepEstimates, geometry: PartGeometry, material: Material | None
+    result: StepEstimates, geometry: PartGeometry, material: MaterialSpec | None
 ) -> str:
     """Why no machine can do the step, from the furthest filter any machine passed."""
     step = result.step
@@ -469,7 +475,7 @@ def road_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return haversine_km(lat1, lon1, lat2, lon2) * ROAD_FACTOR
 
 
-def carrier_leg(carrier: Carrier, km: float) -> tuple[int, int, int]:
+def carrier_leg(carrier: CarrierSpec, km: float) -> tuple[int, int, int]:
     """(minutes, cost minor, CO2 g) of ``km`` road km with one carrier.
 
     minutes = max(one day, km / (km per day) x 1440); cost = base fee + per-100-km x km/100;
@@ -481,7 +487,7 @@ def carrier_leg(carrier: Carrier, km: float) -> tuple[int, int, int]:
 
 
 def transport_leg(
-    origin: tuple[float, float], destination: tuple[float, float], carriers: Sequence[Carrier]
+    origin: tuple[float, float], destination: tuple[float, float], carriers: Sequence[CarrierSpec]
 ) -> LegQuote:
     """The cheapest carrier's leg between two (lat, lon) places (ties: faster, then id).
 
@@ -511,7 +517,7 @@ __all__ = [
     "GRID_G_PER_KWH",
     "PROCESS_NAMES",
     "ROAD_FACTOR",
-    "Carrier",
+    "CarrierSpec",
     "Estimate",
     "LegQuote",
     "MachineSpec",

@@ -171,7 +171,7 @@ class PartGeometry:
 
 
 @dataclass(frozen=True)
-class Material:
+class MaterialSpec:
     """A catalog material: ``processes`` are the catalog's processes for it (empty: any)."""
 
     code: str
@@ -193,7 +193,7 @@ class LineRequest:
 
     id: str
     geometry: PartGeometry
-    material: Material
+    material: MaterialSpec
     finish: str | None = None
     quantity: int = 1
     tolerance: str = "standard"
@@ -427,7 +427,7 @@ def _matches(rule: Rule, *, family: str, shape: str, tolerance: str, request: Li
     )
 
 
-def _narrow(spec: StepSpec, material: Material) -> tuple[str, ...]:
+def _narrow(spec: StepSpec, material: MaterialSpec) -> tuple[str, ...]:
     """The step's processes the material allows (all when the catalog lists none)."""
     if not spec.material_bound or not material.processes:
         return spec.processes

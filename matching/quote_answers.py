@@ -2,7 +2,7 @@
 
 The caller loads what the request names (the design revisions' analyses, the network
 ``Snapshot``) and passes it in; this module refuses what cannot be quoted before solving,
-builds ``matching.quoting.QuoteRequest``, runs the core and converts its options to JSON
+builds ``matching.quote_problem.QuoteQuery``, runs the core and converts its options to JSON
 (``matching.routes``). It reads no database. See docs/matching-adapter.md.
 """
 
@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from matching.engine import Problem, SolveParams
 from matching.planning import PartGeometry
-from matching.quoting import QuoteLine, QuoteRequest, QuoteResult, build_problem, quote
+from matching.quote_problem import PartToQuote, QuoteQuery, build_problem
+from matching.quoting import QuoteResult, quote
 from matching.routes import LineIndex, OptionDict, option_dict
 from matching.snapshot import Snapshot, floor_minute
 
@@ -114,7 +115,7 @@ def quote_horizon_days(input: QuoteInput, now: datetime, horizon_days: int) -> i
 
 def _quote_line(
     line_key: str, line: QuoteLineInput, design: DesignAnalysis, snapshot: Snapshot
-) -> QuoteLine | str:
+) -> PartToQuote | str:
     """The core's line for one part, or the sentence refusing it."""
     name = design.name
     if not design.analysis:
@@ -131,7 +132,7 @@ def _quote_line(
         geometry = PartGeometry.from_analysis(design.analysis)
     except (KeyError, TypeError, ValueError):
         return f"{name}: its analysis is incomplete; analyse the design again."
-    return QuoteLine(
+    return PartToQuote(
         id=line_key,
         geometry=geometry,
         material=material,
@@ -145,13 +146,13 @@ def _quote_line(
 
 def quote_lines(
     input: QuoteInput, snapshot: Snapshot, designs: Mapping[int, DesignAnalysis]
-) -> tuple[list[QuoteLine], dict[str, tuple[int, int, int | None]], list[str]]:
+) -> tuple[list[PartToQuote], dict[str, tuple[int, int, int | None]], list[str]]:
     """QuoteLines (id = line number from 1), ``{id: (index, revision id, line_id)}``, refusals.
 
     ``designs`` are the loaded revisions by id; a revision missing from it does not exist.
     """
     reasons: list[str] = []
-    lines: list[QuoteLine] = []
+    lines: list[PartToQuote] = []
     index: dict[str, tuple[int, int, int | None]] = {}
     if not input.lines:
         reasons.append("The request has no parts.")
@@ -169,8 +170,8 @@ def quote_lines(
     return lines, index, reasons
 
 
-def _request(input: QuoteInput, lines: Sequence[QuoteLine], snapshot: Snapshot) -> QuoteRequest:
-    return QuoteRequest(
+def _query(input: QuoteInput, lines: Sequence[PartToQuote], snapshot: Snapshot) -> QuoteQuery:
+    return QuoteQuery(
         lines=tuple(lines),
         customer_lat=input.ship_to_lat,
         customer_lon=input.ship_to_lon,
@@ -199,7 +200,7 @@ def size_of(
     if reasons:
         return 0
     problem, _ = build_problem(
-        _request(input, lines, snapshot),
+        _query(input, lines, snapshot),
         snapshot.machines,
         snapshot.carriers,
         snapshot.minute(now),
@@ -235,7 +236,7 @@ def quote_for(
             "refused", [], reasons, None, snapshot.origin.isoformat(), input.currency, 0
         )
     result = quote(
-        _request(input, lines, snapshot),
+        _query(input, lines, snapshot),
         snapshot.machines,
         snapshot.carriers,
         now_minute=snapshot.minute(now),

@@ -18,14 +18,14 @@ from typing import Literal
 from matching.engine import (
     Alternative,
     Assignment,
-    Job,
     Leg,
-    Machine,
     MachineDown,
     Objective,
     Plan,
     Problem,
     Replan,
+    Resource,
+    Routing,
     SolveParams,
     Step,
     StepDeclined,
@@ -33,7 +33,14 @@ from matching.engine import (
     Transport,
     replan,
 )
-from matching.estimation import GRID_G_PER_KWH, Carrier, MachineSpec, fits, power_kw, transport_leg
+from matching.estimation import (
+    GRID_G_PER_KWH,
+    CarrierSpec,
+    MachineSpec,
+    fits,
+    power_kw,
+    transport_leg,
+)
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute
 
 __all__ = [
@@ -204,7 +211,7 @@ class _Specs:
 class _EngineView:
     """The current plan as the engine sees it, filled in step by step."""
 
-    jobs: list[Job] = field(default_factory=list)
+    jobs: list[Routing] = field(default_factory=list)
     current: list[Assignment] = field(default_factory=list)
     pinned: list[tuple[str, str]] = field(default_factory=list)
     held: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # the plan's own time
@@ -296,7 +303,7 @@ def _engine_view(
     for job_key, steps in jobs.items():
         engine_steps = tuple(_engine_step(a, change, specs, view) for a in steps)
         view.jobs.append(
-            Job(
+            Routing(
                 id=job_key,
                 steps=engine_steps,
                 due=specs.snapshot.minute(due[job_key]) if due and job_key in due else None,
@@ -308,23 +315,23 @@ def _engine_view(
 
 def _engine_machines(
     view: _EngineView, specs: _Specs
-) -> tuple[list[Machine], dict[str, tuple[float, float]]]:
+) -> tuple[list[Resource], dict[str, tuple[float, float]]]:
     """The machines of every alternative with their windows plus the plan's own time, and
     where each of their workshops is."""
-    machines: list[Machine] = []
+    machines: list[Resource] = []
     places: dict[str, tuple[float, float]] = {}
     for mid in sorted(view.used):
         m = specs.get(mid)
         if m is None:
             continue
         windows = _merge([*(m.windows or ()), *view.held.get(mid, [])])
-        machines.append(Machine(mid, m.workshop, windows, ()))
+        machines.append(Resource(mid, m.workshop, windows, ()))
         places.setdefault(m.workshop, (m.lat, m.lon))
     return machines, places
 
 
 def _transport(
-    places: Mapping[str, tuple[float, float]], carriers: Sequence[Carrier]
+    places: Mapping[str, tuple[float, float]], carriers: Sequence[CarrierSpec]
 ) -> dict[tuple[str, str], Leg]:
     legs: dict[tuple[str, str], Leg] = {}
     for wa in places:
@@ -336,12 +343,12 @@ def _transport(
 
 
 def _with_deliveries(
-    jobs: Sequence[Job],
+    jobs: Sequence[Routing],
     waits: Mapping[str, set[str]],
     places: Mapping[str, tuple[float, float]],
     ship_to: tuple[float, float],
-    carriers: Sequence[Carrier],
-) -> list[Job]:
+    carriers: Sequence[CarrierSpec],
+) -> list[Routing]:
     """Delivery legs to ``ship_to`` from every workshop, for the jobs nothing waits for."""
     waited_for = {j for w in waits.values() for j in w}
     delivery = {

@@ -1,6 +1,6 @@
 """Quote options, their steps and their legs as plain JSON (the contracts callers store).
 
-The core answers in dataclasses with engine ids and minutes (``matching.quoting``); callers
+The core answers in dataclasses with engine ids and minutes (``matching.quote_explain``); callers
 store JSON with integer ids, ISO datetimes and minor units. These ``TypedDict``s are that
 format, written once here for the quote options and for the legs of a re-planned order.
 """
@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Literal, TypedDict
 
-from matching.estimation import Carrier, transport_leg
-from matching.quoting import CUSTOMER, QuotedOption, RouteLeg, RouteStep
+from matching.estimation import CarrierSpec, transport_leg
+from matching.quote_explain import CUSTOMER, QuotedOption, RouteLeg, RouteStep
 from matching.snapshot import Snapshot
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
     "step_dict",
 ]
 
-# QuoteLine id ("1", "2", ...) -> (index into the input's lines, revision id, caller's line id)
+# Line id ("1", "2", ...) -> (index into the input's lines, revision id, caller's line id)
 LineIndex = Mapping[str, tuple[int, int, int | None]]
 
 
@@ -218,7 +218,7 @@ def legs_for_jobs(
     jobs: Sequence[tuple[str, int, datetime]],
     ship_to: tuple[float, float],
     places: Mapping[int, tuple[float, float]],
-    carriers: Sequence[Carrier],
+    carriers: Sequence[CarrierSpec],
     assembly_job: str | None = None,
 ) -> list[RouteLegDict]:
     """The transport legs of a plan, in the option format (``legs`` of a quote option).

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from matching.estimation import Carrier, MachineSpec
-from matching.planning import Material
+from matching.estimation import CarrierSpec, MachineSpec
+from matching.planning import MaterialSpec
 
 DEFAULT_HORIZON_DAYS = 28  # days of capacity read ahead
 
@@ -30,8 +30,8 @@ class Snapshot:
     horizon_days: int
     currency: str
     machines: tuple[MachineSpec, ...]
-    carriers: tuple[Carrier, ...]
-    materials: Mapping[str, Material]
+    carriers: tuple[CarrierSpec, ...]
+    materials: Mapping[str, MaterialSpec]
     workshop_names: Mapping[str, str] = field(default_factory=dict)
     carrier_names: Mapping[str, str] = field(default_factory=dict)
 

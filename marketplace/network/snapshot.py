@@ -1,7 +1,7 @@
 """Reads for the matcher: the network's rows as the pure planning core's dataclasses.
 
 The snapshot turns database rows into ``matching.estimation.MachineSpec`` /
-``matching.estimation.Carrier`` / ``matching.planning.Material`` in a fixed number of
+``matching.estimation.CarrierSpec`` / ``matching.planning.MaterialSpec`` in a fixed number of
 queries, with every machine's free time already computed (weekly hours minus closures minus
 bookings, from the workshop's lead time on), so that ``matching`` never touches the database.
 """
@@ -15,20 +15,25 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from marketplace.network.capacity import WeeklySlot, free_intervals
-from marketplace.network.models import CapacityBooking, CapacityException, Machine, Workshop
-from marketplace.network.models import Carrier as CarrierRow
-from marketplace.network.models import Material as MaterialRow
-from matching.estimation import Carrier, MachineSpec
-from matching.planning import Material
+from marketplace.network.models import (
+    CapacityBooking,
+    CapacityException,
+    Carrier,
+    Machine,
+    Material,
+    Workshop,
+)
+from matching.estimation import CarrierSpec, MachineSpec
+from matching.planning import MaterialSpec
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute, minute_windows
 
 __all__ = ["carrier_specs", "material_specs", "network_snapshot", "offline_machine_specs"]
 
 
-def material_specs() -> dict[str, Material]:
+def material_specs() -> dict[str, MaterialSpec]:
     """Every catalog material with the process codes the catalog lists for it (2 queries)."""
     return {
-        m.code: Material(
+        m.code: MaterialSpec(
             code=m.code,
             name=m.name,
             family=m.family,
@@ -36,15 +41,15 @@ def material_specs() -> dict[str, Material]:
             price_per_kg_minor=m.price_per_kg_minor,
             processes=tuple(sorted(p.code for p in m.processes.all())),
         )
-        for m in MaterialRow.objects.prefetch_related("processes")
+        for m in Material.objects.prefetch_related("processes")
     }
 
 
-def carrier_specs(*, currency: str = "EUR") -> tuple[tuple[Carrier, ...], dict[str, str]]:
+def carrier_specs(*, currency: str = "EUR") -> tuple[tuple[CarrierSpec, ...], dict[str, str]]:
     """Every carrier pricing in ``currency`` (no country filter: see docs/matching-adapter.md)."""
-    rows = CarrierRow.objects.select_related("organization").filter(currency=currency)
+    rows = Carrier.objects.select_related("organization").filter(currency=currency)
     carriers = tuple(
-        Carrier(
+        CarrierSpec(
             id=str(c.pk),
             base_fee_minor=c.base_fee_minor,
             per_100km_minor=c.per_100km_minor,

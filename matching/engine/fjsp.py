@@ -13,10 +13,10 @@ from pathlib import Path
 
 from matching.engine.problem import (
     Alternative,
-    Job,
-    Machine,
     Objective,
     Problem,
+    Resource,
+    Routing,
     Step,
 )
 
@@ -115,9 +115,9 @@ def read_fjsp(path: str | Path) -> FjspInstance:
 
 def to_problem(instance: FjspInstance) -> Problem:
     """The instance as an engine problem: ids are the 0-based indices as strings, makespan."""
-    machines = tuple(Machine(id=str(m)) for m in range(instance.n_machines))
+    machines = tuple(Resource(id=str(m)) for m in range(instance.n_machines))
     jobs = tuple(
-        Job(
+        Routing(
             id=str(j),
             steps=tuple(
                 Step(

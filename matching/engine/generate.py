@@ -15,11 +15,11 @@ import random
 from matching.engine.problem import (
     Alternative,
     Interval,
-    Job,
     Leg,
-    Machine,
     Objective,
     Problem,
+    Resource,
+    Routing,
     Step,
     Transport,
 )
@@ -40,86 +40,99 @@ def random_marketplace(
     rng = random.Random(seed)
     places = [(rng.uniform(0, 400), rng.uniform(0, 400)) for _ in range(workshops)]
     ws_ids = [f"W{k:02d}" for k in range(workshops)]
-    horizon = days * DAY
-
-    def leg(a: tuple[float, float], b: tuple[float, float]) -> Leg:
-        km = math.dist(a, b)
-        return Leg(time=60 + round(km), cost=2000 + round(150 * km), co2=round(90 * km))
-
     legs = {
-        (ws_ids[a], ws_ids[b]): leg(places[a], places[b])
+        (ws_ids[a], ws_ids[b]): _leg(places[a], places[b])
         for a in range(workshops)
         for b in range(workshops)
         if a != b
     }
-    machine_list: list[Machine] = []
-    profile: dict[str, tuple[str, float, int, int]] = {}  # process, speed, rate, power
-    for k in range(machines):
-        process = PROCESSES[k % len(PROCESSES)]
-        workshop = ws_ids[rng.randrange(workshops)]
-        always_on = process == "print" and rng.random() < 0.5
-        windows = _shifts(horizon, rng) if not always_on else ((0, horizon),)
-        booked = _bookings(windows, rng)
-        machine_id = f"M{k:03d}"
-        machine_list.append(Machine(machine_id, workshop, windows, booked))
-        profile[machine_id] = (
-            process,
-            rng.uniform(0.7, 1.4),
-            rng.randint(20, 120),  # minor units per minute
-            rng.randint(2, 15),  # kW -> grams of CO2 per minute at ~400 g/kWh / 60
-        )
-    capable = {p: [m for m in machine_list if profile[m.id][0] == p] for p in PROCESSES}
-    jobs: list[Job] = []
-
-    def step(step_id: str, process: str, work: int) -> Step:
-        pool = rng.sample(capable[process], min(shortlist, len(capable[process])))
-        alts = []
-        for m in pool:
-            _, speed, rate, power = profile[m.id]
-            duration = max(10, round(work / speed))
-            alts.append(Alternative(m.id, duration, cost=duration * rate, co2=duration * power * 7))
-        return Step(step_id, tuple(alts), process)
-
-    def part_steps(tag: str) -> list[Step]:
-        first = "print" if rng.random() < 0.5 else "mill"
-        steps = [step(f"{tag}1-{first}", first, rng.randint(60, 480))]
-        steps.append(step(f"{tag}2-finish", "finish", rng.randint(30, 240)))
-        steps.append(step(f"{tag}3-inspect", "inspect", rng.randint(20, 90)))
-        return steps
-
+    steps = _StepMaker(rng, shortlist)
+    resources = [steps.add_machine(f"M{k:03d}", k, ws_ids, days * DAY) for k in range(machines)]
+    jobs: list[Routing] = []
     for o in range(orders):
         customer = (rng.uniform(0, 400), rng.uniform(0, 400))
-        delivery = {w: leg(places[i], customer) for i, w in enumerate(ws_ids)}
-        release = rng.randint(0, 2 * DAY)
-        due = release + rng.randint(4, 10) * DAY
-        if rng.random() < 0.2:
-            parts = [f"O{o:03d}-A", f"O{o:03d}-B"]
-            for part in parts:
-                jobs.append(Job(part, tuple(part_steps("")), release=release))
-            jobs.append(
-                Job(
-                    f"O{o:03d}",
-                    (
-                        step("1-assemble", "assemble", rng.randint(30, 180)),
-                        step("2-inspect", "inspect", rng.randint(20, 60)),
-                    ),
-                    release=release,
-                    due=due,
-                    waits_for=tuple(parts),
-                    delivery=delivery,
-                )
-            )
-        else:
-            steps = part_steps("")
-            steps.append(step("4-pack", "assemble", rng.randint(10, 40)))
-            jobs.append(Job(f"O{o:03d}", tuple(steps), release=release, due=due, delivery=delivery))
+        delivery = {w: _leg(places[i], customer) for i, w in enumerate(ws_ids)}
+        jobs += _order(f"O{o:03d}", steps, delivery)
     return Problem(
         jobs=tuple(jobs),
-        machines=tuple(machine_list),
+        machines=tuple(resources),
         transport=Transport(legs),
         objective=Objective(cost=1, tardiness=20, makespan=1),
         name=f"marketplace-{seed}",
     )
+
+
+def _leg(a: tuple[float, float], b: tuple[float, float]) -> Leg:
+    """60 minutes of handling plus driving at 60 km/h; cost and CO2 per km."""
+    km = math.dist(a, b)
+    return Leg(time=60 + round(km), cost=2000 + round(150 * km), co2=round(90 * km))
+
+
+class _StepMaker:
+    """The machines drawn so far, by process, and random steps over a shortlist of them."""
+
+    def __init__(self, rng: random.Random, shortlist: int) -> None:
+        self.rng = rng
+        self.shortlist = shortlist
+        self.capable: dict[str, list[str]] = {p: [] for p in PROCESSES}
+        self.profile: dict[str, tuple[float, int, int]] = {}  # speed, rate, power
+
+    def add_machine(self, machine_id: str, k: int, ws_ids: list[str], horizon: int) -> Resource:
+        """The k-th machine: a process in turn, a random workshop, calendar and profile."""
+        rng = self.rng
+        process = PROCESSES[k % len(PROCESSES)]
+        workshop = ws_ids[rng.randrange(len(ws_ids))]
+        always_on = process == "print" and rng.random() < 0.5
+        windows = _shifts(horizon, rng) if not always_on else ((0, horizon),)
+        booked = _bookings(windows, rng)
+        self.capable[process].append(machine_id)
+        self.profile[machine_id] = (
+            rng.uniform(0.7, 1.4),
+            rng.randint(20, 120),  # minor units per minute
+            rng.randint(2, 15),  # kW -> grams of CO2 per minute at ~400 g/kWh / 60
+        )
+        return Resource(machine_id, workshop, windows, booked)
+
+    def step(self, step_id: str, process: str, work: int) -> Step:
+        """A step of ``work`` minutes at speed 1 on a random shortlist of capable machines."""
+        capable = self.capable[process]
+        alts = []
+        for m in self.rng.sample(capable, min(self.shortlist, len(capable))):
+            speed, rate, power = self.profile[m]
+            duration = max(10, round(work / speed))
+            alts.append(Alternative(m, duration, cost=duration * rate, co2=duration * power * 7))
+        return Step(step_id, tuple(alts), process)
+
+    def part_steps(self) -> list[Step]:
+        """Print or mill, then finish and inspect."""
+        rng = self.rng
+        first = "print" if rng.random() < 0.5 else "mill"
+        steps = [self.step(f"1-{first}", first, rng.randint(60, 480))]
+        steps.append(self.step("2-finish", "finish", rng.randint(30, 240)))
+        steps.append(self.step("3-inspect", "inspect", rng.randint(20, 90)))
+        return steps
+
+
+def _order(order: str, steps: _StepMaker, delivery: dict[str, Leg]) -> list[Routing]:
+    """One order: a part that is packed, or (one in five) two parts and their assembly."""
+    rng = steps.rng
+    release = rng.randint(0, 2 * DAY)
+    due = release + rng.randint(4, 10) * DAY
+    if rng.random() >= 0.2:
+        chain = [*steps.part_steps(), steps.step("4-pack", "assemble", rng.randint(10, 40))]
+        return [Routing(order, tuple(chain), release=release, due=due, delivery=delivery)]
+    parts = [f"{order}-A", f"{order}-B"]
+    jobs = [Routing(part, tuple(steps.part_steps()), release=release) for part in parts]
+    assembly = (
+        steps.step("1-assemble", "assemble", rng.randint(30, 180)),
+        steps.step("2-inspect", "inspect", rng.randint(20, 60)),
+    )
+    jobs.append(
+        Routing(
+            order, assembly, release=release, due=due, waits_for=tuple(parts), delivery=delivery
+        )
+    )
+    return jobs
 
 
 def _shifts(horizon: int, rng: random.Random) -> tuple[Interval, ...]:

@@ -6,7 +6,7 @@ money in integer minor units of one currency, CO2 in integer grams. Identifiers 
 
 The precedence graph is a DAG made of two kinds of edges:
 
-* the chain of a job: ``job.steps[i]`` runs after ``job.steps[i - 1]``;
+* the chain of a job (its ``Routing``): ``job.steps[i]`` runs after ``job.steps[i - 1]``;
 * job to job: a job lists in ``waits_for`` the jobs whose last step must have finished (and
   whose part must have travelled to this job's first workshop) before its first step starts.
   A multi-part order is one job per part plus an assembly job (assemble, pack) that waits
@@ -50,8 +50,11 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Job:
-    """An order line (or an assembly) whose steps run in the given order.
+class Routing:
+    """A job's routing: the ordered steps of an order line (or an assembly), with its times.
+
+    The engine schedules one routing per job; ``Problem.jobs`` holds them and ``id`` is the
+    job id that assignments and ``waits_for`` refer to.
 
     ``due`` is soft (lateness costs ``objective.tardiness * weight`` per minute), ``deadline``
     is hard. Completion is the end of the last step plus the delivery leg from the workshop of
@@ -69,8 +72,8 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Machine:
-    """A machine of a workshop with its calendar.
+class Resource:
+    """A schedulable resource: a machine of a workshop with its calendar.
 
     ``windows`` are the intervals when it may run (``None``: always); a step must fit inside
     one window (no pausing). ``booked`` are intervals already sold to other orders.
@@ -135,24 +138,24 @@ class Objective:
 class Problem:
     """A scheduling problem: jobs, machines, transport and what to minimise."""
 
-    jobs: tuple[Job, ...]
-    machines: tuple[Machine, ...]
+    jobs: tuple[Routing, ...]
+    machines: tuple[Resource, ...]
     transport: Transport = field(default_factory=Transport)
     objective: Objective = field(default_factory=Objective.makespan_only)
     name: str = ""
 
-    def machine(self, machine_id: str) -> Machine:
+    def machine(self, machine_id: str) -> Resource:
         """The machine with this id (KeyError if unknown)."""
         return self._machines_by_id()[machine_id]
 
-    def _machines_by_id(self) -> dict[str, Machine]:
+    def _machines_by_id(self) -> dict[str, Resource]:
         cache = self.__dict__.get("_machine_index")
         if cache is None:
             cache = {m.id: m for m in self.machines}
             object.__setattr__(self, "_machine_index", cache)
         return cache
 
-    def job(self, job_id: str) -> Job:
+    def job(self, job_id: str) -> Routing:
         """The job with this id (KeyError if unknown)."""
         cache = self.__dict__.get("_job_index")
         if cache is None:

@@ -16,9 +16,9 @@ from matching.engine.problem import (
     Alternative,
     Assignment,
     Infeasibility,
-    Job,
     Plan,
     Problem,
+    Routing,
     SolveParams,
     Step,
 )
@@ -203,7 +203,7 @@ def _edit_step(
             )
         return replace(step, alternatives=alts)
 
-    def edit_job(job: Job) -> Job:
+    def edit_job(job: Routing) -> Routing:
         if job.id != job_id:
             return job
         return replace(job, steps=tuple(edit(s) if s.id == step_id else s for s in job.steps))

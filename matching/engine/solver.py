@@ -33,10 +33,10 @@ from matching.engine.compiled import FOREVER, Compiled, earliest_slot
 from matching.engine.greedy import Choice, greedy_choice, plan_from_choice
 from matching.engine.problem import (
     Infeasibility,
-    Job,
     Objective,
     Plan,
     Problem,
+    Routing,
     SolveParams,
 )
 from matching.engine.validate import validate
@@ -248,7 +248,7 @@ def _explain_deadlines(problem: Problem, params: SolveParams, started: float) ->
     )
 
 
-def _completion(problem: Problem, job: Job, plan: Plan) -> int:
+def _completion(problem: Problem, job: Routing, plan: Plan) -> int:
     last = plan.by_step()[(job.id, job.steps[-1].id)]
     leg = job.delivery.get(problem.workshop_of(last.machine))
     return last.end + (leg.time if leg else 0)

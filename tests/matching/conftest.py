@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from matching.estimation import Carrier, MachineSpec
-from matching.planning import Material
+from matching.estimation import CarrierSpec, MachineSpec
+from matching.planning import MaterialSpec
 from matching.snapshot import Snapshot, minute_windows
 
 NOW = datetime(2030, 1, 7, 6, 0, tzinfo=UTC)  # a Monday, 06:00 UTC
@@ -28,10 +28,10 @@ WORKSHOPS = {
     NUREMBERG: ("Anodica", 49.4521, 11.0767),
     EINDHOVEN: ("Eindhoven Fab", 51.4416, 5.4697),
 }
-CARRIER = Carrier("7", 1500, 80, 600.0, 250.0, name="Rhein Cargo")
+CARRIER = CarrierSpec("7", 1500, 80, 600.0, 250.0, name="Rhein Cargo")
 MATERIALS = {
-    "al-6061": Material("al-6061", "Aluminium 6061-T6", "aluminium", 2.7, 900, ("cnc-3axis",)),
-    "ss-304": Material("ss-304", "Stainless steel 304", "stainless", 2.7, 900, ("cnc-3axis",)),
+    "al-6061": MaterialSpec("al-6061", "Aluminium 6061-T6", "aluminium", 2.7, 900, ("cnc-3axis",)),
+    "ss-304": MaterialSpec("ss-304", "Stainless steel 304", "stainless", 2.7, 900, ("cnc-3axis",)),
 }
 
 

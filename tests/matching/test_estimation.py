@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from matching.estimation import (
-    Carrier,
+    CarrierSpec,
     Estimate,
     MachineSpec,
     Rejection,
@@ -20,12 +20,12 @@ from matching.estimation import (
     sheet_flat_pattern,
     transport_leg,
 )
-from matching.planning import LineRequest, Material, PartGeometry, PlannedStep, plan_line
+from matching.planning import LineRequest, MaterialSpec, PartGeometry, PlannedStep, plan_line
 
-AL = Material(
+AL = MaterialSpec(
     "al-6061", "Aluminium 6061-T6", "aluminium", 2.7, 600, ("cnc-3axis", "cnc-5axis", "cnc-turning")
 )
-PA12 = Material("pa12", "PA12 nylon powder", "powder", 1.01, 6000, ("sls", "mjf"))
+PA12 = MaterialSpec("pa12", "PA12 nylon powder", "powder", 1.01, 6000, ("sls", "mjf"))
 BLOCK = PartGeometry(volume_mm3=36_000, area_mm2=9_400, bbox_mm=(50, 40, 30))
 MILL = PlannedStep("mill", ("cnc-3axis", "cnc-5axis"), "make", material="al-6061")
 
@@ -58,9 +58,9 @@ DMG = MachineSpec(
 STUTTGART = (48.77580, 9.18290)
 EINDHOVEN = (51.44160, 5.46970)
 CARRIERS = [
-    Carrier("europarcel", 1200, 4500, 800, 180),
-    Carrier("rhein", 900, 3800, 600, 240),
-    Carrier("alpina", 1000, 4200, 650, 120),
+    CarrierSpec("europarcel", 1200, 4500, 800, 180),
+    CarrierSpec("rhein", 900, 3800, 600, 240),
+    CarrierSpec("alpina", 1000, 4200, 650, 120),
 ]
 
 
@@ -95,7 +95,7 @@ def test_setup_is_counted_once_per_batch() -> None:
 
 
 def test_harder_material_mills_slower() -> None:
-    steel = Material("ss-304", "Stainless steel 304", "stainless", 8.0, 500)
+    steel = MaterialSpec("ss-304", "Stainless steel 304", "stainless", 8.0, 500)
     step = PlannedStep("mill", ("cnc-3axis",), "make", material="ss-304")
     al = estimate(MILL, BLOCK, AL, 1, HAAS)
     ss = estimate(step, BLOCK, steel, 1, HAAS)
@@ -152,7 +152,7 @@ def test_tolerance_class_filters_machines() -> None:
 
 
 def test_material_filter_and_no_machine_reason() -> None:
-    ti = Material("ti-6al4v", "Titanium Ti-6Al-4V", "titanium", 4.43, 4500)
+    ti = MaterialSpec("ti-6al4v", "Titanium Ti-6Al-4V", "titanium", 4.43, 4500)
     step = PlannedStep("mill", ("cnc-5axis",), "make", material="ti-6al4v")
     big = PartGeometry(volume_mm3=10_000_000, area_mm2=500_000, bbox_mm=(400, 300, 200))
     small_dmg = MachineSpec(**{**DMG.__dict__, "envelope_mm": (350, 300, 300)})
@@ -192,7 +192,7 @@ def test_sheet_estimates_cut_length_and_bends() -> None:
     cut = estimate(
         PlannedStep("cut", ("laser-cutting",), "make", "al-5052"),
         channel,
-        Material("al-5052", "Aluminium 5052 sheet", "aluminium", 2.68, 500),
+        MaterialSpec("al-5052", "Aluminium 5052 sheet", "aluminium", 2.68, 500),
         1,
         laser,
     )

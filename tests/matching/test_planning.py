@@ -9,7 +9,7 @@ import pytest
 from matching.planning import (
     RULES,
     LineRequest,
-    Material,
+    MaterialSpec,
     PartGeometry,
     plan_line,
     plan_order,
@@ -18,13 +18,13 @@ from matching.planning import (
 
 ROOT = Path(__file__).resolve().parents[2]
 
-AL = Material(
+AL = MaterialSpec(
     "al-6061", "Aluminium 6061-T6", "aluminium", 2.7, 600, ("cnc-3axis", "cnc-5axis", "cnc-turning")
 )
-AL_SHEET = Material(
+AL_SHEET = MaterialSpec(
     "al-5052", "Aluminium 5052 sheet", "aluminium", 2.68, 500, ("laser-cutting", "sheet-bending")
 )
-SS304 = Material(
+SS304 = MaterialSpec(
     "ss-304",
     "Stainless steel 304",
     "stainless",
@@ -32,13 +32,13 @@ SS304 = Material(
     500,
     ("cnc-3axis", "cnc-5axis", "cnc-turning", "laser-cutting", "sheet-bending"),
 )
-TI = Material(
+TI = MaterialSpec(
     "ti-6al4v", "Titanium Ti-6Al-4V", "titanium", 4.43, 4500, ("cnc-5axis", "cnc-turning")
 )
-PA12 = Material("pa12", "PA12 nylon powder", "powder", 1.01, 6000, ("sls", "mjf"))
-RESIN = Material("standard-resin", "Standard resin", "resin", 1.18, 9000, ("sla",))
-PLA = Material("pla", "PLA", "thermoplastic", 1.24, 2500, ("fdm",))
-POM = Material(
+PA12 = MaterialSpec("pa12", "PA12 nylon powder", "powder", 1.01, 6000, ("sls", "mjf"))
+RESIN = MaterialSpec("standard-resin", "Standard resin", "resin", 1.18, 9000, ("sla",))
+PLA = MaterialSpec("pla", "PLA", "thermoplastic", 1.24, 2500, ("fdm",))
+POM = MaterialSpec(
     "pom", "POM (acetal)", "engineering_plastic", 1.41, 800, ("cnc-3axis", "cnc-turning")
 )
 
@@ -54,7 +54,7 @@ SHAFT = PartGeometry(
 )
 
 
-def route(material: Material, geometry: PartGeometry = BLOCK, **kw) -> list[tuple[str, tuple]]:
+def route(material: MaterialSpec, geometry: PartGeometry = BLOCK, **kw) -> list[tuple[str, tuple]]:
     plan = plan_line(LineRequest("l1", geometry, material, **kw))
     assert plan.feasible, plan.reasons
     return [(s.id, s.processes) for s in plan.steps]
@@ -149,7 +149,7 @@ def test_sheet_only_material_is_refused_for_a_solid_part() -> None:
 
 
 def test_a_material_no_process_takes_is_refused() -> None:
-    glass = Material("glass", "Borosilicate glass", "glass", 2.2, 1000, ())
+    glass = MaterialSpec("glass", "Borosilicate glass", "glass", 2.2, 1000, ())
     plan = plan_line(LineRequest("l1", BLOCK, glass))
     assert plan.reasons == ("No process in the network works Borosilicate glass into this part.",)
 

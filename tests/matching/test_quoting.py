@@ -11,25 +11,19 @@ from pathlib import Path
 import pytest
 
 from matching.engine import SolveParams, solve, validate
-from matching.estimation import Carrier, MachineSpec
-from matching.planning import Material, PartGeometry
-from matching.quoting import (
-    CUSTOMER,
-    QuoteLine,
-    QuoteRequest,
-    RouteLeg,
-    RouteStep,
-    build_problem,
-    quote,
-)
+from matching.estimation import CarrierSpec, MachineSpec
+from matching.planning import MaterialSpec, PartGeometry
+from matching.quote_explain import CUSTOMER, RouteLeg, RouteStep
+from matching.quote_problem import PartToQuote, QuoteQuery, build_problem
+from matching.quoting import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = SolveParams(time_limit_s=2.0, workers=1, deterministic=True)
 
-AL = Material(
+AL = MaterialSpec(
     "al-6061", "Aluminium 6061-T6", "aluminium", 2.7, 600, ("cnc-3axis", "cnc-5axis", "cnc-turning")
 )
-TI = Material(
+TI = MaterialSpec(
     "ti-6al4v", "Titanium Ti-6Al-4V", "titanium", 4.43, 4500, ("cnc-5axis", "cnc-turning")
 )
 BLOCK = PartGeometry(volume_mm3=36_000, area_mm2=9_400, bbox_mm=(50, 40, 30))
@@ -120,17 +114,17 @@ NETWORK = [
     machine("e-assy", "eindhoven", "assembly", EIN, throughput=12),
 ]
 CARRIERS = [
-    Carrier("europarcel", 1200, 4500, 800, 180, "EuroParcel Express"),
-    Carrier("rhein", 900, 3800, 600, 240, "Rhein Cargo"),
+    CarrierSpec("europarcel", 1200, 4500, 800, 180, "EuroParcel Express"),
+    CarrierSpec("rhein", 900, 3800, 600, 240, "Rhein Cargo"),
 ]
 
 
-def request(*lines: QuoteLine, due: int | None = None) -> QuoteRequest:
-    return QuoteRequest(lines=lines, customer_lat=MUNICH[0], customer_lon=MUNICH[1], due=due)
+def request(*lines: PartToQuote, due: int | None = None) -> QuoteQuery:
+    return QuoteQuery(lines=lines, customer_lat=MUNICH[0], customer_lon=MUNICH[1], due=due)
 
 
-def anodized(id: str = "bracket", **kw) -> QuoteLine:
-    return QuoteLine(id, BLOCK, AL, finish="anodized", quantity=kw.pop("quantity", 10), **kw)
+def anodized(id: str = "bracket", **kw) -> PartToQuote:
+    return PartToQuote(id, BLOCK, AL, finish="anodized", quantity=kw.pop("quantity", 10), **kw)
 
 
 def test_problem_has_one_job_per_line_with_shortlists_legs_and_delivery() -> None:
@@ -201,7 +195,7 @@ def test_impossible_due_date_gives_the_earliest_delivery() -> None:
 def test_multi_part_order_assembles_after_every_part_has_arrived() -> None:
     lines = (
         anodized("bracket", name="Bracket"),
-        QuoteLine("spacer", BLOCK, AL, quantity=4, name="Spacer"),
+        PartToQuote("spacer", BLOCK, AL, quantity=4, name="Spacer"),
     )
     problem, context = build_problem(request(*lines), NETWORK, CARRIERS)
     assert context.feasible
@@ -220,7 +214,7 @@ def test_multi_part_order_assembles_after_every_part_has_arrived() -> None:
 
 def test_no_machine_for_a_big_titanium_part_is_said_plainly() -> None:
     big = PartGeometry(volume_mm3=10_000_000, area_mm2=500_000, bbox_mm=(400, 300, 200))
-    result = quote(request(QuoteLine("housing", big, TI)), NETWORK, CARRIERS, params=FAST)
+    result = quote(request(PartToQuote("housing", big, TI)), NETWORK, CARRIERS, params=FAST)
     assert result.options == ()
     assert result.reasons == (
         "No machine in the network takes Titanium Ti-6Al-4V at 400 \u00d7 300 \u00d7 200 mm.",
@@ -228,8 +222,8 @@ def test_no_machine_for_a_big_titanium_part_is_said_plainly() -> None:
 
 
 def test_planning_refusals_bubble_up_with_the_part_name() -> None:
-    steel = Material("ss-304", "Stainless steel 304", "stainless", 8.0, 500, ("cnc-3axis",))
-    lines = (anodized("a", name="Bracket"), QuoteLine("b", BLOCK, steel, "anodized", name="Lid"))
+    steel = MaterialSpec("ss-304", "Stainless steel 304", "stainless", 8.0, 500, ("cnc-3axis",))
+    lines = (anodized("a", name="Bracket"), PartToQuote("b", BLOCK, steel, "anodized", name="Lid"))
     _, context = build_problem(request(*lines), NETWORK, CARRIERS)
     assert context.issues == (
         "Lid: Anodizing needs aluminium; Stainless steel 304 cannot be anodized.",
@@ -237,7 +231,7 @@ def test_planning_refusals_bubble_up_with_the_part_name() -> None:
 
 
 def test_precision_needs_a_cmm_and_a_five_axis_mill() -> None:
-    line = QuoteLine("pin", BLOCK, AL, tolerance="high-precision")
+    line = PartToQuote("pin", BLOCK, AL, tolerance="high-precision")
     problem, context = build_problem(request(line), NETWORK, CARRIERS)
     assert context.feasible
     steps = {s.id: s for s in problem.jobs[0].steps}

@@ -8,11 +8,11 @@ import pytest
 
 from matching.engine.problem import (
     Alternative,
-    Job,
     Leg,
-    Machine,
     Objective,
     Problem,
+    Resource,
+    Routing,
     Step,
     Transport,
 )
@@ -31,15 +31,15 @@ def two_workshop_problem(objective: Objective | None = None) -> Problem:
     Mill at A (m1) is fast and dear, mill at B (m3) slow and cheap; finishing only at B.
     """
     machines = (
-        Machine("m1", "A"),
-        Machine("m2", "A"),
-        Machine("m3", "B"),
+        Resource("m1", "A"),
+        Resource("m2", "A"),
+        Resource("m3", "B"),
     )
     mill = (Alternative("m1", 60, cost=900, co2=500), Alternative("m3", 90, cost=400, co2=300))
     finish = (Alternative("m3", 20, cost=100, co2=50),)
     inspect = (Alternative("m2", 10, cost=50, co2=5), Alternative("m3", 15, cost=80, co2=5))
     jobs = tuple(
-        Job(
+        Routing(
             f"j{k}",
             (
                 Step("mill", mill, "mill"),

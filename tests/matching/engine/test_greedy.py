@@ -7,7 +7,7 @@ from pathlib import Path
 from matching.engine.fjsp import read_fjsp, to_problem
 from matching.engine.generate import random_marketplace
 from matching.engine.greedy import greedy
-from matching.engine.problem import Alternative, Job, Machine, Problem, Step
+from matching.engine.problem import Alternative, Problem, Resource, Routing, Step
 from matching.engine.validate import validate
 
 BKS = [40, 26, 204, 60, 172, 57, 139, 523, 307, 195]
@@ -40,8 +40,8 @@ def test_greedy_respects_windows_bookings_and_transport_on_a_marketplace_problem
 
 def test_greedy_reports_a_step_that_fits_in_no_window() -> None:
     problem = Problem(
-        jobs=(Job("j", (Step("s", (Alternative("m", 120),)),)),),
-        machines=(Machine("m", windows=((0, 60), (100, 160))),),
+        jobs=(Routing("j", (Step("s", (Alternative("m", 120),)),)),),
+        machines=(Resource("m", windows=((0, 60), (100, 160))),),
     )
     plan = greedy(problem)
     assert plan.status == "infeasible"

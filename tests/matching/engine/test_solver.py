@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from matching.engine.fjsp import parse_fjsp, read_fjsp, to_problem
 from matching.engine.problem import (
     Alternative,
-    Job,
     Leg,
-    Machine,
     Objective,
     Plan,
     Problem,
+    Resource,
+    Routing,
     SolveParams,
     Step,
     Transport,
@@ -113,11 +113,11 @@ def test_cheapest_plan_mills_at_the_cheap_workshop_and_counts_legs_in_the_cost()
 
 def test_steps_fit_inside_windows_and_avoid_bookings() -> None:
     machines = (
-        Machine("m1", windows=((0, 100), (200, 300))),
-        Machine("m2", booked=((0, 250),)),
+        Resource("m1", windows=((0, 100), (200, 300))),
+        Resource("m2", booked=((0, 250),)),
     )
-    job = Job("j", (Step("s", (Alternative("m1", 150), Alternative("m2", 20))),))
-    short = Job("k", (Step("s", (Alternative("m1", 60),)),), release=50)
+    job = Routing("j", (Step("s", (Alternative("m1", 150), Alternative("m2", 20))),))
+    short = Routing("k", (Step("s", (Alternative("m1", 60),)),), release=50)
     plan = solved(Problem(jobs=(job, short), machines=machines))
     by_step = plan.by_step()
     assert by_step[("j", "s")].machine == "m2"
@@ -127,10 +127,10 @@ def test_steps_fit_inside_windows_and_avoid_bookings() -> None:
 
 
 def test_tardiness_objective_prefers_the_urgent_job() -> None:
-    m = (Machine("m"),)
+    m = (Resource("m"),)
     jobs = (
-        Job("relaxed", (Step("s", (Alternative("m", 50),)),), due=1000),
-        Job("urgent", (Step("s", (Alternative("m", 50),)),), due=50, weight=3),
+        Routing("relaxed", (Step("s", (Alternative("m", 50),)),), due=1000),
+        Routing("urgent", (Step("s", (Alternative("m", 50),)),), due=50, weight=3),
     )
     plan = solved(Problem(jobs=jobs, machines=m, objective=Objective(tardiness=1)))
     assert plan.by_step()[("urgent", "s")].start == 0
@@ -140,7 +140,7 @@ def test_tardiness_objective_prefers_the_urgent_job() -> None:
 
 def test_a_step_without_capable_machines_is_explained() -> None:
     problem = Problem(
-        jobs=(Job("j", (Step("anodize", (), "anodizing"),)),), machines=(Machine("m"),)
+        jobs=(Routing("j", (Step("anodize", (), "anodizing"),)),), machines=(Resource("m"),)
     )
     plan = solve(problem, FAST)
     assert plan.status == "infeasible"
@@ -152,7 +152,7 @@ def test_a_step_without_capable_machines_is_explained() -> None:
 def test_an_impossible_deadline_reports_the_earliest_possible_delivery() -> None:
     problem = Problem(
         jobs=(
-            Job(
+            Routing(
                 "j",
                 (
                     Step("mill", (Alternative("m1", 100),)),
@@ -162,7 +162,7 @@ def test_an_impossible_deadline_reports_the_earliest_possible_delivery() -> None
                 delivery={"B": Leg(30)},
             ),
         ),
-        machines=(Machine("m1", "A"), Machine("m2", "B")),
+        machines=(Resource("m1", "A"), Resource("m2", "B")),
         transport=Transport({("A", "B"): Leg(20)}),
     )
     plan = solve(problem, FAST)
@@ -176,14 +176,14 @@ def test_an_impossible_deadline_reports_the_earliest_possible_delivery() -> None
 
 
 def test_assembly_waits_for_all_parts_and_their_transport() -> None:
-    machines = (Machine("p1", "A"), Machine("p2", "B"), Machine("asm", "C"))
+    machines = (Resource("p1", "A"), Resource("p2", "B"), Resource("asm", "C"))
     transport = Transport(
         {("A", "C"): Leg(40, 100), ("B", "C"): Leg(10, 100), ("A", "B"): Leg(5), ("B", "A"): Leg(5)}
     )
     jobs = (
-        Job("part-a", (Step("print", (Alternative("p1", 30), Alternative("p2", 60))),)),
-        Job("part-b", (Step("print", (Alternative("p2", 20),)),)),
-        Job(
+        Routing("part-a", (Step("print", (Alternative("p1", 30), Alternative("p2", 60))),)),
+        Routing("part-b", (Step("print", (Alternative("p2", 20),)),)),
+        Routing(
             "order",
             (Step("assemble", (Alternative("asm", 15),)),),
             waits_for=("part-a", "part-b"),
@@ -213,7 +213,7 @@ def test_a_given_hint_plan_is_used_as_a_starting_point(data_dir: Path) -> None:
 
 
 def test_an_empty_problem_is_trivially_optimal() -> None:
-    plan = solved(Problem(jobs=(), machines=(Machine("m"),)))
+    plan = solved(Problem(jobs=(), machines=(Resource("m"),)))
     assert plan.status == "optimal"
     assert plan.assignments == ()
 
@@ -227,7 +227,7 @@ def small_problems(draw: st.DrawFn) -> Problem:
         if draw(st.booleans()):
             windows = ((0, 200), (250, 2000))
         booked = ((100, 130),) if draw(st.booleans()) else ()
-        machines.append(Machine(f"m{k}", "A" if k < 2 else "B", windows, booked))
+        machines.append(Resource(f"m{k}", "A" if k < 2 else "B", windows, booked))
     jobs = []
     for j in range(draw(st.integers(2, 4))):
         steps = []
@@ -241,7 +241,7 @@ def small_problems(draw: st.DrawFn) -> Problem:
             )
             steps.append(Step(f"s{s}", alts))
         jobs.append(
-            Job(
+            Routing(
                 f"j{j}",
                 tuple(steps),
                 release=draw(st.integers(0, 50)),

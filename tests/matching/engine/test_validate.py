@@ -8,11 +8,11 @@ from matching.engine.greedy import greedy
 from matching.engine.problem import (
     Alternative,
     Assignment,
-    Job,
     Leg,
-    Machine,
     Plan,
     Problem,
+    Resource,
+    Routing,
     Step,
     Transport,
 )
@@ -20,7 +20,7 @@ from matching.engine.validate import validate
 
 PROBLEM = Problem(
     jobs=(
-        Job(
+        Routing(
             "j",
             (
                 Step("a", (Alternative("m1", 10), Alternative("m2", 12))),
@@ -29,11 +29,11 @@ PROBLEM = Problem(
             release=5,
             deadline=100,
         ),
-        Job("k", (Step("a", (Alternative("m1", 10),)),)),
+        Routing("k", (Step("a", (Alternative("m1", 10),)),)),
     ),
     machines=(
-        Machine("m1", "A", windows=((0, 50),)),
-        Machine("m2", "B", booked=((60, 70),)),
+        Resource("m1", "A", windows=((0, 50),)),
+        Resource("m2", "B", booked=((60, 70),)),
     ),
     transport=Transport({("A", "B"): Leg(7), ("B", "A"): Leg(7)}),
 )
