@@ -1,4 +1,4 @@
-"""Design analyses as ``marketplace.geometry.analyze_path(samples.bracket() / gear(),
+"""Design analyses as ``marketplace.designs.geometry.analyze_path(samples.bracket() / gear(),
 unit="mm")`` gives them (the fields the planner reads), so that no test pays for trimesh."""
 
 BRACKET = {
