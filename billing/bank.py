@@ -219,6 +219,7 @@ def bank_file_name(bank_file: BankFile) -> str:
 def bank_payout_mark_paid(*, operator: User, payout: Payout) -> Payout:
     """The bank executed this exported payout: post it (a second time is a no-op)."""
     require_operator(user=operator)
+    payout = Payout.objects.select_related("bank_file").get(pk=payout.pk)
     exported = payout.bank_file_id is not None and payout.bank_file.export_count > 0
     if payout.status != Payout.Status.PAID and not exported:
         raise Conflict(
@@ -234,6 +235,7 @@ def bank_file_mark_paid(*, operator: User, bank_file: BankFile) -> int:
     """The bank executed the whole file: mark each of its payouts paid; returns how many
     were newly paid (0 on a repeat)."""
     require_operator(user=operator)
+    bank_file = BankFile.objects.get(pk=bank_file.pk)
     if not bank_file.export_count:
         raise Conflict(f"SEPA file {bank_file.message_id} was never exported.")
     newly = 0
