@@ -296,6 +296,7 @@ def settlement_sweep(
     if older_than is None:
         older_than = dt.timedelta(minutes=settings.SETTLEMENT_STALE_MINUTES)
     threshold = (now or timezone.now()) - older_than
+    # No timestamp: claimed before processing_since existed, so older than any threshold.
     stale = Q(processing_since__lt=threshold) | Q(processing_since__isnull=True)
     ids = list(
         Payout.objects.filter(stale, status=Payout.Status.PROCESSING).values_list("pk", flat=True)
