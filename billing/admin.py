@@ -3,6 +3,8 @@
 from django.contrib import admin
 
 from billing.models import (
+    BankAccount,
+    BankFile,
     ConnectedAccount,
     LedgerAccount,
     LedgerEntry,
@@ -109,7 +111,7 @@ class SettlementItemInline(admin.TabularInline):
 
 @admin.register(SettlementRun)
 class SettlementRunAdmin(ReadOnlyAdmin):
-    list_display = ["period_start", "period_end", "currency", "provider", "status", "paid_count"]
+    list_display = ["id", "cutoff", "currency", "provider", "status", "paid_count"]
     list_filter = ["status", "currency", "provider"]
     inlines = [SettlementItemInline]
 
@@ -124,3 +126,17 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 @admin.register(SettlementItem)
 class SettlementItemAdmin(ReadOnlyAdmin):
     list_display = ["run", "payout"]
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ReadOnlyAdmin):
+    """Read-only: owners enter bank details on their page, validated there."""
+
+    list_display = ["organization", "holder_name", "iban", "bic", "updated_at"]
+    search_fields = ["organization__name", "iban"]
+
+
+@admin.register(BankFile)
+class BankFileAdmin(ReadOnlyAdmin):
+    list_display = ["message_id", "run", "transfers_count", "total_minor", "export_count"]
+    exclude = ["content"]

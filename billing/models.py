@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Organization
 from billing.errors import ImmutableRecord
-from billing.money import Money
+from billing.money import Money, MoneyError
 
 CURRENCY_LENGTH = 3
 
@@ -324,6 +325,19 @@ class Payout(models.Model):
         related_name="payouts",
         help_text="The run that claimed this payout (set once, by compare-and-swap).",
     )
+    processing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker claimed it for sending (the sweeper reads it).",
+    )
+    bank_file = models.ForeignKey(
+        "billing.BankFile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        help_text="The SEPA file that exported this payout (set once, by compare-and-swap).",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -424,11 +438,13 @@ class ShareRecord(AppendOnlyModel):
 
 
 class SettlementRun(models.Model):
-    """An operator's run that pays every released, unpaid payout of a period once.
+    """A run that pays every released, unpaid payout due up to its ``cutoff``, once.
 
-    One run per (period, currency, provider): a second start returns the existing run.
-    Payouts are claimed into the run by compare-and-swap; a ``partial`` run is retried
-    until nothing is left unpaid.
+    Several runs a day are fine: each claims, by compare-and-swap, the payouts no run holds
+    yet. At most one run per (currency, provider) is ``running`` at a time (a partial unique
+    constraint), so two operators starting at once share one run. A ``partial`` run is
+    retried until nothing is left unpaid; a run left ``running`` by a crashed worker is
+    turned ``partial`` by the sweeper.
     """
 
     class Status(models.TextChoices):
@@ -436,13 +452,22 @@ class SettlementRun(models.Model):
         PARTIAL = "partial", "Partly paid"
         COMPLETED = "completed", "Completed"
 
-    period_start = models.DateField()
-    period_end = models.DateField(help_text="Inclusive.")
+    cutoff = models.DateTimeField(
+        default=timezone.now, help_text="The run claims payouts released up to this moment."
+    )
     currency = models.CharField(max_length=CURRENCY_LENGTH)
     provider = models.CharField(max_length=20)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     started_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for the daily run (settle_due).",
+    )
+    started_at = models.DateTimeField(
+        default=timezone.now, help_text="When the last attempt started (the sweeper reads it)."
     )
     attempts = models.PositiveIntegerField(default=1, help_text="First run plus retries.")
     payouts_count = models.PositiveIntegerField(default=0)
@@ -460,24 +485,46 @@ class SettlementRun(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["period_start", "period_end", "currency", "provider"],
-                name="settlement_run_unique_period",
-            ),
-            models.CheckConstraint(
-                condition=Q(period_end__gte=models.F("period_start")),
-                name="settlement_run_period_ordered",
+                fields=["currency", "provider"],
+                condition=Q(status="running"),
+                name="settlement_run_one_running",
             ),
         ]
 
     def __str__(self) -> str:
         return (
-            f"Settlement {self.period_start}–{self.period_end} {self.currency} "
+            f"Settlement #{self.pk} {self.currency} up to "
+            f"{timezone.localtime(self.cutoff):%Y-%m-%d %H:%M} "
             f"({self.provider}, {self.get_status_display()})"
         )
 
     @property
     def is_retryable(self) -> bool:
         return self.status == self.Status.PARTIAL
+
+    def _display(self, minor: int) -> str:
+        """Formatted for pages; a run stored with a currency we do not know still shows."""
+        try:
+            amount = Money(minor, self.currency)
+        except MoneyError:
+            return f"{minor} {self.currency} (minor units)"
+        return f"{amount.amount:,.{amount.exponent}f} {amount.currency}"
+
+    @property
+    def total_display(self) -> str:
+        return self._display(self.total_minor)
+
+    @property
+    def paid_display(self) -> str:
+        return self._display(self.paid_minor)
+
+    @property
+    def submitted_display(self) -> str:
+        return self._display(self.submitted_minor)
+
+    @property
+    def failed_display(self) -> str:
+        return self._display(self.failed_minor)
 
 
 class SettlementItem(models.Model):
@@ -498,6 +545,71 @@ class SettlementItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.payout_id}: {self.status}"
+
+
+class BankAccount(models.Model):
+    """Where a party wants manual (bank) payouts sent: IBAN and BIC, checked with schwifty.
+
+    Kept by billing and keyed by the organization, apart from ``ConnectedAccount``: that row
+    is a provider's account (Stripe), created by onboarding with a provider id, while bank
+    details belong to the party whatever provider pays it and are what the SEPA file needs.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.PROTECT, related_name="bank_account"
+    )
+    holder_name = models.CharField(
+        max_length=70, help_text="The account holder, as the bank knows it."
+    )
+    iban = models.CharField(max_length=34, help_text="Compact, upper case.")
+    bic = models.CharField(max_length=11, help_text="Compact, upper case.")
+    updated_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.iban_display}"
+
+    @property
+    def iban_display(self) -> str:
+        return " ".join(self.iban[i : i + 4] for i in range(0, len(self.iban), 4))
+
+
+class BankFile(models.Model):
+    """A SEPA credit transfer file (pain.001) of manual payouts, exported once.
+
+    Its payouts are claimed by compare-and-swap on ``Payout.bank_file``, so no payout is in
+    two files. The XML is stored: downloading it again is an explicit re-export, counted.
+    """
+
+    message_id = models.CharField(max_length=35, unique=True)
+    run = models.ForeignKey(
+        SettlementRun, null=True, blank=True, on_delete=models.PROTECT, related_name="bank_files"
+    )
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    content = models.TextField(help_text="The pain.001 XML.")
+    payouts_count = models.PositiveIntegerField(default=0)
+    transfers_count = models.PositiveIntegerField(default=0, help_text="One per beneficiary.")
+    total_minor = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    export_count = models.PositiveIntegerField(
+        default=0, help_text="Downloads; more than one is a re-export."
+    )
+    last_exported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"SEPA file {self.message_id} ({self.transfers_count} transfers)"
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
 
 
 # -- webhooks -------------------------------------------------------------------------------

@@ -76,7 +76,10 @@ def payout_execute(*, payout: Payout) -> Payout:
     ``attempts``) and can be retried by calling this again.
     """
     claimed = Payout.objects.filter(pk=payout.pk, status__in=Payout.RETRYABLE).update(
-        status=Payout.Status.PROCESSING, attempts=F("attempts") + 1, error=""
+        status=Payout.Status.PROCESSING,
+        attempts=F("attempts") + 1,
+        error="",
+        processing_since=timezone.now(),
     )
     payout.refresh_from_db()
     if not claimed:
@@ -114,6 +117,7 @@ def payout_record(*, payout: Payout, result: PayoutResult) -> Payout:
         locked = Payout.objects.select_for_update().get(pk=payout.pk)
         if locked.status in (Payout.Status.PAID, Payout.Status.REVERSED):
             return locked
+        locked.processing_since = None
         if result.provider_transfer_id:
             locked.provider_transfer_id = result.provider_transfer_id
         if result.status == "failed":

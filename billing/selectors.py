@@ -15,6 +15,7 @@ from accounts.models import Organization, User
 from accounts.selectors import is_operator
 from billing.errors import NotFound
 from billing.models import (
+    BankFile,
     LedgerAccount,
     LedgerEntry,
     Payment,
@@ -80,11 +81,11 @@ BANK_CSV_COLUMNS = ["payout", "beneficiary", "organization_id", "amount", "curre
 
 
 def payouts_bank_csv(*, currency: str | None = None, run: SettlementRun | None = None) -> str:
-    """The bank file of manual payouts waiting to be sent (status submitted), as CSV text.
+    """An overview of manual payouts waiting at the bank (status submitted), as CSV text.
 
-    Amounts are decimal major units ('140.00'); the reference is the payout key, which the
-    operator uses to mark each line paid once the bank has executed it. With ``run``, only
-    that settlement run's payouts.
+    Not a bank file and served by no page: the bank gets the SEPA file of
+    ``billing.bank.bank_file_create`` (IBAN, BIC, one transfer per beneficiary, exported
+    once). Amounts are decimal major units ('140.00'). With ``run``, only its payouts.
     """
     payouts = Payout.objects.filter(provider="manual", status=Payout.Status.SUBMITTED)
     if currency:
@@ -224,7 +225,25 @@ def settlement_run_get(*, run_id: int) -> SettlementRun:
 
 
 def settlement_run_payouts(*, run: SettlementRun) -> QuerySet[Payout]:
-    return run.payouts.select_related("party").order_by("id")
+    return run.payouts.select_related("party", "bank_file").order_by("id")
+
+
+def bank_files_for_run(*, run: SettlementRun) -> QuerySet[BankFile]:
+    return run.bank_files.order_by("-id")
+
+
+def bank_file_get(*, file_id: int) -> BankFile:
+    try:
+        return BankFile.objects.select_related("run").get(pk=file_id)
+    except (BankFile.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such SEPA file.") from None
+
+
+def payout_get(*, payout_id: int) -> Payout:
+    try:
+        return Payout.objects.select_related("bank_file", "settlement_run").get(pk=payout_id)
+    except (Payout.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such payout.") from None
 
 
 # -- escrow ---------------------------------------------------------------------------------

@@ -52,3 +52,20 @@ def settlement_run_task(run_id: int) -> str:
     if run is None:
         return "missing"
     return settlement_execute(run=run).status
+
+
+@shared_task(acks_late=True)
+def settlement_sweep_task() -> dict:
+    """Beat: makes runs and payouts a crashed worker left behind retryable (idempotent)."""
+    from billing.settlement import settlement_sweep
+
+    result = settlement_sweep()
+    return {"payouts": result.payouts, "runs": result.runs}
+
+
+@shared_task(acks_late=True)
+def settlement_due_task() -> list[int]:
+    """Beat, daily: pays every payout due (``manage.py settle_due`` does the same)."""
+    from billing.settlement import settlement_run_due
+
+    return [run.pk for run in settlement_run_due()]

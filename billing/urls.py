@@ -34,9 +34,25 @@ urlpatterns = [
         name="billing_settlement_retry",
     ),
     path(
-        "billing/settlements/<int:run_id>/bank.csv",
-        views.settlement_csv,
-        name="billing_settlement_csv",
+        "billing/settlements/<int:run_id>/sepa/",
+        views.settlement_sepa,
+        name="billing_settlement_sepa",
     ),
+    path(
+        "billing/bank-files/<int:file_id>/download/",
+        views.bank_file_download,
+        name="billing_bank_file_download",
+    ),
+    path(
+        "billing/bank-files/<int:file_id>/mark-paid/",
+        views.bank_file_mark_paid,
+        name="billing_bank_file_mark_paid",
+    ),
+    path(
+        "billing/payouts/<int:payout_id>/mark-paid/",
+        views.payout_mark_paid,
+        name="billing_payout_mark_paid",
+    ),
+    path("billing/bank-account/", views.bank_account, name="billing_bank_account"),
     path("billing/webhooks/stripe/", stripe_webhook, name="billing-stripe-webhook"),
 ]

@@ -17,13 +17,16 @@ from django.views.decorators.http import require_POST
 from accounts.errors import PermissionDenied
 from accounts.models import Organization
 from accounts.permissions import require_operator
-from billing import payments, settlement
+from billing import bank, payments, settlement
 from billing.errors import NotFound
 from billing.models import Payment
 from billing.money import Money
 from billing.pdf import credit_note_pdf, invoice_pdf
+from billing.providers import default_provider_name
 from billing.selectors import (
-    payouts_bank_csv,
+    bank_file_get,
+    bank_files_for_run,
+    payout_get,
     settlement_run_get,
     settlement_run_payouts,
     settlement_runs,
@@ -129,41 +132,36 @@ def statement_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
 
 # -- settlement runs (operators) ------------------------------------------------------------
 class SettlementRunForm(forms.Form):
-    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    currency = forms.CharField(max_length=3, min_length=3, initial="EUR")
+    """Pays every released payout due up to now in one currency through one provider."""
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and end < start:
-            raise forms.ValidationError("The period ends before it starts.")
-        return data
+    currency = forms.ChoiceField(choices=(), initial="EUR")
+    provider = forms.ChoiceField(choices=(), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [(c, c) for c in settlement.supported_currencies()]
+        self.fields["provider"].choices = [(p, p) for p in settlement.provider_names()]
+        self.fields["provider"].initial = default_provider_name()
 
 
 @login_required
 def settlement_list(request: HttpRequest) -> HttpResponse:
-    """Operators list the runs and start one for a period (paid in the background)."""
+    """Operators list the runs and start one for what is due now (paid in the background)."""
     require_operator(user=request.user)
-    if request.method == "POST":
-        form = SettlementRunForm(request.POST)
-        if form.is_valid():
-            try:
-                run = settlement.settlement_run(
-                    operator=request.user,
-                    period_start=form.cleaned_data["period_start"],
-                    period_end=form.cleaned_data["period_end"],
-                    currency=form.cleaned_data["currency"],
-                    background=True,
-                )
-            except DomainError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, f"{run} started.")
-                return redirect("billing_settlements")
-    else:
-        start, end = month_bounds(timezone.localdate().replace(day=1) - dt.timedelta(days=1))
-        form = SettlementRunForm(initial={"period_start": start, "period_end": end})
+    form = SettlementRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = settlement.settlement_run(
+                operator=request.user,
+                currency=form.cleaned_data["currency"],
+                provider=form.cleaned_data["provider"] or None,
+                background=True,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{run} started.")
+            return redirect("billing_settlements")
     runs = list(settlement_runs()[:50])
     return render(request, "billing/settlement_list.html", {"form": form, "runs": runs})
 
@@ -172,8 +170,12 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
 def settlement_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     require_operator(user=request.user)
     run = settlement_run_get(run_id=run_id)
-    payouts = settlement_run_payouts(run=run)
-    return render(request, "billing/settlement_detail.html", {"run": run, "payouts": payouts})
+    context = {
+        "run": run,
+        "payouts": settlement_run_payouts(run=run),
+        "bank_files": bank_files_for_run(run=run),
+    }
+    return render(request, "billing/settlement_detail.html", context)
 
 
 @login_required
@@ -190,14 +192,110 @@ def settlement_retry(request: HttpRequest, run_id: int) -> HttpResponse:
     return redirect("billing_settlement_detail", run_id=run.pk)
 
 
-def settlement_csv_response(*, run) -> HttpResponse:
-    response = HttpResponse(payouts_bank_csv(run=run), content_type="text/csv")
-    name = f"payouts-{run.period_start}-{run.period_end}-{run.currency}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+@login_required
+@require_POST
+def settlement_sepa(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Export the run's bank payouts not yet in a file as a new SEPA file."""
+    require_operator(user=request.user)
+    run = settlement_run_get(run_id=run_id)
+    try:
+        result = bank.bank_file_create(operator=request.user, run=run)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{result.bank_file} created; download it for the bank.")
+        if result.waiting_for_details:
+            names = ", ".join(result.waiting_for_details)
+            messages.warning(request, f"Left out until they enter bank details: {names}.")
+    return redirect("billing_settlement_detail", run_id=run.pk)
+
+
+def bank_file_response(*, bank_file) -> HttpResponse:
+    response = HttpResponse(bank_file.content, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{bank.bank_file_name(bank_file)}"'
+    response["X-Export-Count"] = str(bank_file.export_count)
     return response
 
 
 @login_required
-def settlement_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+@require_POST
+def bank_file_download(request: HttpRequest, file_id: int) -> HttpResponse:
+    """The first download exports the file; another needs ``again`` (a re-export) and says so."""
     require_operator(user=request.user)
-    return settlement_csv_response(run=settlement_run_get(run_id=run_id))
+    bank_file = bank_file_get(file_id=file_id)
+    try:
+        exported = bank.bank_file_export(
+            operator=request.user, bank_file=bank_file, again=bool(request.POST.get("again"))
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _back_to_run(bank_file.run_id)
+    return bank_file_response(bank_file=exported)
+
+
+@login_required
+@require_POST
+def bank_file_mark_paid(request: HttpRequest, file_id: int) -> HttpResponse:
+    require_operator(user=request.user)
+    bank_file = bank_file_get(file_id=file_id)
+    try:
+        count = bank.bank_file_mark_paid(operator=request.user, bank_file=bank_file)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{count} payouts of {bank_file.message_id} marked paid.")
+    return _back_to_run(bank_file.run_id)
+
+
+@login_required
+@require_POST
+def payout_mark_paid(request: HttpRequest, payout_id: int) -> HttpResponse:
+    require_operator(user=request.user)
+    payout = payout_get(payout_id=payout_id)
+    try:
+        bank.bank_payout_mark_paid(operator=request.user, payout=payout)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Payout {payout.idempotency_key} marked paid.")
+    return _back_to_run(payout.settlement_run_id)
+
+
+def _back_to_run(run_id: int | None) -> HttpResponse:
+    if run_id is None:
+        return redirect("billing_settlements")
+    return redirect("billing_settlement_detail", run_id=run_id)
+
+
+# -- bank details (an organization's owner) -------------------------------------------------
+class BankAccountForm(forms.Form):
+    holder_name = forms.CharField(max_length=70, label="Account holder")
+    iban = forms.CharField(max_length=50, label="IBAN")
+    bic = forms.CharField(max_length=20, label="BIC")
+
+
+@login_required
+def bank_account(request: HttpRequest) -> HttpResponse:
+    """The owner of the active organization enters where its bank payouts go."""
+    organization = _organization(request)
+    current = bank.bank_account_get(user=request.user, organization=organization)
+    initial = (
+        {"holder_name": current.holder_name, "iban": current.iban_display, "bic": current.bic}
+        if current
+        else {"holder_name": organization.name}
+    )
+    form = BankAccountForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bank.bank_account_set(user=request.user, organization=organization, **form.cleaned_data)
+        except bank.InvalidBankDetails as error:
+            field = {"invalid_iban": "iban", "invalid_bic": "bic"}.get(error.code, "holder_name")
+            form.add_error(field, error.message)
+        else:
+            messages.success(request, "Bank details saved.")
+            return redirect("billing_bank_account")
+    return render(
+        request,
+        "billing/bank_account.html",
+        {"form": form, "account": current, "organization": organization},
+    )

@@ -162,6 +162,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.orders.tasks.orders_housekeeping_task",
         "schedule": 15 * 60,  # seconds
     },
+    "billing-settlement-sweep": {
+        "task": "billing.tasks.settlement_sweep_task",
+        "schedule": 10 * 60,  # seconds
+    },
+    "billing-settle-due": {
+        "task": "billing.tasks.settlement_due_task",
+        "schedule": 24 * 60 * 60,  # seconds: the daily claim-and-pay
+    },
 }
 
 # Uploaded designs: what one file may cost before it is refused (see marketplace/designs/geometry).
@@ -192,6 +200,13 @@ STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # empty: api.stripe.com
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Settlement: runs and payouts left running/processing this long by a crashed worker are
+# made retryable by the sweeper (longer than CELERY_TASK_TIME_LIMIT).
+SETTLEMENT_STALE_MINUTES = env.int("SETTLEMENT_STALE_MINUTES", default=30)
+# SEPA credit transfer files (pain.001) of manual payouts: the platform's account they debit.
+SEPA_DEBTOR_NAME = env.str("SEPA_DEBTOR_NAME", default="Cloud Factory")
+SEPA_DEBTOR_IBAN = env.str("SEPA_DEBTOR_IBAN", default="DE89370400440532013000")
+SEPA_DEBTOR_BIC = env.str("SEPA_DEBTOR_BIC", default="COBADEFFXXX")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

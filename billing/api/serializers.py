@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from billing.models import LedgerAccount, Payment, Payout, SettlementRun
+from billing.models import BankAccount, BankFile, LedgerAccount, Payment, Payout, SettlementRun
+from billing.settlement import InvalidSettlement, settlement_validate
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -136,8 +137,7 @@ class SettlementRunSerializer(serializers.ModelSerializer):
         model = SettlementRun
         fields = [
             "id",
-            "period_start",
-            "period_end",
+            "cutoff",
             "currency",
             "provider",
             "status",
@@ -151,12 +151,61 @@ class SettlementRunSerializer(serializers.ModelSerializer):
             "submitted_minor",
             "failed_minor",
             "started_by",
+            "started_at",
             "created_at",
             "finished_at",
         ]
         read_only_fields = fields
 
 
-class SettlementRunStartSerializer(PeriodQuerySerializer):
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", help_text="ISO 4217, e.g. EUR.")
+class SettlementRunStartSerializer(serializers.Serializer):
+    """Pays every released payout due up to now in the currency, through the provider."""
+
+    currency = serializers.CharField(help_text="ISO 4217, one billing supports, e.g. EUR.")
     provider = serializers.CharField(required=False, help_text="Default: the configured one.")
+
+    def validate(self, data):
+        try:
+            currency, provider = settlement_validate(
+                currency=data["currency"], provider=data.get("provider")
+            )
+        except InvalidSettlement as error:
+            field = "provider" if error.code == "unknown_provider" else "currency"
+            raise serializers.ValidationError({field: [error.message]}) from None
+        return {"currency": currency, "provider": provider}
+
+
+# -- bank payouts ---------------------------------------------------------------------------
+class BankFileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BankFile
+        fields = [
+            "id",
+            "message_id",
+            "run",
+            "currency",
+            "payouts_count",
+            "transfers_count",
+            "total_minor",
+            "created_by",
+            "created_at",
+            "export_count",
+            "last_exported_at",
+        ]
+        read_only_fields = fields
+
+
+class BankFileExportSerializer(serializers.Serializer):
+    again = serializers.BooleanField(
+        default=False, help_text="Re-export a file already exported (the bank must not pay twice)."
+    )
+
+
+class BankAccountSerializer(serializers.ModelSerializer):
+    iban = serializers.CharField(max_length=50)
+    bic = serializers.CharField(max_length=20)
+
+    class Meta:
+        model = BankAccount
+        fields = ["holder_name", "iban", "bic", "updated_at"]
+        read_only_fields = ["updated_at"]

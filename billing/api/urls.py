@@ -37,8 +37,29 @@ urlpatterns = [
         name="api-billing-settlement-retry",
     ),
     path(
-        "billing/settlements/<int:run_id>/bank.csv",
-        views.SettlementRunCsvView.as_view(),
-        name="api-billing-settlement-csv",
+        "billing/settlements/<int:run_id>/sepa/",
+        views.SettlementRunSepaView.as_view(),
+        name="api-billing-settlement-sepa",
     ),
+    path(
+        "billing/bank-files/<int:file_id>/",
+        views.BankFileDetailView.as_view(),
+        name="api-billing-bank-file",
+    ),
+    path(
+        "billing/bank-files/<int:file_id>/export/",
+        views.BankFileExportView.as_view(),
+        name="api-billing-bank-file-export",
+    ),
+    path(
+        "billing/bank-files/<int:file_id>/mark-paid/",
+        views.BankFileMarkPaidView.as_view(),
+        name="api-billing-bank-file-mark-paid",
+    ),
+    path(
+        "billing/payouts/<int:payout_id>/mark-paid/",
+        views.PayoutMarkPaidView.as_view(),
+        name="api-billing-payout-mark-paid",
+    ),
+    path("billing/bank-account/", views.BankAccountView.as_view(), name="api-billing-bank-account"),
 ]

@@ -8,9 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasActiveOrganization, IsOperator
-from billing import settlement
+from billing import bank, settlement
 from billing.api.serializers import (
     BalanceSerializer,
+    BankAccountSerializer,
+    BankFileExportSerializer,
+    BankFileSerializer,
     OrderStatementSerializer,
     PaymentSerializer,
     PayoutSerializer,
@@ -19,15 +22,19 @@ from billing.api.serializers import (
     SettlementRunSerializer,
     SettlementRunStartSerializer,
 )
+from billing.errors import NotFound
+from billing.models import BankFile
 from billing.selectors import (
     balances_for_organization,
+    bank_file_get,
     payments_visible_to,
+    payout_get,
     payouts_visible_to,
     settlement_run_get,
     settlement_runs,
 )
 from billing.statements import order_statement, period_statement
-from billing.views import settlement_csv_response, statement_pdf_response
+from billing.views import bank_file_response, statement_pdf_response
 
 
 def _organization(request):
@@ -105,7 +112,8 @@ class StatementPdfView(APIView):
 
 # -- settlement runs (operators) ------------------------------------------------------------
 class SettlementRunListView(generics.ListAPIView):
-    """Settlement runs, newest first; POST starts the run of a period (or returns it)."""
+    """Settlement runs, newest first; POST starts a run for what is due now (or returns the
+    run of that currency and provider still paying)."""
 
     permission_classes = [IsOperator]
     serializer_class = SettlementRunSerializer
@@ -152,11 +160,98 @@ class SettlementRunRetryView(APIView):
         return Response(SettlementRunSerializer(run).data)
 
 
-class SettlementRunCsvView(APIView):
-    """The bank file (CSV) of a manual run's payouts waiting in the bank."""
+class SettlementRunSepaView(APIView):
+    """Exports the manual run's payouts waiting for the bank as a new SEPA file (409 when
+    none is left); download it with ``bank-files/<id>/export/``."""
 
     permission_classes = [IsOperator]
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
-    def get(self, request, run_id: int):
-        return settlement_csv_response(run=settlement_run_get(run_id=run_id))
+    @extend_schema(request=None, responses={201: BankFileSerializer})
+    def post(self, request, run_id: int):
+        result = bank.bank_file_create(operator=request.user, run=settlement_run_get(run_id=run_id))
+        body = {
+            **BankFileSerializer(result.bank_file).data,
+            "waiting_for_details": result.waiting_for_details,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class BankFileDetailView(generics.RetrieveAPIView):
+    permission_classes = [IsOperator]
+    serializer_class = BankFileSerializer
+    lookup_url_kwarg = "file_id"
+
+    def get_queryset(self):
+        return BankFile.objects.all()
+
+
+class BankFileExportView(APIView):
+    """The file's pain.001 XML. The first call exports it; later ones need ``again: true``
+    (409 otherwise) and are counted in ``X-Export-Count``."""
+
+    permission_classes = [IsOperator]
+
+    @extend_schema(
+        request=BankFileExportSerializer, responses={(200, "application/xml"): OpenApiTypes.STR}
+    )
+    def post(self, request, file_id: int):
+        data = BankFileExportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        exported = bank.bank_file_export(
+            operator=request.user,
+            bank_file=bank_file_get(file_id=file_id),
+            again=data.validated_data["again"],
+        )
+        return bank_file_response(bank_file=exported)
+
+
+class BankFileMarkPaidView(APIView):
+    """The bank executed the file: every payout in it is marked paid (a repeat pays none)."""
+
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request, file_id: int):
+        bank_file = bank_file_get(file_id=file_id)
+        count = bank.bank_file_mark_paid(operator=request.user, bank_file=bank_file)
+        return Response({"bank_file": bank_file.pk, "newly_paid": count})
+
+
+class PayoutMarkPaidView(APIView):
+    """The bank executed this exported payout: it is marked paid (idempotent)."""
+
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses=PayoutSerializer)
+    def post(self, request, payout_id: int):
+        payout = bank.bank_payout_mark_paid(
+            operator=request.user, payout=payout_get(payout_id=payout_id)
+        )
+        return Response(PayoutSerializer(payout).data)
+
+
+# -- bank details (the active organization's owner) -----------------------------------------
+class BankAccountView(APIView):
+    """Where the active organization's bank payouts go; its owner reads and sets it."""
+
+    permission_classes = [HasActiveOrganization]
+
+    @extend_schema(responses=BankAccountSerializer)
+    def get(self, request):
+        account = bank.bank_account_get(user=request.user, organization=_organization(request))
+        if account is None:
+            raise NotFound("No bank details yet.")
+        return Response(BankAccountSerializer(account).data)
+
+    @extend_schema(request=BankAccountSerializer, responses=BankAccountSerializer)
+    def put(self, request):
+        data = BankAccountSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = bank.bank_account_set(
+            user=request.user,
+            organization=_organization(request),
+            holder_name=data.validated_data["holder_name"],
+            iban=data.validated_data["iban"],
+            bic=data.validated_data["bic"],
+        )
+        return Response(BankAccountSerializer(account).data)

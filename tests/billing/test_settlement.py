@@ -1,8 +1,4 @@
-"""Settlement runs: every released payout of a period is paid once, retries pay only the rest."""
-
-import csv
-import datetime as dt
-import io
+"""Settlement runs: every released payout due is paid once, retries pay only the rest."""
 
 import pytest
 from django.utils import timezone
@@ -11,7 +7,6 @@ from billing import services
 from billing.errors import Conflict, PermissionDenied
 from billing.models import LedgerTransaction, Payment, Payout, SettlementItem, SettlementRun
 from billing.money import Money
-from billing.selectors import payouts_bank_csv
 from billing.settlement import settlement_retry, settlement_run
 from billing.sharing import PartyContribution, order_split
 from billing.tasks import settlement_run_task
@@ -59,7 +54,7 @@ def today():
     return timezone.localdate()
 
 
-def test_a_stripe_run_pays_every_released_payout_of_the_period_once(
+def test_a_stripe_run_pays_every_released_payout_due_once(
     stripe_settings,  # noqa: F811
     stripe_client,
     fake_stripe,
@@ -72,9 +67,7 @@ def test_a_stripe_run_pays_every_released_payout_of_the_period_once(
     charlie = onboarded(workshop_charlie, fake_stripe)
     payouts = release(paid(customer_alice), bob.organization, charlie.organization)
 
-    run = settlement_run(
-        operator=operator_olga, period_start=today(), period_end=today(), currency="eur"
-    )
+    run = settlement_run(operator=operator_olga, currency="eur")
 
     assert run.status == SettlementRun.Status.COMPLETED
     assert (run.provider, run.currency, run.started_by) == ("stripe", "EUR", operator_olga)
@@ -86,12 +79,10 @@ def test_a_stripe_run_pays_every_released_payout_of_the_period_once(
     assert len(stripe_client.v1.transfers.list(params={"transfer_group": "order_7"}).data) == 3
     assert LedgerTransaction.objects.filter(kind="payout").count() == 3
 
-    # Starting the same period again returns the run and pays nobody again.
-    again = settlement_run(
-        operator=operator_olga, period_start=today(), period_end=today(), currency="EUR"
-    )
-    assert again.pk == run.pk
-    assert SettlementRun.objects.count() == 1
+    # A second run the same day finds nothing due and pays nobody again.
+    again = settlement_run(operator=operator_olga, currency="EUR")
+    assert again.pk != run.pk
+    assert (again.status, again.payouts_count) == (SettlementRun.Status.COMPLETED, 0)
     assert len(stripe_client.v1.transfers.list(params={"transfer_group": "order_7"}).data) == 3
     with pytest.raises(Conflict):
         settlement_retry(run=run, operator=operator_olga)
@@ -111,9 +102,7 @@ def test_a_transfer_failing_halfway_leaves_the_run_partial_and_the_retry_pays_on
     payouts = release(paid(customer_alice), bob.organization, charlie.organization)
     fake_stripe.fail_next_transfer(charlie.provider_account_id)  # the second payout fails
 
-    run = settlement_run(
-        operator=operator_olga, period_start=today(), period_end=today(), currency="EUR"
-    )
+    run = settlement_run(operator=operator_olga, currency="EUR")
 
     assert run.status == SettlementRun.Status.PARTIAL
     assert (run.paid_count, run.failed_count) == (2, 1)
@@ -140,51 +129,32 @@ def test_a_transfer_failing_halfway_leaves_the_run_partial_and_the_retry_pays_on
     assert LedgerTransaction.objects.filter(kind="payout").count() == 3
 
 
-def test_a_manual_run_submits_its_payouts_and_exports_them_as_a_bank_csv(
-    customer_alice, workshop_bob, workshop_charlie, operator_olga
-):
-    payment = confirmed_manual_payment(customer_alice)
-    payouts = release(payment, org(workshop_bob), org(workshop_charlie))
-
-    run = settlement_run(
-        operator=operator_olga, period_start=today(), period_end=today(), currency="EUR"
-    )
-
-    assert run.provider == "manual"
-    assert run.status == SettlementRun.Status.COMPLETED
-    assert (run.submitted_count, run.submitted_minor) == (3, 29000)
-    rows = list(csv.DictReader(io.StringIO(payouts_bank_csv(run=run))))
-    assert [row["reference"] for row in rows] == [p.idempotency_key for p in payouts]
-    assert [row["amount"] for row in rows] == [str(p.amount.amount) for p in payouts]
-    assert rows[0]["beneficiary"] == org(workshop_bob).name
-
-    # Once the bank executed a line, the operator marks it paid and it leaves the file.
-    services.payout_confirm_manual(operator=operator_olga, payout=payouts[0])
-    assert len(list(csv.DictReader(io.StringIO(payouts_bank_csv(run=run))))) == 2
-
-
-def test_a_run_takes_only_the_period_currency_and_payouts_no_other_run_holds(
+def test_a_manual_run_submits_its_payouts_for_the_bank_file(
     customer_alice, workshop_bob, workshop_charlie, operator_olga
 ):
     payment = confirmed_manual_payment(customer_alice)
     release(payment, org(workshop_bob), org(workshop_charlie))
-    yesterday = today() - dt.timedelta(days=1)
 
-    earlier = settlement_run(
-        operator=operator_olga, period_start=yesterday, period_end=yesterday, currency="EUR"
-    )
-    other_currency = settlement_run(
-        operator=operator_olga, period_start=today(), period_end=today(), currency="USD"
-    )
-    assert earlier.payouts_count == other_currency.payouts_count == 0
-    overlapping = settlement_run(
-        operator=operator_olga, period_start=yesterday, period_end=today(), currency="EUR"
-    )
-    assert overlapping.payouts_count == 3
-    exact = settlement_run(
-        operator=operator_olga, period_start=today(), period_end=today(), currency="EUR"
-    )
-    assert exact.payouts_count == 0  # every payout already belongs to the overlapping run
+    run = settlement_run(operator=operator_olga, currency="EUR")
+
+    assert run.provider == "manual"
+    assert run.status == SettlementRun.Status.COMPLETED
+    assert (run.submitted_count, run.submitted_minor) == (3, 29000)
+    # the SEPA file and marking paid: tests/billing/test_bank_sepa.py
+
+
+def test_a_run_takes_only_its_currency_and_payouts_no_other_run_holds(
+    customer_alice, workshop_bob, workshop_charlie, operator_olga
+):
+    payment = confirmed_manual_payment(customer_alice)
+    release(payment, org(workshop_bob), org(workshop_charlie))
+
+    other_currency = settlement_run(operator=operator_olga, currency="USD")
+    assert other_currency.payouts_count == 0
+    first = settlement_run(operator=operator_olga, currency="EUR")
+    assert first.payouts_count == 3
+    second = settlement_run(operator=operator_olga, currency="EUR")
+    assert second.payouts_count == 0  # every payout already belongs to the first run
 
 
 def test_the_task_pays_a_run_started_in_the_background(
@@ -199,8 +169,6 @@ def test_the_task_pays_a_run_started_in_the_background(
     with django_capture_on_commit_callbacks(execute=True):
         run = settlement_run(
             operator=operator_olga,
-            period_start=today(),
-            period_end=today(),
             currency="EUR",
             background=True,
         )
@@ -214,11 +182,9 @@ def test_the_task_pays_a_run_started_in_the_background(
 def test_non_operators_cannot_start_or_retry_a_run(customer_alice, workshop_bob, operator_olga):
     for user in (customer_alice, workshop_bob):
         with pytest.raises(PermissionDenied):
-            settlement_run(operator=user, period_start=today(), period_end=today(), currency="EUR")
+            settlement_run(operator=user, currency="EUR")
     assert not SettlementRun.objects.exists()
     run = SettlementRun.objects.create(
-        period_start=today(),
-        period_end=today(),
         currency="EUR",
         provider="manual",
         status=SettlementRun.Status.PARTIAL,
@@ -229,21 +195,9 @@ def test_non_operators_cannot_start_or_retry_a_run(customer_alice, workshop_bob,
     assert run.status == SettlementRun.Status.PARTIAL
 
 
-def test_a_period_that_ends_before_it_starts_is_refused(operator_olga):
-    with pytest.raises(Conflict):
-        settlement_run(
-            operator=operator_olga,
-            period_start=today(),
-            period_end=today() - dt.timedelta(days=1),
-            currency="EUR",
-        )
-
-
 def test_payments_confirmed_but_never_released_are_not_paid_out(customer_alice, operator_olga):
     confirmed_manual_payment(customer_alice)
-    run = settlement_run(
-        operator=operator_olga, period_start=today(), period_end=today(), currency="EUR"
-    )
+    run = settlement_run(operator=operator_olga, currency="EUR")
     assert run.payouts_count == 0
     assert run.status == SettlementRun.Status.COMPLETED
     assert Payment.objects.get().status == Payment.Status.CONFIRMED
