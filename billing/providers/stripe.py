@@ -30,6 +30,7 @@ from billing.providers.base import (
     ReversalRequest,
     ReversalResult,
 )
+from billing.providers.stripe_amounts import from_stripe_amount, to_stripe_amount
 
 _PAYMENT_STATUS = {
     "succeeded": "succeeded",
@@ -86,7 +87,7 @@ class StripeProvider(PaymentProvider):
     # -- payments ---------------------------------------------------------------------------
     def start_payment(self, request: PaymentRequest) -> PaymentStart:
         params: dict[str, Any] = {
-            "amount": request.amount.minor,
+            "amount": to_stripe_amount(request.amount),
             "currency": request.amount.currency.lower(),
             "transfer_group": request.transfer_group,
             "description": f"Cloud Factory {request.reference}",
@@ -142,7 +143,7 @@ class StripeProvider(PaymentProvider):
         received = None
         if status == "succeeded":
             minor = intent.get("amount_received") or intent["amount"]
-            received = Money(int(minor), intent["currency"].upper())
+            received = from_stripe_amount(int(minor), intent["currency"])
         return PaymentStart(
             provider_payment_id=intent["id"],
             status=status,
@@ -153,7 +154,7 @@ class StripeProvider(PaymentProvider):
         )
 
     def refund(self, request: RefundRequest) -> RefundResult:
-        params: dict[str, Any] = {"amount": request.amount.minor}
+        params: dict[str, Any] = {"amount": to_stripe_amount(request.amount, purpose="refund")}
         if request.charge_id:
             params["charge"] = request.charge_id
         else:
@@ -179,7 +180,7 @@ class StripeProvider(PaymentProvider):
             if found:
                 return PayoutResult(status="paid", provider_transfer_id=found)
         params: dict[str, Any] = {
-            "amount": request.amount.minor,
+            "amount": to_stripe_amount(request.amount, purpose="transfer"),
             "currency": request.amount.currency.lower(),
             "destination": request.destination,
             "metadata": {"payout": request.reference},
@@ -226,11 +227,11 @@ class StripeProvider(PaymentProvider):
                 f"Stripe could not load transfer {transfer_id}: {_message(error)}",
                 retryable=True,
             ) from error
-        currency = transfer["currency"].upper()
+        currency = transfer["currency"]
         return TransferState(
             transfer_id=transfer["id"],
-            amount=Money(int(transfer["amount"]), currency),
-            amount_reversed=Money(int(transfer.get("amount_reversed") or 0), currency),
+            amount=from_stripe_amount(int(transfer["amount"]), currency),
+            amount_reversed=from_stripe_amount(int(transfer.get("amount_reversed") or 0), currency),
             reference=(transfer.get("metadata") or {}).get("payout", ""),
         )
 
@@ -238,7 +239,7 @@ class StripeProvider(PaymentProvider):
         try:
             self.client.v1.transfers.reversals.create(
                 request.provider_transfer_id,
-                params={"amount": request.amount.minor},
+                params={"amount": to_stripe_amount(request.amount, purpose="transfer")},
                 options={"idempotency_key": request.idempotency_key},
             )
         except stripe.StripeError as error:
