@@ -3,7 +3,7 @@
 from django.urls import path
 
 from billing import views
-from billing.webhooks import stripe_webhook
+from billing.webhooks import stripe_connect_webhook, stripe_webhook
 
 urlpatterns = [
     path(
@@ -39,4 +39,9 @@ urlpatterns = [
         name="billing_settlement_csv",
     ),
     path("billing/webhooks/stripe/", stripe_webhook, name="billing-stripe-webhook"),
+    path(
+        "billing/webhooks/stripe/connect/",
+        stripe_connect_webhook,
+        name="billing-stripe-connect-webhook",
+    ),
 ]
