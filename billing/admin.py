@@ -1,7 +1,8 @@
 """Read-only admin: money moves only through services, never by editing rows here."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from billing.errors import DomainError
 from billing.models import (
     ConnectedAccount,
     LedgerAccount,
@@ -84,9 +85,22 @@ class ConnectedAccountAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "type", "status", "received_at", "processed_at"]
+    list_display = ["event_id", "type", "status", "attempts", "received_at", "processed_at"]
     list_filter = ["type", "status"]
     search_fields = ["event_id", "object_id"]
+    actions = ["retry_processing"]
+
+    @admin.action(description="Process the selected events again")
+    def retry_processing(self, request, queryset) -> None:
+        from billing.webhook_events import webhook_event_retry
+
+        for event in queryset:
+            try:
+                event = webhook_event_retry(operator=request.user, event=event)
+            except DomainError as error:
+                self.message_user(request, f"{event}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{event}: {event.get_status_display()}.")
 
 
 @admin.register(ShareRecord)

@@ -518,6 +518,8 @@ class WebhookEvent(models.Model):
     payload = models.JSONField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times processing started.")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -31,6 +31,14 @@ def webhook_process_task(event_id: int) -> str:
         raise
 
 
+@shared_task(acks_late=True)
+def webhook_events_retry_task() -> int:
+    """The sweeper (beat): retries failed and stuck webhook events, a bounded number of times."""
+    from billing.webhook_events import webhook_events_retry
+
+    return len(webhook_events_retry())
+
+
 @shared_task
 def payout_execute_task(payout_id: int) -> str:
     """Sends one payout; the status guard in payout_execute makes reruns harmless."""

@@ -162,6 +162,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.orders.tasks.orders_housekeeping_task",
         "schedule": 15 * 60,  # seconds
     },
+    "billing-webhook-events-retry": {
+        "task": "billing.tasks.webhook_events_retry_task",
+        "schedule": 10 * 60,
+        "options": {"queue": "billing"},
+    },
 }
 
 # Uploaded designs: what one file may cost before it is refused (see marketplace/designs/geometry).
@@ -194,6 +199,9 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # empty: api.stripe.com
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Webhook events whose processing failed (or never ran) are retried by a sweeper.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+WEBHOOK_RETRY_AFTER_MINUTES = env.int("WEBHOOK_RETRY_AFTER_MINUTES", default=15)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
