@@ -237,6 +237,10 @@ class Refund(models.Model):
     idempotency_key = models.CharField(max_length=200, unique=True)
     provider_refund_id = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    key_generation = models.PositiveIntegerField(
+        default=0, help_text="Bumped when the provider stored a failure under the key."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -252,6 +256,12 @@ class Refund(models.Model):
     @property
     def amount(self) -> Money:
         return Money(self.amount_minor, self.currency)
+
+    @property
+    def provider_key(self) -> str:
+        """The provider's idempotency key: from our id, stable across lost answers."""
+        suffix = f"~{self.key_generation}" if self.key_generation else ""
+        return f"cf-refund-{self.pk}{suffix}"
 
 
 # -- payouts --------------------------------------------------------------------------------

@@ -178,27 +178,49 @@ def payment_refund(
     """Give money back to the customer from the funds held for the order.
 
     Reserves the amount first (payment row locked, refund row written), calls the provider
-    with no lock held, then posts customer funds held -> provider clearing under
-    ``refund:<id>``. A repeated key returns the first refund.
+    with no lock held (key ``cf-refund-<refund id>``), then posts customer funds held ->
+    provider clearing under ``refund:<id>``. A repeated key returns the first refund, and
+    resumes it if its outcome is still unknown (``refund_retry``): a lost answer never
+    leads to a second refund.
     """
     if idempotency_key:
         existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return refund_retry(refund=existing)
     refund = _refund_reserve(
         payment=payment, amount=amount, reason=reason, idempotency_key=idempotency_key
     )
-    locked = refund.payment
-    result = get_provider(locked.provider).refund(
+    return _refund_send(refund=refund)
+
+
+def refund_retry(*, refund: Refund) -> Refund:
+    """Send a refund whose outcome is unknown (no answer, a provider error) again.
+
+    The provider first looks for a refund it already made for this record and adopts it;
+    only if there is none does it refund, under the same key (or the next generation when
+    the provider stored a failure under it). A finished refund is returned as it is.
+    """
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    return _refund_send(refund=refund)
+
+
+def _refund_send(*, refund: Refund) -> Refund:
+    Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1)
+    refund = Refund.objects.select_related("payment").get(pk=refund.pk)
+    payment = refund.payment
+    result = get_provider(payment.provider).refund(
         RefundRequest(
-            provider_payment_id=locked.provider_payment_id,
-            charge_id=locked.provider_charge_id,
-            amount=amount,
-            idempotency_key=f"cf-{refund.idempotency_key}",
-            reason=reason,
+            provider_payment_id=payment.provider_payment_id,
+            charge_id=payment.provider_charge_id,
+            amount=refund.amount,
+            idempotency_key=refund.provider_key,
+            reason=refund.reason,
+            refund_id=refund.pk,
+            attempt=refund.attempts,
         )
     )
-    return _refund_record(refund=refund, amount=amount, result=result)
+    return _refund_record(refund=refund, amount=refund.amount, result=result)
 
 
 def _refund_reserve(
@@ -236,6 +258,13 @@ def _refund_record(*, refund: Refund, amount: Money, result: RefundResult) -> Re
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status != Refund.Status.PENDING:
+            return refund
+        if result.status == "unknown":
+            # The provider may have refunded: keep the amount reserved, retry later.
+            refund.error = result.error
+            if result.new_key_needed:
+                refund.key_generation += 1
+            refund.save()
             return refund
         refund.provider_refund_id = result.provider_refund_id
         if result.status == "failed":

@@ -154,6 +154,12 @@ class StripeProvider(PaymentProvider):
         )
 
     def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund once, however often asked: the key comes from our refund's id, the refund
+        carries ``metadata[cf_refund]``, and a retry first adopts one Stripe already made."""
+        if request.attempt > 1 and request.refund_id:
+            found = self.find_refund(request)
+            if found is not None:
+                return found
         params: dict[str, Any] = {"amount": to_stripe_amount(request.amount, purpose="refund")}
         if request.charge_id:
             params["charge"] = request.charge_id
@@ -161,16 +167,57 @@ class StripeProvider(PaymentProvider):
             params["payment_intent"] = request.provider_payment_id
         if request.reason in ("duplicate", "fraudulent", "requested_by_customer"):
             params["reason"] = request.reason
+        if request.refund_id:
+            params["metadata"] = {"cf_refund": str(request.refund_id)}
         try:
             refund = self.client.v1.refunds.create(
                 params=params, options={"idempotency_key": request.idempotency_key}
             )
+        except stripe.APIConnectionError as error:
+            return RefundResult(
+                status="unknown", error=f"Stripe could not be reached: {_message(error)}"
+            )
         except stripe.StripeError as error:
+            status = error.http_status
+            if status is None or status >= 500 or status in _NOT_STORED_UNDER_KEY:
+                # Stripe may have refunded; a 5xx is stored under the key and replayed.
+                return RefundResult(
+                    status="unknown",
+                    error=_message(error),
+                    new_key_needed=status is not None and status >= 500,
+                )
             return RefundResult(status="failed", error=_message(error))
+        return self._refund_result(refund.to_dict())
+
+    @staticmethod
+    def _refund_result(refund: dict[str, Any]) -> RefundResult:
         status = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}.get(
-            refund.status or "", "pending"
+            refund.get("status") or "", "pending"
         )
-        return RefundResult(status=status, provider_refund_id=refund.id)
+        return RefundResult(status=status, provider_refund_id=refund["id"])
+
+    def _list_refunds(self, *, provider_payment_id: str, charge_id: str) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 100}
+        if charge_id:
+            params["charge"] = charge_id
+        else:
+            params["payment_intent"] = provider_payment_id
+        try:
+            refunds = self.client.v1.refunds.list(params=params)
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not list refunds: {_message(error)}", retryable=True
+            ) from error
+        return [refund.to_dict() for refund in refunds.data]
+
+    def find_refund(self, request: RefundRequest) -> RefundResult | None:
+        """The refund Stripe made for our refund ``request.refund_id``, if any."""
+        for refund in self._list_refunds(
+            provider_payment_id=request.provider_payment_id, charge_id=request.charge_id
+        ):
+            if (refund.get("metadata") or {}).get("cf_refund") == str(request.refund_id):
+                return self._refund_result(refund)
+        return None
 
     # -- payouts ----------------------------------------------------------------------------
     def payout(self, request: PayoutRequest) -> PayoutResult:

@@ -9,6 +9,7 @@ background thread with its own event loop, next to the routes localstripe lacks:
 - ``transfer_group`` on PaymentIntents (and their charges), ``payment_method`` on confirm,
 - ``Idempotency-Key`` handling as Stripe documents it (replay, or 400 on other parameters),
 - refunds beyond the charge amount refused, ``pm_card_chargeDeclined`` declining,
+- injected refund failures (``fail_next_refund``: response lost, connection, api_error),
 - webhooks signed like Stripe's, delivered at once (localstripe waits a second),
 - ``GET /v1/balance`` computed from charges, refunds and transfers (``Stripe-Account`` too).
 
@@ -88,6 +89,7 @@ class _State:
     idempotency: dict[tuple[str, str], tuple[tuple, int, bytes, str]] = field(default_factory=dict)
     in_flight: set[tuple[str, str]] = field(default_factory=set)
     transfer_failures: dict[str, list[str]] = field(default_factory=dict)
+    refund_failures: list[str] = field(default_factory=list)
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     payouts: dict[tuple[str, str], int] = field(default_factory=dict)  # (acct, cur) -> minor
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -677,6 +679,23 @@ async def create_transfer(request: web.Request) -> web.Response:
     return _json(transfer._export(expand=expand))
 
 
+async def create_refund(request: web.Request) -> web.Response:
+    """POST /v1/refunds with injectable failures; emits ``charge.refunded`` like Stripe."""
+    data = await _data(request)
+    expand = data.pop("expand", None)
+    mode = _state.refund_failures.pop(0) if _state.refund_failures else None
+    if mode == "connection":
+        request[_DROP] = "no_effect"
+        return web.Response(status=500)
+    if mode == "api_error":
+        raise UserError(500, "An unknown error occurred", {"type": "api_error"})
+    refund = ls.Refund._api_create(**data)
+    _emit("charge.refunded", _get(ls.Charge, refund.charge))
+    if mode == "response_lost":
+        request[_DROP] = "after_effect"
+    return _json(refund._export(expand=expand))
+
+
 async def retrieve_transfer(request: web.Request) -> web.Response:
     return _json(
         _get(Transfer, request.match_info["id"])._export(expand=_query(request).get("expand"))
@@ -866,6 +885,7 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("POST", "/v1/accounts/{id}", update_account),
     ("POST", "/v1/account_links", create_account_link),
     ("GET", "/_fakestripe/account_links/{token}", visit_account_link),
+    ("POST", "/v1/refunds", create_refund),
     ("POST", "/v1/transfers", create_transfer),
     ("GET", "/v1/transfers", list_transfers),
     ("GET", "/v1/transfers/{id}", retrieve_transfer),
@@ -1040,6 +1060,15 @@ class FakeStripe:
         (400 with that code, saved under the key).
         """
         self._call(lambda: _state.transfer_failures.setdefault(destination, []).append(error))
+
+    def fail_next_refund(self, error: str = "response_lost") -> None:
+        """Make the next POST /v1/refunds fail once.
+
+        error: "response_lost" (the refund is made and saved under the idempotency key, the
+        response is lost), "connection" (nothing happened, nothing saved), or "api_error"
+        (500 before anything happened, saved under the key as Stripe does).
+        """
+        self._call(lambda: _state.refund_failures.append(error))
 
     def pay_out(self, account_id: str, amount: int, currency: str) -> None:
         """Simulate the connected account paying out, so later reversals can fail."""
