@@ -177,6 +177,7 @@ class Payment(models.Model):
         FAILED = "failed", "Failed"
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        CANCELED = "canceled", "Cancelled"
 
     order_id = models.PositiveBigIntegerField(db_index=True)
     reference = models.CharField(max_length=100, help_text="Human reference, e.g. the order's.")
@@ -195,6 +196,11 @@ class Payment(models.Model):
     transfer_group = models.CharField(max_length=100, blank=True)
     instructions = models.JSONField(default=dict, blank=True, help_text="Shown to the customer.")
     failure_message = models.TextField(blank=True)
+    unwanted_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Set when the order no longer takes this money: it is refunded in full.",
+    )
     confirmed_amount_minor = models.BigIntegerField(default=0)
     refunded_minor = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

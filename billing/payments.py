@@ -14,13 +14,18 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.permissions import require_operator
-from billing.errors import PaymentAmountMismatch, PaymentNotConfirmable, RefundNotAllowed
+from billing.errors import (
+    PaymentAmountMismatch,
+    PaymentNotConfirmable,
+    ProviderError,
+    RefundNotAllowed,
+)
 from billing.ledger import account_for, ledger_transfer
 from billing.models import LedgerAccount, LedgerTransaction, Payment, Refund
 from billing.money import Money
 from billing.providers import default_provider_name, get_provider
 from billing.providers.base import PaymentRequest, PaymentStart, RefundRequest, RefundResult
-from billing.signals import payment_confirmed
+from billing.signals import PaymentRefused, payment_confirmed
 
 Kind = LedgerAccount.Kind
 
@@ -132,11 +137,99 @@ def payment_confirm(
         locked.provider_payment_id = provider_reference or locked.provider_payment_id
         locked.provider_charge_id = charge_id or locked.provider_charge_id
         locked.save()
-        transaction.on_commit(
-            lambda: payment_confirmed.send(
-                sender=Payment, payment=locked, order_id=locked.order_id, amount=amount
-            )
+        if locked.unwanted_reason:
+            # Cancelled before the money came: nobody wants it, it goes back in full.
+            transaction.on_commit(lambda: _payment_refund_unwanted_later(locked.pk))
+        else:
+            transaction.on_commit(lambda: _payment_confirmed_send(payment=locked, amount=amount))
+    return locked
+
+
+def _payment_confirmed_send(*, payment: Payment, amount: Money) -> None:
+    """Tell the order; a receiver answering ``PaymentRefused`` has the payment refunded."""
+    answers = payment_confirmed.send(
+        sender=Payment, payment=payment, order_id=payment.order_id, amount=amount
+    )
+    refusals = [answer for _, answer in answers if isinstance(answer, PaymentRefused)]
+    if refusals:
+        Payment.objects.filter(pk=payment.pk, unwanted_reason="").update(
+            unwanted_reason=refusals[0].reason[:300] or "The order refused the payment."
         )
+        _payment_refund_unwanted_later(payment.pk)
+
+
+def _payment_refund_unwanted_later(payment_id: int) -> None:
+    from billing.tasks import payment_refund_unwanted_task
+
+    payment_refund_unwanted_task.delay(payment_id)
+
+
+def payment_refund_unwanted(*, payment: Payment) -> Refund | None:
+    """Refund in full a confirmed payment that its order no longer takes (``unwanted_reason``
+    set). Idempotent: one refund, key ``unwanted:<payment id>``, resumed if its answer was
+    lost; None when there is nothing to refund."""
+    payment.refresh_from_db()
+    if not payment.unwanted_reason:
+        return None
+    key = f"unwanted:{payment.pk}"
+    existing = Refund.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return refund_retry(refund=existing)
+    if payment.refundable.minor <= 0 or payment.status not in (
+        Payment.Status.CONFIRMED,
+        Payment.Status.PARTIALLY_REFUNDED,
+    ):
+        return None
+    return payment_refund(
+        payment=payment,
+        amount=payment.refundable,
+        reason=payment.unwanted_reason[:200],
+        idempotency_key=key,
+    )
+
+
+def payment_cancel(*, payment: Payment, reason: str) -> Payment:
+    """The order no longer wants this payment (it expired, or was cancelled before payment).
+
+    Marks the payment unwanted, then, with no lock held, cancels it at the provider (Stripe:
+    the PaymentIntent is cancelled; manual: nothing to tell). If the provider says the money
+    was already captured (a late payment), the payment is confirmed in the books without
+    telling the order, and refunded in full at once. A payment already confirmed here is
+    refunded in full too. Calling it again changes nothing.
+    """
+    reason = (reason or "The order was cancelled.")[:300]
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not locked.unwanted_reason:
+            locked.unwanted_reason = reason
+            locked.save(update_fields=["unwanted_reason"])
+        status = locked.status
+    if status == Payment.Status.CANCELED:
+        return locked
+    if status != Payment.Status.PENDING and status != Payment.Status.FAILED:
+        payment_refund_unwanted(payment=locked)
+        locked.refresh_from_db()
+        return locked
+    provider = get_provider(locked.provider)
+    result = provider.cancel_payment(locked.provider_payment_id)
+    if result.status == "failed":
+        raise ProviderError(
+            f"Payment {locked.reference} could not be cancelled: {result.error}", retryable=True
+        )
+    if result.status == "succeeded" and result.payment is not None:
+        payment_confirm(
+            payment=locked,
+            amount=result.payment.amount_received or locked.amount,
+            provider_reference=result.payment.provider_payment_id,
+            charge_id=result.payment.charge_id,
+        )
+        # Refund now rather than after commit: the caller expects the money on its way back.
+        payment_refund_unwanted(payment=locked)
+    else:
+        Payment.objects.filter(
+            pk=locked.pk, status__in=(Payment.Status.PENDING, Payment.Status.FAILED)
+        ).update(status=Payment.Status.CANCELED, failure_message=reason)
+    locked.refresh_from_db()
     return locked
 
 
@@ -153,7 +246,7 @@ def payment_confirm_manual(*, operator: User, payment: Payment, amount: Money) -
 
 
 def payment_fail(*, payment: Payment, message: str) -> Payment:
-    """Mark a pending payment failed with the reason; a confirmed one is left alone."""
+    """Mark a pending payment failed with the reason; a confirmed or cancelled one is left alone."""
     Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
         status=Payment.Status.FAILED, failure_message=message[:2000]
     )

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 from billing.money import Money
 
 __all__ = [
+    "CancelResult",
     "OnboardRequest",
     "OnboardResult",
     "PaymentProvider",
@@ -55,6 +56,16 @@ class PaymentStart:
     charge_id: str = ""
     amount_received: Money | None = None
     failure_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    """``canceled``: no money will come; ``succeeded``: too late, the money was captured
+    (``payment`` says how much); ``failed``: the provider refused, ``error`` says why."""
+
+    status: Literal["canceled", "succeeded", "failed"]
+    payment: PaymentStart | None = None
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +166,10 @@ class PaymentProvider(abc.ABC):
 
     @abc.abstractmethod
     def refund(self, request: RefundRequest) -> RefundResult: ...
+
+    def cancel_payment(self, provider_payment_id: str) -> CancelResult:
+        """Stop a payment that has not arrived; by default nothing to tell anyone."""
+        return CancelResult(status="canceled")
 
     @abc.abstractmethod
     def payout(self, request: PayoutRequest) -> PayoutResult: ...

@@ -18,6 +18,7 @@ from django.conf import settings
 from billing.errors import ProviderError, ProviderNotConfigured
 from billing.money import Money
 from billing.providers.base import (
+    CancelResult,
     OnboardRequest,
     OnboardResult,
     PaymentProvider,
@@ -120,14 +121,37 @@ class StripeProvider(PaymentProvider):
 
     def retrieve_payment(self, provider_payment_id: str) -> PaymentStart:
         """The PaymentIntent as Stripe has it now (webhooks are re-checked with this)."""
+        return self._payment_start(self._retrieve_intent(provider_payment_id))
+
+    def _retrieve_intent(self, provider_payment_id: str) -> Any:
         try:
-            intent = self.client.v1.payment_intents.retrieve(provider_payment_id)
+            return self.client.v1.payment_intents.retrieve(provider_payment_id)
         except stripe.StripeError as error:
             raise ProviderError(
                 f"Stripe could not load payment {provider_payment_id}: {_message(error)}",
                 retryable=True,
             ) from error
-        return self._payment_start(intent)
+
+    def cancel_payment(self, provider_payment_id: str) -> CancelResult:
+        """Cancel the PaymentIntent; if Stripe refuses because it already succeeded (a late
+        payment), say so with what was received, for the caller to refund."""
+        try:
+            self.client.v1.payment_intents.cancel(
+                provider_payment_id, params={"cancellation_reason": "abandoned"}
+            )
+        except stripe.StripeError as error:
+            if isinstance(error, stripe.APIConnectionError) or (error.http_status or 500) >= 500:
+                raise ProviderError(
+                    f"Stripe could not cancel payment {provider_payment_id}: {_message(error)}",
+                    retryable=True,
+                ) from error
+            intent = self._retrieve_intent(provider_payment_id)
+            if intent.status == "succeeded":
+                return CancelResult(status="succeeded", payment=self._payment_start(intent))
+            if intent.status == "canceled":
+                return CancelResult(status="canceled")
+            return CancelResult(status="failed", error=_message(error))
+        return CancelResult(status="canceled")
 
     @staticmethod
     def _payment_start(intent: Any) -> PaymentStart:

@@ -772,6 +772,36 @@ async def confirm_payment_intent(request: web.Request) -> web.Response:
     return _json(ls.PaymentIntent._api_confirm(pi.id, **data)._export(expand=expand))
 
 
+async def cancel_payment_intent(request: web.Request) -> web.Response:
+    """Stripe's cancel: ``cancellation_reason`` accepted; a succeeded (or already canceled)
+    intent is refused with ``payment_intent_unexpected_state``, as Stripe does."""
+    data = await _data(request)
+    expand = data.pop("expand", None)
+    reason = data.pop("cancellation_reason", None)
+    _unknown(data)
+    if reason not in (None, "duplicate", "fraudulent", "requested_by_customer", "abandoned"):
+        raise _error(400, "Invalid cancellation_reason", param="cancellation_reason")
+    pi = ls.PaymentIntent._api_retrieve(request.match_info["id"])
+    if pi.status not in (
+        "requires_payment_method",
+        "requires_capture",
+        "requires_confirmation",
+        "requires_action",
+    ):
+        raise _error(
+            400,
+            "You cannot cancel this PaymentIntent because it has a status of "
+            f"{pi.status}. Only a PaymentIntent with one of the following statuses may be "
+            "canceled: requires_payment_method, requires_capture, requires_confirmation, "
+            "requires_action, processing.",
+            code="payment_intent_unexpected_state",
+        )
+    ls.PaymentIntent._api_cancel(pi.id)
+    pi.cancellation_reason = reason
+    _emit("payment_intent.canceled", pi)
+    return _json(pi._export(expand=expand))
+
+
 async def retrieve_balance(request: web.Request) -> web.Response:
     account = request.headers.get("Stripe-Account")
     if account:
@@ -894,6 +924,7 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("GET", "/v1/transfers/{id}/reversals", list_reversals),
     ("GET", "/v1/transfers/{id}/reversals/{reversal}", retrieve_reversal),
     ("POST", "/v1/payment_intents/{id}/confirm", confirm_payment_intent),
+    ("POST", "/v1/payment_intents/{id}/cancel", cancel_payment_intent),
     ("GET", "/v1/balance", retrieve_balance),
     ("POST", "/_fakestripe/sink/{name}", webhook_sink),
 ]
