@@ -9,6 +9,7 @@ from billing.models import (
     LedgerEntry,
     LedgerTransaction,
     Payment,
+    PaymentDispute,
     Payout,
     Refund,
     SettlementItem,
@@ -63,6 +64,13 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["reference", "order_id", "provider", "amount_minor", "currency", "status"]
     list_filter = ["provider", "status", "currency"]
     search_fields = ["reference", "provider_payment_id", "order_id"]
+
+
+@admin.register(PaymentDispute)
+class PaymentDisputeAdmin(ReadOnlyAdmin):
+    list_display = ["provider_dispute_id", "payment", "amount_minor", "currency", "status"]
+    list_filter = ["status"]
+    search_fields = ["provider_dispute_id", "payment__reference"]
 
 
 @admin.register(Refund)

@@ -66,8 +66,15 @@ class LedgerAccount(models.Model):
         PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
         PROVIDER_CLEARING = "provider_clearing", "Payment provider clearing"
         REFUNDS = "refunds", "Refunds due to customers"
+        DISPUTES = "disputes", "Disputed payments (held by the card network)"
+        PROVIDER_FEES = "provider_fees", "Payment provider fees (platform expense)"
 
-    PLATFORM_KINDS = (Kind.PLATFORM_REVENUE, Kind.PROVIDER_CLEARING)
+    PLATFORM_KINDS = (
+        Kind.PLATFORM_REVENUE,
+        Kind.PROVIDER_CLEARING,
+        Kind.DISPUTES,
+        Kind.PROVIDER_FEES,
+    )
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     owner = models.ForeignKey(
@@ -120,6 +127,8 @@ class LedgerTransaction(AppendOnlyModel):
         REFUND = "refund", "Refund to the customer"
         REVERSAL = "reversal", "Correction (reversal)"
         ADJUSTMENT = "adjustment", "Manual adjustment"
+        DISPUTE = "dispute", "Payment disputed"
+        FEE = "fee", "Payment provider fee"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     description = models.CharField(max_length=300)
@@ -268,6 +277,38 @@ class Refund(models.Model):
         """The provider's idempotency key: from our id, stable across lost answers."""
         suffix = f"~{self.key_generation}" if self.key_generation else ""
         return f"cf-refund-{self.pk}{suffix}"
+
+
+class PaymentDispute(models.Model):
+    """A cardholder's dispute of a payment's charge, as the provider last reported it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    provider_dispute_id = models.CharField(max_length=200, unique=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    reason = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    provider_status = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="dispute_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.provider_dispute_id} on {self.payment.reference} ({self.status})"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
 
 
 # -- payouts --------------------------------------------------------------------------------

@@ -8,20 +8,23 @@ a duplicate webhook or a second worker cannot move money twice.
 
 from __future__ import annotations
 
-from django.db import transaction
+import contextlib
+
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.permissions import require_operator
 from billing.errors import (
+    AlreadyReversed,
     PaymentAmountMismatch,
     PaymentNotConfirmable,
     ProviderError,
     RefundNotAllowed,
 )
-from billing.ledger import account_for, ledger_transfer
-from billing.models import LedgerAccount, LedgerTransaction, Payment, Refund
+from billing.ledger import account_for, ledger_reverse, ledger_transfer
+from billing.models import LedgerAccount, LedgerTransaction, Payment, PaymentDispute, Refund
 from billing.money import Money
 from billing.providers import default_provider_name, get_provider
 from billing.providers.base import PaymentRequest, PaymentStart, RefundRequest, RefundResult
@@ -390,3 +393,111 @@ def _refund_record(*, refund: Refund, amount: Money, result: RefundResult) -> Re
         )
         payment.save(update_fields=["status"])
     return refund
+
+
+_REFUNDABLE = (Payment.Status.CONFIRMED, Payment.Status.PARTIALLY_REFUNDED)
+
+
+def refund_record_external(
+    *, payment: Payment, provider_refund_id: str, amount: Money, our_refund_id: str = ""
+) -> Refund | None:
+    """A refund the provider made that our books may not know: one made in the Stripe
+    dashboard, or ours whose answer never arrived (``our_refund_id`` from its metadata).
+
+    Recorded once however often it is reported (``charge.refunded`` lists every refund of
+    the charge each time): matched on the provider's refund id, then on our refund id; else
+    a new succeeded Refund keyed ``provider-refund:<id>`` posts the ledger like any refund.
+    None if the payment has nothing confirmed to refund against.
+    """
+    known = Refund.objects.filter(provider_refund_id=provider_refund_id).first()
+    if known is not None:
+        return known
+    succeeded = RefundResult(status="succeeded", provider_refund_id=provider_refund_id)
+    if our_refund_id.isdigit():
+        ours = Refund.objects.filter(pk=int(our_refund_id), payment=payment).first()
+        if ours is not None:
+            return _refund_record(refund=ours, amount=ours.amount, result=succeeded)
+    key = f"provider-refund:{provider_refund_id}"
+    try:
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            if locked.status not in _REFUNDABLE:
+                return None
+            refund = Refund.objects.create(
+                payment=locked,
+                amount_minor=amount.minor,
+                currency=amount.currency,
+                reason="Refunded at the payment provider",
+                idempotency_key=key,
+            )
+    except IntegrityError:
+        return Refund.objects.get(idempotency_key=key)
+    return _refund_record(refund=refund, amount=amount, result=succeeded)
+
+
+def payment_fee_record(*, payment: Payment, fee: Money) -> LedgerTransaction | None:
+    """The provider's fee on the payment, a platform expense: provider fees -> provider
+    clearing (the fee left the money at the provider), once, key ``fee:<payment id>``."""
+    if fee.minor <= 0:
+        return None
+    return ledger_transfer(
+        source=account_for(kind=Kind.PROVIDER_FEES, currency=fee.currency),
+        destination=account_for(kind=Kind.PROVIDER_CLEARING, currency=fee.currency),
+        amount=fee,
+        description=f"{payment.provider.title()} fee on {payment.reference}",
+        order_id=payment.order_id,
+        kind=LedgerTransaction.Kind.FEE,
+        idempotency_key=f"fee:{payment.pk}",
+    )
+
+
+_DISPUTE_WON = ("won", "warning_closed")
+_DISPUTE_LOST = ("lost",)
+
+
+def payment_dispute_sync(
+    *, payment: Payment, dispute_id: str, amount: Money, provider_status: str, reason: str = ""
+) -> PaymentDispute:
+    """Record a dispute on the payment as the provider reports it now; idempotent.
+
+    Opening posts the disputed amount out of provider clearing into ``disputes`` (the card
+    network took it back: disputes -amount, clearing +amount, key ``dispute:<id>``); a won
+    dispute reverses that posting once; a lost one leaves it for an operator to settle.
+    Billing tells no one: the marketplace may read ``payment.disputes``.
+    """
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        dispute, _ = PaymentDispute.objects.get_or_create(
+            provider_dispute_id=dispute_id,
+            defaults={
+                "payment": locked,
+                "amount_minor": amount.minor,
+                "currency": amount.currency,
+                "reason": reason[:100],
+            },
+        )
+        dispute = PaymentDispute.objects.select_for_update().get(pk=dispute.pk)
+        posted = ledger_transfer(
+            source=account_for(kind=Kind.DISPUTES, currency=dispute.currency),
+            destination=account_for(kind=Kind.PROVIDER_CLEARING, currency=dispute.currency),
+            amount=dispute.amount,
+            description=f"Dispute {dispute_id} on {locked.reference}",
+            order_id=locked.order_id,
+            kind=LedgerTransaction.Kind.DISPUTE,
+            idempotency_key=f"dispute:{dispute_id}",
+        )
+        if provider_status in _DISPUTE_WON:
+            status = PaymentDispute.Status.WON
+        elif provider_status in _DISPUTE_LOST:
+            status = PaymentDispute.Status.LOST
+        else:
+            status = PaymentDispute.Status.OPEN
+        if status == PaymentDispute.Status.WON and dispute.status != PaymentDispute.Status.WON:
+            with contextlib.suppress(AlreadyReversed):
+                ledger_reverse(transaction=posted)
+        if status != PaymentDispute.Status.OPEN and dispute.closed_at is None:
+            dispute.closed_at = timezone.now()
+        dispute.status = status
+        dispute.provider_status = provider_status
+        dispute.save()
+    return dispute

@@ -27,7 +27,12 @@ from accounts.permissions import require_operator
 from billing.connect import connected_account_sync
 from billing.errors import ProviderError
 from billing.models import ConnectedAccount, Payment, Payout, WebhookEvent
-from billing.payments import payment_sync
+from billing.payments import (
+    payment_dispute_sync,
+    payment_fee_record,
+    payment_sync,
+    refund_record_external,
+)
 from billing.payouts import payout_record, payout_sync_reversed
 from billing.providers import get_provider
 from billing.providers.base import PayoutResult
@@ -148,8 +153,55 @@ def _on_payment_intent(event: WebhookEvent) -> bool:
     payment = Payment.objects.filter(provider="stripe", provider_payment_id=event.object_id).first()
     if payment is None:
         return False
-    payment_sync(payment=payment)
+    payment = payment_sync(payment=payment)
+    if payment.confirmed_at is not None and payment.provider_charge_id:
+        fee = get_provider("stripe").retrieve_charge(payment.provider_charge_id).fee
+        if fee is not None:
+            payment_fee_record(payment=payment, fee=fee)
     return True
+
+
+def _payment_of_charge(charge_id: str, payment_intent: str) -> Payment | None:
+    payments = Payment.objects.filter(provider="stripe")
+    return (
+        (charge_id and payments.filter(provider_charge_id=charge_id).first())
+        or (payment_intent and payments.filter(provider_payment_id=payment_intent).first())
+        or None
+    )
+
+
+def _on_charge(event: WebhookEvent) -> bool:
+    provider = get_provider("stripe")
+    if event.type.startswith("charge.dispute."):
+        state = provider.retrieve_dispute(event.object_id)
+        payment = _payment_of_charge(state.charge_id, state.payment_intent)
+        if payment is None:
+            return False
+        payment_dispute_sync(
+            payment=payment,
+            dispute_id=state.dispute_id,
+            amount=state.amount,
+            provider_status=state.status,
+            reason=state.reason,
+        )
+        return True
+    if event.type == "charge.refunded":
+        charge = provider.retrieve_charge(event.object_id)
+        payment = _payment_of_charge(charge.charge_id, charge.payment_intent)
+        if payment is None:
+            return False
+        recorded = [
+            refund_record_external(
+                payment=payment,
+                provider_refund_id=refund.refund_id,
+                amount=refund.amount,
+                our_refund_id=refund.cf_refund,
+            )
+            for refund in charge.refunds
+            if refund.status == "succeeded"
+        ]
+        return any(recorded)
+    return False
 
 
 def _on_account(event: WebhookEvent) -> bool:
@@ -185,4 +237,5 @@ _WEBHOOK_HANDLERS = {
     "payment_intent": _on_payment_intent,
     "account": _on_account,
     "transfer": _on_transfer,
+    "charge": _on_charge,
 }

@@ -57,6 +57,32 @@ class AccountState:
 
 
 @dataclass(frozen=True, slots=True)
+class StripeRefund:
+    refund_id: str
+    amount: Money
+    status: str
+    cf_refund: str  # our Refund's id from the metadata, "" for one made elsewhere
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeState:
+    charge_id: str
+    payment_intent: str
+    refunds: list[StripeRefund]
+    fee: Money | None  # Stripe's fee from the charge's balance transaction
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeState:
+    dispute_id: str
+    charge_id: str
+    payment_intent: str
+    amount: Money
+    status: str  # Stripe's: needs_response, under_review, won, lost, ...
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class TransferState:
     transfer_id: str
     amount: Money
@@ -242,6 +268,53 @@ class StripeProvider(PaymentProvider):
             if (refund.get("metadata") or {}).get("cf_refund") == str(request.refund_id):
                 return self._refund_result(refund)
         return None
+
+    def retrieve_charge(self, charge_id: str) -> ChargeState:
+        """The charge with its refunds and Stripe's fee (webhooks about charges land here)."""
+        try:
+            charge = self.client.v1.charges.retrieve(charge_id).to_dict()
+            fee = None
+            txn_id = charge.get("balance_transaction")
+            if isinstance(txn_id, dict):
+                txn_id = txn_id.get("id")
+            if txn_id:
+                txn = self.client.v1.balance_transactions.retrieve(txn_id).to_dict()
+                fee = from_stripe_amount(int(txn.get("fee") or 0), txn["currency"])
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not load charge {charge_id}: {_message(error)}", retryable=True
+            ) from error
+        refunds = [
+            StripeRefund(
+                refund_id=refund["id"],
+                amount=from_stripe_amount(int(refund["amount"]), refund["currency"]),
+                status=refund.get("status") or "",
+                cf_refund=(refund.get("metadata") or {}).get("cf_refund", ""),
+            )
+            for refund in self._list_refunds(provider_payment_id="", charge_id=charge_id)
+        ]
+        intent = charge.get("payment_intent") or ""
+        if isinstance(intent, dict):
+            intent = intent["id"]
+        return ChargeState(charge_id=charge["id"], payment_intent=intent, refunds=refunds, fee=fee)
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeState:
+        try:
+            dispute = self.client.v1.disputes.retrieve(dispute_id).to_dict()
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not load dispute {dispute_id}: {_message(error)}", retryable=True
+            ) from error
+        charge = dispute.get("charge") or ""
+        intent = dispute.get("payment_intent") or ""
+        return DisputeState(
+            dispute_id=dispute["id"],
+            charge_id=charge if isinstance(charge, str) else charge["id"],
+            payment_intent=intent if isinstance(intent, str) else intent["id"],
+            amount=from_stripe_amount(int(dispute["amount"]), dispute["currency"]),
+            status=dispute.get("status") or "",
+            reason=dispute.get("reason") or "",
+        )
 
     # -- payouts ----------------------------------------------------------------------------
     def payout(self, request: PayoutRequest) -> PayoutResult:

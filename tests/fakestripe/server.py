@@ -11,7 +11,10 @@ background thread with its own event loop, next to the routes localstripe lacks:
 - refunds beyond the charge amount refused, ``pm_card_chargeDeclined`` declining,
 - injected refund failures (``fail_next_refund``: response lost, connection, api_error),
 - webhooks signed like Stripe's, delivered at once (localstripe waits a second),
-- ``GET /v1/balance`` computed from charges, refunds and transfers (``Stripe-Account`` too).
+- ``GET /v1/balance`` computed from charges, refunds and transfers (``Stripe-Account`` too),
+- a processing fee on each charge's balance transaction (``charge_fee``), disputes
+  (``dispute``/``close_dispute`` send ``charge.dispute.created``/``closed``, ``GET
+  /v1/disputes/{id}``), PaymentIntent cancel as Stripe answers it.
 
 Use it through :func:`running_fake_stripe` or the fixtures in ``tests.fakestripe.fixtures``.
 """
@@ -312,6 +315,24 @@ class Transfer(ls.StripeObject):
         raise UserError(405, "Method Not Allowed")
 
 
+class Dispute(ls.StripeObject):
+    object = "dispute"
+    _id_prefix = "dp_"
+
+    def __init__(self, charge: Any, amount: int, reason: str):
+        super().__init__()
+        self.charge = charge.id
+        self.payment_intent = getattr(charge, "payment_intent", None)
+        self.amount = amount
+        self.currency = charge.currency
+        self.reason = reason
+        self.status = "needs_response"
+        self.is_charge_refundable = False
+        self.balance_transactions = []
+        self.metadata = {}
+        self.evidence_details = {"due_by": int(time.time()) + 7 * 86400, "has_evidence": False}
+
+
 class TransferReversal(ls.StripeObject):
     object = "transfer_reversal"
     _id_prefix = "trr_"
@@ -553,6 +574,30 @@ def _patch_localstripe() -> None:
         return canonical(cls, id)
 
     ls.PaymentMethod._try_get_canonical_test_article = classmethod(canonical_article)
+
+    # Stripe's processing fee on a charge's balance transaction (localstripe leaves it 0).
+    txn_init = ls.BalanceTransaction.__init__
+
+    def balance_transaction_init_with_fee(self, *args, **kwargs):
+        txn_init(self, *args, **kwargs)
+        if self.type == "charge" and self.amount > 0:
+            self.fee = charge_fee(self.amount)
+            self.fee_details = [
+                {
+                    "amount": self.fee,
+                    "currency": self.currency,
+                    "type": "stripe_fee",
+                    "description": "Stripe processing fees",
+                    "application": None,
+                }
+            ]
+
+    ls.BalanceTransaction.__init__ = balance_transaction_init_with_fee
+
+
+def charge_fee(amount: int) -> int:
+    """The fake's card fee: 1.5 % + 25 (minor units), like Stripe's EEA standard rate."""
+    return (amount * 15 + 500) // 1000 + 25
 
 
 # --------------------------------------------------------------------------------------------
@@ -802,6 +847,10 @@ async def cancel_payment_intent(request: web.Request) -> web.Response:
     return _json(pi._export(expand=expand))
 
 
+async def retrieve_dispute(request: web.Request) -> web.Response:
+    return _json(_get(Dispute, request.match_info["id"])._export())
+
+
 async def retrieve_balance(request: web.Request) -> web.Response:
     account = request.headers.get("Stripe-Account")
     if account:
@@ -925,6 +974,7 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("GET", "/v1/transfers/{id}/reversals/{reversal}", retrieve_reversal),
     ("POST", "/v1/payment_intents/{id}/confirm", confirm_payment_intent),
     ("POST", "/v1/payment_intents/{id}/cancel", cancel_payment_intent),
+    ("GET", "/v1/disputes/{id}", retrieve_dispute),
     ("GET", "/v1/balance", retrieve_balance),
     ("POST", "/_fakestripe/sink/{name}", webhook_sink),
 ]
@@ -1100,6 +1150,34 @@ class FakeStripe:
         (500 before anything happened, saved under the key as Stripe does).
         """
         self._call(lambda: _state.refund_failures.append(error))
+
+    def dispute(
+        self, charge_id: str, *, amount: int | None = None, reason: str = "fraudulent"
+    ) -> dict[str, Any]:
+        """The cardholder disputes the charge: ``charge.dispute.created`` is sent."""
+
+        def run() -> dict[str, Any]:
+            charge = _get(ls.Charge, charge_id)
+            dispute = Dispute(charge, charge.amount if amount is None else amount, reason)
+            _emit("charge.dispute.created", dispute)
+            return dispute._export()
+
+        created = self._call(run)
+        self.wait_for_webhooks()
+        return created
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> dict[str, Any]:
+        """The bank decides: status ``won`` or ``lost``, and ``charge.dispute.closed``."""
+
+        def run() -> dict[str, Any]:
+            dispute = _get(Dispute, dispute_id)
+            dispute.status = "won" if won else "lost"
+            _emit("charge.dispute.closed", dispute)
+            return dispute._export()
+
+        closed = self._call(run)
+        self.wait_for_webhooks()
+        return closed
 
     def pay_out(self, account_id: str, amount: int, currency: str) -> None:
         """Simulate the connected account paying out, so later reversals can fail."""
