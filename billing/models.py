@@ -326,7 +326,12 @@ class ConnectedAccount(models.Model):
     provider = models.CharField(max_length=20, default="stripe")
     provider_account_id = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    payouts_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(
+        default=False, help_text="The account may pay out to its bank (Stripe's payouts_enabled)."
+    )
+    transfers_active = models.BooleanField(
+        default=False, help_text="The transfers capability is active: we may send it money."
+    )
     details_submitted = models.BooleanField(default=False)
     requirements_due = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -334,6 +339,12 @@ class ConnectedAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} at {self.provider} ({self.get_status_display()})"
+
+    @property
+    def can_receive_transfers(self) -> bool:
+        """Transfers need the ``transfers`` capability, not ``payouts_enabled`` (that is the
+        party's own payouts to its bank, which Stripe may pause while transfers still work)."""
+        return self.transfers_active
 
 
 class Payout(models.Model):

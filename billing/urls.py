@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("billing/statements/", views.statement_list, name="billing_statements"),
     path(
+        "billing/payouts/onboarding/",
+        views.connect_onboarding,
+        name="billing_connect_onboarding",
+    ),
+    path(
         "billing/statements/orders/<int:order_id>/",
         views.statement_detail,
         name="billing_statement_detail",

@@ -54,6 +54,7 @@ class AccountState:
     payouts_enabled: bool
     details_submitted: bool
     requirements_due: list[str]
+    transfers_active: bool = False  # capabilities.transfers == "active": may receive transfers
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,4 +436,5 @@ class StripeProvider(PaymentProvider):
             payouts_enabled=bool(account.get("payouts_enabled")),
             details_submitted=bool(account.get("details_submitted")),
             requirements_due=list(requirements.get("currently_due") or []),
+            transfers_active=(account.get("capabilities") or {}).get("transfers") == "active",
         )

@@ -1131,6 +1131,27 @@ class FakeStripe:
         self._call(lambda: _get(Account, account_id)._onboard())
         self.wait_for_webhooks()
 
+    def set_account(
+        self,
+        account_id: str,
+        *,
+        transfers: str | None = None,
+        payouts_enabled: bool | None = None,
+    ) -> None:
+        """Change what Stripe reports for a connected account (``capabilities.transfers``:
+        "active", "inactive", "pending"; ``payouts_enabled``) and send ``account.updated``."""
+
+        def run() -> None:
+            account = _get(Account, account_id)
+            if transfers is not None:
+                account.capabilities = {**account.capabilities, "transfers": transfers}
+            if payouts_enabled is not None:
+                account.payouts_enabled = payouts_enabled
+            _emit("account.updated", account, account=account.id)
+
+        self._call(run)
+        self.wait_for_webhooks()
+
     def fail_next_transfer(self, destination: str, error: str = "api_error") -> None:
         """Make the next POST /v1/transfers to destination fail once.
 
