@@ -9,7 +9,10 @@ a duplicate webhook or a second worker cannot move money twice.
 from __future__ import annotations
 
 import contextlib
+import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,6 +34,7 @@ from billing.providers.base import PaymentRequest, PaymentStart, RefundRequest, 
 from billing.signals import PaymentRefused, payment_confirmed
 
 Kind = LedgerAccount.Kind
+logger = logging.getLogger(__name__)
 
 
 def transfer_group_for(order_id: int) -> str:
@@ -299,6 +303,29 @@ def refund_retry(*, refund: Refund) -> Refund:
     if refund.status != Refund.Status.PENDING:
         return refund
     return _refund_send(refund=refund)
+
+
+def refunds_retry(*, now: datetime | None = None) -> list[Refund]:
+    """Resume refunds whose outcome is still unknown (a lost answer nobody retried), older
+    than ``REFUND_RETRY_AFTER_MINUTES`` and tried fewer than ``REFUND_MAX_ATTEMPTS`` times.
+
+    Each looks itself up at the provider first, so this never refunds twice (the sweeper
+    ``refunds_retry_task`` runs it from beat)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=getattr(settings, "REFUND_RETRY_AFTER_MINUTES", 15))
+    due = Refund.objects.filter(
+        status=Refund.Status.PENDING,
+        attempts__gte=1,
+        attempts__lt=getattr(settings, "REFUND_MAX_ATTEMPTS", 5),
+        created_at__lt=cutoff,
+    ).order_by("created_at", "id")
+    done = []
+    for refund in due[:100]:
+        try:
+            done.append(refund_retry(refund=refund))
+        except ProviderError:
+            logger.warning("Refund %s could not be retried yet.", refund.pk, exc_info=True)
+    return done
 
 
 def _refund_send(*, refund: Refund) -> Refund:

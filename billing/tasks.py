@@ -39,6 +39,14 @@ def webhook_events_retry_task() -> int:
     return len(webhook_events_retry())
 
 
+@shared_task(acks_late=True)
+def refunds_retry_task() -> int:
+    """The sweeper (beat): resumes refunds whose answer was lost, looking each up first."""
+    from billing.payments import refunds_retry
+
+    return len(refunds_retry())
+
+
 @shared_task(
     autoretry_for=(TransientProviderError,), retry_backoff=True, max_retries=8, acks_late=True
 )

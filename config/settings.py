@@ -167,6 +167,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "options": {"queue": "billing"},
     },
+    "billing-refunds-retry": {
+        "task": "billing.tasks.refunds_retry_task",
+        "schedule": 10 * 60,
+        "options": {"queue": "billing"},
+    },
 }
 
 # Uploaded designs: what one file may cost before it is refused (see marketplace/designs/geometry).
@@ -202,6 +207,9 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # Webhook events whose processing failed (or never ran) are retried by a sweeper.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
 WEBHOOK_RETRY_AFTER_MINUTES = env.int("WEBHOOK_RETRY_AFTER_MINUTES", default=15)
+# Refunds whose answer was lost are looked up and resumed by a sweeper.
+REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=5)
+REFUND_RETRY_AFTER_MINUTES = env.int("REFUND_RETRY_AFTER_MINUTES", default=15)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -113,3 +113,27 @@ def test_a_refund_stripe_refuses_fails_and_frees_the_amount(stripe_settings, str
 
     assert refund.status == Refund.Status.FAILED
     assert "already been refunded" in refund.error
+
+
+def test_the_sweeper_resumes_a_refund_whose_answer_was_lost(
+    stripe_settings, fake_stripe, stripe_client
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.tasks import refunds_retry_task
+
+    payment = paid()
+    fake_stripe.fail_next_refund("response_lost")
+    refund = services.payment_refund(payment=payment, amount=Money(3000, "EUR"))
+    assert refund.status == Refund.Status.PENDING
+
+    assert refunds_retry_task.apply().get() == 0  # too recent
+    Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert refunds_retry_task.apply().get() == 1
+
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts) == (Refund.Status.SUCCEEDED, 2)
+    assert len(stripe_refunds(stripe_client, payment)) == 1
+    assert LedgerTransaction.objects.filter(kind="refund").count() == 1
