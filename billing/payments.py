@@ -30,7 +30,13 @@ from billing.ledger import account_for, ledger_reverse, ledger_transfer
 from billing.models import LedgerAccount, LedgerTransaction, Payment, PaymentDispute, Refund
 from billing.money import Money
 from billing.providers import default_provider_name, get_provider
-from billing.providers.base import PaymentRequest, PaymentStart, RefundRequest, RefundResult
+from billing.providers.base import (
+    CancelResult,
+    PaymentRequest,
+    PaymentStart,
+    RefundRequest,
+    RefundResult,
+)
 from billing.signals import PaymentRefused, payment_confirmed
 
 Kind = LedgerAccount.Kind
@@ -217,8 +223,10 @@ def payment_cancel(*, payment: Payment, reason: str) -> Payment:
         payment_refund_unwanted(payment=locked)
         locked.refresh_from_db()
         return locked
-    provider = get_provider(locked.provider)
-    result = provider.cancel_payment(locked.provider_payment_id)
+    if locked.provider_payment_id:
+        result = get_provider(locked.provider).cancel_payment(locked.provider_payment_id)
+    else:  # the provider never heard of it (its start failed): nothing to cancel there
+        result = CancelResult(status="canceled")
     if result.status == "failed":
         raise ProviderError(
             f"Payment {locked.reference} could not be cancelled: {result.error}", retryable=True
