@@ -1,7 +1,8 @@
 """Read-only admin: money moves only through services, never by editing rows here."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from billing.errors import DomainError
 from billing.models import (
     BankAccount,
     BankFile,
@@ -10,6 +11,7 @@ from billing.models import (
     LedgerEntry,
     LedgerTransaction,
     Payment,
+    PaymentDispute,
     Payout,
     Refund,
     SettlementItem,
@@ -66,6 +68,13 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_fields = ["reference", "provider_payment_id", "order_id"]
 
 
+@admin.register(PaymentDispute)
+class PaymentDisputeAdmin(ReadOnlyAdmin):
+    list_display = ["provider_dispute_id", "payment", "amount_minor", "currency", "status"]
+    list_filter = ["status"]
+    search_fields = ["provider_dispute_id", "payment__reference"]
+
+
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ["payment", "amount_minor", "currency", "status", "created_at"]
@@ -86,9 +95,22 @@ class ConnectedAccountAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "type", "status", "received_at", "processed_at"]
+    list_display = ["event_id", "type", "status", "attempts", "received_at", "processed_at"]
     list_filter = ["type", "status"]
     search_fields = ["event_id", "object_id"]
+    actions = ["retry_processing"]
+
+    @admin.action(description="Process the selected events again")
+    def retry_processing(self, request, queryset) -> None:
+        from billing.webhook_events import webhook_event_retry
+
+        for event in queryset:
+            try:
+                event = webhook_event_retry(operator=request.user, event=event)
+            except DomainError as error:
+                self.message_user(request, f"{event}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{event}: {event.get_status_display()}.")
 
 
 @admin.register(ShareRecord)

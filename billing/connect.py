@@ -40,15 +40,20 @@ def connected_account_onboard(
 
 
 def connected_account_sync(*, account: ConnectedAccount) -> ConnectedAccount:
-    """Re-read the account from the provider (after ``account.updated``) and store its state."""
+    """Re-read the account from the provider (after ``account.updated``) and store its state.
+
+    ``active`` means it can receive transfers (the ``transfers`` capability is active);
+    ``restricted``: details submitted but the capability is not (yet) active.
+    """
     state = get_provider(account.provider).retrieve_account(account.provider_account_id)
-    if state.payouts_enabled:
+    if state.transfers_active:
         status = ConnectedAccount.Status.ACTIVE
     elif state.details_submitted:
         status = ConnectedAccount.Status.RESTRICTED
     else:
         status = ConnectedAccount.Status.PENDING
     account.payouts_enabled = state.payouts_enabled
+    account.transfers_active = state.transfers_active
     account.details_submitted = state.details_submitted
     account.requirements_due = state.requirements_due
     account.status = status

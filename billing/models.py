@@ -67,8 +67,15 @@ class LedgerAccount(models.Model):
         PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
         PROVIDER_CLEARING = "provider_clearing", "Payment provider clearing"
         REFUNDS = "refunds", "Refunds due to customers"
+        DISPUTES = "disputes", "Disputed payments (held by the card network)"
+        PROVIDER_FEES = "provider_fees", "Payment provider fees (platform expense)"
 
-    PLATFORM_KINDS = (Kind.PLATFORM_REVENUE, Kind.PROVIDER_CLEARING)
+    PLATFORM_KINDS = (
+        Kind.PLATFORM_REVENUE,
+        Kind.PROVIDER_CLEARING,
+        Kind.DISPUTES,
+        Kind.PROVIDER_FEES,
+    )
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     owner = models.ForeignKey(
@@ -121,6 +128,8 @@ class LedgerTransaction(AppendOnlyModel):
         REFUND = "refund", "Refund to the customer"
         REVERSAL = "reversal", "Correction (reversal)"
         ADJUSTMENT = "adjustment", "Manual adjustment"
+        DISPUTE = "dispute", "Payment disputed"
+        FEE = "fee", "Payment provider fee"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     description = models.CharField(max_length=300)
@@ -178,6 +187,7 @@ class Payment(models.Model):
         FAILED = "failed", "Failed"
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        CANCELED = "canceled", "Cancelled"
 
     order_id = models.PositiveBigIntegerField(db_index=True)
     reference = models.CharField(max_length=100, help_text="Human reference, e.g. the order's.")
@@ -196,6 +206,11 @@ class Payment(models.Model):
     transfer_group = models.CharField(max_length=100, blank=True)
     instructions = models.JSONField(default=dict, blank=True, help_text="Shown to the customer.")
     failure_message = models.TextField(blank=True)
+    unwanted_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Set when the order no longer takes this money: it is refunded in full.",
+    )
     confirmed_amount_minor = models.BigIntegerField(default=0)
     refunded_minor = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -238,6 +253,10 @@ class Refund(models.Model):
     idempotency_key = models.CharField(max_length=200, unique=True)
     provider_refund_id = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    key_generation = models.PositiveIntegerField(
+        default=0, help_text="Bumped when the provider stored a failure under the key."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -249,6 +268,44 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund of {self.amount} on {self.payment.reference}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def provider_key(self) -> str:
+        """The provider's idempotency key: from our id, stable across lost answers."""
+        suffix = f"~{self.key_generation}" if self.key_generation else ""
+        return f"cf-refund-{self.pk}{suffix}"
+
+
+class PaymentDispute(models.Model):
+    """A cardholder's dispute of a payment's charge, as the provider last reported it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    provider_dispute_id = models.CharField(max_length=200, unique=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    reason = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    provider_status = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="dispute_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.provider_dispute_id} on {self.payment.reference} ({self.status})"
 
     @property
     def amount(self) -> Money:
@@ -270,7 +327,12 @@ class ConnectedAccount(models.Model):
     provider = models.CharField(max_length=20, default="stripe")
     provider_account_id = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    payouts_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(
+        default=False, help_text="The account may pay out to its bank (Stripe's payouts_enabled)."
+    )
+    transfers_active = models.BooleanField(
+        default=False, help_text="The transfers capability is active: we may send it money."
+    )
     details_submitted = models.BooleanField(default=False)
     requirements_due = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -278,6 +340,12 @@ class ConnectedAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} at {self.provider} ({self.get_status_display()})"
+
+    @property
+    def can_receive_transfers(self) -> bool:
+        """Transfers need the ``transfers`` capability, not ``payouts_enabled`` (that is the
+        party's own payouts to its bank, which Stripe may pause while transfers still work)."""
+        return self.transfers_active
 
 
 class Payout(models.Model):
@@ -630,6 +698,8 @@ class WebhookEvent(models.Model):
     payload = models.JSONField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times processing started.")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -62,7 +62,7 @@ def _payout_destination(payout: Payout, provider: PaymentProvider) -> str:
     if not provider.supports_onboarding:
         return payout.party.name
     account = ConnectedAccount.objects.filter(organization=payout.party).first()
-    if account is None or not account.payouts_enabled:
+    if account is None or not account.can_receive_transfers:
         return ""
     return account.provider_account_id
 

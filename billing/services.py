@@ -21,12 +21,14 @@ duplicate webhook or a second worker cannot move money twice.
 
 from billing.connect import connected_account_onboard, connected_account_sync
 from billing.payments import (
+    payment_cancel,
     payment_confirm,
     payment_confirm_manual,
     payment_fail,
     payment_refund,
     payment_start,
     payment_sync,
+    refund_retry,
     transfer_group_for,
 )
 from billing.payouts import (
@@ -38,12 +40,15 @@ from billing.payouts import (
     payout_sync_reversed,
 )
 from billing.releases import funds_release, share_price_release
+from billing.signals import PaymentRefused
 from billing.webhook_events import webhook_event_process, webhook_event_record
 
 __all__ = [
+    "PaymentRefused",
     "connected_account_onboard",
     "connected_account_sync",
     "funds_release",
+    "payment_cancel",
     "payment_confirm",
     "payment_confirm_manual",
     "payment_fail",
@@ -56,6 +61,7 @@ __all__ = [
     "payout_record",
     "payout_reverse",
     "payout_sync_reversed",
+    "refund_retry",
     "share_price_release",
     "transfer_group_for",
     "webhook_event_process",

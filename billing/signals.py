@@ -4,8 +4,21 @@
 committed, with ``payment`` (a ``billing.models.Payment``), ``order_id`` and ``amount``
 (``billing.money.Money``). Receivers move the order through marketplace services; billing
 itself never changes an order's state.
+
+A receiver whose order can no longer take the money (it expired, or was cancelled, before a
+late payment arrived) returns ``PaymentRefused(reason)``: billing then refunds the payment in
+full, automatically (``payment_refund_unwanted``). Any other return value means accepted.
 """
+
+from dataclasses import dataclass
 
 from django.dispatch import Signal
 
 payment_confirmed = Signal()
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRefused:
+    """The answer of a ``payment_confirmed`` receiver whose order cannot take the money."""
+
+    reason: str

@@ -31,6 +31,44 @@ def webhook_process_task(event_id: int) -> str:
         raise
 
 
+@shared_task(acks_late=True)
+def webhook_events_retry_task() -> int:
+    """The sweeper (beat): retries failed and stuck webhook events, a bounded number of times."""
+    from billing.webhook_events import webhook_events_retry
+
+    return len(webhook_events_retry())
+
+
+@shared_task(acks_late=True)
+def refunds_retry_task() -> int:
+    """The sweeper (beat): resumes refunds whose answer was lost, looking each up first."""
+    from billing.payments import refunds_retry
+
+    return len(refunds_retry())
+
+
+@shared_task(
+    autoretry_for=(TransientProviderError,), retry_backoff=True, max_retries=8, acks_late=True
+)
+def payment_refund_unwanted_task(payment_id: int) -> str:
+    """Refunds in full a payment its order refused (or that came after a cancel); idempotent."""
+    from billing.models import Payment
+    from billing.payments import payment_refund_unwanted
+
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        return "missing"
+    try:
+        refund = payment_refund_unwanted(payment=payment)
+    except ProviderError as error:
+        if error.retryable:
+            raise TransientProviderError(error.message) from error
+        raise
+    if refund is not None and refund.status == "pending":
+        raise TransientProviderError(refund.error or "The refund's outcome is not known yet.")
+    return refund.status if refund else "nothing"
+
+
 @shared_task
 def payout_execute_task(payout_id: int) -> str:
     """Sends one payout; the status guard in payout_execute makes reruns harmless."""

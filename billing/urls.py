@@ -3,7 +3,7 @@
 from django.urls import path
 
 from billing import views
-from billing.webhooks import stripe_webhook
+from billing.webhooks import stripe_connect_webhook, stripe_webhook
 
 urlpatterns = [
     path(
@@ -12,6 +12,11 @@ urlpatterns = [
         name="payment_confirm_manual",
     ),
     path("billing/statements/", views.statement_list, name="billing_statements"),
+    path(
+        "billing/payouts/onboarding/",
+        views.connect_onboarding,
+        name="billing_connect_onboarding",
+    ),
     path(
         "billing/statements/orders/<int:order_id>/",
         views.statement_detail,
@@ -55,4 +60,9 @@ urlpatterns = [
     ),
     path("billing/bank-account/", views.bank_account, name="billing_bank_account"),
     path("billing/webhooks/stripe/", stripe_webhook, name="billing-stripe-webhook"),
+    path(
+        "billing/webhooks/stripe/connect/",
+        stripe_connect_webhook,
+        name="billing-stripe-connect-webhook",
+    ),
 ]

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -18,8 +19,9 @@ from accounts.errors import PermissionDenied
 from accounts.models import Organization
 from accounts.permissions import require_operator
 from billing import bank, payments, settlement
+from billing.connect import connected_account_onboard, connected_account_sync
 from billing.errors import NotFound
-from billing.models import Payment
+from billing.models import ConnectedAccount, Payment
 from billing.money import Money
 from billing.pdf import credit_note_pdf, invoice_pdf
 from billing.providers import default_provider_name
@@ -298,4 +300,44 @@ def bank_account(request: HttpRequest) -> HttpResponse:
         request,
         "billing/bank_account.html",
         {"form": form, "account": current, "organization": organization},
+    )
+
+
+_PAID_OUT_KINDS = (Organization.Kind.WORKSHOP, Organization.Kind.LOGISTICS)
+
+
+@login_required
+def connect_onboarding(request: HttpRequest) -> HttpResponse:
+    """A workshop's or carrier's page to set up payouts with Stripe, and its state.
+
+    POST (or Stripe's refresh link, ``?refresh=1``, when the onboarding link expired) opens a
+    fresh onboarding link and sends the user there; Stripe's return link (``?return=1``)
+    comes back here, which re-reads the account from Stripe and shows where it stands.
+    """
+    organization = _organization(request)
+    if organization.kind not in _PAID_OUT_KINDS:
+        raise PermissionDenied("Only workshops and carriers are paid out; switch to one first.")
+    page = request.build_absolute_uri(reverse("billing_connect_onboarding"))
+    if request.method == "POST" or request.GET.get("refresh"):
+        try:
+            url = connected_account_onboard(
+                user=request.user,
+                organization=organization,
+                refresh_url=f"{page}?refresh=1",
+                return_url=f"{page}?return=1",
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("billing_connect_onboarding")
+        return redirect(url)
+    account = ConnectedAccount.objects.filter(organization=organization).first()
+    if account is not None and request.GET.get("return"):
+        try:
+            account = connected_account_sync(account=account)
+        except DomainError as error:
+            messages.error(request, error.message)
+    return render(
+        request,
+        "billing/connect_onboarding.html",
+        {"organization": organization, "account": account},
     )

@@ -1,6 +1,15 @@
-"""The Stripe webhook endpoint: verify, store once, answer; processing happens in a task."""
+"""The Stripe webhook endpoints: verify, store once, answer; processing happens in a task.
+
+Two endpoints, each with its own signing secret: ``stripe_webhook`` for the platform's own
+events (``STRIPE_WEBHOOK_SECRET``) and ``stripe_connect_webhook`` for events of connected
+accounts (``STRIPE_CONNECT_WEBHOOK_SECRET``; Stripe signs a Connect endpoint separately).
+"""
+
+from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
 import stripe
 from django.conf import settings
@@ -12,23 +21,66 @@ from billing.webhook_events import webhook_event_record
 
 logger = logging.getLogger(__name__)
 
+# Seconds a signature's timestamp may be away from now, in either direction.
+TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
+
+
+class _Refused(Exception):
+    pass
+
+
+def _timestamp(signature: str) -> int:
+    for item in signature.split(","):
+        name, _, value = item.strip().partition("=")
+        if name == "t":
+            try:
+                return int(value)
+            except ValueError:
+                break
+    raise _Refused("no timestamp")
+
+
+def _verified_event(request: HttpRequest, secret: str) -> dict[str, Any]:
+    """The event if the body is signed with secret and dated within the tolerance.
+
+    The library checks only that a signature is not too old; one dated in the future (a
+    clock far off, or a payload signed ahead to be replayed later) is refused here too.
+    """
+    signature = request.headers.get("Stripe-Signature", "")
+    if not secret or not signature:
+        raise _Refused("missing signature")
+    try:
+        event = stripe.Webhook.construct_event(request.body, signature, secret, TOLERANCE)
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        raise _Refused("invalid signature") from error
+    if _timestamp(signature) > time.time() + TOLERANCE:
+        raise _Refused("timestamp in the future")
+    return event.to_dict()
+
+
+def _receive(request: HttpRequest, secret: str, endpoint: str) -> HttpResponse:
+    try:
+        event = _verified_event(request, secret)
+    except _Refused as refused:
+        logger.warning("Refused a Stripe %s webhook: %s.", endpoint, refused)
+        return JsonResponse({"error": str(refused)}, status=400)
+    stored, created = webhook_event_record(provider="stripe", event=event)
+    return JsonResponse({"received": stored.event_id, "duplicate": not created})
+
 
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """400 for anything whose signature does not verify on the raw body; 200 otherwise.
 
-    A duplicate delivery answers 200 too (Stripe would otherwise retry for days), and is not
-    processed again.
+    A duplicate delivery answers 200 too (Stripe would otherwise retry for days); it is
+    processed again only if its first processing failed.
     """
-    secret = getattr(settings, "STRIPE_WEBHOOK_SECRET", "")
-    signature = request.headers.get("Stripe-Signature", "")
-    if not secret or not signature:
-        return JsonResponse({"error": "missing signature"}, status=400)
-    try:
-        event = stripe.Webhook.construct_event(request.body, signature, secret)
-    except (ValueError, stripe.SignatureVerificationError):
-        logger.warning("Refused a Stripe webhook with a bad signature or body.")
-        return JsonResponse({"error": "invalid signature"}, status=400)
-    stored, created = webhook_event_record(provider="stripe", event=event.to_dict())
-    return JsonResponse({"received": stored.event_id, "duplicate": not created})
+    return _receive(request, getattr(settings, "STRIPE_WEBHOOK_SECRET", ""), "platform")
+
+
+@csrf_exempt
+@require_POST
+def stripe_connect_webhook(request: HttpRequest) -> HttpResponse:
+    """The Connect endpoint (``account.updated`` and other connected-account events)."""
+    return _receive(request, getattr(settings, "STRIPE_CONNECT_WEBHOOK_SECRET", ""), "Connect")

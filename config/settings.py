@@ -170,6 +170,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.settlement_due_task",
         "schedule": 24 * 60 * 60,  # seconds: the daily claim-and-pay
     },
+    "billing-webhook-events-retry": {
+        "task": "billing.tasks.webhook_events_retry_task",
+        "schedule": 10 * 60,
+        "options": {"queue": "billing"},
+    },
+    "billing-refunds-retry": {
+        "task": "billing.tasks.refunds_retry_task",
+        "schedule": 10 * 60,
+        "options": {"queue": "billing"},
+    },
 }
 
 # Uploaded designs: what one file may cost before it is refused (see marketplace/designs/geometry).
@@ -198,6 +208,8 @@ ESCROW_AUTO_RELEASE_DAYS = env.int("ESCROW_AUTO_RELEASE_DAYS", default=7)
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
 STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# The Connect endpoint (/billing/webhooks/stripe/connect/) has its own signing secret.
+STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # empty: api.stripe.com
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # Settlement: runs and payouts left running/processing this long by a crashed worker are
@@ -207,6 +219,12 @@ SETTLEMENT_STALE_MINUTES = env.int("SETTLEMENT_STALE_MINUTES", default=30)
 SEPA_DEBTOR_NAME = env.str("SEPA_DEBTOR_NAME", default="Cloud Factory")
 SEPA_DEBTOR_IBAN = env.str("SEPA_DEBTOR_IBAN", default="DE89370400440532013000")
 SEPA_DEBTOR_BIC = env.str("SEPA_DEBTOR_BIC", default="COBADEFFXXX")
+# Webhook events whose processing failed (or never ran) are retried by a sweeper.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+WEBHOOK_RETRY_AFTER_MINUTES = env.int("WEBHOOK_RETRY_AFTER_MINUTES", default=15)
+# Refunds whose answer was lost are looked up and resumed by a sweeper.
+REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=5)
+REFUND_RETRY_AFTER_MINUTES = env.int("REFUND_RETRY_AFTER_MINUTES", default=15)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

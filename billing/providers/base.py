@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 from billing.money import Money
 
 __all__ = [
+    "CancelResult",
     "OnboardRequest",
     "OnboardResult",
     "PaymentProvider",
@@ -58,19 +59,39 @@ class PaymentStart:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelResult:
+    """``canceled``: no money will come; ``succeeded``: too late, the money was captured
+    (``payment`` says how much); ``failed``: the provider refused, ``error`` says why."""
+
+    status: Literal["canceled", "succeeded", "failed"]
+    payment: PaymentStart | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RefundRequest:
+    """Refund ``amount``; ``refund_id`` is our Refund's id, stored with the provider's refund
+    so a retry can find one whose answer was lost (``attempt`` > 1 looks first)."""
+
     provider_payment_id: str
     charge_id: str
     amount: Money
     idempotency_key: str
     reason: str = ""
+    refund_id: int = 0
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class RefundResult:
-    status: Literal["succeeded", "pending", "failed"]
+    """``unknown``: the provider may have refunded (no answer, or a server error); the refund
+    stays pending and is retried, looking it up first. ``new_key_needed``: the provider
+    stored its answer under the key, so the retry must use the next key generation."""
+
+    status: Literal["succeeded", "pending", "failed", "unknown"]
     provider_refund_id: str = ""
     error: str = ""
+    new_key_needed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +166,10 @@ class PaymentProvider(abc.ABC):
 
     @abc.abstractmethod
     def refund(self, request: RefundRequest) -> RefundResult: ...
+
+    def cancel_payment(self, provider_payment_id: str) -> CancelResult:
+        """Stop a payment that has not arrived; by default nothing to tell anyone."""
+        return CancelResult(status="canceled")
 
     @abc.abstractmethod
     def payout(self, request: PayoutRequest) -> PayoutResult: ...

@@ -18,6 +18,7 @@ from django.conf import settings
 from billing.errors import ProviderError, ProviderNotConfigured
 from billing.money import Money
 from billing.providers.base import (
+    CancelResult,
     OnboardRequest,
     OnboardResult,
     PaymentProvider,
@@ -30,6 +31,7 @@ from billing.providers.base import (
     ReversalRequest,
     ReversalResult,
 )
+from billing.providers.stripe_amounts import from_stripe_amount, to_stripe_amount
 
 _PAYMENT_STATUS = {
     "succeeded": "succeeded",
@@ -52,6 +54,33 @@ class AccountState:
     payouts_enabled: bool
     details_submitted: bool
     requirements_due: list[str]
+    transfers_active: bool = False  # capabilities.transfers == "active": may receive transfers
+
+
+@dataclass(frozen=True, slots=True)
+class StripeRefund:
+    refund_id: str
+    amount: Money
+    status: str
+    cf_refund: str  # our Refund's id from the metadata, "" for one made elsewhere
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeState:
+    charge_id: str
+    payment_intent: str
+    refunds: list[StripeRefund]
+    fee: Money | None  # Stripe's fee from the charge's balance transaction
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeState:
+    dispute_id: str
+    charge_id: str
+    payment_intent: str
+    amount: Money
+    status: str  # Stripe's: needs_response, under_review, won, lost, ...
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +115,7 @@ class StripeProvider(PaymentProvider):
     # -- payments ---------------------------------------------------------------------------
     def start_payment(self, request: PaymentRequest) -> PaymentStart:
         params: dict[str, Any] = {
-            "amount": request.amount.minor,
+            "amount": to_stripe_amount(request.amount),
             "currency": request.amount.currency.lower(),
             "transfer_group": request.transfer_group,
             "description": f"Cloud Factory {request.reference}",
@@ -119,14 +148,37 @@ class StripeProvider(PaymentProvider):
 
     def retrieve_payment(self, provider_payment_id: str) -> PaymentStart:
         """The PaymentIntent as Stripe has it now (webhooks are re-checked with this)."""
+        return self._payment_start(self._retrieve_intent(provider_payment_id))
+
+    def _retrieve_intent(self, provider_payment_id: str) -> Any:
         try:
-            intent = self.client.v1.payment_intents.retrieve(provider_payment_id)
+            return self.client.v1.payment_intents.retrieve(provider_payment_id)
         except stripe.StripeError as error:
             raise ProviderError(
                 f"Stripe could not load payment {provider_payment_id}: {_message(error)}",
                 retryable=True,
             ) from error
-        return self._payment_start(intent)
+
+    def cancel_payment(self, provider_payment_id: str) -> CancelResult:
+        """Cancel the PaymentIntent; if Stripe refuses because it already succeeded (a late
+        payment), say so with what was received, for the caller to refund."""
+        try:
+            self.client.v1.payment_intents.cancel(
+                provider_payment_id, params={"cancellation_reason": "abandoned"}
+            )
+        except stripe.StripeError as error:
+            if isinstance(error, stripe.APIConnectionError) or (error.http_status or 500) >= 500:
+                raise ProviderError(
+                    f"Stripe could not cancel payment {provider_payment_id}: {_message(error)}",
+                    retryable=True,
+                ) from error
+            intent = self._retrieve_intent(provider_payment_id)
+            if intent.status == "succeeded":
+                return CancelResult(status="succeeded", payment=self._payment_start(intent))
+            if intent.status == "canceled":
+                return CancelResult(status="canceled")
+            return CancelResult(status="failed", error=_message(error))
+        return CancelResult(status="canceled")
 
     @staticmethod
     def _payment_start(intent: Any) -> PaymentStart:
@@ -142,7 +194,7 @@ class StripeProvider(PaymentProvider):
         received = None
         if status == "succeeded":
             minor = intent.get("amount_received") or intent["amount"]
-            received = Money(int(minor), intent["currency"].upper())
+            received = from_stripe_amount(int(minor), intent["currency"])
         return PaymentStart(
             provider_payment_id=intent["id"],
             status=status,
@@ -153,23 +205,117 @@ class StripeProvider(PaymentProvider):
         )
 
     def refund(self, request: RefundRequest) -> RefundResult:
-        params: dict[str, Any] = {"amount": request.amount.minor}
+        """Refund once, however often asked: the key comes from our refund's id, the refund
+        carries ``metadata[cf_refund]``, and a retry first adopts one Stripe already made."""
+        if request.attempt > 1 and request.refund_id:
+            found = self.find_refund(request)
+            if found is not None:
+                return found
+        params: dict[str, Any] = {"amount": to_stripe_amount(request.amount, purpose="refund")}
         if request.charge_id:
             params["charge"] = request.charge_id
         else:
             params["payment_intent"] = request.provider_payment_id
         if request.reason in ("duplicate", "fraudulent", "requested_by_customer"):
             params["reason"] = request.reason
+        if request.refund_id:
+            params["metadata"] = {"cf_refund": str(request.refund_id)}
         try:
             refund = self.client.v1.refunds.create(
                 params=params, options={"idempotency_key": request.idempotency_key}
             )
+        except stripe.APIConnectionError as error:
+            return RefundResult(
+                status="unknown", error=f"Stripe could not be reached: {_message(error)}"
+            )
         except stripe.StripeError as error:
+            status = error.http_status
+            if status is None or status >= 500 or status in _NOT_STORED_UNDER_KEY:
+                # Stripe may have refunded; a 5xx is stored under the key and replayed.
+                return RefundResult(
+                    status="unknown",
+                    error=_message(error),
+                    new_key_needed=status is not None and status >= 500,
+                )
             return RefundResult(status="failed", error=_message(error))
+        return self._refund_result(refund.to_dict())
+
+    @staticmethod
+    def _refund_result(refund: dict[str, Any]) -> RefundResult:
         status = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}.get(
-            refund.status or "", "pending"
+            refund.get("status") or "", "pending"
         )
-        return RefundResult(status=status, provider_refund_id=refund.id)
+        return RefundResult(status=status, provider_refund_id=refund["id"])
+
+    def _list_refunds(self, *, provider_payment_id: str, charge_id: str) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 100}
+        if charge_id:
+            params["charge"] = charge_id
+        else:
+            params["payment_intent"] = provider_payment_id
+        try:
+            refunds = self.client.v1.refunds.list(params=params)
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not list refunds: {_message(error)}", retryable=True
+            ) from error
+        return [refund.to_dict() for refund in refunds.data]
+
+    def find_refund(self, request: RefundRequest) -> RefundResult | None:
+        """The refund Stripe made for our refund ``request.refund_id``, if any."""
+        for refund in self._list_refunds(
+            provider_payment_id=request.provider_payment_id, charge_id=request.charge_id
+        ):
+            if (refund.get("metadata") or {}).get("cf_refund") == str(request.refund_id):
+                return self._refund_result(refund)
+        return None
+
+    def retrieve_charge(self, charge_id: str) -> ChargeState:
+        """The charge with its refunds and Stripe's fee (webhooks about charges land here)."""
+        try:
+            charge = self.client.v1.charges.retrieve(charge_id).to_dict()
+            fee = None
+            txn_id = charge.get("balance_transaction")
+            if isinstance(txn_id, dict):
+                txn_id = txn_id.get("id")
+            if txn_id:
+                txn = self.client.v1.balance_transactions.retrieve(txn_id).to_dict()
+                fee = from_stripe_amount(int(txn.get("fee") or 0), txn["currency"])
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not load charge {charge_id}: {_message(error)}", retryable=True
+            ) from error
+        refunds = [
+            StripeRefund(
+                refund_id=refund["id"],
+                amount=from_stripe_amount(int(refund["amount"]), refund["currency"]),
+                status=refund.get("status") or "",
+                cf_refund=(refund.get("metadata") or {}).get("cf_refund", ""),
+            )
+            for refund in self._list_refunds(provider_payment_id="", charge_id=charge_id)
+        ]
+        intent = charge.get("payment_intent") or ""
+        if isinstance(intent, dict):
+            intent = intent["id"]
+        return ChargeState(charge_id=charge["id"], payment_intent=intent, refunds=refunds, fee=fee)
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeState:
+        try:
+            dispute = self.client.v1.disputes.retrieve(dispute_id).to_dict()
+        except stripe.StripeError as error:
+            raise ProviderError(
+                f"Stripe could not load dispute {dispute_id}: {_message(error)}", retryable=True
+            ) from error
+        charge = dispute.get("charge") or ""
+        intent = dispute.get("payment_intent") or ""
+        return DisputeState(
+            dispute_id=dispute["id"],
+            charge_id=charge if isinstance(charge, str) else charge["id"],
+            payment_intent=intent if isinstance(intent, str) else intent["id"],
+            amount=from_stripe_amount(int(dispute["amount"]), dispute["currency"]),
+            status=dispute.get("status") or "",
+            reason=dispute.get("reason") or "",
+        )
 
     # -- payouts ----------------------------------------------------------------------------
     def payout(self, request: PayoutRequest) -> PayoutResult:
@@ -179,7 +325,7 @@ class StripeProvider(PaymentProvider):
             if found:
                 return PayoutResult(status="paid", provider_transfer_id=found)
         params: dict[str, Any] = {
-            "amount": request.amount.minor,
+            "amount": to_stripe_amount(request.amount, purpose="transfer"),
             "currency": request.amount.currency.lower(),
             "destination": request.destination,
             "metadata": {"payout": request.reference},
@@ -226,11 +372,11 @@ class StripeProvider(PaymentProvider):
                 f"Stripe could not load transfer {transfer_id}: {_message(error)}",
                 retryable=True,
             ) from error
-        currency = transfer["currency"].upper()
+        currency = transfer["currency"]
         return TransferState(
             transfer_id=transfer["id"],
-            amount=Money(int(transfer["amount"]), currency),
-            amount_reversed=Money(int(transfer.get("amount_reversed") or 0), currency),
+            amount=from_stripe_amount(int(transfer["amount"]), currency),
+            amount_reversed=from_stripe_amount(int(transfer.get("amount_reversed") or 0), currency),
             reference=(transfer.get("metadata") or {}).get("payout", ""),
         )
 
@@ -238,7 +384,7 @@ class StripeProvider(PaymentProvider):
         try:
             self.client.v1.transfers.reversals.create(
                 request.provider_transfer_id,
-                params={"amount": request.amount.minor},
+                params={"amount": to_stripe_amount(request.amount, purpose="transfer")},
                 options={"idempotency_key": request.idempotency_key},
             )
         except stripe.StripeError as error:
@@ -290,4 +436,5 @@ class StripeProvider(PaymentProvider):
             payouts_enabled=bool(account.get("payouts_enabled")),
             details_submitted=bool(account.get("details_submitted")),
             requirements_due=list(requirements.get("currently_due") or []),
+            transfers_active=(account.get("capabilities") or {}).get("transfers") == "active",
         )

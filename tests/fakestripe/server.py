@@ -9,8 +9,12 @@ background thread with its own event loop, next to the routes localstripe lacks:
 - ``transfer_group`` on PaymentIntents (and their charges), ``payment_method`` on confirm,
 - ``Idempotency-Key`` handling as Stripe documents it (replay, or 400 on other parameters),
 - refunds beyond the charge amount refused, ``pm_card_chargeDeclined`` declining,
+- injected refund failures (``fail_next_refund``: response lost, connection, api_error),
 - webhooks signed like Stripe's, delivered at once (localstripe waits a second),
-- ``GET /v1/balance`` computed from charges, refunds and transfers (``Stripe-Account`` too).
+- ``GET /v1/balance`` computed from charges, refunds and transfers (``Stripe-Account`` too),
+- a processing fee on each charge's balance transaction (``charge_fee``), disputes
+  (``dispute``/``close_dispute`` send ``charge.dispute.created``/``closed``, ``GET
+  /v1/disputes/{id}``), PaymentIntent cancel as Stripe answers it.
 
 Use it through :func:`running_fake_stripe` or the fixtures in ``tests.fakestripe.fixtures``.
 """
@@ -88,6 +92,7 @@ class _State:
     idempotency: dict[tuple[str, str], tuple[tuple, int, bytes, str]] = field(default_factory=dict)
     in_flight: set[tuple[str, str]] = field(default_factory=set)
     transfer_failures: dict[str, list[str]] = field(default_factory=dict)
+    refund_failures: list[str] = field(default_factory=list)
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     payouts: dict[tuple[str, str], int] = field(default_factory=dict)  # (acct, cur) -> minor
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -308,6 +313,24 @@ class Transfer(ls.StripeObject):
     @classmethod
     def _api_delete(cls, id):
         raise UserError(405, "Method Not Allowed")
+
+
+class Dispute(ls.StripeObject):
+    object = "dispute"
+    _id_prefix = "dp_"
+
+    def __init__(self, charge: Any, amount: int, reason: str):
+        super().__init__()
+        self.charge = charge.id
+        self.payment_intent = getattr(charge, "payment_intent", None)
+        self.amount = amount
+        self.currency = charge.currency
+        self.reason = reason
+        self.status = "needs_response"
+        self.is_charge_refundable = False
+        self.balance_transactions = []
+        self.metadata = {}
+        self.evidence_details = {"due_by": int(time.time()) + 7 * 86400, "has_evidence": False}
 
 
 class TransferReversal(ls.StripeObject):
@@ -552,6 +575,30 @@ def _patch_localstripe() -> None:
 
     ls.PaymentMethod._try_get_canonical_test_article = classmethod(canonical_article)
 
+    # Stripe's processing fee on a charge's balance transaction (localstripe leaves it 0).
+    txn_init = ls.BalanceTransaction.__init__
+
+    def balance_transaction_init_with_fee(self, *args, **kwargs):
+        txn_init(self, *args, **kwargs)
+        if self.type == "charge" and self.amount > 0:
+            self.fee = charge_fee(self.amount)
+            self.fee_details = [
+                {
+                    "amount": self.fee,
+                    "currency": self.currency,
+                    "type": "stripe_fee",
+                    "description": "Stripe processing fees",
+                    "application": None,
+                }
+            ]
+
+    ls.BalanceTransaction.__init__ = balance_transaction_init_with_fee
+
+
+def charge_fee(amount: int) -> int:
+    """The fake's card fee: 1.5 % + 25 (minor units), like Stripe's EEA standard rate."""
+    return (amount * 15 + 500) // 1000 + 25
+
 
 # --------------------------------------------------------------------------------------------
 # HTTP handlers for the added routes
@@ -677,6 +724,23 @@ async def create_transfer(request: web.Request) -> web.Response:
     return _json(transfer._export(expand=expand))
 
 
+async def create_refund(request: web.Request) -> web.Response:
+    """POST /v1/refunds with injectable failures; emits ``charge.refunded`` like Stripe."""
+    data = await _data(request)
+    expand = data.pop("expand", None)
+    mode = _state.refund_failures.pop(0) if _state.refund_failures else None
+    if mode == "connection":
+        request[_DROP] = "no_effect"
+        return web.Response(status=500)
+    if mode == "api_error":
+        raise UserError(500, "An unknown error occurred", {"type": "api_error"})
+    refund = ls.Refund._api_create(**data)
+    _emit("charge.refunded", _get(ls.Charge, refund.charge))
+    if mode == "response_lost":
+        request[_DROP] = "after_effect"
+    return _json(refund._export(expand=expand))
+
+
 async def retrieve_transfer(request: web.Request) -> web.Response:
     return _json(
         _get(Transfer, request.match_info["id"])._export(expand=_query(request).get("expand"))
@@ -751,6 +815,40 @@ async def confirm_payment_intent(request: web.Request) -> web.Response:
         ls.PaymentMethod._api_retrieve(payment_method)
         pi.payment_method = payment_method
     return _json(ls.PaymentIntent._api_confirm(pi.id, **data)._export(expand=expand))
+
+
+async def cancel_payment_intent(request: web.Request) -> web.Response:
+    """Stripe's cancel: ``cancellation_reason`` accepted; a succeeded (or already canceled)
+    intent is refused with ``payment_intent_unexpected_state``, as Stripe does."""
+    data = await _data(request)
+    expand = data.pop("expand", None)
+    reason = data.pop("cancellation_reason", None)
+    _unknown(data)
+    if reason not in (None, "duplicate", "fraudulent", "requested_by_customer", "abandoned"):
+        raise _error(400, "Invalid cancellation_reason", param="cancellation_reason")
+    pi = ls.PaymentIntent._api_retrieve(request.match_info["id"])
+    if pi.status not in (
+        "requires_payment_method",
+        "requires_capture",
+        "requires_confirmation",
+        "requires_action",
+    ):
+        raise _error(
+            400,
+            "You cannot cancel this PaymentIntent because it has a status of "
+            f"{pi.status}. Only a PaymentIntent with one of the following statuses may be "
+            "canceled: requires_payment_method, requires_capture, requires_confirmation, "
+            "requires_action, processing.",
+            code="payment_intent_unexpected_state",
+        )
+    ls.PaymentIntent._api_cancel(pi.id)
+    pi.cancellation_reason = reason
+    _emit("payment_intent.canceled", pi)
+    return _json(pi._export(expand=expand))
+
+
+async def retrieve_dispute(request: web.Request) -> web.Response:
+    return _json(_get(Dispute, request.match_info["id"])._export())
 
 
 async def retrieve_balance(request: web.Request) -> web.Response:
@@ -866,6 +964,7 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("POST", "/v1/accounts/{id}", update_account),
     ("POST", "/v1/account_links", create_account_link),
     ("GET", "/_fakestripe/account_links/{token}", visit_account_link),
+    ("POST", "/v1/refunds", create_refund),
     ("POST", "/v1/transfers", create_transfer),
     ("GET", "/v1/transfers", list_transfers),
     ("GET", "/v1/transfers/{id}", retrieve_transfer),
@@ -874,6 +973,8 @@ _ROUTES: list[tuple[str, str, Callable]] = [
     ("GET", "/v1/transfers/{id}/reversals", list_reversals),
     ("GET", "/v1/transfers/{id}/reversals/{reversal}", retrieve_reversal),
     ("POST", "/v1/payment_intents/{id}/confirm", confirm_payment_intent),
+    ("POST", "/v1/payment_intents/{id}/cancel", cancel_payment_intent),
+    ("GET", "/v1/disputes/{id}", retrieve_dispute),
     ("GET", "/v1/balance", retrieve_balance),
     ("POST", "/_fakestripe/sink/{name}", webhook_sink),
 ]
@@ -1030,6 +1131,27 @@ class FakeStripe:
         self._call(lambda: _get(Account, account_id)._onboard())
         self.wait_for_webhooks()
 
+    def set_account(
+        self,
+        account_id: str,
+        *,
+        transfers: str | None = None,
+        payouts_enabled: bool | None = None,
+    ) -> None:
+        """Change what Stripe reports for a connected account (``capabilities.transfers``:
+        "active", "inactive", "pending"; ``payouts_enabled``) and send ``account.updated``."""
+
+        def run() -> None:
+            account = _get(Account, account_id)
+            if transfers is not None:
+                account.capabilities = {**account.capabilities, "transfers": transfers}
+            if payouts_enabled is not None:
+                account.payouts_enabled = payouts_enabled
+            _emit("account.updated", account, account=account.id)
+
+        self._call(run)
+        self.wait_for_webhooks()
+
     def fail_next_transfer(self, destination: str, error: str = "api_error") -> None:
         """Make the next POST /v1/transfers to destination fail once.
 
@@ -1040,6 +1162,43 @@ class FakeStripe:
         (400 with that code, saved under the key).
         """
         self._call(lambda: _state.transfer_failures.setdefault(destination, []).append(error))
+
+    def fail_next_refund(self, error: str = "response_lost") -> None:
+        """Make the next POST /v1/refunds fail once.
+
+        error: "response_lost" (the refund is made and saved under the idempotency key, the
+        response is lost), "connection" (nothing happened, nothing saved), or "api_error"
+        (500 before anything happened, saved under the key as Stripe does).
+        """
+        self._call(lambda: _state.refund_failures.append(error))
+
+    def dispute(
+        self, charge_id: str, *, amount: int | None = None, reason: str = "fraudulent"
+    ) -> dict[str, Any]:
+        """The cardholder disputes the charge: ``charge.dispute.created`` is sent."""
+
+        def run() -> dict[str, Any]:
+            charge = _get(ls.Charge, charge_id)
+            dispute = Dispute(charge, charge.amount if amount is None else amount, reason)
+            _emit("charge.dispute.created", dispute)
+            return dispute._export()
+
+        created = self._call(run)
+        self.wait_for_webhooks()
+        return created
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> dict[str, Any]:
+        """The bank decides: status ``won`` or ``lost``, and ``charge.dispute.closed``."""
+
+        def run() -> dict[str, Any]:
+            dispute = _get(Dispute, dispute_id)
+            dispute.status = "won" if won else "lost"
+            _emit("charge.dispute.closed", dispute)
+            return dispute._export()
+
+        closed = self._call(run)
+        self.wait_for_webhooks()
+        return closed
 
     def pay_out(self, account_id: str, amount: int, currency: str) -> None:
         """Simulate the connected account paying out, so later reversals can fail."""
