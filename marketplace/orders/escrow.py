@@ -28,9 +28,10 @@ from accounts.models import Membership, Organization
 from billing import selectors as billing_selectors
 from billing import services as billing
 from billing.errors import Conflict
-from billing.models import LedgerTransaction
+from billing.models import LedgerTransaction, Payment
 from billing.money import Money
 from billing.sharing import NegativeMargin, OrderSplit, PartyContribution, order_split
+from config.errors import DomainError
 from marketplace.orders.flow import OrderStatus
 from marketplace.orders.models import Job, Order, Shipment
 
@@ -292,3 +293,19 @@ def refund_held(*, order: Order, reason: str, idempotency_key: str | None = None
         reason=reason,
         idempotency_key=idempotency_key or f"cancel:{order.pk}",
     )
+
+
+def payments_cancel_unwanted(*, order_id: int, reason: str) -> None:
+    """After an unpaid order expired or was cancelled: cancel its open payments at the
+    provider, and send back any money that arrived anyway (billing refunds it in full).
+
+    Runs after commit, never under the order's lock: it calls the provider. One failing
+    payment is logged and left for the next pass; the others still go.
+    """
+    for payment in Payment.objects.filter(order_id=order_id).exclude(
+        status__in=[Payment.Status.CANCELED, Payment.Status.REFUNDED]
+    ):
+        try:
+            billing.payment_cancel(payment=payment, reason=reason)
+        except DomainError:
+            logger.exception("Payment %s of order %s not cancelled yet", payment.pk, order_id)

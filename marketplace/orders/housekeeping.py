@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from marketplace.orders import matcher
 from marketplace.orders.escrow import (
+    payments_cancel_unwanted,
     release_overdue,
 )
 from marketplace.orders.flow import OrderStatus, Role
@@ -43,6 +44,12 @@ def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
                 job.save(update_fields=["status"])
             order.shipments.filter(status=Shipment.Status.PLANNED).update(
                 status=Shipment.Status.CANCELLED
+            )
+            transaction.on_commit(
+                lambda order_id=order.pk: payments_cancel_unwanted(
+                    order_id=order_id, reason="The order expired unpaid."
+                ),
+                robust=True,
             )
         expired += 1
     missed = 0

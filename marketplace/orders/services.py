@@ -15,8 +15,10 @@ from accounts.selectors import is_operator
 from accounts.services import notify
 from billing import services as billing
 from billing.money import Money
+from billing.signals import PaymentRefused
 from marketplace.errors import Conflict, DomainError, PermissionDenied, QuoteInvalid
 from marketplace.orders.escrow import (
+    payments_cancel_unwanted,
     refund_held,
     release_on_delivery,
 )
@@ -108,8 +110,13 @@ def order_mark_paid(*, order_id: int) -> Order | None:
     return order
 
 
-def on_payment_confirmed(sender, *, order_id: int, **kwargs) -> None:
-    order_mark_paid(order_id=order_id)
+def on_payment_confirmed(sender, *, order_id: int, **kwargs) -> PaymentRefused | None:
+    """Billing's `payment_confirmed`: a placed order takes the money; one that expired or was
+    cancelled refuses it, and billing sends it back in full."""
+    order = order_mark_paid(order_id=order_id)
+    if order is not None and order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
+        return PaymentRefused(f"Order {order.reference} is {order.get_status_display().lower()}.")
+    return None
 
 
 def order_cancel(*, user: User, order: Order, reason: str) -> Order:
@@ -133,6 +140,9 @@ def order_cancel(*, user: User, order: Order, reason: str) -> Order:
     if was_paid:
         # Whatever is still held goes back; prices already released stay with those who worked.
         refund_held(order=order, reason=reason)
+    else:
+        # Nothing was paid: close the open payment so that a late one is sent back.
+        payments_cancel_unwanted(order_id=order.pk, reason=f"The order was cancelled: {reason}")
     return order
 
 

@@ -6,9 +6,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from billing import selectors as billing_selectors
+from billing.models import Payment
 from marketplace.orders.housekeeping import orders_housekeeping
 from marketplace.orders.models import OrderEvent
+from marketplace.orders.services import order_cancel
 from tests.factories.orders import OrderFactory
+from tests.helpers import pay_manually, place_quoted_order
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +35,45 @@ def test_delivered_orders_complete_by_themselves_after_the_window(settings):
     order.refresh_from_db()
     assert order.status == "completed"
     assert OrderEvent.objects.get(order=order, to_status="completed").role == "system"
+
+
+def _expire(order, capture):
+    with capture(execute=True):
+        orders_housekeeping(now=order.pay_by + timedelta(minutes=1))
+    order.refresh_from_db()
+
+
+def test_expiry_cancels_the_open_payment(
+    small_network, customer_alice, django_capture_on_commit_callbacks, fast_matcher
+):
+    order = place_quoted_order(customer_alice)
+    _expire(order, django_capture_on_commit_callbacks)
+    assert order.status == "expired"
+    payment = Payment.objects.get(order_id=order.pk)
+    assert payment.status == Payment.Status.CANCELED
+    assert payment.unwanted_reason == "The order expired unpaid."
+
+
+def test_money_arriving_after_expiry_goes_back_in_full_and_the_order_stays_expired(
+    small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks, fast_matcher
+):
+    order = place_quoted_order(customer_alice)
+    payment = Payment.objects.get(order_id=order.pk)
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        orders_housekeeping(now=order.pay_by + timedelta(minutes=1))
+    # The bank transfer was on its way: an operator records it after the expiry.
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PENDING)
+    pay_manually(order, operator_olga, django_capture_on_commit_callbacks)
+    payment.refresh_from_db()
+    assert order.status == "expired"
+    assert payment.status == Payment.Status.REFUNDED
+    assert billing_selectors.held_for_order(order.pk).minor == 0
+
+
+def test_cancelling_an_unpaid_order_cancels_its_payment(
+    small_network, customer_alice, django_capture_on_commit_callbacks, fast_matcher
+):
+    order = place_quoted_order(customer_alice)
+    order_cancel(user=customer_alice, order=order, reason="Found another supplier")
+    assert Payment.objects.get(order_id=order.pk).status == Payment.Status.CANCELED
