@@ -18,7 +18,7 @@ from billing.bank import (
 from billing.errors import Conflict, PermissionDenied
 from billing.models import BankAccount, BankFile, LedgerTransaction, Payout, SettlementRun
 from billing.settlement import settlement_run
-from tests.billing.test_settlement import confirmed_manual_payment, org, release
+from tests.billing.helpers import confirmed_manual_payment, org, release
 from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import api_client_for, error_of
 

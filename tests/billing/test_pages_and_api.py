@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from billing.models import SettlementRun
-from tests.billing.test_pdf import released  # noqa: F401
 from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_statement_pages_show_each_organization_its_own_numbers(
     client,
-    released,  # noqa: F811
+    released,
     customer_alice,
     workshop_bob,
 ):
@@ -38,7 +37,7 @@ def test_statement_pages_show_each_organization_its_own_numbers(
 
 def test_settlement_pages_are_for_operators_only(
     client,
-    released,  # noqa: F811
+    released,
     operator_olga,
     workshop_bob,
     django_capture_on_commit_callbacks,
@@ -60,7 +59,7 @@ def test_settlement_pages_are_for_operators_only(
 
 
 def test_the_api_serves_statements_and_settlement_runs_by_role(
-    released,  # noqa: F811
+    released,
     customer_alice,
     workshop_bob,
     operator_olga,

@@ -2,49 +2,11 @@
 
 import pytest
 
-from billing import services
-from billing.money import Money
 from billing.pdf import credit_note_pdf, invoice_pdf
-from billing.sharing import PartyContribution, order_split
 from billing.statements import order_statement
-from tests.factories.billing import PaymentFactory
+from tests.billing.helpers import org
 
 pytestmark = pytest.mark.django_db
-
-
-def eur(minor: int) -> Money:
-    return Money(minor, "EUR")
-
-
-def org(user):
-    return user.memberships.get().organization
-
-
-@pytest.fixture
-def released(customer_alice, workshop_bob, workshop_charlie):
-    payment = PaymentFactory(payer=org(customer_alice))
-    services.payment_confirm(payment=payment, amount=payment.amount, provider_reference="x")
-    split = order_split(
-        customer_price=payment.amount,
-        platform_fee=eur(2000),
-        parties=[
-            PartyContribution("job-1", eur(12000), eur(15000), label="CNC milling at Bob"),
-            PartyContribution("job-2", eur(10000), eur(10500), label="Anodizing at Charlie"),
-            PartyContribution(
-                "leg-1", eur(3000), None, kind="carrier", label="leg Stuttgart → Munich"
-            ),
-        ],
-    )
-    services.funds_release(
-        payment=payment,
-        split=split,
-        parties={
-            "job-1": org(workshop_bob),
-            "job-2": org(workshop_charlie),
-            "leg-1": org(workshop_charlie),
-        },
-    )
-    return payment
 
 
 def test_the_invoice_lists_every_step_and_leg_the_fee_and_the_total(released, customer_alice):

@@ -1,78 +1,16 @@
 """The Stripe provider through the real SDK against the fake Stripe (tests/fakestripe)."""
 
-import urllib.error
-import urllib.request
-
 import pytest
 
 from billing import services
 from billing.errors import ProviderError, ProviderNotConfigured
 from billing.models import ConnectedAccount, LedgerAccount, LedgerTransaction, Payment, Payout
-from billing.money import Money
 from billing.selectors import balances_for_organization
 from billing.sharing import PartyContribution, order_split
+from tests.billing.helpers import REFRESH_URL, RETURN_URL, eur, onboarded, org, paid, visit
 from tests.factories.billing import PaymentFactory
 
 pytestmark = pytest.mark.django_db
-
-RETURN_URL = "http://127.0.0.1:9/billing/onboarding/done"
-REFRESH_URL = "http://127.0.0.1:9/billing/onboarding/again"
-
-
-def eur(minor: int) -> Money:
-    return Money(minor, "EUR")
-
-
-def org(user):
-    return user.memberships.get().organization
-
-
-@pytest.fixture
-def stripe_settings(settings, fake_stripe):
-    settings.PAYMENT_PROVIDER = "stripe"
-    settings.STRIPE_API_KEY = fake_stripe.api_key
-    settings.STRIPE_API_BASE = fake_stripe.api_base
-    settings.STRIPE_WEBHOOK_SECRET = fake_stripe.webhook_secret
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    return settings
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def visit(url: str) -> tuple[int, str]:
-    """GET the onboarding link like a browser and report where it sends the user."""
-    try:
-        urllib.request.build_opener(_NoRedirect).open(url, timeout=5)
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers["Location"]
-    raise AssertionError("expected a redirect")
-
-
-def paid(customer, order_id=7, amount=31000):
-    payment, _ = services.payment_start(
-        order_id=order_id,
-        reference=f"ORD-{order_id}",
-        amount=eur(amount),
-        payer=org(customer),
-        customer_email=customer.email,
-        payment_method="pm_card_visa",
-    )
-    assert payment.status == Payment.Status.CONFIRMED
-    return payment
-
-
-def onboarded(user, fake_stripe):
-    organization = org(user)
-    url = services.connected_account_onboard(
-        user=user, organization=organization, refresh_url=REFRESH_URL, return_url=RETURN_URL
-    )
-    assert visit(url) == (302, RETURN_URL)
-    account = services.connected_account_sync(account=organization.connected_account)
-    assert account.status == ConnectedAccount.Status.ACTIVE
-    return account
 
 
 def released_payouts(payment, bob, charlie):

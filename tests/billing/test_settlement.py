@@ -3,51 +3,13 @@
 import pytest
 from django.utils import timezone
 
-from billing import services
 from billing.errors import Conflict, PermissionDenied
 from billing.models import LedgerTransaction, Payment, Payout, SettlementItem, SettlementRun
-from billing.money import Money
 from billing.settlement import settlement_retry, settlement_run
-from billing.sharing import PartyContribution, order_split
 from billing.tasks import settlement_run_task
-from tests.billing.test_providers_stripe import onboarded, paid, stripe_settings  # noqa: F401
-from tests.factories.billing import PaymentFactory
+from tests.billing.helpers import confirmed_manual_payment, onboarded, org, paid, release
 
 pytestmark = pytest.mark.django_db
-
-
-def eur(minor: int) -> Money:
-    return Money(minor, "EUR")
-
-
-def org(user):
-    return user.memberships.get().organization
-
-
-def release(payment, bob, charlie):
-    """Three shares of the 310.00 EUR example: Bob's step, Charlie's step, Charlie's leg."""
-    split = order_split(
-        customer_price=payment.amount,
-        platform_fee=eur(2000),
-        parties=[
-            PartyContribution("bob", eur(12000), eur(15000)),
-            PartyContribution("charlie", eur(10000), eur(10500)),
-            PartyContribution("charlie-leg", eur(3000), None, kind="carrier"),
-        ],
-    )
-    services.funds_release(
-        payment=payment,
-        split=split,
-        parties={"bob": bob, "charlie": charlie, "charlie-leg": charlie},
-    )
-    return list(Payout.objects.filter(order_id=payment.order_id).order_by("id"))
-
-
-def confirmed_manual_payment(customer):
-    payment = PaymentFactory(payer=org(customer))
-    return services.payment_confirm(
-        payment=payment, amount=payment.amount, provider_reference=payment.provider_payment_id
-    )
 
 
 def today():
@@ -55,7 +17,7 @@ def today():
 
 
 def test_a_stripe_run_pays_every_released_payout_due_once(
-    stripe_settings,  # noqa: F811
+    stripe_settings,
     stripe_client,
     fake_stripe,
     customer_alice,
@@ -89,7 +51,7 @@ def test_a_stripe_run_pays_every_released_payout_due_once(
 
 
 def test_a_transfer_failing_halfway_leaves_the_run_partial_and_the_retry_pays_only_the_rest(
-    stripe_settings,  # noqa: F811
+    stripe_settings,
     stripe_client,
     fake_stripe,
     customer_alice,

@@ -12,7 +12,7 @@ from billing import services
 from billing.models import LedgerTransaction, Payout, SettlementItem, SettlementRun
 from billing.settlement import settlement_retry, settlement_run, settlement_start, settlement_sweep
 from billing.tasks import settlement_due_task, settlement_sweep_task
-from tests.billing.test_settlement import confirmed_manual_payment, org, release
+from tests.billing.helpers import confirmed_manual_payment, org, release
 
 pytestmark = pytest.mark.django_db
 
