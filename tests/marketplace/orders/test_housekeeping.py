@@ -11,7 +11,7 @@ from billing.models import Payment
 from marketplace.orders.housekeeping import orders_housekeeping
 from marketplace.orders.models import OrderEvent
 from marketplace.orders.services import order_cancel
-from tests.factories.orders import OrderFactory
+from tests.factories.orders import JobFactory, OrderFactory
 from tests.helpers import pay_manually, place_quoted_order
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +77,53 @@ def test_cancelling_an_unpaid_order_cancels_its_payment(
     order = place_quoted_order(customer_alice)
     order_cancel(user=customer_alice, order=order, reason="Found another supplier")
     assert Payment.objects.get(order_id=order.pk).status == Payment.Status.CANCELED
+
+
+def test_one_failing_order_does_not_stop_the_pass_and_operators_hear_of_it(
+    operator_olga, monkeypatch, django_capture_on_commit_callbacks
+):
+    from marketplace.orders import housekeeping
+
+    due = timezone.now() - timedelta(days=1)
+    broken, fine = (
+        OrderFactory(status="placed", pay_by=due),
+        OrderFactory(status="placed", pay_by=due),
+    )
+    real_expire = housekeeping._expire
+
+    def expire(order):
+        if order.pk == broken.pk:
+            raise RuntimeError("disk full")
+        return real_expire(order)
+
+    monkeypatch.setattr(housekeeping, "_expire", expire)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = orders_housekeeping()
+    fine.refresh_from_db()
+    broken.refresh_from_db()
+    assert (fine.status, broken.status) == ("expired", "placed")
+    assert (result["expired"], result["failed"]) == (1, 1)
+    note = operator_olga.notifications.get(kind="housekeeping.failed")
+    assert "disk full" in note.body
+
+
+def test_two_offers_of_one_order_expiring_together_are_both_handled(monkeypatch):
+    from marketplace.orders import housekeeping
+
+    first = JobFactory(status="offered", accept_by=timezone.now() - timedelta(hours=1))
+    second = JobFactory(
+        order=first.order, workshop=first.workshop, machine=first.machine, sequence=1,
+        status="offered", accept_by=first.accept_by,
+    )  # fmt: skip
+    type(first.order).objects.filter(pk=first.order.pk).update(status="paid")
+    declined = []
+
+    def decline(*, user, job, reason):
+        # The re-plan after the first decline replaces every open offer of the order.
+        declined.append(job.pk)
+        type(job).objects.filter(order=job.order, status="offered").update(status="superseded")
+
+    monkeypatch.setattr(housekeeping, "job_decline", decline)
+    result = orders_housekeeping()
+    assert declined == [first.pk] or declined == [second.pk]
+    assert (result["missed"], result["failed"]) == (1, 0)
