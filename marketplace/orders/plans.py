@@ -15,9 +15,10 @@ from marketplace.orders.models import (
     Order,
     Shipment,
 )
+from matching.routes import OptionDict, RouteLegDict
 
 
-def plan_create(order: Order, route: dict, *, version: int) -> None:
+def plan_create(order: Order, route: OptionDict, *, version: int) -> None:
     """Jobs and shipment legs from a solved route (see matching.routes.OptionDict)."""
     lines = {str(line.pk): line for line in order.option.request.lines.all()}
     processes = {p.code: p for p in Process.objects.all()}
@@ -47,7 +48,7 @@ def plan_create(order: Order, route: dict, *, version: int) -> None:
         shipment_from_leg(order, leg, version=version)
 
 
-def shipment_from_leg(order: Order, leg: dict, *, version: int) -> Shipment:
+def shipment_from_leg(order: Order, leg: RouteLegDict, *, version: int) -> Shipment:
     """A planned leg as the matcher describes it (see matching.routes.RouteLegDict)."""
     return Shipment.objects.create(
         order=order,

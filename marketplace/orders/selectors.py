@@ -15,6 +15,7 @@ from marketplace.network.models import (
     Workshop,
 )
 from marketplace.orders.models import Job, Order, QuoteRequest, Shipment
+from matching.routes import OptionDict
 
 
 def orders_visible_to(*, user) -> QuerySet[Order]:
@@ -172,7 +173,7 @@ def gantt_for(*, steps: list[dict], legs: list[dict], width: int = 900) -> dict:
     }
 
 
-def route_map_for(*, option: dict, ship_to: tuple[float, float]) -> NetworkMap:
+def route_map_for(*, option: OptionDict, ship_to: tuple[float, float]) -> NetworkMap:
     """The route of a plan on the map: workshops in order, legs as arrows, the customer last."""
     workshops = Workshop.objects.in_bulk(option.get("workshop_ids", []))
     points = [
