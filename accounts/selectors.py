@@ -60,6 +60,18 @@ def member_user_ids(*organization_ids: int | None) -> list[int]:
     )
 
 
+def member_users(*organization_ids: int | None) -> list[User]:
+    """The users belonging to any of these organizations, for notices that need the rows."""
+    return list(User.objects.filter(pk__in=member_user_ids(*organization_ids)))
+
+
+def operator_users() -> list[User]:
+    """Everyone who acts for the platform: who hears of reports, failures and escalations."""
+    return list(
+        User.objects.filter(memberships__organization__kind=Organization.Kind.PLATFORM).distinct()
+    )
+
+
 def organization_ids_of(*, user: User) -> frozenset[int]:
     """The organizations a user acts for; the one query every "is this theirs?" check uses."""
     if not user.is_authenticated:

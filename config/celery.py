@@ -8,6 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("cloudfactory")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()  # accounts.tasks, billing.tasks, matching.tasks
+app.autodiscover_tasks()  # accounts.tasks, billing.tasks
 # The marketplace keeps its tasks in its domain packages.
 app.autodiscover_tasks(["marketplace.designs", "marketplace.orders"])

@@ -26,7 +26,7 @@ from matching.planning import (
 
 # -- constants ---------------------------------------------------------------------------------
 
-# Rate unit of each process's throughput (as in marketplace/catalog_data.py); the unit picks
+# Rate unit of each process's throughput (as in marketplace/demo/catalog.py); the unit picks
 # the time model.
 RATE_UNITS: dict[str, str] = {
     "fdm": "cm3_per_h",

@@ -30,7 +30,7 @@ FLAT_MAX_HEIGHT_WALLS = 1.5  # a sheet part no taller than 1.5 walls (+0.5 mm) i
 ROUND_SIDE_MATCH = 0.02  # two bbox sides within 2 % may be a diameter
 ROUND_HULL_FILL = (0.70, 0.80)  # convex hull / bbox of a cylinder is pi/4 = 0.785
 
-# Process codes as seeded in marketplace/catalog_data.py: display name and family.
+# Process codes as seeded in marketplace/demo/catalog.py: display name and family.
 PROCESS_NAMES: dict[str, str] = {
     "fdm": "FDM printing",
     "sla": "SLA printing",
@@ -111,7 +111,7 @@ class PartGeometry:
 
     @classmethod
     def from_analysis(cls, analysis: Mapping[str, Any]) -> PartGeometry:
-        """From ``marketplace.geometry.analyze_path(...)`` output (or a stored copy of it)."""
+        """From the design analysis (``marketplace.designs.geometry.analyze_path``) or a copy."""
         x, y, z = (float(v) for v in analysis["bbox_mm"])
         hull = analysis.get("convex_hull_volume_mm3")
         return cls(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.permissions import require_membership
-from accounts.selectors import member_user_ids
+from accounts.selectors import member_user_ids, member_users, operator_users
 from config.live import publish_to_users_on_commit
 from marketplace.designs import geometry
 from marketplace.designs.models import Design, DesignReport, DesignRevision
@@ -254,7 +254,6 @@ def design_delete(*, user: User, design: Design) -> None:
 
 def design_report(*, user: User, design: Design, kind: str, details: str) -> DesignReport:
     """Anyone who can see a design (its workshops, operators) may report it to the operators."""
-    from accounts.models import User as UserModel
     from accounts.services import notify
 
     if not Design.objects.visible_to(user).filter(pk=design.pk).exists():
@@ -267,9 +266,8 @@ def design_report(*, user: User, design: Design, kind: str, details: str) -> Des
         report = DesignReport.objects.create(
             design=design, reporter=user, kind=kind, details=details.strip()
         )
-        operators = UserModel.objects.filter(memberships__organization__kind="platform")
         notify(
-            users=list(operators),
+            users=operator_users(),
             kind="design.reported",
             title=f"Design reported: {design}",
             body=report.get_kind_display(),
@@ -303,7 +301,7 @@ def design_report_decide(*, operator: User, report: DesignReport, uphold: bool, 
             design.blocked_reason = report.decision_note
             design.save(update_fields=["blocked", "blocked_reason"])
             notify(
-                users=[m.user for m in design.organization.memberships.select_related("user")],
+                users=member_users(design.organization_id),
                 kind="design.blocked",
                 title=f"{design} was blocked",
                 body=report.decision_note,

@@ -23,8 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-"""Mean Earth radius (IUGG), the usual choice for haversine distances."""
-
 DEFAULT_TOPOLOGY = (
     Path(__file__).resolve().parents[2] / "static/vendor/world-atlas/countries-50m.json"
 )

@@ -1,9 +1,9 @@
-"""Signals other apps listen to, so that the marketplace never imports them."""
+"""Signals the orders side listens to, so that the network never imports orders."""
 
 from django.dispatch import Signal
 
 # Sent after commit when a machine stops being available (down or in maintenance).
 # Arguments: machine (Machine), status (str), until (datetime | None),
 # affected_bookings (list[CapacityBooking]) — the bookings from now on that it can no longer
-# honour. The matcher re-plans the steps behind them.
+# honour. `marketplace.orders.replanning` re-plans the steps behind them.
 machine_unavailable = Signal()

@@ -24,7 +24,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Membership, Organization
+from accounts.models import Organization
+from accounts.selectors import is_member_of
 from billing import selectors as billing_selectors
 from billing import services as billing
 from billing.errors import Conflict
@@ -220,8 +221,7 @@ def _accepted(leg: Shipment, *, cutoff: datetime) -> bool:
         return False
     if leg.received_by_id is None:  # recorded without a person (imports, operators' fixes)
         return True
-    receiver = leg.order.organization_id if leg.to_customer else leg.destination.organization_id
-    return Membership.objects.filter(user_id=leg.received_by_id, organization_id=receiver).exists()
+    return is_member_of(user=leg.received_by, organization_ids=[leg.receiver_organization_id])
 
 
 def release_on_handover(*, shipment: Shipment) -> list[LedgerTransaction]:

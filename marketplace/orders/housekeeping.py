@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Organization, User
+from accounts.selectors import operator_users
 from accounts.services import notify
 from marketplace.orders import matcher
 from marketplace.orders.escrow import (
@@ -133,11 +133,8 @@ def _push_successors(job: Job, now: datetime) -> bool:
 
 
 def _report_to_operators(failures: list[str]) -> None:
-    operators = User.objects.filter(
-        memberships__organization__kind=Organization.Kind.PLATFORM
-    ).distinct()
     notify(
-        users=list(operators),
+        users=operator_users(),
         kind="housekeeping.failed",
         title=f"Housekeeping could not handle {len(failures)} item(s)",
         body="\n".join(failures)[:2000],

@@ -314,12 +314,14 @@ class Shipment(models.Model):
         return frozenset({self.origin.organization_id, self.carrier.organization_id})
 
     @property
+    def receiver_organization_id(self) -> int:
+        """The organization the parts go to: the next workshop's, or the customer's."""
+        return self.order.organization_id if self.to_customer else self.destination.organization_id
+
+    @property
     def receiver_organization_ids(self) -> frozenset[int]:
-        """Who may confirm arrival: the next workshop (or the customer), or the carrier."""
-        receiver = (
-            self.order.organization_id if self.to_customer else self.destination.organization_id
-        )
-        return frozenset({receiver, self.carrier.organization_id})
+        """Who may confirm arrival: the receiver, or the carrier."""
+        return frozenset({self.receiver_organization_id, self.carrier.organization_id})
 
     def can_hand_over(self, organization_ids: frozenset[int]) -> bool:
         """The rule the hand-over service enforces and the order page shows as a button."""

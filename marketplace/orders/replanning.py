@@ -7,8 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.selectors import member_user_ids
+from accounts.selectors import member_users
 from accounts.services import notify
 from marketplace.network.models import Machine
 from marketplace.orders import matcher
@@ -126,7 +125,7 @@ def _record_replan(order: Order, created: list[Job], summary: str) -> None:
     announce(order, "order.replanned", f"Order {order.reference} was re-planned", summary)
     for workshop in {job.workshop for job in created}:
         notify(
-            users=list(User.objects.filter(pk__in=member_user_ids(workshop.organization_id))),
+            users=member_users(workshop.organization_id),
             kind="job.offered",
             title=f"New job for {workshop}: order {order.reference}",
             url=reverse("job_board"),

@@ -103,7 +103,7 @@ def shipments_for_carrier(*, carrier: Carrier) -> QuerySet[Shipment]:
     return (
         Shipment.objects.filter(carrier=carrier)
         .exclude(status=Shipment.Status.SUPERSEDED)
-        .select_related("order", "origin__organization", "destination__organization")
+        .select_related("order", "origin__organization", "destination__organization", "carrier")
         .order_by("planned_departure")
     )
 

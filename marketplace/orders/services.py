@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import require_membership
-from accounts.selectors import is_operator
+from accounts.selectors import is_operator, member_users
 from accounts.services import notify
 from billing import services as billing
 from billing.money import Money
@@ -101,7 +101,7 @@ def order_mark_paid(*, order_id: int) -> Order | None:
         Job.objects.filter(pk__in=[j.pk for j in jobs]).update(status=Job.Status.OFFERED)
         for workshop in {job.workshop for job in jobs}:
             notify(
-                users=[m.user for m in workshop.organization.memberships.select_related("user")],
+                users=member_users(workshop.organization_id),
                 kind="job.offered",
                 title=f"New job for {workshop}: order {order.reference}",
                 body="Accept or decline it on your job board.",

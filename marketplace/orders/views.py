@@ -345,6 +345,9 @@ def shipment_board(request: HttpRequest) -> HttpResponse:
     organization = require_kind(membership=request.membership, kinds=(Organization.Kind.LOGISTICS,))
     carrier = getattr(organization, "carrier", None)
     shipments = list(selectors.shipments_for_carrier(carrier=carrier)) if carrier else []
+    for shipment in shipments:  # the carrier acts for its own organization on every leg
+        shipment.may_hand_over = shipment.can_hand_over(frozenset({organization.pk}))
+        shipment.may_receive = shipment.can_receive(frozenset({organization.pk}))
     return render(
         request, "marketplace/shipment_board.html", {"carrier": carrier, "shipments": shipments}
     )

@@ -128,7 +128,9 @@ def _order_body(request, order_id: int) -> dict:
     order.visible_shipments = view.shipments
     order.timeline = list(order.events.select_related("actor"))
     order.chat = list(order.messages.select_related("author", "organization"))
-    return s.OrderDetailSerializer(order, context=_order_context(request)).data
+    return s.OrderDetailSerializer(
+        order, context={"sees_money": lambda _order: view.sees_everything}
+    ).data
 
 
 class OrderViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
