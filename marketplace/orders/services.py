@@ -18,6 +18,7 @@ from billing.money import Money
 from billing.signals import PaymentRefused
 from marketplace.errors import Conflict, DomainError, PermissionDenied, QuoteInvalid
 from marketplace.orders.escrow import (
+    order_release,
     payments_cancel_unwanted,
     refund_held,
     release_on_delivery,
@@ -208,6 +209,4 @@ def order_complete(*, user: User | None, order: Order) -> Order:
 
 
 def _release_funds(order: Order) -> None:
-    from marketplace.orders.escrow import order_release
-
     order_release(order=order)
