@@ -24,17 +24,25 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Organization
 from accounts.selectors import is_member_of
 from billing import selectors as billing_selectors
 from billing import services as billing
 from billing.errors import Conflict
 from billing.models import LedgerTransaction, Payment
 from billing.money import Money
-from billing.sharing import NegativeMargin, OrderSplit, PartyContribution, order_split
+from billing.sharing import NegativeMargin, OrderSplit, order_split
 from config.errors import DomainError
+from marketplace.orders.contributions import (
+    HANDED_OVER,
+    Party,
+    done_jobs,
+    job_party,
+    leg_party,
+    order_contributions,
+    order_legs,
+)
 from marketplace.orders.flow import OrderStatus
-from marketplace.orders.models import Job, Order, Shipment
+from marketplace.orders.models import Order, Shipment
 
 logger = logging.getLogger(__name__)
 
@@ -48,71 +56,10 @@ PRICE_RELEASABLE = frozenset(
         OrderStatus.DELIVERED,
     }
 )
-HANDED_OVER = (Shipment.Status.IN_TRANSIT, Shipment.Status.DELIVERED)
-
-Party = tuple[PartyContribution, Organization]
 
 
 def auto_release_window() -> timedelta:
     return timedelta(days=getattr(settings, "ESCROW_AUTO_RELEASE_DAYS", 7))
-
-
-def _job_party(job: Job, currency: str) -> Party:
-    contribution = PartyContribution(
-        party_id=f"job-{job.pk}",
-        price=Money(job.cost_minor, currency),
-        runner_up_price=Money(job.runner_up_cost_minor, currency)
-        if job.runner_up_cost_minor is not None
-        else None,
-        kind="workshop",
-        label=f"{job.name} at {job.workshop}",
-        days_late=job.days_late,
-    )
-    return contribution, job.workshop.organization
-
-
-def _leg_party(leg: Shipment, currency: str) -> Party:
-    destination = leg.destination.city if leg.destination else "customer"
-    late = 0
-    if leg.received_at and leg.received_at > leg.planned_arrival:
-        late = (leg.received_at - leg.planned_arrival).days + 1
-    contribution = PartyContribution(
-        party_id=f"leg-{leg.pk}",
-        price=Money(leg.cost_minor, currency),
-        runner_up_price=None,
-        kind="carrier",
-        label=f"leg {leg.origin.city} → {destination}",
-        days_late=late,
-    )
-    return contribution, leg.carrier.organization
-
-
-def _done_jobs(order: Order):
-    return order.jobs.filter(status=Job.Status.DONE).select_related("workshop__organization")
-
-
-def _legs(order: Order):
-    return order.shipments.select_related("carrier__organization", "origin", "destination")
-
-
-def order_contributions(*, order: Order) -> tuple[list[PartyContribution], dict]:
-    """Each finished step and accepted leg as a party, with its price and runner-up price.
-
-    A leg counts when it was received, or when its price was already released on
-    acceptance while it is still in transit (confirmed by the customer's delivery, or
-    accepted after the window).
-    """
-    currency = order.currency
-    released = billing_selectors.released_prices(order_id=order.pk)
-    parties, organizations = [], {}
-    items = [_job_party(job, currency) for job in _done_jobs(order)]
-    for leg in _legs(order).filter(status__in=HANDED_OVER):
-        if leg.status == Shipment.Status.DELIVERED or f"leg-{leg.pk}" in released:
-            items.append(_leg_party(leg, currency))
-    for contribution, organization in items:
-        parties.append(contribution)
-        organizations[contribution.party_id] = organization
-    return parties, organizations
 
 
 def order_split_for(*, order: Order) -> OrderSplit:
@@ -153,8 +100,8 @@ def _accepted_with_leg(leg: Shipment) -> list[Party]:
     parts' steps done at that workshop with no leg of their own leaving it (they left
     inside the assembly)."""
     currency = leg.order.currency
-    parties = [_leg_party(leg, currency)]
-    jobs = _done_jobs(leg.order).filter(workshop_id=leg.origin_id)
+    parties = [leg_party(leg, currency)]
+    jobs = done_jobs(leg.order).filter(workshop_id=leg.origin_id)
     assembly = (leg.order.option.route or {}).get("assembly_job")
     if leg.job_key == assembly:
         own_legs = (
@@ -166,7 +113,7 @@ def _accepted_with_leg(leg: Shipment) -> list[Party]:
         jobs = jobs.exclude(job_key__in=list(own_legs))
     else:
         jobs = jobs.filter(job_key=leg.job_key)
-    parties.extend(_job_party(job, currency) for job in jobs.order_by("sequence", "pk"))
+    parties.extend(job_party(job, currency) for job in jobs.order_by("sequence", "pk"))
     return parties
 
 
@@ -244,8 +191,9 @@ def release_on_delivery(*, order: Order) -> list[LedgerTransaction]:
     if order.status != OrderStatus.DELIVERED:
         return []
     currency = order.currency
-    parties = [_job_party(job, currency) for job in _done_jobs(order)]
-    parties += [_leg_party(leg, currency) for leg in _legs(order).filter(status__in=HANDED_OVER)]
+    parties = [job_party(job, currency) for job in done_jobs(order)]
+    handed_over = order_legs(order).filter(status__in=HANDED_OVER)
+    parties += [leg_party(leg, currency) for leg in handed_over]
     return _release_prices(order=order, parties=parties)
 
 

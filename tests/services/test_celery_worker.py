@@ -1,6 +1,7 @@
 """Celery through a real broker and a real worker: Redis and RabbitMQ."""
 
 import time
+import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -8,6 +9,8 @@ from django.core import mail
 
 from accounts import services
 from config.celery import app as celery_app
+
+INVITATION_TASK = "accounts.tasks.invitation_send_task"
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -22,18 +25,22 @@ def _reset_connections() -> None:
 def broker(request, settings):
     url = request.getfixturevalue("redis_url" if request.param == "redis" else "amqp_url")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    keys = ("broker_url", "result_backend", "task_always_eager")
+    keys = ("broker_url", "result_backend", "task_always_eager", "task_routes")
     previous = {key: celery_app.conf[key] for key in keys}
+    # A queue of this test's own: no other consumer on the shared broker (another test
+    # process, a developer's worker) can take the message.
+    queue = f"test-{uuid.uuid4().hex}"
     celery_app.conf.update(
         broker_url=url,
         result_backend=request.getfixturevalue("redis_url"),
         task_always_eager=False,
+        task_routes={**(previous["task_routes"] or {}), INVITATION_TASK: {"queue": queue}},
     )
     _reset_connections()
     try:
         with start_worker(
             celery_app,
-            queues=["default"],
+            queues=[queue],
             perform_ping_check=False,
             shutdown_timeout=30,
             loglevel="WARNING",
