@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.permissions import require_operator
+from billing import selectors as billing_selectors
 from billing.errors import (
     AlreadyReversed,
     PaymentAmountMismatch,
@@ -375,6 +376,14 @@ def _refund_reserve(
         if amount.minor > locked.refundable.minor - reserved:
             left = Money(locked.refundable.minor - reserved, locked.currency)
             raise RefundNotAllowed(f"Only {left} of {locked.reference} can still be refunded.")
+        # The order's escrow, not only the card: what was released to the parties who did
+        # the work is theirs (the payment row lock serialises releases and refunds).
+        available = billing_selectors.available_for_order(locked.order_id)
+        if amount.minor > available.minor:
+            raise RefundNotAllowed(
+                f"Only {Money(max(available.minor, 0), locked.currency)} is still held for "
+                f"{locked.reference}; the rest was released to the parties who did the work."
+            )
         return Refund.objects.create(
             payment=locked,
             amount_minor=amount.minor,

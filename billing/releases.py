@@ -35,14 +35,50 @@ def party_account_kind(kind: str) -> str:
 
 
 def _releasable_payment(payment: Payment, *, frozen: bool) -> Payment:
-    """The payment row, locked (serialises every release of one order); refuses a payment
-    that is not confirmed and an order that is frozen by a dispute."""
+    """The payment row, locked (serialises every release and refund of one order); refuses a
+    payment that was never confirmed and an order that is frozen by a dispute. A refunded
+    payment still releases what the order holds (a platform top-up after a dispute)."""
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
     if frozen:
         raise Conflict(f"Order {locked.reference} is disputed; nothing is released until it ends.")
-    if locked.status not in (Payment.Status.CONFIRMED, Payment.Status.PARTIALLY_REFUNDED):
+    if locked.status not in RELEASABLE_PAYMENT_STATUSES:
         raise Conflict(f"Payment {locked.reference} is not confirmed; nothing to release.")
     return locked
+
+
+RELEASABLE_PAYMENT_STATUSES = (
+    Payment.Status.CONFIRMED,
+    Payment.Status.PARTIALLY_REFUNDED,
+    Payment.Status.REFUNDED,
+)
+
+
+def escrow_top_up(
+    *, payment: Payment, amount: Money, reason: str, idempotency_key: str
+) -> LedgerTransaction | None:
+    """The platform covers a shortfall of an order's escrow from its own revenue.
+
+    The policy (docs/billing.md, "Shortfalls"): the customer pays the price it was promised
+    and each party is paid the price it accepted; when a re-plan raised the cost past the
+    price, or a dispute's refund left less than the accepted work, the platform gives up its
+    fee first and then pays the rest itself. Posts platform revenue -> customer funds held
+    for the order (``subsidy``), so every release still comes out of the order's escrow and
+    the escrow never goes negative. Idempotent on ``idempotency_key``; nothing for zero.
+    """
+    if amount.minor <= 0:
+        return None
+    logger.warning("Platform covers %s on %s: %s", amount, payment.reference, reason)
+    return ledger_transfer(
+        source=account_for(kind=Kind.PLATFORM_REVENUE, currency=amount.currency),
+        destination=account_for(
+            kind=Kind.CUSTOMER_FUNDS_HELD, currency=amount.currency, owner=payment.payer
+        ),
+        amount=amount,
+        description=f"Platform covers {amount} on {payment.reference}: {reason}"[:300],
+        order_id=payment.order_id,
+        kind=LedgerTransaction.Kind.SUBSIDY,
+        idempotency_key=idempotency_key,
+    )
 
 
 def share_price_release(
@@ -83,7 +119,7 @@ def share_price_release(
             raise PaymentAmountMismatch("The price and the payment are in different currencies.")
         if LedgerTransaction.objects.filter(idempotency_key=_release_key(locked)).exists():
             raise Conflict(f"Order {locked.reference} was already released in full.")
-        held = billing_selectors.held_for_order(locked.order_id)
+        held = billing_selectors.available_for_order(locked.order_id)
         if amount.minor > held.minor:
             raise Conflict(
                 f"Only {held} is still held for {locked.reference}; {amount} cannot be released."
@@ -135,7 +171,9 @@ def funds_release(
     (``ShareRecord``: price + margin share = payable, with the platform fee and the rebate,
     for statements and invoices) and opens one pending payout per share for what this
     posting gives it (key ``share:<order_id>:<party_id>``), all in one transaction with the
-    payment row locked. Refuses a frozen (disputed) order. When to release is the caller's
+    payment row locked. The rebate is left held for the caller to refund (``payment_refund``
+    under ``rebate:<order_id>``), and nothing is released beyond what the order still holds
+    (``Conflict``). Refuses a frozen (disputed) order. When to release is the caller's
     decision; calling it again returns the first posting and writes nothing new.
     """
     currency = split.customer_price.currency
@@ -144,6 +182,9 @@ def funds_release(
         raise ValueError(f"No organization given for {', '.join(missing)}.")
     with transaction.atomic():
         payment = _releasable_payment(payment, frozen=frozen)
+        existing = LedgerTransaction.objects.filter(idempotency_key=_release_key(payment)).first()
+        if existing is not None:  # released before: a repeat writes nothing
+            return existing
         if currency != payment.currency:
             raise PaymentAmountMismatch("The split and the payment are in different currencies.")
         released = billing_selectors.released_prices(order_id=payment.order_id)
@@ -151,6 +192,15 @@ def funds_release(
             share.party_id: share.payable - released.get(share.party_id, Money(0, currency))
             for share in split.shares
         }
+        # The rebate stays held: it goes back to the customer as a refund after this commits.
+        already = sum_money(released.values(), currency)
+        taken = split.customer_price - split.customer_rebate - already
+        available = billing_selectors.available_for_order(payment.order_id)
+        if taken.minor > available.minor:
+            raise Conflict(
+                f"Only {available} is still held for {payment.reference}; releasing {taken} "
+                "would take the escrow below zero."
+            )
         entries = _release_entries(
             payment=payment, split=split, parties=parties, released=released, rest=rest
         )
@@ -198,14 +248,7 @@ def _release_entries(
                 amount=split.platform_fee,
             )
         )
-    if split.customer_rebate.minor:
-        entries.append(
-            Posting(
-                account=account_for(kind=Kind.REFUNDS, currency=currency, owner=payment.payer),
-                amount=split.customer_rebate,
-            )
-        )
-    left = split.customer_price - sum_money(released.values(), currency)
+    left = split.customer_price - split.customer_rebate - sum_money(released.values(), currency)
     if left.minor:
         entries.insert(0, Posting(account=payer_held, amount=-left))
     return entries

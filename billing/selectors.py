@@ -20,6 +20,7 @@ from billing.models import (
     LedgerEntry,
     Payment,
     Payout,
+    Refund,
     SettlementRun,
     ShareRecord,
 )
@@ -110,11 +111,17 @@ def payouts_bank_csv(*, currency: str | None = None, run: SettlementRun | None =
 
 
 def payment_for_order(*, order_id: int) -> Payment | None:
-    """The order's confirmed (or partly refunded) payment, if any."""
+    """The order's confirmed payment, if any, also once partly or fully refunded: a refund
+    during a dispute does not end the order's money (the platform may still pay the parties
+    for accepted work, see ``escrow_top_up``)."""
     return (
         Payment.objects.filter(
             order_id=order_id,
-            status__in=[Payment.Status.CONFIRMED, Payment.Status.PARTIALLY_REFUNDED],
+            status__in=[
+                Payment.Status.CONFIRMED,
+                Payment.Status.PARTIALLY_REFUNDED,
+                Payment.Status.REFUNDED,
+            ],
         )
         .order_by("-pk")
         .first()
@@ -277,6 +284,23 @@ def held_for_order(order_id: int) -> Money:
         return Money(total or 0, currency)
     payment = Payment.objects.filter(order_id=order_id).order_by("-pk").first()
     return Money(0, payment.currency if payment else "EUR")
+
+
+def pending_refunds_for_order(order_id: int) -> int:
+    """Minor units reserved by refunds of the order whose outcome is not known yet: still
+    held in the ledger, but promised back to the customer."""
+    return sum(
+        Refund.objects.filter(payment__order_id=order_id, status=Refund.Status.PENDING).values_list(
+            "amount_minor", flat=True
+        )
+    )
+
+
+def available_for_order(order_id: int) -> Money:
+    """What the order holds and has not promised yet: held minus pending refunds. Nothing
+    may be released or refunded beyond it (the per-order escrow invariant)."""
+    held = held_for_order(order_id)
+    return Money(held.minor - pending_refunds_for_order(order_id), held.currency)
 
 
 def released_prices(*, order_id: int) -> dict[str, Money]:

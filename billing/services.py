@@ -39,7 +39,7 @@ from billing.payouts import (
     payout_reverse,
     payout_sync_reversed,
 )
-from billing.releases import funds_release, share_price_release
+from billing.releases import escrow_top_up, funds_release, share_price_release
 from billing.signals import PaymentRefused
 from billing.webhook_events import webhook_event_process, webhook_event_record
 
@@ -47,6 +47,7 @@ __all__ = [
     "PaymentRefused",
     "connected_account_onboard",
     "connected_account_sync",
+    "escrow_top_up",
     "funds_release",
     "payment_cancel",
     "payment_confirm",

@@ -32,6 +32,7 @@ from marketplace.network.models import (
     WorkshopQuerySet,
 )
 from marketplace.orders.models import (
+    DisputeDecision,
     Job,
     Message,
     Order,
@@ -50,6 +51,7 @@ __all__ = [
     "Carrier",
     "Certification",
     "Design",
+    "DisputeDecision",
     "DesignQuerySet",
     "DesignReport",
     "DesignRevision",

@@ -122,6 +122,7 @@ class LedgerTransaction(AppendOnlyModel):
         ADJUSTMENT = "adjustment", "Manual adjustment"
         DISPUTE = "dispute", "Payment disputed"
         FEE = "fee", "Payment provider fee"
+        SUBSIDY = "subsidy", "Shortfall covered by the platform"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     description = models.CharField(max_length=300)

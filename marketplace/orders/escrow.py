@@ -24,13 +24,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Organization
 from accounts.selectors import is_member_of
 from billing import selectors as billing_selectors
 from billing import services as billing
 from billing.errors import Conflict
 from billing.models import LedgerTransaction, Payment
-from billing.money import Money
-from billing.sharing import NegativeMargin, OrderSplit, order_split
+from billing.money import Money, sum_money
+from billing.sharing import NegativeMargin, OrderSplit, PartyContribution, order_split
 from config.errors import DomainError
 from marketplace.orders.contributions import (
     HANDED_OVER,
@@ -62,35 +63,96 @@ def auto_release_window() -> timedelta:
     return timedelta(days=getattr(settings, "ESCROW_AUTO_RELEASE_DAYS", 7))
 
 
-def order_split_for(*, order: Order) -> OrderSplit:
-    """The split of what the customer paid; when re-planning raised costs past the price,
-    the platform gives up its fee first (it promised the price, the parties did not)."""
-    parties, _ = order_contributions(order=order)
-    price = Money(order.price_minor, order.currency)
+def order_parties(*, order: Order) -> tuple[list[PartyContribution], dict[str, Organization]]:
+    """The parties the order's money is shared over: everyone whose work was accepted, or,
+    after a dispute decision, those the operator chose to pay (and anyone already paid)."""
+    parties, organizations = order_contributions(order=order)
+    decision = order.dispute_decisions.order_by("-decided_at", "-pk").first()
+    if decision is not None:
+        released = billing_selectors.released_prices(order_id=order.pk)
+        chosen = set(decision.paid_parties) | set(released)
+        parties = [p for p in parties if p.party_id in chosen]
+    return parties, {p.party_id: organizations[p.party_id] for p in parties}
+
+
+def order_kept(*, order: Order) -> Money:
+    """What the customer's payment still pays for: what is held and not promised back, plus
+    the prices already released (refunds, a dispute's among them, shrink it)."""
+    available = billing_selectors.available_for_order(order.pk)
+    released = billing_selectors.released_prices(order_id=order.pk)
+    return available + sum_money(released.values(), available.currency)
+
+
+def order_split_for(
+    *, order: Order, parties: list[PartyContribution] | None = None
+) -> tuple[OrderSplit, Money]:
+    """The split of what the order keeps, and the shortfall the platform must cover.
+
+    When re-planning raised the cost past the price, or a refund left less than the
+    accepted work, the platform gives up its fee first (it promised the price, the parties
+    did not), then covers the rest itself: the shortfall (docs/billing.md, "Shortfalls").
+    """
+    if parties is None:
+        parties, _ = order_parties(order=order)
+    kept = order_kept(order=order)
+    if kept.currency != order.currency:  # nothing was ever posted
+        kept = Money(order.price_minor, order.currency)
     fee = Money(order.platform_fee_minor, order.currency)
+    cost = sum_money((p.price for p in parties), order.currency)
+    shortfall = Money(max(0, cost.minor - kept.minor), order.currency)
+    price = kept + shortfall
     try:
-        return order_split(customer_price=price, platform_fee=fee, parties=parties)
+        return order_split(customer_price=price, platform_fee=fee, parties=parties), shortfall
     except NegativeMargin:
-        cost = sum(p.price.minor for p in parties)
-        fee = Money(max(0, order.price_minor - cost), order.currency)
-        return order_split(customer_price=price, platform_fee=fee, parties=parties)
+        fee = Money(max(0, price.minor - cost.minor), order.currency)
+        return order_split(customer_price=price, platform_fee=fee, parties=parties), shortfall
 
 
 def order_release(*, order: Order):
-    """Posts the release of what is left of a completed order's funds (the margin shares,
-    fee and rebate on top of the prices released on acceptance) and opens each party's
-    margin payout (once). Refused while the order is disputed."""
+    """Posts the release of what is left of a completed order's funds (the margin shares and
+    fee on top of the prices released on acceptance), opens each party's margin payout
+    (once), and refunds the customer's rebate. A shortfall is covered by the platform first.
+    Refused while the order is disputed."""
     payment = billing_selectors.payment_for_order(order_id=order.pk)
     if payment is None:
         return None
     order.refresh_from_db(fields=["status"])
-    _, organizations = order_contributions(order=order)
-    return billing.funds_release(
-        payment=payment,
-        split=order_split_for(order=order),
-        parties=organizations,
-        frozen=order.status == OrderStatus.DISPUTED,
+    parties, organizations = order_parties(order=order)
+    split, shortfall = order_split_for(order=order, parties=parties)
+    frozen = order.status == OrderStatus.DISPUTED
+    if shortfall.minor and not frozen:
+        billing.escrow_top_up(
+            payment=payment,
+            amount=shortfall,
+            reason="the accepted work costs more than the order keeps",
+            idempotency_key=f"subsidy:{order.pk}:completion",
+        )
+    posted = billing.funds_release(
+        payment=payment, split=split, parties=organizations, frozen=frozen
     )
+    rebate_refund(order=order, split=split)
+    return posted
+
+
+def rebate_refund(*, order: Order, split: OrderSplit):
+    """Pay the customer its rebate (what lateness and quality took from the margin) back to
+    its card or account, once (key ``rebate:<order>``). A provider failure leaves the refund
+    pending; the refunds sweeper retries it."""
+    if not split.customer_rebate.minor:
+        return None
+    payment = billing_selectors.payment_for_order(order_id=order.pk)
+    if payment is None:
+        return None
+    try:
+        return billing.payment_refund(
+            payment=payment,
+            amount=split.customer_rebate,
+            reason="Rebate for lateness and quality",
+            idempotency_key=f"rebate:{order.pk}",
+        )
+    except DomainError:
+        logger.exception("Rebate of order %s not refunded yet", order.pk)
+        return None
 
 
 # -- stage 1: prices on acceptance ----------------------------------------------------------
@@ -117,13 +179,17 @@ def _accepted_with_leg(leg: Shipment) -> list[Party]:
     return parties
 
 
-def _release_prices(*, order: Order, parties: Iterable[Party]) -> list[LedgerTransaction]:
+def release_prices(
+    *, order: Order, parties: Iterable[Party], decided: bool = False
+) -> list[LedgerTransaction]:
     """Release each party's price once, with the order row locked so that a dispute or the
     completion cannot slip in between the status check and the posting.
 
     Returns the postings made by this call (parties released before are skipped). Does
-    nothing for an order that is disputed (frozen), completed (released in full) or was
-    never paid or ended.
+    nothing for an order that is disputed (frozen, unless an operator's decision releases
+    it: ``decided``), completed (released in full) or was never paid or ended. When the
+    order holds less than the accepted work costs (a re-plan raised the cost, a refund),
+    the platform covers the difference first (``escrow_top_up``): accepted work is paid.
     """
     already = billing_selectors.released_prices(order_id=order.pk)
     parties = [p for p in parties if p[0].party_id not in already and p[0].price.minor]
@@ -132,8 +198,8 @@ def _release_prices(*, order: Order, parties: Iterable[Party]) -> list[LedgerTra
     posted = []
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        frozen = locked.status == OrderStatus.DISPUTED
-        if frozen or locked.status not in PRICE_RELEASABLE:
+        disputed = locked.status == OrderStatus.DISPUTED
+        if (disputed and not decided) or (locked.status not in PRICE_RELEASABLE and not disputed):
             return []
         payment = billing_selectors.payment_for_order(order_id=locked.pk)
         if payment is None:
@@ -142,6 +208,13 @@ def _release_prices(*, order: Order, parties: Iterable[Party]) -> list[LedgerTra
         for contribution, organization in parties:
             if contribution.party_id in released or not contribution.price.minor:
                 continue
+            available = billing_selectors.available_for_order(locked.pk)
+            billing.escrow_top_up(
+                payment=payment,
+                amount=Money(max(0, contribution.price.minor - available.minor), payment.currency),
+                reason=f"accepted work ({contribution.label}) costs more than the order holds",
+                idempotency_key=f"subsidy:{locked.pk}:{contribution.party_id}",
+            )
             result = billing.share_price_release(
                 payment=payment,
                 party_id=contribution.party_id,
@@ -149,7 +222,7 @@ def _release_prices(*, order: Order, parties: Iterable[Party]) -> list[LedgerTra
                 amount=contribution.price,
                 kind=contribution.kind,
                 label=contribution.label,
-                frozen=frozen,
+                frozen=False,
             )
             if result is not None:
                 posted.append(result)
@@ -180,7 +253,7 @@ def release_on_handover(*, shipment: Shipment) -> list[LedgerTransaction]:
     ).get(pk=shipment.pk)
     if not _accepted(shipment, cutoff=timezone.now() - auto_release_window()):
         return []
-    return _release_prices(order=shipment.order, parties=_accepted_with_leg(shipment))
+    return release_prices(order=shipment.order, parties=_accepted_with_leg(shipment))
 
 
 def release_on_delivery(*, order: Order) -> list[LedgerTransaction]:
@@ -194,7 +267,7 @@ def release_on_delivery(*, order: Order) -> list[LedgerTransaction]:
     parties = [job_party(job, currency) for job in done_jobs(order)]
     handed_over = order_legs(order).filter(status__in=HANDED_OVER)
     parties += [leg_party(leg, currency) for leg in handed_over]
-    return _release_prices(order=order, parties=parties)
+    return release_prices(order=order, parties=parties)
 
 
 def release_overdue(*, now: datetime) -> list[LedgerTransaction]:
@@ -218,21 +291,30 @@ def release_overdue(*, now: datetime) -> list[LedgerTransaction]:
         if not _accepted(leg, cutoff=cutoff):
             continue
         try:
-            posted += _release_prices(order=leg.order, parties=_accepted_with_leg(leg))
+            posted += release_prices(order=leg.order, parties=_accepted_with_leg(leg))
         except Conflict as error:  # e.g. the order was refunded meanwhile: leave it to people
             logger.warning("Escrow release of %s skipped: %s", leg, error)
     return posted
 
 
 # -- refunds --------------------------------------------------------------------------------
-def refund_held(*, order: Order, reason: str, idempotency_key: str | None = None):
-    """Refund the customer what is still held for the order (prices released on acceptance
-    stay with the parties that did the work). None when nothing is held."""
+def refund_held(
+    *,
+    order: Order,
+    reason: str,
+    idempotency_key: str | None = None,
+    at_most: Money | None = None,
+):
+    """Refund the customer what is still held for the order and not promised back yet
+    (prices released on acceptance stay with the parties that did the work), or ``at_most``
+    of it. None when nothing is left."""
     payment = billing_selectors.payment_for_order(order_id=order.pk)
     if payment is None:
         return None
-    held = billing_selectors.held_for_order(order.pk)
-    amount = Money(min(held.minor, payment.refundable.minor), payment.currency)
+    available = billing_selectors.available_for_order(order.pk)
+    amount = Money(min(available.minor, payment.refundable.minor), payment.currency)
+    if at_most is not None:
+        amount = Money(min(amount.minor, at_most.minor), payment.currency)
     if amount.minor <= 0:
         return None
     return billing.payment_refund(

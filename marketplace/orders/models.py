@@ -375,3 +375,34 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}/5 for {self.workshop} on {self.order}"
+
+
+class DisputeDecision(models.Model):
+    """An operator's settlement of a dispute, with its amounts: what goes back to the
+    customer and which parties are paid their price. Shown on every party's statement."""
+
+    class Outcome(models.TextChoices):
+        RESUME = "resume", "Production resumes"
+        COMPLETE = "complete", "The order completes"
+        CANCEL = "cancel", "The order is cancelled"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="dispute_decisions")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    refund_minor = models.PositiveBigIntegerField(
+        default=0, help_text="Sent back to the customer (for a cancel: all that was left)."
+    )
+    currency = models.CharField(max_length=3)
+    paid_parties = models.JSONField(
+        default=list, help_text="Party ids (job-<id>, leg-<id>) paid their own price."
+    )
+    explanation = models.TextField()
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "decided_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.get_outcome_display()}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from billing import services as billing
 from billing.money import Money
 from billing.signals import PaymentRefused
 from marketplace.errors import Conflict, DomainError, PermissionDenied, QuoteInvalid
+from marketplace.orders.disputes import dispute_decision_record
 from marketplace.orders.escrow import (
     order_release,
     payments_cancel_unwanted,
@@ -25,6 +27,7 @@ from marketplace.orders.escrow import (
 )
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import (
+    DisputeDecision,
     Job,
     Order,
     OrderEvent,
@@ -166,21 +169,53 @@ DISPUTE_OUTCOMES = {
 }
 
 
-def order_resolve_dispute(*, user: User, order: Order, outcome: str, reason: str) -> Order:
-    """An operator settles a dispute: production resumes, the order completes, or it ends."""
+def order_resolve_dispute(
+    *,
+    user: User,
+    order: Order,
+    outcome: str,
+    reason: str,
+    refund: Money | None = None,
+    paid_party_ids: Iterable[str] | None = None,
+) -> Order:
+    """An operator settles a dispute with amounts (``disputes``): the chosen parties are paid
+    their price at once, then production resumes, the order completes (the rest shared as
+    margin over the parties paid) or it ends (the rest refunded). The refund is sent after
+    commit; the completion's release follows it, so the refund is never shared out."""
     if not is_operator(user=user):
         raise PermissionDenied("Only platform operators settle disputes.")
-    if outcome not in DISPUTE_OUTCOMES:
-        raise DomainError("Choose resume, complete or cancel.", code="invalid_outcome")
-    if not reason.strip():
-        raise DomainError("Explain the decision to both sides.", code="reason_required")
-    target = DISPUTE_OUTCOMES[outcome]
+    with transaction.atomic():
+        decision = dispute_decision_record(
+            user=user,
+            order=order,
+            outcome=outcome,
+            explanation=reason,
+            refund=refund,
+            paid_party_ids=paid_party_ids,
+        )
+        target = DISPUTE_OUTCOMES[decision.outcome]
+        if target != OrderStatus.CANCELLED:
+            order = order_transition(
+                order=order, to=target, role=Role.OPERATOR, actor=user, reason=reason
+            )
+            transaction.on_commit(lambda: _after_decision(order, decision))
     if target == OrderStatus.CANCELLED:
+        # After the decision's commit: the cancellation refunds at the provider, never
+        # under the lock; the prices chosen are already paid.
         return order_cancel(user=user, order=order, reason=reason)
-    order = order_transition(order=order, to=target, role=Role.OPERATOR, actor=user, reason=reason)
-    if target == OrderStatus.COMPLETED:
-        transaction.on_commit(lambda: _release_funds(order))
     return order
+
+
+def _after_decision(order: Order, decision: DisputeDecision) -> None:
+    if decision.refund_minor:
+        refund_held(
+            order=order,
+            reason=f"Dispute decision: {decision.explanation}"[:300],
+            idempotency_key=f"dispute:{decision.pk}",
+            at_most=Money(decision.refund_minor, decision.currency),
+        )
+    if decision.outcome == DisputeDecision.Outcome.COMPLETE:
+        _release_funds(order)
 
 
 def order_confirm_delivery(*, user: User, order: Order) -> Order:

@@ -542,6 +542,12 @@ def test_prices_first_then_the_rest_always_add_up_to_the_cent(
             payouts = Payout.objects.filter(order_id=order_id)
             paid_out = sum(p.amount_minor for p in payouts)
             assert paid_out + fee.minor + split.customer_rebate.minor == total
+            # The rebate stays held until it is refunded to the customer.
+            assert held_for_order(order_id) == split.customer_rebate
+            if split.customer_rebate.minor:
+                services.payment_refund(
+                    payment=payment, amount=split.customer_rebate, idempotency_key="rebate"
+                )
             assert held_for_order(order_id) == eur(0)
             for share in split.shares:
                 mine = payouts.filter(idempotency_key__endswith=f":{share.party_id}")
