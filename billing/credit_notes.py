@@ -13,6 +13,8 @@ eagerly by whoever calls ``credit_note_issue(refund=refund)`` after a refund suc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -21,6 +23,7 @@ from accounts.models import Organization, User
 from accounts.selectors import is_member_of, is_operator
 from billing.errors import Conflict, NotFound
 from billing.models import CreditNote, Refund
+from billing.statements import OrderStatement, order_statement
 
 ISSUE_ATTEMPTS = 5  # retries when a concurrent issuer took the number first
 
@@ -89,6 +92,19 @@ def credit_notes_issue_missing(
         if note is not None:
             issued.append(note)
     return issued
+
+
+def statement_with_credit_notes(
+    *, organization: Organization, order_id: int, notes: Sequence[str] = ()
+) -> OrderStatement:
+    """The organization's statement of the order, with a credit note issued for each of its
+    refunds that has none yet (so the page and the invoice can name them). Checks access
+    first: an organization with no statement of the order gets NotFound and issues nothing."""
+    statement = order_statement(organization=organization, order_id=order_id, notes=notes)
+    if any(refund.credit_note_id is None for refund in statement.refunds):
+        credit_notes_issue_missing(customer=organization, order_id=order_id)
+        statement = order_statement(organization=organization, order_id=order_id, notes=notes)
+    return statement
 
 
 def credit_notes_for_organization(*, organization: Organization) -> QuerySet[CreditNote]:
