@@ -1,14 +1,16 @@
-"""Invoices (to the customer) and credit notes (self-billing, to workshops and carriers) as PDF.
+"""Invoices and refund credit notes (to the customer) and self-billing credit notes (to
+workshops and carriers) as PDF.
 
-Built from ``billing.statements`` dataclasses with reportlab and returned as bytes; nothing is
-stored. VAT is out of scope: every document says its amounts exclude VAT. ``compress=False``
-writes uncompressed page streams (tests read the text from the bytes); ``invariant`` output
-makes the same statement give the same bytes.
+Built from ``billing.statements`` dataclasses (and a ``CreditNote`` row for a refund) with
+reportlab and returned as bytes; no PDF is stored. VAT is out of scope: every document says
+its amounts exclude VAT. ``compress=False`` writes uncompressed page streams (tests read the
+text from the bytes); ``invariant`` output makes the same statement give the same bytes.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
@@ -18,8 +20,9 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from billing.models import CreditNote
 from billing.money import Money
-from billing.statements import ROLE_CUSTOMER, OrderStatement
+from billing.statements import KIND_ADJUSTMENT, KIND_TAKEN_BACK, ROLE_CUSTOMER, OrderStatement
 
 ISSUER = "Cloud Factory"
 VAT_NOTE = "Prices exclude VAT."
@@ -71,18 +74,42 @@ def _build(story: list, *, title: str, compress: bool) -> bytes:
     return out.getvalue()
 
 
-def _header(story: list, styles, *, title: str, number: str, statement: OrderStatement, to: str):
+def _date(value) -> str:
+    return timezone.localtime(value).date().isoformat() if value else ""
+
+
+def _header(
+    story: list,
+    styles,
+    *,
+    title: str,
+    number: str,
+    reference: str,
+    to: str,
+    date,
+    extra: Sequence[tuple[str, str]] = (),
+):
     story.append(Paragraph(_text(title), styles["Title"]))
-    issued = timezone.localtime(statement.released_at).date().isoformat()
     for label, value in (
         ("Number", number),
-        ("Order", statement.reference),
+        ("Order", reference),
+        *extra,
         ("Issued by", ISSUER),
         ("To", to),
-        ("Date", issued),
+        ("Date", _date(date)),
     ):
         story.append(Paragraph(f"<b>{label}:</b> {_text(value)}", styles["Normal"]))
     story.append(Spacer(1, 6 * mm))
+
+
+def _notes(story: list, styles, notes: Sequence[str]) -> None:
+    """The order's notes (e.g. a dispute decision explained), under the figures."""
+    if not notes:
+        return
+    story.append(Paragraph("Notes", styles["Heading3"]))
+    for note in notes:
+        story.append(Paragraph(_text(note), styles["Normal"]))
+        story.append(Spacer(1, 2 * mm))
 
 
 def invoice_number(statement: OrderStatement) -> str:
@@ -106,12 +133,14 @@ def invoice_pdf(statement: OrderStatement, *, compress: bool = True) -> bytes:
         styles,
         title="Invoice",
         number=number,
-        statement=statement,
+        reference=statement.reference,
         to=statement.organization,
+        date=statement.date,
     )
     rows: list[list] = [["Work", "Party", "Price", "Margin share", "Amount"]]
     cell = styles["BodyText"]
     cell.fontSize = 9
+    corrections = (KIND_TAKEN_BACK, KIND_ADJUSTMENT)
     for line in statement.lines:
         if line.kind in ("platform", "rebate"):
             continue
@@ -119,28 +148,57 @@ def invoice_pdf(statement: OrderStatement, *, compress: bool = True) -> bytes:
             [
                 Paragraph(_text(line.label), cell),
                 Paragraph(_text(line.party), cell),
-                _money(line.price),
-                _money(line.margin_share),
+                "" if line.kind in corrections else _money(line.price),
+                "" if line.kind in corrections else _money(line.margin_share),
                 _money(line.amount),
             ]
         )
     first_total = len(rows)
-    rows.append(["Platform fee", ISSUER, "", "", _money(statement.platform_fee)])
-    rows.append(["Rebate (lateness and quality)", "to you", "", "", _money(statement.rebate)])
+    if statement.released_at is not None:
+        rows.append(["Platform fee", ISSUER, "", "", _money(statement.platform_fee)])
+        rows.append(["Rebate (lateness and quality)", "to you", "", "", _money(statement.rebate)])
     rows.append(["Total", "", "", "", _money(statement.total)])
     widths = [62 * mm, 40 * mm, 25 * mm, 25 * mm, 25 * mm]
     story.append(_table(rows, widths, totals_from=first_total))
     story.append(Spacer(1, 5 * mm))
+    if statement.released_at is not None:
+        summary = (
+            f"Margin of the order: {_money(statement.margin)}, shared between the parties"
+            f" by the sharing rule; the rebate is the part late or reworked work forfeited,"
+            f" owed back to you."
+        )
+    else:
+        summary = (
+            f"{statement.status_label}: the parties keep the prices released for the work"
+            f" you accepted ({_money(statement.kept)}); no margin or platform fee is charged."
+        )
+    story.append(Paragraph(_text(summary), styles["Normal"]))
+    if statement.refunds:
+        story.append(Paragraph("Refunds", styles["Heading3"]))
+        refund_rows: list[list] = [["Refunded on", "Reason", "", "Credit note", "Amount"]]
+        for refund in statement.refunds:
+            refund_rows.append(
+                [
+                    _date(refund.date),
+                    Paragraph(_text(refund.reason), cell),
+                    "",
+                    refund.credit_note_number,
+                    _money(-refund.amount),
+                ]
+            )
+        story.append(_table(refund_rows, [25 * mm, 77 * mm, 5 * mm, 45 * mm, 25 * mm]))
+        story.append(Spacer(1, 3 * mm))
     story.append(
         Paragraph(
             _text(
-                f"Margin of the order: {_money(statement.margin)}, shared between the parties"
-                f" by the sharing rule; the rebate is the part late or reworked work forfeited,"
-                f" owed back to you. Paid: {_money(statement.amount_paid)}."
+                f"Paid: {_money(statement.amount_paid)}; refunded: {_money(statement.refunded)};"
+                f" net paid: {_money(statement.net_paid)}."
+                + (f" Still held: {_money(statement.held)}." if statement.held.minor else "")
             ),
             styles["Normal"],
         )
     )
+    _notes(story, styles, statement.notes)
     story.append(Paragraph(VAT_NOTE, styles["Normal"]))
     return _build(story, title=f"Invoice {number}", compress=compress)
 
@@ -160,8 +218,9 @@ def credit_note_pdf(
         styles,
         title="Credit note (self-billing)",
         number=number,
-        statement=statement,
+        reference=statement.reference,
         to=statement.organization,
+        date=statement.date,
     )
     cell = styles["BodyText"]
     cell.fontSize = 9
@@ -195,11 +254,22 @@ def credit_note_pdf(
                     payout.key,
                     "",
                     payout.status_label,
-                    timezone.localtime(payout.paid_at).date().isoformat() if payout.paid_at else "",
+                    _date(payout.paid_at),
                     _money(payout.amount),
                 ]
             )
+        for reversal in statement.payout_reversals:
+            payout_rows.append(
+                [
+                    Paragraph(_text(reversal.description), cell),
+                    "",
+                    "Reversed",
+                    _date(reversal.date),
+                    _money(reversal.amount),
+                ]
+            )
         story.append(_table(payout_rows, widths))
+    _notes(story, styles, statement.notes)
     story.append(Spacer(1, 4 * mm))
     story.append(
         Paragraph(
@@ -212,3 +282,43 @@ def credit_note_pdf(
         )
     )
     return _build(story, title=f"Credit note {number}", compress=compress)
+
+
+def refund_credit_note_pdf(
+    note: CreditNote, *, notes: Sequence[str] = (), compress: bool = True
+) -> bytes:
+    """The customer's credit note for one refund: its own number, the invoice it credits,
+    the date, reason and amount of the refund, and the order's notes (a dispute decision)."""
+    styles = getSampleStyleSheet()
+    cell = styles["BodyText"]
+    cell.fontSize = 9
+    story: list = []
+    _header(
+        story,
+        styles,
+        title="Credit note",
+        number=note.number,
+        reference=note.reference,
+        to=note.organization.name,
+        date=note.issued_at,
+        extra=[("Credits invoice", f"INV-{note.reference}")],
+    )
+    rows: list[list] = [
+        ["Refunded on", "Reason", "", "", "Amount"],
+        [_date(note.refunded_at), Paragraph(_text(note.reason), cell), "", "", _money(note.amount)],
+        ["Total credited", "", "", "", _money(note.amount)],
+    ]
+    widths = [25 * mm, 102 * mm, 10 * mm, 15 * mm, 25 * mm]
+    story.append(_table(rows, widths, totals_from=2))
+    story.append(Spacer(1, 5 * mm))
+    story.append(
+        Paragraph(
+            _text(
+                f"{_money(note.amount)} was refunded to the payment method you paid order"
+                f" {note.reference} with. {VAT_NOTE}"
+            ),
+            styles["Normal"],
+        )
+    )
+    _notes(story, styles, notes)
+    return _build(story, title=f"Credit note {note.number}", compress=compress)

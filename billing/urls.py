@@ -27,6 +27,12 @@ urlpatterns = [
         views.statement_pdf,
         name="billing_statement_pdf",
     ),
+    path("billing/credit-notes/", views.credit_note_list, name="billing_credit_notes"),
+    path(
+        "billing/credit-notes/<int:credit_note_id>/pdf/",
+        views.credit_note_download,
+        name="billing_credit_note_pdf",
+    ),
     path("billing/settlements/", views.settlement_list, name="billing_settlements"),
     path(
         "billing/settlements/<int:run_id>/",

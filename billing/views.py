@@ -20,10 +20,16 @@ from accounts.models import Organization
 from accounts.permissions import require_operator
 from billing import bank, payments, settlement
 from billing.connect import connected_account_onboard, connected_account_sync
+from billing.credit_notes import (
+    credit_note_get_for_user,
+    credit_notes_for_organization,
+    credit_notes_issue_missing,
+    statement_with_credit_notes,
+)
 from billing.errors import NotFound
 from billing.models import ConnectedAccount, Payment
 from billing.money import Money
-from billing.pdf import credit_note_pdf, invoice_pdf
+from billing.pdf import credit_note_pdf, invoice_pdf, refund_credit_note_pdf
 from billing.providers import default_provider_name
 from billing.selectors import (
     bank_file_get,
@@ -36,7 +42,6 @@ from billing.selectors import (
 from billing.statements import (
     ROLE_CUSTOMER,
     ROLE_PLATFORM,
-    order_statement,
     period_statement,
     statement_months,
 )
@@ -104,7 +109,8 @@ def statement_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def statement_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    statement = order_statement(organization=_organization(request), order_id=order_id)
+    """One order's statement; a customer's refunds get their credit notes on first view."""
+    statement = statement_with_credit_notes(organization=_organization(request), order_id=order_id)
     return render(
         request,
         "billing/statement_detail.html",
@@ -114,7 +120,7 @@ def statement_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 
 def statement_pdf_response(*, organization: Organization, order_id: int) -> HttpResponse:
     """The invoice (customer) or credit note (workshop, carrier) of one order, as a download."""
-    statement = order_statement(organization=organization, order_id=order_id)
+    statement = statement_with_credit_notes(organization=organization, order_id=order_id)
     if statement.role == ROLE_PLATFORM:
         raise NotFound("The platform gets no invoice or credit note for its own fee.")
     if statement.role == ROLE_CUSTOMER:
@@ -130,6 +136,25 @@ def statement_pdf_response(*, organization: Organization, order_id: int) -> Http
 @login_required
 def statement_pdf(request: HttpRequest, order_id: int) -> HttpResponse:
     return statement_pdf_response(organization=_organization(request), order_id=order_id)
+
+
+# -- credit notes for refunds (customers) ---------------------------------------------------
+@login_required
+def credit_note_list(request: HttpRequest) -> HttpResponse:
+    """The active organization's credit notes, one per refund (missing ones issued first)."""
+    organization = _organization(request)
+    credit_notes_issue_missing(customer=organization)
+    notes = credit_notes_for_organization(organization=organization)
+    return render(request, "billing/credit_note_list.html", {"credit_notes": notes})
+
+
+@login_required
+def credit_note_download(request: HttpRequest, credit_note_id: int) -> HttpResponse:
+    """A refund's credit note as PDF: the credited organization's members and operators."""
+    note = credit_note_get_for_user(user=request.user, credit_note_id=credit_note_id)
+    response = HttpResponse(refund_credit_note_pdf(note), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="credit-note-{note.number}.pdf"'
+    return response
 
 
 # -- settlement runs (operators) ------------------------------------------------------------

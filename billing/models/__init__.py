@@ -7,6 +7,7 @@ writes them. What a payment or ledger transaction pays for is a plain ``order_id
 human ``reference``), so billing does not depend on marketplace.
 """
 
+from billing.models.credit_notes import CreditNote
 from billing.models.ledger import (
     CURRENCY_LENGTH,
     AppendOnlyModel,
@@ -38,6 +39,7 @@ __all__ = [
     "BankAccount",
     "BankFile",
     "ConnectedAccount",
+    "CreditNote",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
