@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_stripe_resilience'),
+        ('billing', '0005_credit_notes'),
     ]
 
     operations = [
