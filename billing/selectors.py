@@ -18,6 +18,7 @@ from billing.models import (
     BankFile,
     LedgerAccount,
     LedgerEntry,
+    LedgerTransaction,
     Payment,
     Payout,
     Refund,
@@ -294,6 +295,15 @@ def pending_refunds_for_order(order_id: int) -> int:
             "amount_minor", flat=True
         )
     )
+
+
+def refunds_count_for_order(order_id: int) -> int:
+    return Refund.objects.filter(payment__order_id=order_id).count()
+
+
+def order_released(*, order_id: int) -> bool:
+    """Whether the order's completion release was posted (key ``release:<order_id>``)."""
+    return LedgerTransaction.objects.filter(idempotency_key=f"release:{order_id}").exists()
 
 
 def available_for_order(order_id: int) -> Money:

@@ -8,6 +8,10 @@ itself never changes an order's state.
 A receiver whose order can no longer take the money (it expired, or was cancelled, before a
 late payment arrived) returns ``PaymentRefused(reason)``: billing then refunds the payment in
 full, automatically (``payment_refund_unwanted``). Any other return value means accepted.
+
+``statement_notes`` is sent while statements are built, with ``order_ids``; a receiver
+returns ``{order_id: [sentence, ...]}`` to explain an order on every party's statement and
+PDFs (the marketplace's dispute decisions).
 """
 
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from django.dispatch import Signal
 
 payment_confirmed = Signal()
+statement_notes = Signal()
 
 
 @dataclass(frozen=True, slots=True)

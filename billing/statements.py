@@ -51,6 +51,7 @@ from billing.models import (
 from billing.money import Money, sum_money
 from billing.selectors import PRICE_RELEASE_PREFIX
 from billing.settlement import period_bounds
+from billing.signals import statement_notes
 
 ROLE_CUSTOMER = "customer"
 ROLE_PARTY = "party"
@@ -182,9 +183,10 @@ class OrderStatement:
     @property
     def outstanding(self) -> Money:
         """Parties: still to be paid out. Customers: what the payments lack for the lines,
-        the refunds and what is still held (normally 0)."""
+        the refunds and what is still held (normally 0). The rebate is a line of the price
+        but goes back to the customer (held until refunded, then a refund line)."""
         if self.role == ROLE_CUSTOMER:
-            return self.total + self.held - self.net_paid
+            return self.total - self.rebate + self.held - self.net_paid
         return self.total - self.amount_paid
 
 
@@ -329,6 +331,19 @@ def _order_data(*, organization: Organization, order_ids: list[int]) -> dict[int
     return data
 
 
+def _notes_with_others(
+    *, order_ids: list[int], notes: Mapping[int, Sequence[str]] | None
+) -> dict[int, list[str]]:
+    """The caller's notes plus what other apps say about the orders (``statement_notes``)."""
+    merged = {order_id: list(lines) for order_id, lines in (notes or {}).items()}
+    if not order_ids:
+        return merged
+    for _receiver, answer in statement_notes.send(sender=None, order_ids=order_ids):
+        for order_id, lines in (answer or {}).items():
+            merged.setdefault(order_id, []).extend(lines)
+    return merged
+
+
 def _statements(
     *,
     organization: Organization,
@@ -338,6 +353,7 @@ def _statements(
     """Build the organization's statements for the orders (a fixed number of queries)."""
     order_ids = sorted(dates)
     data = _order_data(organization=organization, order_ids=order_ids)
+    notes = _notes_with_others(order_ids=order_ids, notes=notes)
     statements = []
     for order_id in order_ids:
         statement = _order_statement(

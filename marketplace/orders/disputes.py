@@ -167,3 +167,22 @@ def dispute_decision_record(
             decided=True,
         )
     return decision
+
+
+def decision_sentence(decision: DisputeDecision) -> str:
+    """How a decision reads on a statement: the outcome, the amounts and the reason."""
+    refund = Money(decision.refund_minor, decision.currency)
+    paid = len(decision.paid_parties)
+    return (
+        f"Dispute decided on {decision.decided_at:%d %b %Y}: {decision.get_outcome_display()}; "
+        f"{refund} refunded to the customer; {paid} piece{'s' if paid != 1 else ''} of work "
+        f"paid at its price. {decision.explanation}"
+    )
+
+
+def on_statement_notes(sender, *, order_ids: list[int], **kwargs) -> dict[int, list[str]]:
+    """Billing's ``statement_notes``: each order's dispute decisions, for every party."""
+    notes: dict[int, list[str]] = {}
+    for decision in DisputeDecision.objects.filter(order_id__in=order_ids):
+        notes.setdefault(decision.order_id, []).append(decision_sentence(decision))
+    return notes

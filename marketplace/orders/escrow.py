@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -29,7 +29,7 @@ from accounts.selectors import is_member_of
 from billing import selectors as billing_selectors
 from billing import services as billing
 from billing.errors import Conflict
-from billing.models import LedgerTransaction, Payment
+from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment
 from billing.money import Money, sum_money
 from billing.sharing import NegativeMargin, OrderSplit, PartyContribution, order_split
 from config.errors import DomainError
@@ -323,6 +323,60 @@ def refund_held(
         reason=reason,
         idempotency_key=idempotency_key or f"cancel:{order.pk}",
     )
+
+
+def orders_holding_money() -> QuerySet[Order]:
+    """Ended orders that may still hold money: completed, cancelled or expired with a
+    customer-funds-held balance above zero (one query; a negative one is for people,
+    ``audit_money`` lists it)."""
+    held = (
+        LedgerEntry.objects.filter(
+            transaction__order_id=OuterRef("pk"),
+            account__kind=LedgerAccount.Kind.CUSTOMER_FUNDS_HELD,
+        )
+        .values("transaction__order_id")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    return (
+        Order.objects.filter(
+            status__in=[OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.EXPIRED]
+        )
+        .annotate(held_minor=Subquery(held))
+        .filter(held_minor__gt=0)
+        .order_by("pk")
+    )
+
+
+def escrow_settle_ended(*, order: Order) -> bool:
+    """Close the money of an ended order that still holds some (the sweeper's one step).
+
+    A completed order whose release never happened (a worker died, a provider failed) is
+    released now; what any ended order still holds after that, and has not promised back,
+    is refunded to the customer. Accepted work was paid when it was accepted, and the
+    release pays the rest, so nothing that is left belongs to anyone else. Idempotent:
+    pending refunds are counted as promised, so a rerun does not refund twice.
+    """
+    acted = False
+    if order.status == OrderStatus.COMPLETED:
+        payment = billing_selectors.payment_for_order(order_id=order.pk)
+        if payment is not None and not billing_selectors.order_released(order_id=order.pk):
+            order_release(order=order)
+            acted = True
+    available = billing_selectors.available_for_order(order.pk)
+    if available.minor > 0:
+        count = billing_selectors.refunds_count_for_order(order.pk)
+        acted = (
+            bool(
+                refund_held(
+                    order=order,
+                    reason="What the order still held after it ended",
+                    idempotency_key=f"leftover:{order.pk}:{count + 1}",
+                )
+            )
+            or acted
+        )
+    return acted
 
 
 def payments_cancel_unwanted(*, order_id: int, reason: str) -> None:

@@ -15,6 +15,8 @@ from accounts.selectors import operator_users
 from accounts.services import notify
 from marketplace.orders import matcher
 from marketplace.orders.escrow import (
+    escrow_settle_ended,
+    orders_holding_money,
     payments_cancel_unwanted,
     release_overdue,
 )
@@ -34,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
     """Expires unpaid orders, re-plans steps not accepted in time or running late, and
-    completes delivered orders after the stated window.
+    completes delivered orders after the stated window, and settles ended orders that still
+    hold money (``escrow_settle_ended``).
 
     Run periodically (`orders_housekeeping_task`); each order moves through `order_transition`,
     so a rerun or a race with a person acting at the same moment is harmless. Each order is
@@ -66,6 +69,9 @@ def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
         Order.objects.filter(status=OrderStatus.DELIVERED, delivered_at__lt=now - window),
         lambda order: bool(order_complete(user=None, order=order)),
         failures,
+    )
+    counts["settled"] = _each(
+        orders_holding_money(), lambda order: escrow_settle_ended(order=order), failures
     )
     counts["failed"] = len(failures)
     if failures:

@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organization
 from accounts.permissions import require_kind
 from billing import selectors as billing_selectors
+from billing.money import MoneyError, from_decimal
 from marketplace.designs import selectors as design_selectors
 from marketplace.errors import DomainError
 from marketplace.network import selectors as network_selectors
-from marketplace.orders import conversation, selectors, services
+from marketplace.orders import conversation, disputes, selectors, services
 from marketplace.orders import flow as order_flow
 from marketplace.orders import jobs as job_services
 from marketplace.orders import quotes as quote_services
@@ -161,6 +162,12 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "can_confirm_delivery": is_customer and status == order_flow.OrderStatus.SHIPPED,
         "can_complete": is_customer and status == order_flow.OrderStatus.DELIVERED,
         "reviewable": reviewable,
+        "dispute_money": disputes.dispute_money(order=order)
+        if operator and status == order_flow.OrderStatus.DISPUTED
+        else None,
+        "decisions": order.dispute_decisions.select_related("decided_by")
+        if view.sees_everything or operator
+        else [],
         "payment": billing_selectors.payments_for_order(order_id=order.pk).first()
         if view.sees_everything
         else None,
@@ -375,6 +382,16 @@ def shipment_action(request: HttpRequest, shipment_id: int, action: str) -> Http
 @login_required
 @require_POST
 def order_resolve_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The operator's decision form: outcome, reason, a refund in major units and the work
+    to pay (checkboxes; the form marks that it listed them, so none ticked pays nobody)."""
+    order = selectors.order_get_for_member(order_id=order_id, user=request.user)
+    try:
+        text = request.POST.get("refund", "").strip()
+        refund = from_decimal(text, order.currency) if text else None
+    except MoneyError:
+        messages.error(request, f"The refund must be an amount in {order.currency}, like 120.50.")
+        return redirect("order_detail", order_id=order.pk)
+    listed = request.POST.get("parties_listed") == "1"
     return _order_action(
         request,
         order_id,
@@ -383,5 +400,7 @@ def order_resolve_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
             order=o,
             outcome=request.POST.get("outcome", ""),
             reason=request.POST.get("reason", ""),
+            refund=refund,
+            paid_party_ids=request.POST.getlist("paid") if listed else None,
         ),
     )

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from marketplace.designs.models import Design, DesignRevision
 from marketplace.network.models import Finish, Material, Workshop
 from marketplace.orders.models import (
+    DisputeDecision,
     Job,
     Message,
     Order,
@@ -387,6 +388,34 @@ class OrderDetailSerializer(OrderSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, allow_blank=True)
+
+
+class DisputeDecisionInputSerializer(serializers.Serializer):
+    """An operator's settlement: the refund in minor units of the order's currency, and the
+    work paid its price (omit ``paid_parties`` to pay every finished step and handed-over
+    leg; ``[]`` pays nobody)."""
+
+    outcome = serializers.ChoiceField(choices=["resume", "complete", "cancel"])
+    reason = serializers.CharField(max_length=500)
+    refund_minor = serializers.IntegerField(min_value=0, max_value=10**12, default=0)
+    paid_parties = serializers.ListField(
+        child=serializers.RegexField(r"^(job|leg)-\d{1,12}$"), required=False, max_length=500
+    )
+
+
+class DisputeDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DisputeDecision
+        fields = [
+            "id",
+            "outcome",
+            "refund_minor",
+            "currency",
+            "paid_parties",
+            "explanation",
+            "decided_at",
+        ]
+        read_only_fields = fields
 
 
 class MessagePostSerializer(serializers.Serializer):

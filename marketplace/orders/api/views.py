@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_operator, organization_ids_of
+from billing.money import Money
 from marketplace.errors import NotFound, PermissionDenied
 from marketplace.network import selectors as network_selectors
 from marketplace.network.api.views import _active_workshop
@@ -178,6 +179,24 @@ class OrderViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         serializer.is_valid(raise_exception=True)
         order = services.order_dispute(
             user=request.user, order=self._order(pk), reason=serializer.validated_data["reason"]
+        )
+        return Response(_order_body(request, order.pk))
+
+    @extend_schema(request=s.DisputeDecisionInputSerializer, responses=s.OrderDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """An operator settles the dispute with amounts (refund, work paid its price)."""
+        serializer = s.DisputeDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = self._order(pk)
+        order = services.order_resolve_dispute(
+            user=request.user,
+            order=order,
+            outcome=data["outcome"],
+            reason=data["reason"],
+            refund=Money(data["refund_minor"], order.currency),
+            paid_party_ids=data.get("paid_parties"),
         )
         return Response(_order_body(request, order.pk))
 
