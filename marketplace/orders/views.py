@@ -242,9 +242,16 @@ def order_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def order_confirm_delivery(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _order_action(
-        request, order_id, lambda o: services.order_confirm_delivery(user=request.user, order=o)
-    )
+    """"I received the parts", and with ``accept`` also "they are fine": the order completes
+    at once and the margins are paid, instead of after the dispute window."""
+    accept = request.POST.get("accept") == "1"
+
+    def confirm(order):
+        order = services.order_confirm_delivery(user=request.user, order=order)
+        if accept:
+            services.order_complete(user=request.user, order=order)
+
+    return _order_action(request, order_id, confirm)
 
 
 @login_required

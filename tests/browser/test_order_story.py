@@ -191,7 +191,7 @@ def test_the_whole_order_story_in_the_browser(
     # The customer confirms delivery, completes and reviews.
     _goto(customer, f"/orders/{order.pk}/")
     _keep(customer, "order-shipped")
-    customer.click("button:has-text('I received the parts')")
+    customer.click("button:has-text('I received the parts (inspect first)')")
     customer.wait_for_selector("button:has-text('Accept the parts and complete the order')")
     customer.click("button:has-text('Accept the parts and complete the order')")
     customer.wait_for_selector("h2:has-text('Review the workshops')")
