@@ -27,6 +27,7 @@ urlpatterns = [
         views.statement_pdf,
         name="billing_statement_pdf",
     ),
+    path("billing/audit/", views.money_audit_page, name="billing_audit"),
     path("billing/settlements/", views.settlement_list, name="billing_settlements"),
     path(
         "billing/settlements/<int:run_id>/",

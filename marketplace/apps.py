@@ -7,10 +7,13 @@ class MarketplaceConfig(AppConfig):
 
     def ready(self) -> None:
         """Listens to billing and to its own machine events; neither side imports the other."""
+        from billing.audit import order_facts_requested
         from billing.signals import payment_confirmed
         from marketplace.network.signals import machine_unavailable
+        from marketplace.orders.money_facts import order_money_facts
         from marketplace.orders.replanning import on_machine_unavailable
         from marketplace.orders.services import on_payment_confirmed
 
         payment_confirmed.connect(on_payment_confirmed, dispatch_uid="order-paid")
         machine_unavailable.connect(on_machine_unavailable, dispatch_uid="order-replan")
+        order_facts_requested.connect(order_money_facts, dispatch_uid="order-money-facts")
