@@ -227,6 +227,13 @@ class Market:
     order_ids: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     events: dict[str, int] = field(default_factory=dict)
+    members: dict[int, User] = field(default_factory=dict)
+
+    def member(self, organization: Organization) -> User:
+        """Who acts for an organization (looked up once per run)."""
+        if organization.pk not in self.members:
+            self.members[organization.pk] = member_of(organization)
+        return self.members[organization.pk]
 
     def count(self, event: str) -> None:
         self.events[event] = self.events.get(event, 0) + 1
@@ -287,7 +294,7 @@ class OrderAgent:
         return self.market.attempt(f"{self.order and self.order.reference} {label}", action)
 
     def refresh(self) -> Order:
-        self.order.refresh_from_db()
+        self.order = Order.objects.select_related("option").get(pk=self.order.pk)
         return self.order
 
     def payment(self) -> Payment:
@@ -475,45 +482,23 @@ class OrderAgent:
     # -- production, shipping, delivery ----------------------------------------------------
     def _work(self) -> datetime | None:
         """Everything due now, by everyone involved; the next moment something is due (None:
-        nothing left that anyone could do)."""
+        nothing left that anyone could do). Reads the order's jobs and legs once."""
         order = self.order
+        jobs = list(order.jobs.select_related("workshop__organization"))
+        legs = list(
+            order.shipments.select_related(
+                "origin__organization", "destination__organization", "carrier__organization"
+            )
+        )
         wakes: list[datetime] = []
-        for job in order.jobs.filter(status=Job.Status.OFFERED).select_related(
-            "workshop__organization"
-        ):
-            wakes.append(self._offered(job))
-        for job in order.jobs.filter(status=Job.Status.ACCEPTED).select_related(
-            "workshop__organization"
-        ):
-            if self._ready(job):
-                if job.planned_start <= self.now:
-                    worker = member_of(job.workshop.organization)
-                    self.do(f"start {job.name}", lambda j=job, w=worker: self._start(j, w))
-                    wakes.append(self.now)
-                else:
-                    wakes.append(job.planned_start)
-            else:
-                wakes.append(self.now + timedelta(hours=2))
-        for job in order.jobs.filter(status=Job.Status.IN_PROGRESS).select_related(
-            "workshop__organization"
-        ):
-            if job.pk not in self.late:
-                self.late[job.pk] = (
-                    self.hours(2, 30) if self.rng.random() < P_LATE_STEP else timedelta(0)
-                )
-                if self.late[job.pk]:
-                    self.market.count("late_steps")
-            done_at = job.planned_end + self.late[job.pk]
-            if done_at <= self.now:
-                worker = member_of(job.workshop.organization)
-                self.do(
-                    f"complete {job.name}",
-                    lambda j=job, w=worker: job_services.job_complete(user=w, job=j),
-                )
-                wakes.append(self.now)
-            else:
-                wakes.append(done_at)
-        wakes += self._legs()
+        for job in jobs:
+            if job.status == Job.Status.OFFERED:
+                wakes.append(self._offered(job))
+            elif job.status == Job.Status.ACCEPTED:
+                wakes.append(self._accepted(job, jobs, legs))
+            elif job.status == Job.Status.IN_PROGRESS:
+                wakes.append(self._in_progress(job))
+        wakes += self._legs(jobs, legs)
         order = self.refresh()
         if order.status == OrderStatus.DELIVERED:
             wakes.append(self._delivered())
@@ -527,7 +512,7 @@ class OrderAgent:
         decide_at = self.decide_at[job.pk]
         if self.now < decide_at:
             return decide_at
-        worker = member_of(job.workshop.organization)
+        worker = self.market.member(job.workshop.organization)
         if not self.declined and self.rng.random() < P_DECLINE:
             self.declined = True
             self.market.count("declines")
@@ -535,58 +520,95 @@ class OrderAgent:
                 f"decline {job.name}",
                 lambda: job_services.job_decline(user=worker, job=job, reason="Machine is full"),
             )
-        else:
+        elif (
             self.do(f"accept {job.name}", lambda: job_services.job_accept(user=worker, job=job))
+            is None
+            and Job.objects.filter(pk=job.pk, status=Job.Status.OFFERED).exists()
+        ):
+            # The machine was booked by another order meanwhile: the workshop says no.
+            self.market.count("declines_booked")
+            self.do(
+                f"decline {job.name}",
+                lambda: job_services.job_decline(user=worker, job=job, reason="Booked meanwhile"),
+            )
         return self.now
 
-    def _ready(self, job: Job) -> bool:
+    def _accepted(self, job: Job, jobs: list[Job], legs: list[Shipment]) -> datetime:
+        if not self._ready(job, jobs, legs):
+            return max(job.planned_start, self.now + timedelta(hours=3))
+        if job.planned_start > self.now:
+            return job.planned_start
+        worker = self.market.member(job.workshop.organization)
+        self.do(f"start {job.name}", lambda: self._start(job, worker))
+        return self.now
+
+    def _in_progress(self, job: Job) -> datetime:
+        if job.pk not in self.late:
+            late = self.rng.random() < P_LATE_STEP
+            self.late[job.pk] = self.hours(2, 30) if late else timedelta(0)
+            if late:
+                self.market.count("late_steps")
+        done_at = job.planned_end + self.late[job.pk]
+        if done_at > self.now:
+            return done_at
+        worker = self.market.member(job.workshop.organization)
+        self.do(f"complete {job.name}", lambda: job_services.job_complete(user=worker, job=job))
+        return self.now
+
+    def _ready(self, job: Job, jobs: list[Job], legs: list[Shipment]) -> bool:
         """The step before it (same part) is done and the legs meant to bring the parts in
         arrived (for the assembly, every part's)."""
-        order = self.order
-        before = order.jobs.filter(
-            job_key=job.job_key, sequence__lt=job.sequence, status__in=Job.ACTIVE
-        ).exclude(status=Job.Status.DONE)
-        if before.exists():
+        if any(
+            j.job_key == job.job_key
+            and j.sequence < job.sequence
+            and j.status in Job.ACTIVE
+            and j.status != Job.Status.DONE
+            for j in jobs
+        ):
             return False
-        incoming = order.shipments.filter(
-            destination=job.workshop,
-            status__in=[Shipment.Status.PLANNED, Shipment.Status.IN_TRANSIT],
-            planned_arrival__lte=job.planned_start + timedelta(hours=1),
+        assembly = (self.order.option.route or {}).get("assembly_job")
+        return not any(
+            leg.destination_id == job.workshop_id
+            and leg.status in (Shipment.Status.PLANNED, Shipment.Status.IN_TRANSIT)
+            and leg.planned_arrival <= job.planned_start + timedelta(hours=1)
+            and (job.job_key == assembly or leg.job_key == job.job_key)
+            for leg in legs
         )
-        assembly = (order.option.route or {}).get("assembly_job")
-        if job.job_key != assembly:
-            incoming = incoming.filter(job_key=job.job_key)
-        return not incoming.exists()
 
     def _start(self, job: Job, worker: User) -> None:
         job_services.job_start(user=worker, job=job)
         job_services.job_progress(user=worker, job=job, percent=50, note="Halfway")
 
-    def _legs(self) -> list[datetime]:
+    def _legs(self, jobs: list[Job], legs: list[Shipment]) -> list[datetime]:
         wakes = []
-        order = self.order
-        legs = order.shipments.filter(
-            status__in=[Shipment.Status.PLANNED, Shipment.Status.IN_TRANSIT]
-        ).select_related("origin__organization", "destination__organization", "order")
         for leg in legs:
+            transit = leg.planned_arrival - leg.planned_departure
             if leg.status == Shipment.Status.PLANNED:
-                open_steps = order.jobs.filter(
-                    job_key=leg.job_key, workshop_id=leg.origin_id, status__in=Job.ACTIVE
-                ).exclude(status=Job.Status.DONE)
-                if open_steps.exists():
+                if any(
+                    j.job_key == leg.job_key
+                    and j.workshop_id == leg.origin_id
+                    and j.status in Job.ACTIVE
+                    and j.status != Job.Status.DONE
+                    for j in jobs
+                ):
                     continue
-                sender = member_of(leg.origin.organization)
+                sender = self.market.member(leg.origin.organization)
                 self.do(
                     "hand over",
                     lambda s=leg, u=sender: shipment_services.shipment_hand_over(
                         user=u, shipment=s, tracking_number=f"SIM{s.pk:06d}"
                     ),
                 )
-                wakes.append(self.now + (leg.planned_arrival - leg.planned_departure))
+                wakes.append(self.now + transit)
                 continue
-            arrives = leg.handed_over_at + (leg.planned_arrival - leg.planned_departure)
+            if leg.status != Shipment.Status.IN_TRANSIT:
+                continue
+            arrives = leg.handed_over_at + transit
+            if arrives > self.now:
+                wakes.append(arrives)
+                continue
             if leg.to_customer:
-                if self.order.status == OrderStatus.SHIPPED and arrives <= self.now:
+                if self.order.status == OrderStatus.SHIPPED:
                     self.do(
                         "confirm delivery",
                         lambda: order_services.order_confirm_delivery(
@@ -594,33 +616,28 @@ class OrderAgent:
                         ),
                     )
                     wakes.append(self.now)
-                elif arrives > self.now:
-                    wakes.append(arrives)
                 continue
             if leg.pk not in self.silent:
                 self.silent[leg.pk] = self.rng.random() < P_RECEIVER_SILENT
                 if self.silent[leg.pk]:
                     self.market.count("silent_receivers")
-            if arrives > self.now:
-                wakes.append(arrives)
-            elif self.silent[leg.pk]:
+            if self.silent[leg.pk]:
                 # The next workshop works on without confirming; the escrow timer accepts it.
                 self._deliver_silently(leg)
-                wakes.append(self.now)
             else:
-                receiver = member_of(leg.destination.organization)
+                receiver = self.market.member(leg.destination.organization)
                 self.do(
                     "receive",
                     lambda s=leg, u=receiver: shipment_services.shipment_receive(
                         user=u, shipment=s
                     ),
                 )
-                wakes.append(self.now)
+            wakes.append(self.now)
         return wakes
 
     def _deliver_silently(self, leg: Shipment) -> None:
         """The carrier records the arrival itself: not an acceptance, the timer decides."""
-        carrier = member_of(leg.carrier.organization)
+        carrier = self.market.member(leg.carrier.organization)
         self.do(
             "carrier receive",
             lambda: shipment_services.shipment_receive(user=carrier, shipment=leg),
