@@ -33,6 +33,7 @@ urlpatterns = [
         views.credit_note_download,
         name="billing_credit_note_pdf",
     ),
+    path("billing/audit/", views.money_audit_page, name="billing_audit"),
     path("billing/settlements/", views.settlement_list, name="billing_settlements"),
     path(
         "billing/settlements/<int:run_id>/",

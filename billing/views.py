@@ -19,6 +19,7 @@ from accounts.errors import PermissionDenied
 from accounts.models import Organization
 from accounts.permissions import require_operator
 from billing import bank, payments, settlement
+from billing.audit import money_audit
 from billing.connect import connected_account_onboard, connected_account_sync
 from billing.credit_notes import (
     credit_note_get_for_user,
@@ -191,6 +192,13 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
             return redirect("billing_settlements")
     runs = list(settlement_runs()[:50])
     return render(request, "billing/settlement_list.html", {"form": form, "runs": runs})
+
+
+@login_required
+def money_audit_page(request: HttpRequest) -> HttpResponse:
+    """Operators see every order whose money breaks an invariant, with the amounts."""
+    require_operator(user=request.user)
+    return render(request, "billing/audit.html", {"audit": money_audit()})
 
 
 @login_required

@@ -242,7 +242,7 @@ def order_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def order_confirm_delivery(request: HttpRequest, order_id: int) -> HttpResponse:
-    """"I received the parts", and with ``accept`` also "they are fine": the order completes
+    """ "I received the parts", and with ``accept`` also "they are fine": the order completes
     at once and the margins are paid, instead of after the dispute window."""
     accept = request.POST.get("accept") == "1"
 

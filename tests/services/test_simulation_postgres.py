@@ -1,0 +1,43 @@
+"""The randomized market on PostgreSQL (``make test-services``): the same simulation as
+tests/marketplace/demo/test_simulation.py, every money metric at zero for each seed.
+
+Fails today on the metrics of issue 11's known money bugs (fixed elsewhere), hence the
+non-strict xfail on the audit; the run itself (every order driven to an end, the ledger
+balanced, payouts within a day) must pass.
+"""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marketplace.demo.simulation import simulate_market
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+ORDERS = 5
+HYPOTHESIS = settings(
+    max_examples=2,  # each example simulates 5 orders: minutes on a loaded machine
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+MONEY_METRICS = (
+    "orders_negative_escrow",
+    "orders_with_money_stuck",
+    "parties_unpaid_for_accepted_work",
+    "money_created_minor",
+)
+
+
+@HYPOTHESIS
+@given(seed=st.integers(min_value=1, max_value=1000))
+def test_the_market_runs_and_its_money_adds_up_on_postgresql(seed, postgres, transactional_db):
+    result = simulate_market(orders=ORDERS, seed=seed)
+    assert result["orders"] == ORDERS
+    assert set(result["statuses"]) <= {"completed", "cancelled", "expired"}
+    assert result["ledger_unbalanced"] == 0
+    assert result["payouts_not_opened"] == 0
+    assert result["payout_hours_p95"] <= 24
+    broken = {metric: result[metric] for metric in MONEY_METRICS if result[metric]}
+    if broken:
+        pytest.xfail(f"known money bugs of issue 11: {broken} {result['breaking_orders']}")
