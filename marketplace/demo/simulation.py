@@ -53,6 +53,7 @@ from marketplace.orders import jobs as job_services
 from marketplace.orders import quotes as quote_services
 from marketplace.orders import services as order_services
 from marketplace.orders import shipments as shipment_services
+from marketplace.orders.disputes import dispute_money
 from marketplace.orders.flow import TERMINAL, OrderStatus
 from marketplace.orders.housekeeping import orders_housekeeping
 from marketplace.orders.models import Job, Order, Shipment
@@ -443,12 +444,35 @@ class OrderAgent:
             [o for o, _ in DISPUTE_OUTCOMES], weights=[w for _, w in DISPUTE_OUTCOMES]
         )[0]
         self.market.count(f"dispute_{outcome}")
+        # The operator pays a random choice of the finished work and refunds a random part
+        # of what is left after it (sometimes too much: the service must refuse it whole).
+        money = dispute_money(order=self.refresh())
+        paid = [p.party_id for p in money.parties if self.rng.random() < 0.8]
+        most = money.max_refund(paid)
+        refund = Money(self.rng.randint(0, most.minor + most.minor // 10 + 1), most.currency)
         self.do(
-            f"dispute {outcome}",
+            f"dispute {outcome} refund {refund}",
             lambda: order_services.order_resolve_dispute(
-                user=operator, order=self.order, outcome=outcome, reason="Operator decision"
+                user=operator,
+                order=self.order,
+                outcome=outcome,
+                reason="Operator decision",
+                refund=refund,
+                paid_party_ids=paid,
             ),
         )
+        if self.refresh().status == OrderStatus.DISPUTED:  # refused: decide within the bound
+            self.do(
+                f"dispute {outcome} refund {most}",
+                lambda: order_services.order_resolve_dispute(
+                    user=operator,
+                    order=self.order,
+                    outcome=outcome,
+                    reason="Operator decision",
+                    refund=most,
+                    paid_party_ids=paid,
+                ),
+            )
 
     def _operator_steps_in(self) -> None:
         """Nothing left that anyone can do (a re-plan found no workshop, a resumed order lost

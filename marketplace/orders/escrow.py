@@ -156,7 +156,7 @@ def rebate_refund(*, order: Order, split: OrderSplit):
 
 
 # -- stage 1: prices on acceptance ----------------------------------------------------------
-def _accepted_with_leg(leg: Shipment) -> list[Party]:
+def accepted_with_leg(leg: Shipment) -> list[Party]:
     """The parties a leg's acceptance accepts: the leg's carrier and the finished steps of
     its part at the workshop it left. A leg carrying the assembly also accepts the other
     parts' steps done at that workshop with no leg of their own leaving it (they left
@@ -229,7 +229,7 @@ def release_prices(
     return posted
 
 
-def _accepted(leg: Shipment, *, cutoff: datetime) -> bool:
+def leg_accepted(leg: Shipment, *, cutoff: datetime) -> bool:
     """A leg is accepted when the receiving side (the next workshop, or the customer)
     confirmed its arrival, or when it was handed over before ``cutoff`` (the window passed).
     A receipt confirmed only by the carrier itself is not an acceptance."""
@@ -251,9 +251,9 @@ def release_on_handover(*, shipment: Shipment) -> list[LedgerTransaction]:
     shipment = Shipment.objects.select_related(
         "order__option", "carrier__organization", "origin", "destination"
     ).get(pk=shipment.pk)
-    if not _accepted(shipment, cutoff=timezone.now() - auto_release_window()):
+    if not leg_accepted(shipment, cutoff=timezone.now() - auto_release_window()):
         return []
-    return release_prices(order=shipment.order, parties=_accepted_with_leg(shipment))
+    return release_prices(order=shipment.order, parties=accepted_with_leg(shipment))
 
 
 def release_on_delivery(*, order: Order) -> list[LedgerTransaction]:
@@ -288,10 +288,10 @@ def release_overdue(*, now: datetime) -> list[LedgerTransaction]:
     )
     posted = []
     for leg in legs:
-        if not _accepted(leg, cutoff=cutoff):
+        if not leg_accepted(leg, cutoff=cutoff):
             continue
         try:
-            posted += release_prices(order=leg.order, parties=_accepted_with_leg(leg))
+            posted += release_prices(order=leg.order, parties=accepted_with_leg(leg))
         except Conflict as error:  # e.g. the order was refunded meanwhile: leave it to people
             logger.warning("Escrow release of %s skipped: %s", leg, error)
     return posted

@@ -23,18 +23,22 @@ from marketplace.orders.contributions import (
     done_jobs,
     job_party,
     leg_party,
-    order_contributions,
     order_legs,
 )
-from marketplace.orders.escrow import _accepted, _accepted_with_leg, auto_release_window
+from marketplace.orders.escrow import (
+    accepted_with_leg,
+    auto_release_window,
+    leg_accepted,
+    order_parties,
+)
 from marketplace.orders.flow import TERMINAL, OrderStatus
 from marketplace.orders.models import Order
 
 
 def _accepted_parties(order: Order, cutoff) -> list[Party]:
     currency = order.currency
-    if order.status == OrderStatus.COMPLETED:
-        parties, organizations = order_contributions(order=order)
+    if order.status == OrderStatus.COMPLETED:  # the split's parties (a decision's choice)
+        parties, organizations = order_parties(order=order)
         return [(p, organizations[p.party_id]) for p in parties]
     if order.status == OrderStatus.DELIVERED:
         accepted = [job_party(job, currency) for job in done_jobs(order)]
@@ -44,8 +48,8 @@ def _accepted_parties(order: Order, cutoff) -> list[Party]:
         return []
     accepted = []
     for leg in order_legs(order).filter(status__in=HANDED_OVER).select_related("order__option"):
-        if _accepted(leg, cutoff=cutoff):
-            accepted += _accepted_with_leg(leg)
+        if leg_accepted(leg, cutoff=cutoff):
+            accepted += accepted_with_leg(leg)
     return accepted
 
 

@@ -2,10 +2,8 @@
 audit of every simulated order finds nothing, and payouts leave within a day.
 
 Each seed is simulated once per test session (a small cache) and every metric is its own
-test, so a known bug marks only its metric. The tests marked ``xfail`` fail today because of
-the money bugs of issue 11 being fixed elsewhere (escrow, releases, payments, order services);
-``strict=False`` lets them pass once the fixes land. Transactional tests: the services
-release money after commit, as in production.
+test, so a failure names its metric. Transactional tests: the services release money after
+commit, as in production.
 """
 
 import pytest
@@ -33,10 +31,6 @@ def simulated(seed: int) -> dict:
     return _results[seed]
 
 
-def known_bug(metric: str, why: str):
-    return pytest.mark.xfail(strict=False, reason=f"{metric}: {why} (issue 11, fixed elsewhere)")
-
-
 @HYPOTHESIS
 @given(seed=SEEDS)
 def test_every_order_is_driven_to_an_end(seed, transactional_db):
@@ -57,7 +51,6 @@ def test_every_released_payable_has_its_payout(seed, transactional_db):
     assert simulated(seed)["payouts_not_opened"] == 0
 
 
-@known_bug("orders_negative_escrow", "refunds are bounded by what was paid, not by what is held")
 @HYPOTHESIS
 @given(seed=SEEDS)
 def test_escrow_never_goes_below_zero(seed, transactional_db):
@@ -65,7 +58,6 @@ def test_escrow_never_goes_below_zero(seed, transactional_db):
     assert result["orders_negative_escrow"] == 0, result["breaking_orders"]
 
 
-@known_bug("money_created_minor", "a refund after the release pays out money no longer held")
 @HYPOTHESIS
 @given(seed=SEEDS)
 def test_no_money_is_created(seed, transactional_db):
@@ -73,10 +65,6 @@ def test_no_money_is_created(seed, transactional_db):
     assert result["money_created_minor"] == 0, result["breaking_orders"]
 
 
-@known_bug(
-    "orders_with_money_stuck",
-    "the rebate is never paid, and completion after a cost overrun raises NegativeMargin",
-)
 @HYPOTHESIS
 @given(seed=SEEDS)
 def test_no_money_stays_in_a_closed_order(seed, transactional_db):
@@ -84,10 +72,6 @@ def test_no_money_stays_in_a_closed_order(seed, transactional_db):
     assert result["orders_with_money_stuck"] == 0, result["breaking_orders"]
 
 
-@known_bug(
-    "parties_unpaid_for_accepted_work",
-    "a cost overrun or a dispute settled with complete or cancel leaves accepted work unpaid",
-)
 @HYPOTHESIS
 @given(seed=SEEDS)
 def test_every_party_is_paid_for_accepted_work(seed, transactional_db):
