@@ -423,7 +423,11 @@ def build_problem(
         assembly_job=assembly_job,
         delivering_jobs=delivering,
         estimates=found.estimates,
-        machines={m: specs[m] for m in used},
+        # Every capable machine, not only the shortlist: runner-ups and references read them.
+        machines={
+            **{e.machine: specs[e.machine] for r in found.estimates.values() for e in r.estimates},
+            **{m: specs[m] for m in used},
+        },
         legs=legs,
         delivery=delivery,
         issues=tuple(found.issues),

@@ -8,11 +8,11 @@ bookings, from the workshop's lead time on), so that ``matching`` never touches 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Membership
 from marketplace.network.capacity import WeeklySlot, free_intervals
@@ -52,24 +52,37 @@ def material_specs() -> dict[str, MaterialSpec]:
     }
 
 
-def members_by_organization(organization_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+def members_by_organization(
+    organization_ids: Iterable[int] | None = None,
+) -> dict[int, frozenset[str]]:
     """Each organization's member user ids as strings, in one query: whom a runner-up price
-    must not share with the party it is the runner-up to (``matching.estimation.independent``)."""
+    must not share with the party it is the runner-up to (``matching.estimation.independent``).
+
+    Without ids: every workshop's and carrier's organization (the whole network at once).
+    """
+    if organization_ids is None:
+        rows = Membership.objects.filter(
+            Q(organization__workshop__isnull=False) | Q(organization__carrier__isnull=False)
+        )
+    else:
+        rows = Membership.objects.filter(organization_id__in=set(organization_ids))
     members: dict[int, set[str]] = {}
-    rows = Membership.objects.filter(organization_id__in=set(organization_ids))
     for organization_id, user_id in rows.values_list("organization_id", "user_id"):
         members.setdefault(organization_id, set()).add(str(user_id))
     return {k: frozenset(v) for k, v in members.items()}
 
 
-def carrier_specs(*, currency: str = "EUR") -> tuple[tuple[CarrierSpec, ...], dict[str, str]]:
+def carrier_specs(
+    *, currency: str = "EUR", members: Mapping[int, frozenset[str]] | None = None
+) -> tuple[tuple[CarrierSpec, ...], dict[str, str]]:
     """Every carrier pricing in ``currency`` (no country filter: see docs/matching-adapter.md).
 
     Carriers are registered by operators (there is no self-service sign-up for them), so
     every carrier counts as verified for runner-up prices.
     """
     rows = list(Carrier.objects.select_related("organization").filter(currency=currency))
-    members = members_by_organization(c.organization_id for c in rows)
+    if members is None:
+        members = members_by_organization(c.organization_id for c in rows)
     carriers = tuple(
         CarrierSpec(
             id=str(c.pk),
@@ -188,7 +201,7 @@ def network_snapshot(
     currency: str = "EUR",
     now: datetime | None = None,
 ) -> Snapshot:
-    """The network from ``origin`` for ``horizon_days``, in 10 queries whatever its size.
+    """The network from ``origin`` for ``horizon_days``, in 9 queries whatever its size.
 
     A machine's windows are its weekly hours minus closures minus existing bookings, each
     starting no earlier than ``now`` (default ``origin``) plus its workshop's
@@ -202,7 +215,7 @@ def network_snapshot(
     specs: list[MachineSpec] = []
     workshop_names: dict[str, str] = {}
     machines = list(_offered_machines(origin, end))
-    members = members_by_organization(m.workshop.organization_id for m in machines)
+    members = members_by_organization()
     for m in machines:
         workshop_names[str(m.workshop.pk)] = m.workshop.organization.name
         specs.append(
@@ -214,7 +227,7 @@ def network_snapshot(
                 members=members.get(m.workshop.organization_id, frozenset()),
             )
         )
-    carriers, carrier_names = carrier_specs(currency=currency)
+    carriers, carrier_names = carrier_specs(currency=currency, members=members)
     return Snapshot(
         origin=origin,
         horizon_days=horizon_days,
