@@ -19,7 +19,6 @@ Every minor unit is handed out by largest remainder; ties go to the party listed
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -167,7 +166,7 @@ def days_late(*, finished: datetime, promised: datetime, grace: timedelta = LATE
     over = finished - promised - grace
     if over <= timedelta(0):
         return 0
-    return math.ceil(over / timedelta(days=1))
+    return -(-over // timedelta(days=1))  # whole started days, in exact integer arithmetic
 
 
 def market_value(party: PartyContribution) -> tuple[int, bool]:

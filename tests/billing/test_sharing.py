@@ -367,3 +367,26 @@ def test_lateness_never_falls_as_the_finish_moves_later_and_never_counts_the_gra
         assert first == 0
     else:
         assert first == -(-(timedelta(seconds=seconds) - grace) // timedelta(days=1))
+
+
+def test_the_documented_sole_anodizer_example_holds():
+    # docs/profit-sharing.md, example 2.
+    split = order_split(
+        customer_price=eur(40000),
+        platform_fee=eur(2000),
+        parties=[
+            PartyContribution("bob", eur(12000), eur(15000), reference_price=eur(15000)),
+            PartyContribution("dana", eur(8000), None, reference_price=eur(8000)),
+            PartyContribution("eve", eur(3000), eur(3500), days_late=2, reference_price=eur(3500)),
+            PartyContribution(
+                "frank",
+                eur(2000),
+                eur(9000),
+                quality=Quality.REWORKED,
+                reference_price=eur(3000),
+            ),
+        ],
+    )
+    assert [s.margin_share.minor for s in split.shares] == [6610, 3525, 1234, 661]
+    assert [s.forfeited.minor for s in split.shares] == [0, 0, 309, 661]
+    assert split.customer_rebate == eur(970)

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from billing.sharing import Quality
 from marketplace.errors import Conflict, DomainError, PermissionDenied
@@ -201,3 +202,11 @@ def test_the_order_page_offers_the_button_to_the_inspector_only(client, world):
     milled.refresh_from_db()
     assert milled.inspection == "rejected"
     assert "Rejected" in client.get(page).content.decode()
+
+
+def test_anonymous_callers_cannot_record_an_inspection(world):
+    url = f"{API}/orders/{world['order'].pk}/jobs/{world['milled'].pk}/inspection/"
+    response = APIClient().post(url, {"outcome": "accepted"}, format="json")
+    assert response.status_code == 401
+    world["milled"].refresh_from_db()
+    assert world["milled"].inspection == ""
