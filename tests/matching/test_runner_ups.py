@@ -110,3 +110,33 @@ def test_one_inflated_alternative_moves_the_reference_no_further_than_the_middle
     else:
         # A lone fake alternative moves it halfway at most (documented residual).
         assert with_fake <= (chosen + max(chosen, inflated)) // 2
+
+
+def test_a_quote_carries_runner_up_and_reference_for_steps_and_legs():
+    from matching.engine import SolveParams
+    from matching.quoting import quote
+
+    mills = [mill("a", 5000), mill("c", 6000), mill("d", 9000)]
+    deburr = replace(mill("a", 5000), id="a-deburr", process="deburring", materials=frozenset())
+    carriers = [carrier("x", 500), carrier("y", 900), carrier("z", 2000)]
+    query = QuoteQuery(
+        lines=(PartToQuote("block", BLOCK, AL, quantity=5),),
+        customer_lat=48.1,
+        customer_lon=11.6,
+    )
+    result = quote(
+        query,
+        [*mills, deburr],
+        carriers,
+        params=SolveParams(time_limit_s=2.0, workers=1, deterministic=True),
+    )
+    cheapest = next(o for o in result.options if "cheapest" in o.labels)
+    step, finishing = cheapest.steps
+    assert step.machine == "a"
+    assert step.runner_up_machine == "c"
+    assert step.reference_cost == step.runner_up_cost  # median of a, c, d is c
+    # Only workshop a deburrs: no runner-up, and the reference is its own estimate.
+    assert (finishing.runner_up_cost, finishing.reference_cost) == (None, finishing.cost)
+    (leg,) = cheapest.legs
+    assert (leg.carrier, leg.runner_up_carrier) == ("x", "y")
+    assert leg.reference_cost == leg.runner_up_cost  # median of x, y, z is y
