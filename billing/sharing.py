@@ -7,10 +7,13 @@ product decision that needs the doc updated.
 
 Rule in one breath: every party is paid its own price, plus a share of the margin in
 proportion to ``weight = (1/2 * price + 1/2 * saving) * punctuality * quality``, where
-``saving`` is how much more the order would have cost with the runner-up (capped at the
-party's own price; an irreplaceable party counts at the cap). What lateness and quality
-take away goes to the customer as a rebate. Every minor unit is handed out by largest
-remainder; ties go to the party listed first.
+the price counts up to the market value of the work and ``saving`` is how much cheaper the
+party was than that value. The market value is the runner-up's price (an independent,
+verified offer for the same work), bounded by the reference price (the estimator's median
+price for the work); an irreplaceable party's work is valued at the reference. So the base
+weight is half the market value, whatever the party charges: raising one's own price never
+raises one's weight. What lateness and quality take away goes to the customer as a rebate.
+Every minor unit is handed out by largest remainder; ties go to the party listed first.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
@@ -26,24 +30,28 @@ from billing.money import CurrencyMismatch, Money, allocate, sum_money
 __all__ = [
     "ALPHA",
     "LATE_FLOOR",
+    "LATE_GRACE",
     "LATE_STEP_PER_DAY",
     "QUALITY_FACTORS",
-    "SAVING_CAP_OF_PRICE",
     "NegativeMargin",
     "OrderSplit",
     "PartyContribution",
     "PartyShare",
     "Quality",
+    "days_late",
+    "market_value",
     "order_split",
     "punctuality_factor",
     "share_margin",
 ]
 
-# Weight of the price (work done) against the saving (value to the plan).
+# Weight of the price (work done) against the saving (value to the plan). At exactly 1/2 the
+# base weight is half the market value, independent of the party's own price; any other value
+# would let a party move its weight by moving its price.
 ALPHA = Fraction(1, 2)
-# A saving counts up to this multiple of the party's own price; irreplaceable parties count
-# exactly this much.
-SAVING_CAP_OF_PRICE = Fraction(1)
+# Lateness is counted only after this grace past the promised moment (settings may override
+# it as SHARING_LATE_GRACE_HOURS) ...
+LATE_GRACE = timedelta(hours=24)
 # Punctuality falls by this much per whole day late ...
 LATE_STEP_PER_DAY = Fraction(1, 10)
 # ... and never below this floor (reached at 8 days late).
@@ -79,9 +87,12 @@ class NegativeMargin(ValueError):
 class PartyContribution:
     """One party's part in an order, as the matcher planned it and as it was delivered.
 
-    ``runner_up_price`` is what the best alternative the matcher found would have charged
-    for the same work (None: nobody else in the network could do it). ``days_late`` counts
-    whole days past the promised date, rounded up (0 = on time).
+    ``runner_up_price`` is what the best independent, verified alternative the matcher found
+    would have charged for the same work (None: nobody else in the network could do it).
+    ``reference_price`` is the estimator's median price for the work, the bound on what a
+    runner-up may count for (None: not recorded; an irreplaceable party is then valued at its
+    own price). ``days_late`` counts whole days past the promised date after the grace (see
+    ``days_late()``; 0 = on time).
     """
 
     party_id: str
@@ -91,6 +102,7 @@ class PartyContribution:
     label: str = ""  # e.g. "CNC milling" or "leg Lyon -> Turin", for statements
     days_late: int = 0
     quality: Quality = Quality.ACCEPTED
+    reference_price: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +113,8 @@ class PartyShare:
     kind: str
     price: Money
     runner_up_price: Money | None
-    saving: Money  # the saving that counted (after the cap)
-    capped: bool  # True when the cap applied (including irreplaceable parties)
+    saving: Money  # market value minus the price, never below 0
+    capped: bool  # True when the reference bounded the value (including irreplaceable parties)
     punctuality: Fraction
     quality_factor: Fraction
     weight: Fraction  # in minor units, after both factors
@@ -111,6 +123,8 @@ class PartyShare:
     payable: Money  # price + margin_share
     explanation: str
     label: str = ""  # the contribution's label, carried through for statements
+    reference_price: Money | None = None
+    market_value: Money | None = None  # what the work was worth: see sharing.market_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +155,39 @@ def punctuality_factor(days_late: int) -> Fraction:
     return max(Fraction(1) - LATE_STEP_PER_DAY * days_late, LATE_FLOOR)
 
 
-def _saving(party: PartyContribution) -> tuple[Fraction, bool]:
-    """The saving that counts, in minor units, and whether the cap applied."""
-    cap = SAVING_CAP_OF_PRICE * party.price.minor
-    if party.runner_up_price is None:
-        return cap, True
-    raw = max(party.runner_up_price.minor - party.price.minor, 0)
-    return (cap, True) if raw > cap else (Fraction(raw), False)
+def days_late(*, finished: datetime, promised: datetime, grace: timedelta = LATE_GRACE) -> int:
+    """Whole days late, counted against what was promised only once the grace has passed.
+
+    Finishing a second after the plan is noise, not a broken promise: nothing is counted
+    within ``grace``, then every started day past it counts as one (grace + 1 s -> 1 day).
+    """
+    if grace < timedelta(0):
+        raise ValueError("The grace period must not be negative.")
+    over = finished - promised - grace
+    if over <= timedelta(0):
+        return 0
+    return -(-over // timedelta(days=1))  # whole started days, in exact integer arithmetic
+
+
+def market_value(party: PartyContribution) -> tuple[int, bool]:
+    """What the party's work was worth on the market, in minor units, and whether the
+    reference bounded it.
+
+    The runner-up's price, bounded above by the reference price, so an inflated runner-up
+    (a colluding second organization) counts no more than the estimator's median for the
+    work. An irreplaceable party's work is worth the reference: the market price of work
+    nobody else offers is the estimate, not what the one offer asks. Without a reference, a
+    runner-up counts as it is and an irreplaceable party at its own price (no saving).
+    """
+    runner_up = party.runner_up_price
+    reference = party.reference_price
+    if runner_up is None:
+        if reference is None:
+            return party.price.minor, True
+        return reference.minor, True
+    if reference is not None and runner_up.minor > reference.minor:
+        return reference.minor, True
+    return runner_up.minor, False
 
 
 def _fmt_factor(f: Fraction) -> str:
@@ -176,13 +216,15 @@ def _check(margin: Money, parties: Sequence[PartyContribution]) -> None:
         if p.party_id in seen:
             raise ValueError(f"Party {p.party_id!r} appears twice; merge its work first.")
         seen.add(p.party_id)
-        for money in (p.price, p.runner_up_price):
+        for money in (p.price, p.runner_up_price, p.reference_price):
             if money is not None and money.currency != margin.currency:
                 raise CurrencyMismatch(
                     f"Party {p.party_id!r} is priced in {money.currency}, "
                     f"the margin in {margin.currency}."
                 )
-        if p.price.minor < 0 or (p.runner_up_price is not None and p.runner_up_price.minor < 0):
+        if any(
+            m is not None and m.minor < 0 for m in (p.price, p.runner_up_price, p.reference_price)
+        ):
             raise ValueError(f"Party {p.party_id!r} has a negative price.")
         if not isinstance(p.quality, Quality):
             raise TypeError(f"Party {p.party_id!r}: quality must be a Quality.")
@@ -197,10 +239,12 @@ def share_margin(*, margin: Money, parties: Sequence[PartyContribution]) -> list
     """
     _check(margin, parties)
     currency = margin.currency
-    savings = [_saving(p) for p in parties]
-    base = [
-        ALPHA * p.price.minor + (1 - ALPHA) * s for p, (s, _) in zip(parties, savings, strict=True)
-    ]
+    values = [market_value(p) for p in parties]
+    # The price counts up to the market value and the saving is what is left of the value,
+    # so with ALPHA = 1/2 the base is half the market value, whatever the party charges.
+    counted = [min(p.price.minor, v) for p, (v, _) in zip(parties, values, strict=True)]
+    savings = [v - c for (v, _), c in zip(values, counted, strict=True)]
+    base = [ALPHA * c + (1 - ALPHA) * s for c, s in zip(counted, savings, strict=True)]
     factors = [(punctuality_factor(p.days_late), QUALITY_FACTORS[p.quality]) for p in parties]
     weights = [b * pf * qf for b, (pf, qf) in zip(base, factors, strict=True)]
     forfeit_weights = [b - w for b, w in zip(base, weights, strict=True)]
@@ -222,9 +266,9 @@ def share_margin(*, margin: Money, parties: Sequence[PartyContribution]) -> list
 
     shares = []
     for i, p in enumerate(parties):
-        saving, capped = savings[i]
+        value, capped = values[i]
         pf, qf = factors[i]
-        saving_money = Money(int(saving), currency)  # the cap is a whole multiple of price
+        saving_money = Money(savings[i], currency)
         shares.append(
             PartyShare(
                 party_id=p.party_id,
@@ -240,9 +284,20 @@ def share_margin(*, margin: Money, parties: Sequence[PartyContribution]) -> list
                 forfeited=forfeited[i],
                 payable=p.price + allocated[i],
                 explanation=_explain(
-                    p, saving_money, capped, base[i], pf, qf, allocated[i], forfeited[i], margin
+                    p,
+                    Money(value, currency),
+                    Money(counted[i], currency),
+                    saving_money,
+                    base[i],
+                    pf,
+                    qf,
+                    allocated[i],
+                    forfeited[i],
+                    margin,
                 ),
                 label=p.label,
+                reference_price=p.reference_price,
+                market_value=Money(value, currency),
             )
         )
     return shares
@@ -250,8 +305,9 @@ def share_margin(*, margin: Money, parties: Sequence[PartyContribution]) -> list
 
 def _explain(
     p: PartyContribution,
+    value: Money,
+    counted: Money,
     saving: Money,
-    capped: bool,
     base: Fraction,
     pf: Fraction,
     qf: Fraction,
@@ -261,30 +317,37 @@ def _explain(
 ) -> str:
     """The statement text: every number the rule used, in the order the rule uses them."""
     parts = [f"Your price {p.price}."]
-    cap_words = "savings count up to your own price"
-    if p.runner_up_price is None:
+    runner_up, reference = p.runner_up_price, p.reference_price
+    if runner_up is None and reference is None:
         parts.append(
-            "No other offer in the network could do this work, so your saving counts at the "
-            f"cap ({cap_words}): {saving}."
+            "No other independent offer in the network could do this work and no reference "
+            f"price was recorded, so your work is valued at your own price: {value}."
         )
-    elif p.runner_up_price.minor <= p.price.minor:
+    elif runner_up is None:
         parts.append(
-            f"Without you the next-best offer would have cost {p.runner_up_price}, no more "
-            f"than your price, so you saved the order {saving} (you were chosen for date or "
-            "CO2)."
+            "No other independent offer in the network could do this work, so it is valued "
+            f"at the reference price for the work: {value}."
         )
-    elif capped:
-        raw = p.runner_up_price - p.price
+    elif reference is not None and runner_up.minor > reference.minor:
         parts.append(
-            f"Without you the next-best offer would have cost {p.runner_up_price}, so you "
-            f"saved the order {raw}; {cap_words}, so {saving} counts."
+            f"The next-best offer would have cost {runner_up}; offers count up to the "
+            f"reference price for the work, so your work is valued at {value}."
+        )
+    elif runner_up.minor > p.price.minor:
+        parts.append(
+            f"Without you the next-best offer would have cost {runner_up}, so you saved the "
+            f"order {runner_up - p.price}."
         )
     else:
+        parts.append(f"Without you the next-best offer would have cost {runner_up}.")
+    if counted.minor < p.price.minor:
         parts.append(
-            f"Without you the next-best offer would have cost {p.runner_up_price}, so you "
-            f"saved the order {saving}."
+            f"Your price counts up to that value, {counted}, and you saved the order nothing "
+            "(you were chosen for date or CO2)."
         )
-    half_price = _fmt_minor(ALPHA * p.price.minor, p.price)
+    elif saving.minor and (runner_up is None or value.minor != runner_up.minor):
+        parts.append(f"You saved the order {saving}.")
+    half_price = _fmt_minor(ALPHA * counted.minor, p.price)
     half_saving = _fmt_minor((1 - ALPHA) * saving.minor, p.price)
     parts.append(
         f"Your weight is half your price plus half your saving: {half_price} + {half_saving}"
@@ -295,8 +358,8 @@ def _explain(
     else:
         days = "1 day" if p.days_late == 1 else f"{p.days_late} days"
         parts.append(
-            f"You delivered {days} late (factor {_fmt_factor(pf)}: minus 0.10 a day, "
-            f"never below {_fmt_factor(LATE_FLOOR)})."
+            f"You delivered {days} late (factor {_fmt_factor(pf)}: "
+            f"minus 0.10 a day, never below {_fmt_factor(LATE_FLOOR)})."
         )
     parts.append(f"{_QUALITY_WORDS[p.quality]} (factor {_fmt_factor(qf)}).")
     if forfeited.minor:

@@ -200,6 +200,8 @@ MATCHING_MIN_RATING = env.float("MATCHING_MIN_RATING", default=3.0)  # stars out
 MATCHING_MIN_REVIEWS = env.int("MATCHING_MIN_REVIEWS", default=5)
 ORDER_PAY_WITHIN_HOURS = env.int("ORDER_PAY_WITHIN_HOURS", default=72)
 JOB_ACCEPT_WITHIN_HOURS = env.int("JOB_ACCEPT_WITHIN_HOURS", default=24)
+# Hours after a promised end or arrival before lateness counts against a margin share.
+SHARING_LATE_GRACE_HOURS = env.int("SHARING_LATE_GRACE_HOURS", default=24)
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=14)
 # Escrow: a leg handed over but not confirmed within this many days counts as accepted.
 ESCROW_AUTO_RELEASE_DAYS = env.int("ESCROW_AUTO_RELEASE_DAYS", default=7)

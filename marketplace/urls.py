@@ -78,6 +78,11 @@ urlpatterns += [
     ),
     path("orders/<int:order_id>/complete/", orders.order_complete, name="order_complete"),
     path("orders/<int:order_id>/messages/", orders.order_message, name="order_message"),
+    path(
+        "orders/<int:order_id>/jobs/<int:job_id>/inspection/",
+        orders.job_inspection,
+        name="job_inspection",
+    ),
     path("orders/<int:order_id>/reviews/", orders.order_review, name="order_review"),
     path("jobs/", orders.job_board, name="job_board"),
     path("jobs/<int:job_id>/<str:action>/", orders.job_action, name="job_action"),

@@ -145,6 +145,12 @@ class MachineSpec:
     name: str = ""  # e.g. "Haas VF-2", for explanations
     workshop_name: str = ""  # e.g. "Präzision Stuttgart"
     grid_g_per_kwh: float = GRID_G_PER_KWH  # g CO2/kWh of the workshop's electricity
+    # Who stands behind the offer, for runner-up prices (see ``independent``): the
+    # organization's id ("" = the workshop is its own party), its members' user ids, and
+    # whether the platform verified it.
+    organization: str = ""
+    members: frozenset[str] = frozenset()
+    verified: bool = True
 
     @property
     def unit(self) -> str:
@@ -165,6 +171,9 @@ class CarrierSpec:
     speed_km_per_day: float
     co2_g_per_km: float
     name: str = ""
+    organization: str = ""  # as on MachineSpec: who stands behind the offer
+    members: frozenset[str] = frozenset()
+    verified: bool = True
 
 
 # -- outputs -----------------------------------------------------------------------------------
@@ -218,9 +227,42 @@ class LegQuote:
     co2: int  # grams
     runner_up_carrier: str | None = None
     runner_up_cost: int | None = None  # minor units
+    reference_cost: int | None = None  # minor units: the median quote, see reference_cost()
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _party(offer: MachineSpec | CarrierSpec) -> str:
+    if offer.organization:
+        return offer.organization
+    return offer.workshop if isinstance(offer, MachineSpec) else offer.id
+
+
+def independent(chosen: MachineSpec | CarrierSpec, other: MachineSpec | CarrierSpec) -> bool:
+    """Whether ``other`` may stand as the runner-up to ``chosen``: verified by the platform,
+    another organization, and no member (owner or employee) in common.
+
+    A runner-up price raises the chosen party's margin share, so it must come from a party
+    that could not be quoting to inflate it.
+    """
+    return (
+        other.verified and _party(other) != _party(chosen) and not (chosen.members & other.members)
+    )
+
+
+def reference_cost(chosen: int, alternatives: Iterable[int]) -> int:
+    """The median of the chosen quote and the independent alternatives (minor units, even
+    counts: the mean of the two middle quotes, rounded down).
+
+    The sharing rule bounds a runner-up price by it, so one inflated alternative can move
+    the reference at most to the middle of the quotes, not to its own price.
+    """
+    costs = sorted([chosen, *alternatives])
+    middle = len(costs) // 2
+    if len(costs) % 2:
+        return costs[middle]
+    return (costs[middle - 1] + costs[middle]) // 2
 
 
 def _minor(x: float) -> int:
@@ -491,16 +533,20 @@ def transport_leg(
 ) -> LegQuote:
     """The cheapest carrier's leg between two (lat, lon) places (ties: faster, then id).
 
-    The runner-up carrier's cost is kept for the profit-sharing rule.
+    For the profit-sharing rule it keeps the runner-up: the cheapest carrier independent of
+    the chosen one (``independent``), and the reference: the median of the chosen quote and
+    every independent one (``reference_cost``).
     """
     if not carriers:
         raise ValueError("no carrier to move parts")
     km = road_km(*origin, *destination)
+    by_id = {c.id: c for c in carriers}
     quotes = sorted(
         ((*carrier_leg(c, km), c.id) for c in carriers), key=lambda t: (t[1], t[0], t[3])
     )
     minutes, cost, co2, carrier = quotes[0]
-    runner = quotes[1] if len(quotes) > 1 else None
+    others = [q for q in quotes[1:] if independent(by_id[carrier], by_id[q[3]])]
+    runner = others[0] if others else None
     return LegQuote(
         carrier=carrier,
         km=km,
@@ -509,6 +555,7 @@ def transport_leg(
         co2=co2,
         runner_up_carrier=runner[3] if runner else None,
         runner_up_cost=runner[1] if runner else None,
+        reference_cost=reference_cost(cost, (q[1] for q in others)),
     )
 
 
@@ -530,8 +577,10 @@ __all__ = [
     "estimate_step",
     "fits",
     "haversine_km",
+    "independent",
     "no_machine_reason",
     "power_kw",
+    "reference_cost",
     "road_km",
     "sheet_flat_pattern",
     "transport_leg",

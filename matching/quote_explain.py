@@ -39,6 +39,7 @@ class RouteStep:
     runner_up_machine: str | None
     runner_up_cost: int | None  # minor units; None: no other workshop can do it
     why: str
+    reference_cost: int | None = None  # minor units: the median estimate for the step
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class RouteLeg:
     co2: int  # grams
     runner_up_carrier: str | None
     runner_up_cost: int | None  # minor units
+    reference_cost: int | None = None  # minor units: the median quote for the leg
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ def _route_step(
     """A step as run in the option, with the runner-up workshop and why it was chosen."""
     est = context.estimate(job, step.id, a.machine)
     spec = context.machines[a.machine]
-    runner = context.runner_up(job, step.id, spec.workshop)
+    runner = context.runner_up(job, step.id, a.machine)
     rs = RouteStep(
         job=job,
         step=step.id,
@@ -228,6 +230,7 @@ def _route_step(
         runner_up_machine=runner.machine if runner else None,
         runner_up_cost=runner.cost if runner else None,
         why="",
+        reference_cost=context.reference(job, step.id, a.machine),
     )
     return replace(rs, why=_step_why(context, label, rs, est))
 
@@ -268,6 +271,7 @@ def _route_leg(job: str, origin: str, destination: str, q: LegQuote, depart: int
         co2=q.co2,
         runner_up_carrier=q.runner_up_carrier,
         runner_up_cost=q.runner_up_cost,
+        reference_cost=q.reference_cost,
     )
 
 

@@ -30,7 +30,9 @@ from matching.estimation import (
     MachineSpec,
     StepEstimates,
     estimate_step,
+    independent,
     no_machine_reason,
+    reference_cost,
     transport_leg,
 )
 from matching.planning import (
@@ -118,11 +120,24 @@ class QuoteContext:
         """The estimate of one step on one machine."""
         return next(e for e in self.estimates[(job, step)].estimates if e.machine == machine)
 
-    def runner_up(self, job: str, step: str, workshop: str) -> Estimate | None:
-        """The cheapest estimate for the step at another workshop (another party)."""
-        return next(
-            (e for e in self.estimates[(job, step)].estimates if e.workshop != workshop), None
-        )
+    def alternatives(self, job: str, step: str, machine: str) -> list[Estimate]:
+        """Estimates for the step by parties independent of ``machine``'s (cheapest first)."""
+        chosen = self.machines[machine]
+        return [
+            e
+            for e in self.estimates[(job, step)].estimates
+            if independent(chosen, self.machines[e.machine])
+        ]
+
+    def runner_up(self, job: str, step: str, machine: str) -> Estimate | None:
+        """The cheapest estimate for the step by an independent, verified party."""
+        return next(iter(self.alternatives(job, step, machine)), None)
+
+    def reference(self, job: str, step: str, machine: str) -> int:
+        """The median estimate for the step over ``machine`` and its independent
+        alternatives: the bound the sharing rule puts on the runner-up's price."""
+        own = self.estimate(job, step, machine).cost
+        return reference_cost(own, (e.cost for e in self.alternatives(job, step, machine)))
 
     def workshop_name(self, workshop: str) -> str:
         spec = next((m for m in self.machines.values() if m.workshop == workshop), None)
@@ -408,7 +423,11 @@ def build_problem(
         assembly_job=assembly_job,
         delivering_jobs=delivering,
         estimates=found.estimates,
-        machines={m: specs[m] for m in used},
+        # Every capable machine, not only the shortlist: runner-ups and references read them.
+        machines={
+            **{e.machine: specs[e.machine] for r in found.estimates.values() for e in r.estimates},
+            **{m: specs[m] for m in used},
+        },
         legs=legs,
         delivery=delivery,
         issues=tuple(found.issues),

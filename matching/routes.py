@@ -55,6 +55,7 @@ class RouteStepDict(TypedDict):
     runner_up_workshop_id: int | None
     runner_up_machine_id: int | None
     runner_up_cost_minor: int | None
+    estimate_cost_minor: int | None  # the median estimate: bounds the runner-up for sharing
     why: str
 
 
@@ -75,6 +76,7 @@ class RouteLegDict(TypedDict):
     co2_g: int
     runner_up_carrier_id: int | None
     runner_up_cost_minor: int | None
+    estimate_cost_minor: int | None  # the median quote: bounds the runner-up for sharing
 
 
 class OptionDict(TypedDict):
@@ -124,6 +126,7 @@ def step_dict(s: RouteStep, snapshot: Snapshot, index: LineIndex) -> RouteStepDi
         "runner_up_workshop_id": _int_or_none(s.runner_up_workshop),
         "runner_up_machine_id": _int_or_none(s.runner_up_machine),
         "runner_up_cost_minor": s.runner_up_cost,
+        "estimate_cost_minor": s.reference_cost,
         "why": s.why,
     }
 
@@ -142,6 +145,7 @@ def route_leg_dict(leg: RouteLeg, snapshot: Snapshot) -> RouteLegDict:
         co2=leg.co2,
         runner_up_carrier=leg.runner_up_carrier,
         runner_up_cost=leg.runner_up_cost,
+        reference_cost=leg.reference_cost,
     )
 
 
@@ -159,6 +163,7 @@ def leg_dict(
     co2: int,
     runner_up_carrier: str | None,
     runner_up_cost: int | None,
+    reference_cost: int | None = None,
 ) -> RouteLegDict:
     """A leg from engine ids (``destination`` None: the customer) departing at ``depart``."""
     return {
@@ -176,6 +181,7 @@ def leg_dict(
         "co2_g": co2,
         "runner_up_carrier_id": _int_or_none(runner_up_carrier),
         "runner_up_cost_minor": runner_up_cost,
+        "estimate_cost_minor": reference_cost,
     }
 
 
@@ -256,6 +262,7 @@ def legs_for_jobs(
                 co2=q.co2,
                 runner_up_carrier=q.runner_up_carrier,
                 runner_up_cost=q.runner_up_cost,
+                reference_cost=q.reference_cost,
             )
         )
 

@@ -8,12 +8,13 @@ bookings, from the workshop's lead time on), so that ``matching`` never touches 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
+from accounts.models import Membership
 from marketplace.network.capacity import WeeklySlot, free_intervals
 from marketplace.network.models import (
     CapacityBooking,
@@ -27,7 +28,13 @@ from matching.estimation import CarrierSpec, MachineSpec
 from matching.planning import MaterialSpec
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute, minute_windows
 
-__all__ = ["carrier_specs", "material_specs", "network_snapshot", "offline_machine_specs"]
+__all__ = [
+    "carrier_specs",
+    "material_specs",
+    "members_by_organization",
+    "network_snapshot",
+    "offline_machine_specs",
+]
 
 
 def material_specs() -> dict[str, MaterialSpec]:
@@ -45,9 +52,37 @@ def material_specs() -> dict[str, MaterialSpec]:
     }
 
 
-def carrier_specs(*, currency: str = "EUR") -> tuple[tuple[CarrierSpec, ...], dict[str, str]]:
-    """Every carrier pricing in ``currency`` (no country filter: see docs/matching-adapter.md)."""
-    rows = Carrier.objects.select_related("organization").filter(currency=currency)
+def members_by_organization(
+    organization_ids: Iterable[int] | None = None,
+) -> dict[int, frozenset[str]]:
+    """Each organization's member user ids as strings, in one query: whom a runner-up price
+    must not share with the party it is the runner-up to (``matching.estimation.independent``).
+
+    Without ids: every workshop's and carrier's organization (the whole network at once).
+    """
+    if organization_ids is None:
+        rows = Membership.objects.filter(
+            Q(organization__workshop__isnull=False) | Q(organization__carrier__isnull=False)
+        )
+    else:
+        rows = Membership.objects.filter(organization_id__in=set(organization_ids))
+    members: dict[int, set[str]] = {}
+    for organization_id, user_id in rows.values_list("organization_id", "user_id"):
+        members.setdefault(organization_id, set()).add(str(user_id))
+    return {k: frozenset(v) for k, v in members.items()}
+
+
+def carrier_specs(
+    *, currency: str = "EUR", members: Mapping[int, frozenset[str]] | None = None
+) -> tuple[tuple[CarrierSpec, ...], dict[str, str]]:
+    """Every carrier pricing in ``currency`` (no country filter: see docs/matching-adapter.md).
+
+    Carriers are registered by operators (there is no self-service sign-up for them), so
+    every carrier counts as verified for runner-up prices.
+    """
+    rows = list(Carrier.objects.select_related("organization").filter(currency=currency))
+    if members is None:
+        members = members_by_organization(c.organization_id for c in rows)
     carriers = tuple(
         CarrierSpec(
             id=str(c.pk),
@@ -56,6 +91,9 @@ def carrier_specs(*, currency: str = "EUR") -> tuple[tuple[CarrierSpec, ...], di
             speed_km_per_day=float(c.speed_km_per_day),
             co2_g_per_km=float(c.co2_g_per_km),
             name=c.organization.name,
+            organization=str(c.organization_id),
+            members=members.get(c.organization_id, frozenset()),
+            verified=True,
         )
         for c in rows
     )
@@ -68,6 +106,7 @@ def _machine_spec(
     materials: frozenset[str],
     windows: tuple[tuple[int, int], ...],
     rate_unit: str = "",
+    members: frozenset[str] = frozenset(),
 ) -> MachineSpec:
     """A machine row (with its process and workshop's organization loaded) as the core's spec."""
     workshop = m.workshop
@@ -90,6 +129,9 @@ def _machine_spec(
         rate_unit=rate_unit,
         name=m.name,
         workshop_name=workshop.organization.name,
+        organization=str(workshop.organization_id),
+        members=members,
+        verified=workshop.is_verified,
     )
 
 
@@ -159,7 +201,7 @@ def network_snapshot(
     currency: str = "EUR",
     now: datetime | None = None,
 ) -> Snapshot:
-    """The network from ``origin`` for ``horizon_days``, in 8 queries whatever its size.
+    """The network from ``origin`` for ``horizon_days``, in 9 queries whatever its size.
 
     A machine's windows are its weekly hours minus closures minus existing bookings, each
     starting no earlier than ``now`` (default ``origin``) plus its workshop's
@@ -172,7 +214,9 @@ def network_snapshot(
     end = origin + timedelta(days=horizon_days)
     specs: list[MachineSpec] = []
     workshop_names: dict[str, str] = {}
-    for m in _offered_machines(origin, end):
+    machines = list(_offered_machines(origin, end))
+    members = members_by_organization()
+    for m in machines:
         workshop_names[str(m.workshop.pk)] = m.workshop.organization.name
         specs.append(
             _machine_spec(
@@ -180,9 +224,10 @@ def network_snapshot(
                 materials=frozenset(x.code for x in m.materials.all()),
                 windows=_free_windows(m, origin=origin, now=now, end=end),
                 rate_unit=m.process.rate_unit,
+                members=members.get(m.workshop.organization_id, frozenset()),
             )
         )
-    carriers, carrier_names = carrier_specs(currency=currency)
+    carriers, carrier_names = carrier_specs(currency=currency, members=members)
     return Snapshot(
         origin=origin,
         horizon_days=horizon_days,

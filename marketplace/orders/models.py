@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from billing import sharing
 from marketplace.designs.models import DesignRevision
 from marketplace.network.models import (
     DEFAULT_CURRENCY,
@@ -20,6 +24,11 @@ from marketplace.network.models import (
     Workshop,
 )
 from marketplace.orders import flow as order_flow
+
+
+def late_grace() -> timedelta:
+    """How long after a promised moment lateness starts to count (SHARING_LATE_GRACE_HOURS)."""
+    return timedelta(hours=settings.SHARING_LATE_GRACE_HOURS)
 
 
 class QuoteRequest(models.Model):
@@ -213,6 +222,13 @@ class Job(models.Model):
         Status.DONE,
     )
 
+    class Inspection(models.TextChoices):
+        """Values match billing.sharing.Quality, which the margin share reads."""
+
+        ACCEPTED = "accepted", "Accepted"
+        REWORKED = "reworked", "Reworked (fixed by the workshop after inspection)"
+        REJECTED = "rejected", "Rejected (someone else had to redo it)"
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="jobs")
     job_key = models.CharField(max_length=60, help_text="The engine's job id (line or assembly).")
     step_key = models.CharField(max_length=60, help_text="The engine's step id.")
@@ -230,6 +246,9 @@ class Job(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     cost_minor = models.PositiveBigIntegerField()
     runner_up_cost_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    estimate_cost_minor = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The estimator's median price for the step (minor units)."
+    )
     why = models.TextField(blank=True)
     booking = models.OneToOneField(
         CapacityBooking, on_delete=models.SET_NULL, null=True, blank=True, related_name="job"
@@ -240,6 +259,17 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     plan_version = models.PositiveIntegerField(default=1)
+    inspection = models.CharField(
+        max_length=10,
+        choices=Inspection.choices,
+        blank=True,
+        help_text="Empty until someone inspects the step's work; then counts for the margin share.",
+    )
+    inspection_note = models.CharField(max_length=500, blank=True)
+    inspected_at = models.DateTimeField(null=True, blank=True)
+    inspected_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["order", "sequence", "pk"]
@@ -254,9 +284,12 @@ class Job(models.Model):
 
     @property
     def days_late(self) -> int:
-        if self.finished_at is None or self.finished_at <= self.planned_end:
+        """Whole days past the planned end the workshop accepted, after the grace period."""
+        if self.finished_at is None:
             return 0
-        return (self.finished_at - self.planned_end).days + 1
+        return sharing.days_late(
+            finished=self.finished_at, promised=self.planned_end, grace=late_grace()
+        )
 
 
 class Shipment(models.Model):
@@ -286,6 +319,12 @@ class Shipment(models.Model):
     planned_arrival = models.DateTimeField()
     km = models.PositiveIntegerField()
     cost_minor = models.PositiveBigIntegerField()
+    runner_up_cost_minor = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The next independent carrier's price (minor units)."
+    )
+    estimate_cost_minor = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The estimator's median price for the leg (minor units)."
+    )
     co2_g = models.PositiveBigIntegerField()
     tracking_number = models.CharField(max_length=60, blank=True)
     handed_over_at = models.DateTimeField(null=True, blank=True)
@@ -307,6 +346,15 @@ class Shipment(models.Model):
     @property
     def to_customer(self) -> bool:
         return self.destination_id is None
+
+    @property
+    def days_late(self) -> int:
+        """Whole days past the planned arrival the carrier accepted, after the grace period."""
+        if self.received_at is None:
+            return 0
+        return sharing.days_late(
+            finished=self.received_at, promised=self.planned_arrival, grace=late_grace()
+        )
 
     @property
     def sender_organization_ids(self) -> frozenset[int]:

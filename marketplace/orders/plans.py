@@ -41,6 +41,7 @@ def plan_create(order: Order, route: OptionDict, *, version: int) -> None:
             accept_by=acceptance_deadline(start),
             cost_minor=step["cost_minor"],
             runner_up_cost_minor=step.get("runner_up_cost_minor"),
+            estimate_cost_minor=step.get("estimate_cost_minor"),
             why=step.get("why", ""),
             plan_version=version,
         )
@@ -60,6 +61,8 @@ def shipment_from_leg(order: Order, leg: RouteLegDict, *, version: int) -> Shipm
         planned_arrival=parse_datetime(leg["arrive"]),
         km=int(leg["km"]),
         cost_minor=leg["cost_minor"],
+        runner_up_cost_minor=leg.get("runner_up_cost_minor"),
+        estimate_cost_minor=leg.get("estimate_cost_minor"),
         co2_g=int(leg["co2_g"]),
         plan_version=version,
     )

@@ -107,6 +107,7 @@ def _offer_replacement(order: Order, old: Job, new, *, supersede: bool) -> Job:
         status=Job.Status.OFFERED if order.status != OrderStatus.PLACED else Job.Status.PLANNED,
         cost_minor=new.cost_minor,
         runner_up_cost_minor=old.runner_up_cost_minor,
+        estimate_cost_minor=old.estimate_cost_minor,
         why=f"Re-planned: {new.reason}" if getattr(new, "reason", "") else "Re-planned",
         plan_version=order.plan_version,
     )

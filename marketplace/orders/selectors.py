@@ -14,6 +14,7 @@ from marketplace.network.models import (
     Carrier,
     Workshop,
 )
+from marketplace.orders.inspection import steps_inspected_by
 from marketplace.orders.models import Job, Order, QuoteRequest, Shipment
 from matching.routes import OptionDict
 
@@ -54,7 +55,8 @@ class OrderForParty:
 
 
 def order_for_party(*, order_id: int, user) -> OrderForParty:
-    """The order with the steps and legs this user may see (NotFound when none)."""
+    """The order with the steps and legs this user may see (NotFound when none); a workshop
+    also sees the finished steps its inspection step checks."""
     order = order_get_for_member(order_id=order_id, user=user)
     ids = organization_ids_of(user=user)
     is_customer = order.organization_id in ids
@@ -70,7 +72,8 @@ def order_for_party(*, order_id: int, user) -> OrderForParty:
         )
     )
     if not (is_customer or operator):
-        jobs = [job for job in jobs if job.workshop.organization_id in ids]
+        inspected = {j.pk for j in steps_inspected_by(jobs=jobs, organization_ids=ids)}
+        jobs = [job for job in jobs if job.workshop.organization_id in ids or job.pk in inspected]
         shipments = [
             leg
             for leg in shipments

@@ -17,6 +17,7 @@ from marketplace.errors import DomainError
 from marketplace.network import selectors as network_selectors
 from marketplace.orders import conversation, disputes, selectors, services
 from marketplace.orders import flow as order_flow
+from marketplace.orders import inspection as inspection_services
 from marketplace.orders import jobs as job_services
 from marketplace.orders import quotes as quote_services
 from marketplace.orders import shipments as shipment_services
@@ -131,6 +132,12 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     for shipment in shipments:
         shipment.may_hand_over = shipment.can_hand_over(user_orgs)
         shipment.may_receive = shipment.can_receive(user_orgs)
+    for job in jobs:
+        job.may_inspect = (
+            job.status == Job.Status.DONE
+            and order.status in inspection_services.OPEN_FOR_INSPECTION
+            and inspection_services.job_inspector_role(user=request.user, job=job) is not None
+        )
     status = order_flow.OrderStatus(order.status)
     reviewable = []
     if is_customer and status == order_flow.OrderStatus.COMPLETED:
@@ -168,6 +175,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "decisions": order.dispute_decisions.select_related("decided_by")
         if view.sees_everything or operator
         else [],
+        "inspection_outcomes": Job.Inspection.choices,
         "payment": billing_selectors.payments_for_order(order_id=order.pk).first()
         if view.sees_everything
         else None,
@@ -260,6 +268,23 @@ def order_complete(request: HttpRequest, order_id: int) -> HttpResponse:
     return _order_action(
         request, order_id, lambda o: services.order_complete(user=request.user, order=o)
     )
+
+
+@login_required
+@require_POST
+def job_inspection(request: HttpRequest, order_id: int, job_id: int) -> HttpResponse:
+    """The inspecting party records how a finished step's work came out."""
+
+    def record(order):
+        job = get_object_or_404(order.jobs, pk=job_id)
+        inspection_services.job_inspection_record(
+            user=request.user,
+            job=job,
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+        )
+
+    return _order_action(request, order_id, record)
 
 
 @login_required

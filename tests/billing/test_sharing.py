@@ -1,6 +1,7 @@
 """The profit-sharing rule: exact, non-negative, symmetric, monotone, and explained."""
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 import pytest
@@ -12,6 +13,7 @@ from billing.sharing import (
     NegativeMargin,
     PartyContribution,
     Quality,
+    days_late,
     order_split,
     punctuality_factor,
     share_margin,
@@ -26,12 +28,14 @@ def eur(minor: int) -> Money:
 def contributions(draw, party_id: str = "p"):
     price = draw(st.integers(min_value=0, max_value=10**7))
     runner_up = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=3 * 10**7)))
+    reference = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=3 * 10**7)))
     return PartyContribution(
         party_id=party_id,
         price=eur(price),
         runner_up_price=None if runner_up is None else eur(runner_up),
         days_late=draw(st.integers(min_value=0, max_value=12)),
         quality=draw(st.sampled_from(list(Quality))),
+        reference_price=None if reference is None else eur(reference),
     )
 
 
@@ -50,7 +54,7 @@ def test_every_minor_unit_of_the_margin_goes_to_a_party_or_the_rebate(order):
     total = sum_money((s.margin_share for s in shares), "EUR")
     rebate = sum_money((s.forfeited for s in shares), "EUR")
     assert total <= margin
-    if sum(p.price.minor for p in parties):
+    if sum(s.market_value.minor for s in shares):
         assert total + rebate == margin
     assert all(s.margin_share.minor >= 0 and s.forfeited.minor >= 0 for s in shares)
     assert all(s.payable == s.price + s.margin_share for s in shares)
@@ -62,7 +66,7 @@ def test_on_time_accepted_work_allocates_the_whole_margin(order):
     margin, parties = order
     parties = [replace(p, days_late=0, quality=Quality.ACCEPTED) for p in parties]
     shares = share_margin(margin=margin, parties=parties)
-    if sum(p.price.minor for p in parties):
+    if sum(s.market_value.minor for s in shares):
         assert sum_money((s.margin_share for s in shares), "EUR") == margin
     assert all(s.forfeited.minor == 0 for s in shares)
 
@@ -162,22 +166,89 @@ def test_quality_penalties_are_exact_on_a_worked_example():
     assert (redo.forfeited, bad.forfeited) == (eur(1500), eur(3000))
 
 
-def test_saving_is_capped_at_the_partys_own_price_and_irreplaceable_counts_at_the_cap():
+def test_the_market_value_is_the_runner_up_bounded_by_the_reference():
     parties = [
-        PartyContribution("cheap", eur(1000), eur(50000)),
-        PartyContribution("unique", eur(1000), None),
-        PartyContribution("plain", eur(1000), eur(1500)),
-        PartyContribution("pricier", eur(1000), eur(900)),
+        PartyContribution("cheap", eur(1000), eur(50000), reference_price=eur(2000)),
+        PartyContribution("unique", eur(1000), None, reference_price=eur(2000)),
+        PartyContribution("plain", eur(1000), eur(1500), reference_price=eur(2000)),
+        PartyContribution("pricier", eur(1000), eur(900), reference_price=eur(2000)),
+        PartyContribution("legacy", eur(1000), None),
     ]
-    cheap, unique, plain, pricier = share_margin(margin=eur(3000), parties=parties)
-    assert (cheap.saving, cheap.capped) == (eur(1000), True)
-    assert (unique.saving, unique.capped) == (eur(1000), True)
-    assert (plain.saving, plain.capped) == (eur(500), False)
-    assert pricier.saving == eur(0)
-    # Weights 1000, 1000, 750, 500 of 3250 -> 923.08, 923.08, 692.31, 461.54.
-    assert [s.margin_share.minor for s in (cheap, unique, plain, pricier)] == [923, 923, 692, 462]
-    assert "No other offer in the network could do this work" in unique.explanation
-    assert "savings count up to your own price" in cheap.explanation
+    cheap, unique, plain, pricier, legacy = share_margin(margin=eur(3750), parties=parties)
+    assert (cheap.market_value, cheap.saving, cheap.capped) == (eur(2000), eur(1000), True)
+    assert (unique.market_value, unique.saving, unique.capped) == (eur(2000), eur(1000), True)
+    assert (plain.market_value, plain.saving, plain.capped) == (eur(1500), eur(500), False)
+    assert (pricier.market_value, pricier.saving) == (eur(900), eur(0))
+    assert (legacy.market_value, legacy.saving) == (eur(1000), eur(0))
+    # Weights: half of each market value, 1000, 1000, 750, 450, 500 of 3700.
+    assert [s.weight for s in (cheap, unique, plain, pricier, legacy)] == [
+        1000,
+        1000,
+        750,
+        450,
+        500,
+    ]
+    assert "offers count up to the reference price for the work" in cheap.explanation
+    assert "valued at the reference price for the work: 20.00 EUR" in unique.explanation
+    assert "Your price counts up to that value, 9.00 EUR" in pricier.explanation
+    assert "no reference price was recorded" in legacy.explanation
+
+
+def test_an_irreplaceable_party_no_longer_earns_double_per_euro():
+    # Old rule: no runner-up counted as a saving equal to the price, so "unique" had weight
+    # 1000 against "plain"'s 500 for the same price. Without a recorded reference it now
+    # weighs like any party with no saving; with one, it is valued at the reference.
+    unique = PartyContribution("unique", eur(1000), None)
+    plain = PartyContribution("plain", eur(1000), eur(1000))
+    a, b = share_margin(margin=eur(1000), parties=[unique, plain])
+    assert a.weight == b.weight == 500
+    assert a.margin_share == b.margin_share == eur(500)
+
+
+def test_an_inflated_runner_up_counts_no_more_than_the_reference():
+    # A colluding organization quoting 500.00 EUR for 10.00 EUR of work: the old rule let the
+    # saving reach the cap (weight 1000), the reference of 11.00 EUR bounds it (weight 550).
+    colluded = PartyContribution("x", eur(1000), eur(50000), reference_price=eur(1100))
+    (share,) = share_margin(margin=eur(100), parties=[colluded])
+    assert share.weight == 550
+    assert share.saving == eur(100)
+
+
+@st.composite
+def own_price_raises(draw):
+    """One party of an order, then the same party with a higher price (all else equal)."""
+    margin, parties = draw(orders())
+    index = draw(st.integers(min_value=0, max_value=len(parties) - 1))
+    raise_by = draw(st.integers(min_value=1, max_value=10**7))
+    p = parties[index]
+    dearer = replace(p, price=p.price + eur(raise_by))
+    return margin, parties, index, dearer, raise_by
+
+
+@given(own_price_raises())
+def test_raising_your_own_price_never_raises_your_weight_or_your_share(case):
+    margin, parties, index, dearer, raise_by = case
+    p = parties[index]
+    before = share_margin(margin=margin, parties=parties)[index]
+    after = share_margin(margin=margin, parties=[*parties[:index], dearer, *parties[index + 1 :]])
+    after = after[index]
+    assert after.saving <= before.saving
+    if p.runner_up_price is None and p.reference_price is None:
+        # Nothing to value the work by but its own price: it counts like a price share,
+        # at half rate, never at the double rate the old cap gave irreplaceable parties.
+        assert after.weight - before.weight <= Fraction(raise_by, 2) * after.punctuality
+    else:
+        assert after.weight <= before.weight
+        assert after.margin_share <= before.margin_share
+
+
+@given(contributions(), st.integers(min_value=0, max_value=10**7))
+def test_the_base_weight_is_half_the_market_value_whatever_the_price(party, price):
+    party = replace(party, price=eur(price), days_late=0, quality=Quality.ACCEPTED)
+    (share,) = share_margin(margin=eur(100), parties=[party])
+    assert share.weight == Fraction(share.market_value.minor, 2)
+    if party.reference_price is not None:
+        assert share.market_value <= party.reference_price
 
 
 def test_raising_your_price_within_the_runner_up_does_not_raise_your_weight():
@@ -253,3 +324,69 @@ def test_duplicate_parties_and_empty_orders_are_refused():
         share_margin(margin=eur(10), parties=[a, a])
     with pytest.raises(ValueError, match="at least one party"):
         share_margin(margin=eur(10), parties=[])
+
+
+PROMISED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_one_second_late_costs_nothing_and_days_count_after_the_grace():
+    grace = timedelta(hours=24)
+    late = [timedelta(seconds=1), grace, grace + timedelta(seconds=1), grace + timedelta(days=1)]
+    late.append(grace + timedelta(days=1, seconds=1))
+    assert [days_late(finished=PROMISED + d, promised=PROMISED, grace=grace) for d in late] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+    ]
+    assert days_late(finished=PROMISED - timedelta(days=3), promised=PROMISED) == 0
+    assert (
+        days_late(finished=PROMISED + timedelta(seconds=1), promised=PROMISED, grace=timedelta(0))
+        == 1
+    )
+
+
+@given(
+    st.integers(min_value=-(10**7), max_value=10**7),
+    st.integers(min_value=0, max_value=10**6),
+    st.integers(min_value=0, max_value=72),
+)
+def test_lateness_never_falls_as_the_finish_moves_later_and_never_counts_the_grace(
+    seconds, later, grace_hours
+):
+    grace = timedelta(hours=grace_hours)
+    first = days_late(
+        finished=PROMISED + timedelta(seconds=seconds), promised=PROMISED, grace=grace
+    )
+    second = days_late(
+        finished=PROMISED + timedelta(seconds=seconds + later), promised=PROMISED, grace=grace
+    )
+    assert 0 <= first <= second
+    if timedelta(seconds=seconds) <= grace:
+        assert first == 0
+    else:
+        assert first == -(-(timedelta(seconds=seconds) - grace) // timedelta(days=1))
+
+
+def test_the_documented_sole_anodizer_example_holds():
+    # docs/profit-sharing.md, example 2.
+    split = order_split(
+        customer_price=eur(40000),
+        platform_fee=eur(2000),
+        parties=[
+            PartyContribution("bob", eur(12000), eur(15000), reference_price=eur(15000)),
+            PartyContribution("dana", eur(8000), None, reference_price=eur(8000)),
+            PartyContribution("eve", eur(3000), eur(3500), days_late=2, reference_price=eur(3500)),
+            PartyContribution(
+                "frank",
+                eur(2000),
+                eur(9000),
+                quality=Quality.REWORKED,
+                reference_price=eur(3000),
+            ),
+        ],
+    )
+    assert [s.margin_share.minor for s in split.shares] == [6610, 3525, 1234, 661]
+    assert [s.forfeited.minor for s in split.shares] == [0, 0, 309, 661]
+    assert split.customer_rebate == eur(970)

@@ -89,4 +89,5 @@ def test_a_leg_is_plain_json_with_integer_ids_and_iso_times():
         "co2_g": 30_000,
         "runner_up_carrier_id": None,
         "runner_up_cost_minor": None,
+        "estimate_cost_minor": None,
     }

@@ -234,11 +234,21 @@ class OrderJobSerializer(serializers.ModelSerializer):
             "declined_reason",
             "started_at",
             "finished_at",
+            "inspection",
+            "inspection_note",
+            "inspected_at",
         ]
 
     @extend_schema_field(WorkshopRefSerializer)
     def get_workshop(self, job: Job) -> dict:
         return _workshop(job.workshop)
+
+
+class JobInspectionSerializer(serializers.Serializer):
+    """How a finished step's work came out of inspection; a note is required unless accepted."""
+
+    outcome = serializers.ChoiceField(choices=Job.Inspection.choices)
+    note = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
 
 
 class DeliverToSerializer(serializers.Serializer):

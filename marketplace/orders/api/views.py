@@ -21,6 +21,7 @@ from marketplace.errors import NotFound, PermissionDenied
 from marketplace.network import selectors as network_selectors
 from marketplace.network.api.views import _active_workshop
 from marketplace.orders import conversation, selectors, services
+from marketplace.orders import inspection as inspection_services
 from marketplace.orders import jobs as job_services
 from marketplace.orders import quotes as quote_services
 from marketplace.orders import shipments as shipment_services
@@ -213,6 +214,21 @@ class OrderViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         """The customer accepts the parts; every share of the payment is released."""
         order = services.order_complete(user=request.user, order=self._order(pk))
         return Response(_order_body(request, order.pk))
+
+    @extend_schema(request=s.JobInspectionSerializer, responses=s.OrderDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"jobs/(?P<job_id>\d+)/inspection")
+    def inspection(self, request, pk=None, job_id=None):
+        """Records a finished step's inspection: the inspecting workshop, the customer on
+        delivery, or an operator; rework and rejection lower the step's margin share."""
+        serializer = s.JobInspectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = self._order(pk).jobs.filter(pk=job_id).first()
+        if job is None:
+            raise NotFound("No such step on this order.")
+        job = inspection_services.job_inspection_record(
+            user=request.user, job=job, **serializer.validated_data
+        )
+        return Response(_order_body(request, job.order_id))
 
     @extend_schema(request=s.MessagePostSerializer, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
