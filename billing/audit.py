@@ -265,7 +265,8 @@ def _tallies(order_ids: set[int] | None) -> dict[int, _Tally]:
     entries = LedgerEntry.objects.filter(transaction__order_id__isnull=False)
     if order_ids is not None:
         entries = entries.filter(transaction__order_id__in=order_ids)
-    rows = entries.order_by("transaction__created_at", "transaction_id", "id").values_list(
+    # In posting order (ids grow with each commit); clocks can disagree between workers.
+    rows = entries.order_by("transaction_id", "id").values_list(
         "transaction__order_id",
         "transaction_id",
         "transaction__kind",
