@@ -7,6 +7,7 @@ from billing.models import (
     BankAccount,
     BankFile,
     ConnectedAccount,
+    CreditNote,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
@@ -162,3 +163,12 @@ class BankAccountAdmin(ReadOnlyAdmin):
 class BankFileAdmin(ReadOnlyAdmin):
     list_display = ["message_id", "run", "transfers_count", "total_minor", "export_count"]
     exclude = ["content"]
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdmin):
+    """Numbered documents: never edited, only read (a correction is another refund)."""
+
+    list_display = ("number", "reference", "organization", "amount_minor", "currency", "issued_at")
+    search_fields = ("number", "reference", "reason")
+    list_select_related = ("organization",)

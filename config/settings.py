@@ -329,6 +329,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MachineStatusEnum": "marketplace.network.models.Machine.Status",
         "VerificationStatusEnum": "marketplace.network.models.Workshop.Verification",
+        "InspectionEnum": "marketplace.orders.models.Job.Inspection",
+        "DisputeOutcomeEnum": "marketplace.orders.models.DisputeDecision.Outcome",
     },
 }
 

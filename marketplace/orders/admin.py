@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from marketplace.orders.models import (
+    DisputeDecision,
     Job,
     Message,
     Order,
@@ -114,3 +115,19 @@ class QuoteLineAdmin(admin.ModelAdmin):
 class QuoteOptionAdmin(admin.ModelAdmin):
     list_display = ["request", "rank", "labels", "price_minor", "currency", "delivery_at"]
     readonly_fields = ["route"]
+
+
+@admin.register(DisputeDecision)
+class DisputeDecisionAdmin(admin.ModelAdmin):
+    """Decisions are made on the order page (they move money); the admin only reads them."""
+
+    list_display = ("order", "outcome", "refund_minor", "currency", "decided_by", "decided_at")
+    list_filter = ("outcome",)
+    search_fields = ("order__reference", "explanation")
+    readonly_fields = [f.name for f in DisputeDecision._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,5 +1,6 @@
 """The ledger: balanced, append-only, idempotent, corrected only by reversals."""
 
+import contextlib
 import itertools
 
 import pytest
@@ -13,14 +14,16 @@ from accounts.models import Organization
 from billing import services
 from billing.errors import (
     AlreadyReversed,
+    Conflict,
     IdempotencyConflict,
     ImmutableRecord,
+    RefundNotAllowed,
     UnbalancedTransaction,
 )
 from billing.ledger import Posting, account_for, ledger_post, ledger_reverse
 from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Payout
 from billing.money import Money, allocate
-from billing.selectors import account_balance, balances_for_organization
+from billing.selectors import account_balance, available_for_order, balances_for_organization
 from billing.sharing import PartyContribution, order_split
 from config import urls as config_urls
 from tests.factories import OrganizationFactory
@@ -284,10 +287,17 @@ def test_the_ledger_always_balances(operations, customer_alice, workshop_bob, op
                     )
                 elif op == "refund" and payments:
                     payment = payments[number % len(payments)]
+                    available = available_for_order(payment.order_id).minor
                     amount = Money(min(number, payment.refundable.minor), payment.currency)
-                    services.payment_refund(payment=payment, amount=amount)
+                    if amount.minor > available:  # beyond the escrow: refused, nothing written
+                        with pytest.raises(RefundNotAllowed):
+                            services.payment_refund(payment=payment, amount=amount)
+                    else:
+                        services.payment_refund(payment=payment, amount=amount)
                 elif op == "release" and payments:
-                    _release(payments[number % len(payments)], parties)
+                    # After a refund the full price is more than the order holds: refused.
+                    with contextlib.suppress(Conflict):
+                        _release(payments[number % len(payments)], parties)
                 elif op == "payout":
                     pending = list(Payout.objects.filter(status="pending").order_by("id"))
                     if pending:

@@ -21,7 +21,7 @@ def test_the_invoice_lists_every_step_and_leg_the_fee_and_the_total(released, cu
         b"leg Stuttgart to Munich",
         b"Platform fee",
         b"20.00 EUR",
-        b"139.05 EUR",  # Bob: 120.00 + 19.05 of the 40.00 margin
+        b"141.05 EUR",  # Bob: 120.00 + 21.05 of the 40.00 margin
         b"310.00 EUR",
         b"Prices exclude VAT.",
     ):
@@ -38,9 +38,9 @@ def test_each_party_gets_a_credit_note_of_what_it_is_paid(released, workshop_cha
         rb"Credit note \(self-billing\)",  # parentheses are escaped in PDF strings
         f"CN-{released.reference}-{org(workshop_charlie).pk}".encode(),
         b"Anodizing at Charlie",
-        b"113.33 EUR",
-        b"37.62 EUR",
-        b"150.95 EUR",  # 113.33 + 37.62
+        b"114.74 EUR",
+        b"34.21 EUR",
+        b"148.95 EUR",  # 114.74 + 34.21
         b"Pending",
         b"Prices exclude VAT.",
     ):

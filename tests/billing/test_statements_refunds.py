@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing import services
-from billing.errors import NotFound
+from billing.errors import NotFound, RefundNotAllowed
 from billing.ledger import ledger_reverse
 from billing.models import LedgerTransaction, Payout
 from billing.selectors import price_release_key
@@ -195,15 +195,17 @@ def test_a_late_payment_on_an_expired_order_is_refunded_on_the_statement(custome
     assert statement.outstanding == eur(0)
 
 
-def test_a_refund_after_completion_is_its_own_line_next_to_the_released_split(
+def test_a_refund_after_everything_was_released_is_refused_and_the_statement_unchanged(
     released, customer_alice
 ):
-    services.payment_refund(payment=released, amount=eur(1500), reason="Rebate for lateness")
+    """The escrow is empty once the split is released: the money is the parties' now."""
+    with pytest.raises(RefundNotAllowed, match="still held"):
+        services.payment_refund(payment=released, amount=eur(1500), reason="Goodwill")
     statement = order_statement(organization=org(customer_alice), order_id=released.order_id)
     assert statement.released_at is not None
     assert statement.total == eur(31000)
-    assert [(r.reason, r.amount) for r in statement.refunds] == [("Rebate for lateness", eur(1500))]
-    assert statement.net_paid == eur(29500)
+    assert statement.refunds == []
+    assert statement.net_paid == eur(31000)
 
 
 def test_an_order_paid_but_untouched_has_no_statement_yet(customer_alice):

@@ -405,7 +405,7 @@ class DisputeDecisionInputSerializer(serializers.Serializer):
     work paid its price (omit ``paid_parties`` to pay every finished step and handed-over
     leg; ``[]`` pays nobody)."""
 
-    outcome = serializers.ChoiceField(choices=["resume", "complete", "cancel"])
+    outcome = serializers.ChoiceField(choices=DisputeDecision.Outcome.choices)
     reason = serializers.CharField(max_length=500)
     refund_minor = serializers.IntegerField(min_value=0, max_value=10**12, default=0)
     paid_parties = serializers.ListField(
