@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from matching.engine import (
@@ -174,7 +174,10 @@ def replan_window(
 ) -> tuple[datetime, int]:
     """Origin and days of the snapshot a re-plan needs: from its earliest step (or ``now``)."""
     now = floor_minute(now)
-    origin = floor_minute(min([now, *(a.start for a in _latest(assignments))]))
+    # A minute before now at least, so that a done step can be placed as ended by now.
+    origin = floor_minute(
+        min([now - timedelta(minutes=1), *(a.start for a in _latest(assignments))])
+    )
     return origin, horizon_days + (now - origin).days + 1
 
 
