@@ -6,11 +6,15 @@ so each re-plan is one short solve; the matcher runs for real.
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.models import Notification
 from marketplace.errors import CapacityUnavailable
@@ -83,14 +87,14 @@ def live_jobs(order):
 def assert_no_double_booking() -> None:
     now = timezone.now()
     rows = list(CapacityBooking.all_objects.live(now).order_by("machine_id", "starts_at"))
-    for a, b in zip(rows, rows[1:], strict=False):
+    for a, b in itertools.pairwise(rows):
         assert a.machine_id != b.machine_id or a.ends_at <= b.starts_at, (a, b)
     jobs = list(
         Job.objects.filter(status__in=LIVE)
         .exclude(status=Job.Status.DONE)
         .order_by("machine_id", "planned_start")
     )
-    for a, b in zip(jobs, jobs[1:], strict=False):
+    for a, b in itertools.pairwise(jobs):
         assert a.machine_id != b.machine_id or a.planned_end <= b.planned_start, (a, b)
 
 
@@ -179,7 +183,8 @@ def test_two_orders_replanned_after_one_outage_never_get_overlapping_offers(
     assert first.jobs.get(status="superseded").booking is None
     losing = Notification.objects.filter(user=small_network["bob"], kind="job.moved")
     gaining = Notification.objects.filter(user=small_network["charlie"], kind="job.offered")
-    assert losing.count() == 2 and gaining.count() == 2
+    assert losing.count() == 2
+    assert gaining.count() == 2
     assert first.events.filter(kind="order.outage").count() == 1
 
 
@@ -240,7 +245,8 @@ def test_a_due_date_that_cannot_be_kept_goes_to_operators_with_the_options(
     take_down([mill("Stuttgart")], small_network["bob"], django_capture_on_commit_callbacks)
     notice = Notification.objects.get(user=operator_olga, kind="order.replan_failed")
     assert order.reference in notice.title
-    assert "later delivery date" in notice.body and "higher price" in notice.body
+    assert "later delivery date" in notice.body
+    assert "higher price" in notice.body
     assert "after the promised" in notice.body
 
 
@@ -252,3 +258,47 @@ def test_a_rerun_of_the_outage_moves_nothing_more(
     before = list(order.jobs.values_list("pk", "status", "machine_id"))
     assert outage_replan()["orders"] == 0
     assert list(order.jobs.values_list("pk", "status", "machine_id")) == before
+
+
+# -- random outages ----------------------------------------------------------------------------
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["Stuttgart", "Eindhoven"]),
+        st.integers(min_value=1, max_value=4),  # day
+        st.integers(min_value=6, max_value=18),  # hour
+        st.sampled_from(["offered", "accepted", "done"]),
+    ),
+    min_size=2,
+    max_size=4,
+)
+
+
+def done_steps() -> set[tuple]:
+    return set(Job.objects.filter(status="done").values_list("pk", "machine_id", "planned_start"))
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=STEPS, down=st.sets(st.sampled_from(["Stuttgart", "Eindhoven"]), min_size=1))
+def test_random_outages_never_double_book_or_move_a_done_step(small_network, steps, down):
+    with transaction.atomic():
+        for city, day, hour, status in steps:
+            machine = mill(city)
+            start = at(day, hour)
+            taken = Job.objects.filter(
+                machine=machine, planned_start__lt=start + timedelta(hours=2)
+            ).filter(planned_end__gt=start)
+            if not taken.exists():
+                order_with((machine, start, 2, status))
+        done = done_steps()
+        Machine.objects.filter(name__startswith="Mill of", workshop__city__in=down).update(
+            status=Machine.Status.DOWN
+        )
+        outage_replan()
+        assert_no_double_booking()
+        assert done_steps() == done
+        transaction.set_rollback(True)
