@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from matching.engine import (
@@ -174,10 +174,7 @@ def replan_window(
 ) -> tuple[datetime, int]:
     """Origin and days of the snapshot a re-plan needs: from its earliest step (or ``now``)."""
     now = floor_minute(now)
-    # A minute before now at least, so that a done step can be placed as ended by now.
-    origin = floor_minute(
-        min([now - timedelta(minutes=1), *(a.start for a in _latest(assignments))])
-    )
+    origin = floor_minute(min([now, *(a.start for a in _latest(assignments))]))
     return origin, horizon_days + (now - origin).days + 1
 
 
@@ -265,8 +262,8 @@ def _engine_step(a: CurrentAssignment, change: Change, specs: _Specs, view: _Eng
     if a.status == "done":
         # A done step ended by now, whatever its plan said: so a breakdown from now on never
         # overlaps it, and the engine never unpins (moves) it.
-        end = min(start + max(1, own), view.now)
-        start = min(start, end - 1)
+        end = max(min(start + max(1, own), view.now), 1)
+        start = max(0, min(start, end - 1))
         own = end - start
     own = max(1, own)
     alts: list[Alternative] = []

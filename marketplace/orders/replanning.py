@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,6 +38,7 @@ from marketplace.orders.plans import (
     job_hold_place,
     shipment_from_leg,
 )
+from matching.replanning import replan_window
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +102,15 @@ def replan_order(
     if declined is not None:
         current.append(_current_assignment(declined, declined=True))
     request = order.request
+    now = timezone.now()
+    # From a minute before now at least, so that a done step is placed as ended by now.
+    origin, days = replan_window(current, now - timedelta(minutes=1))
     result = matcher.replan_assignments(
+        snapshot=matcher.network_snapshot(origin=origin, horizon_days=days, now=now),
         order_id=order.pk,
         assignments=current,
         change=change,
-        now=timezone.now(),
+        now=now,
         time_limit_s=settings.QUOTE_TIME_LIMIT_S,
         workers=settings.MATCHING_WORKERS,
         assembly_job=order.option.route.get("assembly_job"),

@@ -41,8 +41,11 @@ def deburr(city: str) -> Machine:
 
 
 def order_with(*steps, status: str = "paid", promised=None):
-    """An order of one part whose steps are (machine, start, hours, job status, progress)."""
-    order = OrderFactory(status=status, promised_delivery_at=promised or at(12, 12))
+    """An order of one part whose steps are (machine, start, hours, job status, progress),
+    priced well above what any re-plan of it costs."""
+    order = OrderFactory(
+        status=status, promised_delivery_at=promised or at(12, 12), price_minor=10_000_000
+    )
     for sequence, (machine, start, hours, job_status, *progress) in enumerate(steps):
         job = JobFactory(
             order=order,
@@ -241,7 +244,8 @@ def test_the_due_date_with_the_delivery_leg_is_kept(
 def test_a_due_date_that_cannot_be_kept_goes_to_operators_with_the_options(
     small_network, operator_olga, django_capture_on_commit_callbacks
 ):
-    order = order_with((mill("Stuttgart"), at(2, 8), 2, "accepted"), promised=at(2, 11))
+    promised = timezone.now() + timedelta(hours=1)  # no mill and carrier make it in time
+    order = order_with((mill("Stuttgart"), at(2, 8), 2, "accepted"), promised=promised)
     take_down([mill("Stuttgart")], small_network["bob"], django_capture_on_commit_callbacks)
     notice = Notification.objects.get(user=operator_olga, kind="order.replan_failed")
     assert order.reference in notice.title
