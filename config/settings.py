@@ -150,6 +150,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "marketplace.designs.tasks.design_analyse_task": {"queue": "analysis"},
     "marketplace.orders.tasks.quote_solve_task": {"queue": "matching"},
+    "marketplace.orders.tasks.outage_replan_task": {"queue": "matching"},
     "billing.tasks.*": {"queue": "billing"},
 }
 CELERY_TASK_ACKS_LATE = True
@@ -200,6 +201,8 @@ MATCHING_MIN_RATING = env.float("MATCHING_MIN_RATING", default=3.0)  # stars out
 MATCHING_MIN_REVIEWS = env.int("MATCHING_MIN_REVIEWS", default=5)
 ORDER_PAY_WITHIN_HOURS = env.int("ORDER_PAY_WITHIN_HOURS", default=72)
 JOB_ACCEPT_WITHIN_HOURS = env.int("JOB_ACCEPT_WITHIN_HOURS", default=24)
+# Machines going down within this many seconds are re-planned as one outage (one task).
+OUTAGE_COALESCE_SECONDS = env.int("OUTAGE_COALESCE_SECONDS", default=3)
 # Hours after a promised end or arrival before lateness counts against a margin share.
 SHARING_LATE_GRACE_HOURS = env.int("SHARING_LATE_GRACE_HOURS", default=24)
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=14)

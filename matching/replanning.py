@@ -216,6 +216,7 @@ class _EngineView:
     pinned: list[tuple[str, str]] = field(default_factory=list)
     held: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # the plan's own time
     used: set[str] = field(default_factory=set)  # machines of some alternative
+    now: int = 0  # minute of the re-plan: a done step ended by then
 
 
 def _merge(intervals: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -258,6 +259,12 @@ def _engine_step(a: CurrentAssignment, change: Change, specs: _Specs, view: _Eng
     mid = str(a.machine_id)
     start = snapshot.minute(a.start)
     own = a.duration_minutes if a.status == "planned" else snapshot.minute(a.end) - start
+    if a.status == "done":
+        # A done step ended by now, whatever its plan said: so a breakdown from now on never
+        # overlaps it, and the engine never unpins (moves) it.
+        end = max(min(start + max(1, own), view.now), 1)
+        start = max(0, min(start, end - 1))
+        own = end - start
     own = max(1, own)
     alts: list[Alternative] = []
     ref = specs.get(mid)
@@ -297,9 +304,10 @@ def _engine_view(
     specs: _Specs,
     due: Mapping[str, datetime] | None,
     waits: Mapping[str, set[str]],
+    now: int = 0,
 ) -> _EngineView:
     """One engine job per job key, its steps in the given order, with due dates and waits."""
-    view = _EngineView()
+    view = _EngineView(now=now)
     for job_key, steps in jobs.items():
         engine_steps = tuple(_engine_step(a, change, specs, view) for a in steps)
         view.jobs.append(
@@ -455,7 +463,7 @@ def replan_assignments(
     for a in assignments:
         jobs.setdefault(a.job_key, []).append(a)
     waits = _waits(jobs, assembly_job)
-    view = _engine_view(jobs, change, specs, due, waits)
+    view = _engine_view(jobs, change, specs, due, waits, now=snapshot.minute(now))
     if isinstance(change, MachineDownChange):
         view.used.add(str(change.machine_id))
     machines, places = _engine_machines(view, specs)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Organization
 
@@ -370,8 +372,31 @@ class PostgresExclusionConstraint(ExclusionConstraint):
             super().validate(model, instance, exclude=exclude, using=using)
 
 
+class CapacityBookingQuerySet(models.QuerySet["CapacityBooking"]):
+    def live(self, now: datetime) -> CapacityBookingQuerySet:
+        """What takes machine time at ``now``: confirmed bookings and holds not yet expired."""
+        return self.filter(Q(kind=CapacityBooking.Kind.BOOKING) | Q(expires_at__gt=now))
+
+
+class ConfirmedBookingManager(models.Manager.from_queryset(CapacityBookingQuerySet)):
+    """Confirmed bookings only: the default, so `machine.bookings` means promised time."""
+
+    def get_queryset(self) -> CapacityBookingQuerySet:
+        return super().get_queryset().filter(kind=CapacityBooking.Kind.BOOKING)
+
+
 class CapacityBooking(models.Model):
-    """Machine time promised to a job; two bookings of one machine never overlap."""
+    """Machine time promised to a job (a booking) or offered to one (a hold); never overlapping.
+
+    A hold is an offer's tentative claim: it lapses at ``expires_at`` (the job's acceptance
+    deadline) and turns into the booking when the job is accepted (see ``save``). The default
+    manager (``objects``, and ``machine.bookings``) reads confirmed bookings only;
+    ``all_objects.live(now)`` is what the capacity snapshot subtracts.
+    """
+
+    class Kind(models.TextChoices):
+        BOOKING = "booking", "Booking"
+        HOLD = "hold", "Hold for an open offer"
 
     machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="bookings")
     starts_at = models.DateTimeField()
@@ -379,14 +404,27 @@ class CapacityBooking(models.Model):
     reference = models.CharField(
         max_length=100, help_text="What the time is for, e.g. the job it was booked for."
     )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BOOKING)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a hold lapses (the offer's acceptance deadline)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConfirmedBookingManager()
+    all_objects = models.Manager.from_queryset(CapacityBookingQuerySet)()
 
     class Meta:
         ordering = ["machine", "starts_at"]
+        base_manager_name = "all_objects"
         constraints = [
             models.CheckConstraint(
                 condition=Q(starts_at__lt=models.F("ends_at")),
                 name="capacity_booking_start_before_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="booking", expires_at__isnull=True)
+                | Q(kind="hold", expires_at__isnull=False),
+                name="capacity_booking_hold_expires",
             ),
             PostgresExclusionConstraint(
                 name="capacity_booking_no_overlap",
@@ -399,6 +437,31 @@ class CapacityBooking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.machine}: {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A new booking takes over the hold of exactly its time (the accepted offer's) and
+        clears lapsed holds in its way; a live hold of another offer refuses it.
+
+        ``capacity_book`` locks the machine row before it gets here, so this runs under that
+        lock; the refusal is an ``IntegrityError``, as the exclusion constraint's would be.
+        """
+        if self._state.adding and self.kind == self.Kind.BOOKING:
+            now = timezone.now()
+            overlapping = CapacityBooking.all_objects.filter(
+                machine_id=self.machine_id,
+                kind=self.Kind.HOLD,
+                starts_at__lt=self.ends_at,
+                ends_at__gt=self.starts_at,
+            )
+            own = Q(starts_at=self.starts_at, ends_at=self.ends_at) | Q(expires_at__lte=now)
+            if overlapping.exclude(own).exists():
+                raise IntegrityError("This time is held for another open offer.")
+            overlapping.delete()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_hold(self) -> bool:
+        return self.kind == self.Kind.HOLD
 
 
 class MachineStatusChange(models.Model):

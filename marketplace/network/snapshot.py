@@ -3,7 +3,8 @@
 The snapshot turns database rows into ``matching.estimation.MachineSpec`` /
 ``matching.estimation.CarrierSpec`` / ``matching.planning.MaterialSpec`` in a fixed number of
 queries, with every machine's free time already computed (weekly hours minus closures minus
-bookings, from the workshop's lead time on), so that ``matching`` never touches the database.
+bookings and open offers' holds, from the workshop's lead time on), so that ``matching``
+never touches the database.
 """
 
 from __future__ import annotations
@@ -146,8 +147,9 @@ def offline_machine_specs(machine_ids: Iterable[int]) -> dict[str, MachineSpec]:
     return {str(m.pk): _machine_spec(m, materials=frozenset(), windows=()) for m in rows}
 
 
-def _offered_machines(origin: datetime, end: datetime) -> QuerySet[Machine]:
-    """AVAILABLE machines of VERIFIED, well enough rated workshops, with what overlaps."""
+def _offered_machines(origin: datetime, end: datetime, now: datetime) -> QuerySet[Machine]:
+    """AVAILABLE machines of VERIFIED, well enough rated workshops, with what overlaps: their
+    closures, confirmed bookings and the holds of offers still open at ``now``."""
     overlapping = {"starts_at__lt": end, "ends_at__gt": origin}
     return (
         Machine.objects.filter(
@@ -169,7 +171,7 @@ def _offered_machines(origin: datetime, end: datetime) -> QuerySet[Machine]:
             ),
             Prefetch(
                 "bookings",
-                queryset=CapacityBooking.objects.filter(**overlapping),
+                queryset=CapacityBooking.all_objects.live(now).filter(**overlapping),
                 to_attr="bookings_in_horizon",
             ),
         )
@@ -203,7 +205,8 @@ def network_snapshot(
 ) -> Snapshot:
     """The network from ``origin`` for ``horizon_days``, in 9 queries whatever its size.
 
-    A machine's windows are its weekly hours minus closures minus existing bookings, each
+    A machine's windows are its weekly hours minus closures minus existing bookings and the
+    holds of open offers (so no two orders are offered the same time), each
     starting no earlier than ``now`` (default ``origin``) plus its workshop's
     ``min_lead_time_hours``. Only AVAILABLE machines of VERIFIED workshops are read, and not
     those of workshops whose customers' reviews fell below the quality bar
@@ -214,7 +217,7 @@ def network_snapshot(
     end = origin + timedelta(days=horizon_days)
     specs: list[MachineSpec] = []
     workshop_names: dict[str, str] = {}
-    machines = list(_offered_machines(origin, end))
+    machines = list(_offered_machines(origin, end, now))
     members = members_by_organization()
     for m in machines:
         workshop_names[str(m.workshop.pk)] = m.workshop.organization.name

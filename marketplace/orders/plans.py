@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from marketplace.network.models import Machine, Process
+from marketplace.network.models import CapacityBooking, Machine, Process
 from marketplace.network.services import capacity_release
 from marketplace.orders.models import (
     Job,
@@ -26,7 +27,7 @@ def plan_create(order: Order, route: OptionDict, *, version: int) -> None:
     for sequence, step in enumerate(route["steps"]):
         machine = machines[step["machine_id"]]
         start = parse_datetime(step["start"])
-        Job.objects.create(
+        job = Job.objects.create(
             order=order,
             job_key=step["job"],
             step_key=step["step"],
@@ -45,6 +46,7 @@ def plan_create(order: Order, route: OptionDict, *, version: int) -> None:
             why=step.get("why", ""),
             plan_version=version,
         )
+        job_hold_place(job)
     for leg in route.get("legs", []):
         shipment_from_leg(order, leg, version=version)
 
@@ -73,7 +75,44 @@ def acceptance_deadline(start: datetime) -> datetime:
     return min(start, timezone.now() + timedelta(hours=settings.JOB_ACCEPT_WITHIN_HOURS))
 
 
+def job_hold_place(job: Job) -> CapacityBooking | None:
+    """Holds the job's machine time until its acceptance deadline, so that no other quote or
+    re-plan is offered the same time; the hold becomes the booking when the job is accepted.
+
+    Best effort: when the time is no longer free (taken since the quote was read) the job is
+    offered without a hold and its acceptance is refused as before. The machine row is
+    locked like ``capacity_book`` does, so holds and bookings of one machine queue up.
+    """
+    now = timezone.now()
+    if job.booking_id or job.accept_by <= now:
+        return None
+    with transaction.atomic():
+        Machine.objects.select_for_update().filter(pk=job.machine_id).first()
+        overlapping = CapacityBooking.all_objects.filter(
+            machine_id=job.machine_id, starts_at__lt=job.planned_end, ends_at__gt=job.planned_start
+        )
+        if overlapping.live(now).exists():
+            return None
+        overlapping.filter(kind=CapacityBooking.Kind.HOLD).delete()  # lapsed ones
+        try:
+            with transaction.atomic():
+                hold = CapacityBooking.all_objects.create(
+                    machine_id=job.machine_id,
+                    starts_at=job.planned_start,
+                    ends_at=job.planned_end,
+                    kind=CapacityBooking.Kind.HOLD,
+                    expires_at=job.accept_by,
+                    reference=f"Offer: {job.order.reference} · {job.name}"[:100],
+                )
+        except IntegrityError:
+            return None
+        job.booking = hold
+        job.save(update_fields=["booking"])
+    return hold
+
+
 def job_booking_release(job: Job) -> None:
+    """The job's booking or hold goes back to the machine (decline, cancel, supersede)."""
     if job.booking_id:
         booking = job.booking
         job.booking = None

@@ -23,3 +23,12 @@ def quote_solve_task(quote_request_id: int) -> str:
     from marketplace.orders.quotes import quote_solve
 
     return quote_solve(quote_request_id=quote_request_id).status
+
+
+@shared_task(acks_late=True)
+def outage_replan_task() -> dict:
+    """Re-plan every open order touched by the machines down now, in one pass (``matching``
+    queue). A rerun finds the moved steps already moved, so it is harmless."""
+    from marketplace.orders.replanning import outage_replan
+
+    return outage_replan()

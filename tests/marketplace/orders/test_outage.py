@@ -1,0 +1,308 @@
+"""Outages as one background event, and offers that hold their machine time.
+
+Orders are built from factories on the small network (two mills, Stuttgart and Eindhoven),
+so each re-plan is one short solve; the matcher runs for real.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Notification
+from marketplace.errors import CapacityUnavailable
+from marketplace.network.models import CapacityBooking, Machine
+from marketplace.network.services import capacity_book, machine_status_set
+from marketplace.network.snapshot import network_snapshot
+from marketplace.orders.jobs import job_accept, job_decline
+from marketplace.orders.models import Job, Shipment
+from marketplace.orders.plans import job_booking_release, job_hold_place
+from marketplace.orders.replanning import outage_replan
+from tests.factories.orders import JobFactory, OrderFactory
+from tests.helpers import at
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_matcher")]
+LIVE = (Job.Status.PLANNED, Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS)
+
+
+def mill(city: str) -> Machine:
+    return Machine.objects.get(name__startswith="Mill of", workshop__city=city)
+
+
+def deburr(city: str) -> Machine:
+    return Machine.objects.get(name__startswith="Deburr of", workshop__city=city)
+
+
+def order_with(*steps, status: str = "paid", promised=None):
+    """An order of one part whose steps are (machine, start, hours, job status, progress),
+    priced well above what any re-plan of it costs."""
+    order = OrderFactory(
+        status=status, promised_delivery_at=promised or at(12, 12), price_minor=10_000_000
+    )
+    for sequence, (machine, start, hours, job_status, *progress) in enumerate(steps):
+        job = JobFactory(
+            order=order,
+            workshop=machine.workshop,
+            machine=machine,
+            process=machine.process,
+            sequence=sequence,
+            planned_start=start,
+            planned_end=start + timedelta(hours=hours),
+            accept_by=timezone.now() + timedelta(hours=24),
+            status=Job.Status.OFFERED if job_status == "accepted" else job_status,
+            progress_percent=progress[0] if progress else 0,
+        )
+        if job_status == "offered":
+            job_hold_place(job)
+        elif job_status in ("accepted", "in_progress", "done"):
+            job.booking = CapacityBooking.objects.create(
+                machine=machine, starts_at=job.planned_start, ends_at=job.planned_end, reference="x"
+            )
+            job.status = job_status
+            job.save(update_fields=["booking", "status"])
+    return order
+
+
+def free_at(machine: Machine, when, *, now=None) -> bool:
+    snapshot = network_snapshot(origin=timezone.now(), now=now)
+    spec = snapshot.machine(str(machine.pk))
+    minute = snapshot.minute(when)
+    return any(lo <= minute < hi for lo, hi in spec.windows)
+
+
+def take_down(machines, user, capture) -> None:
+    with capture(execute=True):
+        for machine in machines:
+            machine_status_set(user=user, machine=machine, status="down", note="Breakdown")
+
+
+def live_jobs(order):
+    return order.jobs.filter(status__in=LIVE)
+
+
+def assert_no_double_booking() -> None:
+    now = timezone.now()
+    rows = list(CapacityBooking.all_objects.live(now).order_by("machine_id", "starts_at"))
+    for a, b in itertools.pairwise(rows):
+        assert a.machine_id != b.machine_id or a.ends_at <= b.starts_at, (a, b)
+    jobs = list(
+        Job.objects.filter(status__in=LIVE)
+        .exclude(status=Job.Status.DONE)
+        .order_by("machine_id", "planned_start")
+    )
+    for a, b in itertools.pairwise(jobs):
+        assert a.machine_id != b.machine_id or a.planned_end <= b.planned_start, (a, b)
+
+
+# -- offers hold capacity ----------------------------------------------------------------------
+
+
+def test_an_offers_hold_keeps_its_time_out_of_quotes_until_it_expires(small_network):
+    machine = mill("Stuttgart")
+    order = order_with((machine, at(2, 8), 2, "offered"))
+    job = order.jobs.get()
+    assert job.booking.kind == CapacityBooking.Kind.HOLD
+    assert job.booking.expires_at == job.accept_by
+    assert not free_at(machine, at(2, 9))
+    assert free_at(machine, at(2, 9), now=job.accept_by + timedelta(minutes=1))
+    assert free_at(machine, at(2, 11))
+
+
+def test_a_declined_offer_frees_its_hold(small_network):
+    machine = mill("Stuttgart")
+    order = order_with((machine, at(2, 8), 2, "offered"))
+    job_booking_release(order.jobs.get())
+    assert not CapacityBooking.all_objects.exists()
+    assert free_at(machine, at(2, 9))
+
+
+def test_accepting_turns_the_hold_into_the_booking(small_network):
+    machine = mill("Stuttgart")
+    job = order_with((machine, at(2, 8), 2, "offered")).jobs.get()
+    job_accept(user=small_network["bob"], job=job)
+    job.refresh_from_db()
+    assert job.booking.kind == CapacityBooking.Kind.BOOKING
+    assert CapacityBooking.all_objects.filter(machine=machine).count() == 1
+
+
+def test_another_offers_hold_refuses_a_booking_and_a_second_hold(small_network):
+    machine = mill("Stuttgart")
+    order_with((machine, at(2, 8), 2, "offered"))
+    with pytest.raises(CapacityUnavailable):
+        capacity_book(machine=machine, starts_at=at(2, 9), ends_at=at(2, 11), reference="other")
+    second = order_with((machine, at(2, 9), 2, "offered")).jobs.get()
+    assert second.booking is None
+
+
+def test_a_decline_releases_the_hold_for_the_next_offer(small_network, customer_alice):
+    machine = mill("Stuttgart")
+    job = order_with((machine, at(2, 8), 2, "offered")).jobs.get()
+    with mock.patch("marketplace.orders.jobs.replan_order"):
+        job_decline(user=small_network["bob"], job=job, reason="Full")
+    assert free_at(machine, at(2, 9))
+
+
+# -- the outage as one event -------------------------------------------------------------------
+
+
+def test_the_status_push_only_enqueues_one_task_for_machines_going_down_together(
+    small_network, django_capture_on_commit_callbacks
+):
+    order = order_with(
+        (mill("Stuttgart"), at(2, 8), 2, "accepted"), (deburr("Stuttgart"), at(2, 10), 1, "offered")
+    )
+    with mock.patch("marketplace.orders.tasks.outage_replan_task.apply_async") as enqueue:
+        take_down(
+            [mill("Stuttgart"), deburr("Stuttgart")],
+            small_network["bob"],
+            django_capture_on_commit_callbacks,
+        )
+    assert enqueue.call_count == 1
+    assert enqueue.call_args.kwargs["countdown"] >= 1
+    assert set(order.jobs.values_list("status", flat=True)) == {"accepted", "offered"}
+    assert not order.events.filter(kind="order.replanned").exists()
+
+
+def test_two_orders_replanned_after_one_outage_never_get_overlapping_offers(
+    small_network, django_capture_on_commit_callbacks
+):
+    stuttgart = mill("Stuttgart")
+    first = order_with((stuttgart, at(2, 8), 3, "accepted"))
+    second = order_with((stuttgart, at(2, 11), 3, "accepted"))
+    take_down([stuttgart], small_network["bob"], django_capture_on_commit_callbacks)
+    new = [live_jobs(o).get() for o in (first, second)]
+    assert {j.machine_id for j in new} == {mill("Eindhoven").pk}
+    assert all(j.status == "offered" and j.booking.kind == "hold" for j in new)
+    a, b = sorted(new, key=lambda j: j.planned_start)
+    assert a.planned_end <= b.planned_start
+    assert_no_double_booking()
+    assert first.jobs.get(status="superseded").booking is None
+    losing = Notification.objects.filter(user=small_network["bob"], kind="job.moved")
+    gaining = Notification.objects.filter(user=small_network["charlie"], kind="job.offered")
+    assert losing.count() == 2
+    assert gaining.count() == 2
+    assert first.events.filter(kind="order.outage").count() == 1
+
+
+def test_done_steps_stay_and_a_running_step_is_superseded_with_one_live_job(
+    small_network, django_capture_on_commit_callbacks
+):
+    order = order_with(
+        (mill("Stuttgart"), at(2, 8), 2, "done"),
+        (deburr("Stuttgart"), at(2, 10), 2, "in_progress", 40),
+    )
+    done = order.jobs.get(status="done")
+    take_down(
+        [mill("Stuttgart"), deburr("Stuttgart")],
+        small_network["bob"],
+        django_capture_on_commit_callbacks,
+    )
+    moved_done = order.jobs.get(pk=done.pk)
+    assert (moved_done.status, moved_done.machine_id, moved_done.planned_start) == (
+        "done",
+        done.machine_id,
+        done.planned_start,
+    )
+    assert order.jobs.filter(step_key=done.step_key).count() == 1
+    running = order.jobs.get(step_key="step-1", status="superseded")
+    assert running.booking is None
+    live = order.jobs.filter(step_key="step-1", status__in=LIVE)
+    assert live.count() == 1
+    assert live.get().machine_id == deburr("Eindhoven").pk
+    event = order.events.get(kind="job.superseded")
+    assert "40%" in event.reason
+
+
+@pytest.mark.parametrize("closed", ["delivered", "completed", "cancelled", "shipped"])
+def test_closed_orders_are_never_replanned(
+    small_network, django_capture_on_commit_callbacks, closed
+):
+    order = order_with((mill("Stuttgart"), at(2, 8), 2, "accepted"), status=closed)
+    take_down([mill("Stuttgart")], small_network["bob"], django_capture_on_commit_callbacks)
+    assert list(order.jobs.values_list("status", flat=True)) == ["accepted"]
+    assert not order.events.exists()
+
+
+def test_the_due_date_with_the_delivery_leg_is_kept(
+    small_network, operator_olga, django_capture_on_commit_callbacks
+):
+    order = order_with((mill("Stuttgart"), at(2, 8), 2, "accepted"), promised=at(6, 12))
+    take_down([mill("Stuttgart")], small_network["bob"], django_capture_on_commit_callbacks)
+    delivery = order.shipments.get(status=Shipment.Status.PLANNED, destination__isnull=True)
+    assert delivery.planned_arrival <= order.promised_delivery_at
+    assert live_jobs(order).get().machine_id == mill("Eindhoven").pk
+    assert not Notification.objects.filter(user=operator_olga).exists()
+
+
+def test_a_due_date_that_cannot_be_kept_goes_to_operators_with_the_options(
+    small_network, operator_olga, django_capture_on_commit_callbacks
+):
+    promised = timezone.now() + timedelta(hours=1)  # no mill and carrier make it in time
+    order = order_with((mill("Stuttgart"), at(2, 8), 2, "accepted"), promised=promised)
+    take_down([mill("Stuttgart")], small_network["bob"], django_capture_on_commit_callbacks)
+    notice = Notification.objects.get(user=operator_olga, kind="order.replan_failed")
+    assert order.reference in notice.title
+    assert "later delivery date" in notice.body
+    assert "higher price" in notice.body
+    assert "after the promised" in notice.body
+
+
+def test_a_rerun_of_the_outage_moves_nothing_more(
+    small_network, django_capture_on_commit_callbacks
+):
+    order = order_with((mill("Stuttgart"), at(2, 8), 2, "accepted"))
+    take_down([mill("Stuttgart")], small_network["bob"], django_capture_on_commit_callbacks)
+    before = list(order.jobs.values_list("pk", "status", "machine_id"))
+    assert outage_replan()["orders"] == 0
+    assert list(order.jobs.values_list("pk", "status", "machine_id")) == before
+
+
+# -- random outages ----------------------------------------------------------------------------
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["Stuttgart", "Eindhoven"]),
+        st.integers(min_value=1, max_value=4),  # day
+        st.integers(min_value=6, max_value=18),  # hour
+        st.sampled_from(["offered", "accepted", "done"]),
+    ),
+    min_size=2,
+    max_size=4,
+)
+
+
+def done_steps() -> set[tuple]:
+    return set(Job.objects.filter(status="done").values_list("pk", "machine_id", "planned_start"))
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=STEPS, down=st.sets(st.sampled_from(["Stuttgart", "Eindhoven"]), min_size=1))
+def test_random_outages_never_double_book_or_move_a_done_step(small_network, steps, down):
+    with transaction.atomic():
+        for city, day, hour, status in steps:
+            machine = mill(city)
+            start = at(day, hour)
+            taken = Job.objects.filter(
+                machine=machine, planned_start__lt=start + timedelta(hours=2)
+            ).filter(planned_end__gt=start)
+            if not taken.exists():
+                order_with((machine, start, 2, status))
+        done = done_steps()
+        Machine.objects.filter(name__startswith="Mill of", workshop__city__in=down).update(
+            status=Machine.Status.DOWN
+        )
+        outage_replan()
+        assert_no_double_booking()
+        assert done_steps() == done
+        transaction.set_rollback(True)
