@@ -43,7 +43,7 @@ def customer_of(job):
 
 
 def test_a_delay_past_the_next_step_is_recorded_told_and_replanned(steps, workshop_bob, replans):
-    first, second = steps
+    first, _second = steps
     customer = customer_of(first)
     job = job_report_delay(
         user=workshop_bob, job=first, expected_end=at(1, 12), reason="Spindle bearing swap"
@@ -51,7 +51,8 @@ def test_a_delay_past_the_next_step_is_recorded_told_and_replanned(steps, worksh
     job.refresh_from_db()
     assert (job.expected_end, job.delay_reason) == (at(1, 12), "Spindle bearing swap")
     event = OrderEvent.objects.get(order=first.order, kind="job.delay_reported")
-    assert "Spindle bearing swap" in event.reason and "26 h after the plan" in event.reason
+    assert "Spindle bearing swap" in event.reason
+    assert "26 h after the plan" in event.reason
     notice = Notification.objects.get(user=customer, kind="job.delayed")
     assert "re-planned" in notice.body
     assert Notification.objects.filter(user=workshop_bob, kind="job.delayed").exists()
