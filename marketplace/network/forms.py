@@ -6,6 +6,7 @@ from datetime import time
 
 from django import forms
 
+from marketplace.network.local_hours import is_time_zone
 from marketplace.network.models import (
     CapacityException,
     Certification,
@@ -35,6 +36,12 @@ class WorkshopProfileForm(forms.Form):
     certifications = forms.ModelMultipleChoiceField(
         Certification.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
+    timezone = forms.CharField(
+        max_length=64,
+        required=False,
+        help_text="IANA time zone of your opening hours, e.g. Europe/Berlin; empty: your "
+        "country's.",
+    )
 
     @classmethod
     def for_workshop(cls, workshop: Workshop | None, data=None) -> WorkshopProfileForm:
@@ -50,6 +57,7 @@ class WorkshopProfileForm(forms.Form):
                     "latitude",
                     "longitude",
                     "min_lead_time_hours",
+                    "timezone",
                 )
             }
             initial["certifications"] = list(workshop.certifications.all())
@@ -60,6 +68,12 @@ class WorkshopProfileForm(forms.Form):
         if not country.isalpha():
             raise forms.ValidationError("Use the two-letter country code, e.g. DE.")
         return country
+
+    def clean_timezone(self) -> str:
+        zone = self.cleaned_data["timezone"].strip()
+        if zone and not is_time_zone(zone):
+            raise forms.ValidationError(f"{zone!r} is not a time zone: e.g. Europe/Berlin.")
+        return zone
 
     def profile(self) -> WorkshopProfile:
         return WorkshopProfile(**self.cleaned_data)
@@ -129,6 +143,10 @@ DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 class WeeklyHoursForm(forms.Form):
     """One opening per weekday: the common case on a shop floor, edited in one form."""
 
+    force = forms.BooleanField(
+        required=False, label="Save anyway and have booked jobs outside them re-planned"
+    )
+
     def __init__(self, *args, machine: Machine | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         existing = {}
@@ -179,6 +197,9 @@ class CapacityExceptionForm(forms.Form):
     ends_at = forms.DateTimeField(widget=DATETIME_WIDGET)
     kind = forms.ChoiceField(choices=CapacityException.Kind.choices)
     note = forms.CharField(max_length=255, required=False)
+    force = forms.BooleanField(
+        required=False, label="Close anyway and have the booked jobs re-planned elsewhere"
+    )
 
 
 class MachineStatusForm(forms.Form):

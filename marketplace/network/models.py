@@ -7,12 +7,14 @@ from decimal import Decimal
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from marketplace.network.local_hours import DEFAULT_TIME_ZONE, is_time_zone
 
 DEFAULT_CURRENCY = "EUR"
 
@@ -128,6 +130,14 @@ class Certification(models.Model):
         return self.name
 
 
+def validate_time_zone(value: str) -> None:
+    """A workshop's zone must be an IANA name (Europe/Berlin), or its hours mean nothing."""
+    if not is_time_zone(value):
+        raise ValidationError(
+            f"{value!r} is not a time zone: use an IANA name such as Europe/Berlin."
+        )
+
+
 class WorkshopQuerySet(models.QuerySet["Workshop"]):
     def verified(self) -> WorkshopQuerySet:
         return self.filter(verification_status=Workshop.Verification.VERIFIED)
@@ -171,6 +181,12 @@ class Workshop(models.Model):
     review_count = models.PositiveIntegerField(default=0)
     min_lead_time_hours = models.PositiveIntegerField(
         default=24, help_text="Hours between being assigned a job and the earliest start."
+    )
+    timezone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="IANA time zone (e.g. Europe/Berlin); weekly hours are read in it.",
     )
 
     objects = WorkshopQuerySet.as_manager()

@@ -20,6 +20,7 @@ from marketplace.network.capacity import (
     total_hours,
 )
 from marketplace.network.geo import MapPoint, NetworkMap, network_map
+from marketplace.network.local_hours import not_before
 from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
@@ -188,6 +189,7 @@ def machine_capacity(*, machine: Machine, start: datetime, end: datetime) -> dic
         opening,
         [(c.starts_at, c.ends_at) for c in closures] + [(b.starts_at, b.ends_at) for b in bookings],
     )
+    free = not_before(free, timezone.now())  # an hour gone by is not free any more
     if machine.status != Machine.Status.AVAILABLE:
         free = []
     return {

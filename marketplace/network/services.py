@@ -21,6 +21,7 @@ from marketplace.errors import (
     PermissionDenied,
 )
 from marketplace.network.capacity import WeeklySlot, expand_weekly, subtract
+from marketplace.network.local_hours import is_time_zone, zone_for_country
 from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
@@ -33,7 +34,7 @@ from marketplace.network.models import (
     Workshop,
     WorkshopPhoto,
 )
-from marketplace.network.signals import machine_unavailable
+from marketplace.network.signals import machine_available, machine_unavailable
 
 
 def _require_workshop_manager(*, user: User, workshop: Workshop) -> None:
@@ -54,6 +55,7 @@ class WorkshopProfile:
     longitude: float
     min_lead_time_hours: int
     certifications: Sequence[Certification] = ()
+    timezone: str = ""  # IANA name; empty: the country's zone
 
 
 @transaction.atomic
@@ -64,6 +66,12 @@ def workshop_profile_save(
     if organization.kind != Organization.Kind.WORKSHOP:
         raise PermissionDenied("Only workshop organizations have a workshop profile.")
     require_membership(user=user, organization=organization, roles=Membership.MANAGERS)
+    zone = profile.timezone.strip() or zone_for_country(profile.country)
+    if not is_time_zone(zone):
+        raise DomainError(
+            f"{zone!r} is not a time zone: use an IANA name such as Europe/Berlin.",
+            code="invalid_time_zone",
+        )
     workshop, _ = Workshop.objects.update_or_create(
         organization=organization,
         defaults={
@@ -74,6 +82,7 @@ def workshop_profile_save(
             "latitude": profile.latitude,
             "longitude": profile.longitude,
             "min_lead_time_hours": profile.min_lead_time_hours,
+            "timezone": zone,
         },
     )
     workshop.certifications.set(profile.certifications)
@@ -183,9 +192,18 @@ def machine_delete(*, user: User, machine: Machine) -> None:
 
 @transaction.atomic
 def weekly_hours_set(
-    *, user: User, machine: Machine, slots: Iterable[tuple[int, time, time]]
+    *,
+    user: User,
+    machine: Machine,
+    slots: Iterable[tuple[int, time, time]],
+    force: bool = False,
 ) -> list[WeeklyAvailability]:
-    """Replaces the machine's weekly opening hours; slots of one day may not overlap."""
+    """Replaces the machine's weekly opening hours; slots of one day may not overlap.
+
+    Shorter hours that leave booked jobs outside them are refused with the list of those
+    jobs, unless ``force``: then they are accepted and the jobs re-planned (signal
+    ``machine_unavailable`` for the bookings no longer covered).
+    """
     _require_workshop_member(user=user, workshop=machine.workshop)
     slots = sorted(slots)
     for weekday, start, end in slots:
@@ -196,10 +214,72 @@ def weekly_hours_set(
     for (day_a, _, end_a), (day_b, start_b, _) in itertools.pairwise(slots):
         if day_a == day_b and start_b < end_a:
             raise InvalidCapacity(f"Two openings on {_DAY[day_a]} overlap.")
+    machine = Machine.objects.select_for_update().get(pk=machine.pk)
+    weekly = [WeeklySlot(d, s, e) for d, s, e in slots]
+    outside = [
+        booking
+        for booking in machine.bookings.filter(ends_at__gt=timezone.now())
+        if not _within(weekly, _closures(machine, booking), booking)
+    ]
+    _refuse_or_replan(
+        machine=machine, covered=outside, force=force, what="These opening hours leave"
+    )
     machine.weekly_hours.all().delete()
     return WeeklyAvailability.objects.bulk_create(
         WeeklyAvailability(machine=machine, weekday=d, start_time=s, end_time=e)
         for d, s, e in slots
+    )
+
+
+def _closures(machine: Machine, booking: CapacityBooking) -> list[tuple[datetime, datetime]]:
+    closures = machine.exceptions.filter(
+        starts_at__lt=booking.ends_at, ends_at__gt=booking.starts_at
+    )
+    return [(c.starts_at, c.ends_at) for c in closures]
+
+
+def _within(
+    slots: Sequence[WeeklySlot],
+    closures: Sequence[tuple[datetime, datetime]],
+    booking: CapacityBooking,
+) -> bool:
+    """Whether the booking lies wholly in the opening hours (the rule `capacity_book` uses)."""
+    opening = expand_weekly(slots, booking.starts_at, booking.ends_at)
+    return subtract(opening, closures) == [(booking.starts_at, booking.ends_at)]
+
+
+COVERED_LISTED = 10  # bookings named in a refusal; the rest are counted
+
+
+def _refuse_or_replan(
+    *, machine: Machine, covered: list[CapacityBooking], force: bool, what: str
+) -> None:
+    """Booked jobs a change would cover: refused with their list, or (``force``) accepted and
+    handed to re-planning after commit, so no booking is left silently impossible."""
+    if not covered:
+        return
+    covered.sort(key=lambda b: b.starts_at)
+    if not force:
+        listed = "; ".join(
+            f"{b.reference} ({b.starts_at:%Y-%m-%d %H:%M}-{b.ends_at:%H:%M} UTC)"
+            for b in covered[:COVERED_LISTED]
+        )
+        more = len(covered) - COVERED_LISTED
+        raise InvalidCapacity(
+            f"{what} {len(covered)} booked job(s) of {machine.name} without machine time: "
+            f"{listed}{f'; and {more} more' if more > 0 else ''}. Hand them over first, or "
+            "confirm to have them re-planned elsewhere.",
+            code="bookings_covered",
+        )
+    until = max(b.ends_at for b in covered)
+    transaction.on_commit(
+        lambda: machine_unavailable.send(
+            sender=Machine,
+            machine=machine,
+            status=machine.status,
+            until=until,
+            affected_bookings=covered,
+        )
     )
 
 
@@ -215,8 +295,13 @@ def capacity_exception_add(
     ends_at: datetime,
     kind: str = CapacityException.Kind.HOLIDAY,
     note: str = "",
+    force: bool = False,
 ) -> CapacityException:
-    """Closes a machine for a while (holiday, maintenance); closures may not overlap."""
+    """Closes a machine for a while (holiday, maintenance); closures may not overlap.
+
+    A closure over booked jobs is refused with their list, unless ``force``: then the jobs are
+    re-planned (signal ``machine_unavailable`` for the covered bookings).
+    """
     _require_workshop_member(user=user, workshop=machine.workshop)
     if starts_at >= ends_at:
         raise InvalidCapacity("A closure must start before it ends.")
@@ -228,6 +313,10 @@ def capacity_exception_add(
             f"{clash.starts_at:%Y-%m-%d %H:%M} to {clash.ends_at:%Y-%m-%d %H:%M}: "
             "change that one instead."
         )
+    covered = list(
+        machine.bookings.filter(starts_at__lt=ends_at, ends_at__gt=max(starts_at, timezone.now()))
+    )
+    _refuse_or_replan(machine=machine, covered=covered, force=force, what="This closure leaves")
     return CapacityException.objects.create(
         machine=machine, starts_at=starts_at, ends_at=ends_at, kind=kind, note=note.strip()
     )
@@ -303,8 +392,9 @@ def machine_status_set(
     """Records a status change from the browser or a workshop's MES.
 
     A machine that stops being available tells the matcher (signal `machine_unavailable`,
-    after commit) which bookings it can no longer honour, and its workshop's members see the
-    change live. Setting the same status again only refreshes the note.
+    after commit) which bookings it can no longer honour; one coming back says so
+    (`machine_available`), and its workshop's members see the change live. Setting the same
+    status again only refreshes the note.
     """
     if user is not None:
         _require_workshop_member(user=user, workshop=machine.workshop)
@@ -336,6 +426,12 @@ def machine_status_set(
                 "data": {"machine": machine.pk, "status": status, "note": machine.status_note},
             },
         )
+    if status == Machine.Status.AVAILABLE and previous != Machine.Status.AVAILABLE:
+        transaction.on_commit(
+            lambda: machine_available.send(
+                sender=Machine, machine=machine, previous_status=previous
+            )
+        )
     if status != Machine.Status.AVAILABLE and previous == Machine.Status.AVAILABLE:
         affected = list(
             machine.bookings.filter(ends_at__gt=timezone.now()).filter(
@@ -352,3 +448,29 @@ def machine_status_set(
             )
         )
     return machine
+
+
+def machines_recover(*, now: datetime | None = None) -> list[Machine]:
+    """Machines whose announced ``until`` has passed (maintenance over, repair done) are
+    available again, as if their workshop had said so: the housekeeping pass runs this, so a
+    forgotten status does not hide capacity for ever."""
+    now = now or timezone.now()
+    recovered = []
+    due = Machine.objects.exclude(status=Machine.Status.AVAILABLE).filter(status_until__lte=now)
+    for machine_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            machine = Machine.objects.select_for_update().get(pk=machine_id)
+            if machine.status == Machine.Status.AVAILABLE or not (
+                machine.status_until and machine.status_until <= now
+            ):
+                continue  # someone changed it meanwhile
+            note = (
+                f"Back after {machine.get_status_display().lower()}: "
+                f"the announced end ({machine.status_until:%Y-%m-%d %H:%M} UTC) passed."
+            )
+            recovered.append(
+                machine_status_set(
+                    user=None, machine=machine, status=Machine.Status.AVAILABLE, note=note
+                )
+            )
+    return recovered

@@ -198,7 +198,12 @@ def machine_capacity(request: HttpRequest, machine_id: int) -> HttpResponse:
     hours_form = WeeklyHoursForm(request.POST or None, machine=machine)
     if request.method == "POST" and hours_form.is_valid():
         try:
-            services.weekly_hours_set(user=request.user, machine=machine, slots=hours_form.slots())
+            services.weekly_hours_set(
+                user=request.user,
+                machine=machine,
+                slots=hours_form.slots(),
+                force=hours_form.cleaned_data.get("force", False),
+            )
         except DomainError as error:
             hours_form.add_error(None, error.message)
         else:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.selectors import operator_users
 from accounts.services import notify
+from marketplace.network.services import machines_recover
 from marketplace.orders import matcher
 from marketplace.orders.escrow import (
     escrow_settle_ended,
@@ -47,6 +48,7 @@ def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     failures: list[str] = []
     counts = {
+        "recovered": len(machines_recover(now=now)),
         "expired": _each(
             Order.objects.filter(status=OrderStatus.PLACED, pay_by__lt=now), _expire, failures
         ),

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import is_operator, member_users
+from accounts.services import notify
 from config.live import publish_to_users_on_commit
 from marketplace.errors import Conflict, DomainError
 from marketplace.network.services import capacity_book
 from marketplace.orders import matcher
-from marketplace.orders.flow import JobStatus, OrderStatus, Role
+from marketplace.orders.flow import TERMINAL, JobStatus, OrderStatus, Role
 from marketplace.orders.models import (
     Job,
+    Shipment,
 )
-from marketplace.orders.notices import involved_users
+from marketplace.orders.notices import involved_users, job_event_record
 from marketplace.orders.plans import job_booking_release
 from marketplace.orders.replanning import replan_order
 from marketplace.orders.transitions import job_lock, job_transition, order_transition
@@ -137,3 +143,119 @@ def job_complete(*, user: User, job: Job) -> Job:
         apply=finish,
     )
     return job
+
+
+MAX_REPORTED_DELAY = timedelta(days=60)  # past the planned end; beyond it, decline the job
+
+
+def job_report_delay(*, user: User, job: Job, expected_end: datetime, reason: str) -> Job:
+    """The workshop says when an accepted or running step will really end, before its
+    planned end passes (from the board, the API or its MES); an operator may say it for them.
+
+    The estimate is recorded on the job and in the order's timeline; the customer and the
+    workshops of the order are told. When it pushes a later step or a leg (so the delivery)
+    past its plan, the order is re-planned from the estimate at once, instead of an hour at a
+    time by housekeeping after the planned end.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(
+            "Say why the step takes longer, so that the customer understands.",
+            code="reason_required",
+        )
+    if timezone.is_naive(expected_end):
+        raise DomainError("Give the expected end with its time zone.", code="invalid_expected_end")
+    now = timezone.now()
+    with transaction.atomic():
+        acting_operator = is_operator(user=user)
+        job = job_lock(job=job, user=None if acting_operator else user)
+        if job.status not in (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS):
+            raise Conflict(
+                f"Only an accepted or started step reports an expected end; this one is "
+                f"{job.get_status_display().lower()}."
+            )
+        if job.order.status in TERMINAL:
+            raise Conflict(f"Order {job.order.reference} is {job.order.get_status_display()}.")
+        start = job.started_at or job.planned_start
+        if expected_end <= now:
+            raise DomainError(
+                "The expected end must lie in the future; if the step is finished, complete it.",
+                code="invalid_expected_end",
+            )
+        if expected_end <= start:
+            raise DomainError(
+                f"The expected end must come after the step's start ({start:%Y-%m-%d %H:%M} UTC).",
+                code="invalid_expected_end",
+            )
+        if expected_end > job.planned_end + MAX_REPORTED_DELAY:
+            raise DomainError(
+                f"That is more than {MAX_REPORTED_DELAY.days} days after the planned end "
+                f"({job.planned_end:%Y-%m-%d}): decline the job so that it is re-planned, or "
+                "ask an operator.",
+                code="invalid_expected_end",
+            )
+        job.expected_end = expected_end
+        job.delay_reason = reason[:500]
+        job.save(update_fields=["expected_end", "delay_reason"])
+        text = (
+            f"{job.workshop} expects {job.name} to end {expected_end:%Y-%m-%d %H:%M} UTC "
+            f"({_versus_plan(expected_end - job.planned_end)}): {reason}"
+        )
+        job_event_record(job, user, "job.delay_reported", text)
+        pushed = _plan_pushed_by(job, expected_end)
+        _tell_delay(job, text, replanned=pushed)
+    if pushed:
+        replan_order(
+            order=job.order,
+            change=matcher.StepLateChange(
+                job_key=job.job_key, step_key=job.step_key, new_end=expected_end
+            ),
+        )
+    return job
+
+
+def _versus_plan(late: timedelta) -> str:
+    hours = round(late.total_seconds() / 3600, 1)
+    if hours > 0:
+        return f"{hours:g} h after the plan"
+    if hours < 0:
+        return f"{-hours:g} h before the plan"
+    return "as planned"
+
+
+def _plan_pushed_by(job: Job, expected_end: datetime) -> bool:
+    """Whether a step after this one (same part) or a leg carrying its parts was planned to
+    start before the expected end."""
+    successors = job.order.jobs.filter(
+        job_key=job.job_key,
+        sequence__gt=job.sequence,
+        status__in=[Job.Status.PLANNED, Job.Status.OFFERED, Job.Status.ACCEPTED],
+        planned_start__lt=expected_end,
+    )
+    legs = job.order.shipments.filter(
+        job_key=job.job_key,
+        origin_id=job.workshop_id,
+        status=Shipment.Status.PLANNED,
+        planned_departure__lt=expected_end,
+    )
+    return successors.exists() or legs.exists()
+
+
+def _tell_delay(job: Job, text: str, *, replanned: bool) -> None:
+    """The customer and every workshop of the order, in words (after commit for e-mail)."""
+    organizations = {job.order.organization_id}
+    organizations |= set(
+        job.order.jobs.filter(status__in=Job.ACTIVE).values_list(
+            "workshop__organization_id", flat=True
+        )
+    )
+    notify(
+        users=member_users(*organizations),
+        kind="job.delayed",
+        title=f"Order {job.order.reference}: {job.name} will end later than planned"
+        if job.expected_end > job.planned_end
+        else f"Order {job.order.reference}: new expected end for {job.name}",
+        body=text
+        + (" The steps after it are being re-planned." if replanned else " The plan still holds."),
+        url=reverse("order_detail", args=[job.order_id]),
+    )

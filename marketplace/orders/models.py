@@ -259,6 +259,10 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     plan_version = models.PositiveIntegerField(default=1)
+    expected_end = models.DateTimeField(
+        null=True, blank=True, help_text="The end the workshop now expects (a reported delay)."
+    )
+    delay_reason = models.CharField(max_length=500, blank=True)
     inspection = models.CharField(
         max_length=10,
         choices=Inspection.choices,

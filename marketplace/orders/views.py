@@ -1,10 +1,14 @@
 """Quotes, orders, the workshop's job board and the carrier's legs, as web pages."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -370,13 +374,34 @@ def job_action(request: HttpRequest, job_id: int, action: str) -> HttpResponse:
             )
         elif action == "complete":
             job_services.job_complete(user=request.user, job=job)
+        elif action == "delay":
+            job_services.job_report_delay(
+                user=request.user,
+                job=job,
+                expected_end=_local_moment(request.POST.get("expected_end", ""), job),
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, f"The expected end of {job.name} is recorded.")
         else:
             messages.error(request, "Unknown action.")
     except DomainError as error:
         messages.error(request, error.message)
     except ValueError:
-        messages.error(request, "Progress is a whole number from 0 to 100.")
+        messages.error(
+            request,
+            "Give the expected end as a date and time."
+            if action == "delay"
+            else "Progress is a whole number from 0 to 100.",
+        )
     return _back(request, reverse("job_board"))
+
+
+def _local_moment(value: str, job: Job) -> datetime:
+    """A browser's date and time (no zone) read in the job's workshop's time zone."""
+    moment = datetime.fromisoformat(value.strip())
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=ZoneInfo(job.workshop.timezone))
+    return moment
 
 
 @login_required

@@ -171,14 +171,25 @@ class MachineStatusChangeSerializer(serializers.ModelSerializer):
 
 class WeeklyHoursSerializer(serializers.Serializer):
     slots = WeeklyAvailabilitySerializer(many=True)
+    force = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Accept hours that leave booked jobs outside them; those jobs are re-planned.",
+    )
 
 
 class CapacityExceptionSerializer(serializers.ModelSerializer):
     machine = serializers.PrimaryKeyRelatedField(queryset=Machine.objects.all())
+    force = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="Close over booked jobs anyway; those jobs are re-planned.",
+    )
 
     class Meta:
         model = CapacityException
-        fields = ["id", "machine", "starts_at", "ends_at", "kind", "note"]
+        fields = ["id", "machine", "starts_at", "ends_at", "kind", "note", "force"]
 
 
 class CapacityBookingSerializer(serializers.ModelSerializer):

@@ -278,7 +278,12 @@ class MachineViewSet(viewsets.ModelViewSet):
             (slot["weekday"], slot["start_time"], slot["end_time"])
             for slot in serializer.validated_data["slots"]
         ]
-        rows = services.weekly_hours_set(user=request.user, machine=self._own(), slots=slots)
+        rows = services.weekly_hours_set(
+            user=request.user,
+            machine=self._own(),
+            slots=slots,
+            force=serializer.validated_data["force"],
+        )
         return Response(s.WeeklyAvailabilitySerializer(rows, many=True).data)
 
 
@@ -345,6 +350,7 @@ class CapacityExceptionViewSet(
             ends_at=data["ends_at"],
             kind=data.get("kind", CapacityException.Kind.HOLIDAY),
             note=data.get("note", ""),
+            force=data.get("force", False),
         )
 
     def perform_destroy(self, instance):

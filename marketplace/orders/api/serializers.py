@@ -487,6 +487,8 @@ class JobSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "plan_version",
+            "expected_end",
+            "delay_reason",
         ]
 
     @extend_schema_field(PartySerializer)
@@ -507,6 +509,13 @@ class JobSerializer(serializers.ModelSerializer):
 
 class JobDeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, allow_blank=True)
+
+
+class JobDelaySerializer(serializers.Serializer):
+    """When the workshop now expects the step to end, and why (shown to the customer)."""
+
+    expected_end = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=500)
 
 
 class JobProgressSerializer(serializers.Serializer):

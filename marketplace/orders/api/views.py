@@ -339,6 +339,31 @@ class JobViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
     def complete(self, request, pk=None):
         return self._done(job_services.job_complete(user=request.user, job=self._job(pk)))
 
+    @extend_schema(request=s.JobDelaySerializer, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def delay(self, request, pk=None):
+        """Reports when an accepted or running step will really end; what it pushes past its
+        plan is re-planned. Operators may report for a workshop; the order's customer sees the
+        job but may not (403)."""
+        serializer = s.JobDelaySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = (
+            Job.objects.filter(pk=pk)
+            .filter(
+                Q(workshop__organization__in=organization_ids_of(user=request.user))
+                | Q(order__organization__in=organization_ids_of(user=request.user))
+            )
+            .first()
+            if not is_operator(user=request.user)
+            else Job.objects.filter(pk=pk).first()
+        )
+        if job is None:
+            raise NotFound("No such job on your job board.")
+        job = job_services.job_report_delay(user=request.user, job=job, **serializer.validated_data)
+        return Response(
+            s.JobSerializer(Job.objects.select_related(*JOB_RELATED).get(pk=job.pk)).data
+        )
+
 
 # -- shipments ------------------------------------------------------------------------------
 class ShipmentViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):

@@ -510,11 +510,23 @@ def test_an_unknown_status_is_refused_naming_the_choices(world, workshop_bob):
 def test_a_workshop_replaces_the_weekly_hours(world, workshop_bob):
     response = api_client_for(workshop_bob).put(
         f"{API}/machines/{world['bob_mill'].pk}/weekly-hours/",
-        {"slots": [{"weekday": 5, "start_time": "09:00", "end_time": "13:00"}]},
+        {"slots": [{"weekday": 5, "start_time": "09:00", "end_time": "13:00"}], "force": True},
         format="json",
     )
     assert response.status_code == 200
     assert response.json() == [{"weekday": 5, "start_time": "09:00:00", "end_time": "13:00:00"}]
+
+
+def test_weekly_hours_leaving_a_booking_outside_are_refused_naming_it(world, workshop_bob):
+    response = api_client_for(workshop_bob).put(
+        f"{API}/machines/{world['bob_mill'].pk}/weekly-hours/",
+        {"slots": [{"weekday": 5, "start_time": "09:00", "end_time": "13:00"}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "bookings_covered"
+    assert "job-42" in error_of(response)["message"]
+    assert world["bob_mill"].weekly_hours.filter(weekday=0).exists()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,364 @@
+"""An outage on a loaded network, driven through the real services, and what it did.
+
+Builds load on the simulation's network (quote, place, pay, every job accepted), lets a day
+and a half of work happen (steps due are started and finished), then takes down every machine
+of the workshop(s) holding about ``share`` of the booked steps through
+``machine_status_set``, as a workshop's MES would. Re-plans run on the ``machine_unavailable``
+signal (Celery is eager on the embedded default); every new offer is then accepted, as a
+willing workshop would, and a refused acceptance is declined so the order is re-planned once
+more. The figures measure the promise of issue 12: every affected order re-planned quickly,
+offers that can be booked, no machine booked twice, done work left alone, the money balanced.
+
+The clock is simulated (``time_machine``) except for the re-plan timings, which are wall time.
+The same seed on the same (fresh) database gives the same figures, timings aside.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time as wallclock
+from collections import Counter
+from datetime import datetime, timedelta
+
+import time_machine
+from django.db.models.signals import post_save
+from django.test import override_settings
+
+from accounts.models import Notification
+from accounts.selectors import operator_users
+from billing import audit
+from billing import services as billing
+from billing.models import Payment
+from config.errors import DomainError
+from marketplace.demo.simulation import (
+    MUNICH,
+    PROVIDER,
+    SimulatedProvider,
+    _start_moment,
+    member_of,
+    network_build,
+)
+from marketplace.network.models import CapacityBooking, Machine, Workshop
+from marketplace.network.services import machine_status_set
+from marketplace.orders import jobs as job_services
+from marketplace.orders import quotes as quote_services
+from marketplace.orders import services as order_services
+from marketplace.orders.flow import TERMINAL, OrderStatus
+from marketplace.orders.models import Job, Order, OrderEvent, Shipment
+
+ORDER_GAP_MINUTES = (20, 120)  # between two orders being placed
+WORK_BEFORE_OUTAGE = timedelta(hours=36)  # of production before the machines go down
+ACCEPT_ROUNDS = 4  # accept new offers, decline refused ones, this many times at most
+SETTLED = (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS, Job.Status.DONE)
+
+
+def simulate_disruption(*, seed: int, orders: int = 10, share: float = 0.2) -> dict:
+    """Run the scenario and return one JSON-ready dict of its figures (see the module)."""
+    rng = random.Random(seed)
+    SimulatedProvider.rng = random.Random(seed)
+    with override_settings(
+        PAYMENT_PROVIDER=PROVIDER,
+        PAYMENT_PROVIDER_CLASSES={PROVIDER: "marketplace.demo.simulation.SimulatedProvider"},
+        QUOTE_TIME_LIMIT_S=1.0,
+        QUOTE_SYNC_MAX_SIZE=10**6,
+        MATCHING_WORKERS=1,
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    ):
+        network = network_build()
+        start = _start_moment()
+        with time_machine.travel(start, tick=False) as clock:
+            _machines_up()
+            errors: list[str] = []
+            order_ids = _load(network, rng, orders, clock, start, errors)
+            now = start + WORK_BEFORE_OUTAGE + timedelta(minutes=rng.randint(0, 600))
+            clock.move_to(now)
+            _work_until(order_ids, now, errors)
+            return _outage(network, order_ids, share, now, errors) | {
+                "seed": seed,
+                "share": share,
+            }
+
+
+def _machines_up() -> None:
+    """A second run in one database starts from a working network."""
+    sim = Machine.objects.filter(workshop__organization__name__startswith="Sim ")
+    for machine in sim.exclude(status=Machine.Status.AVAILABLE):
+        machine_status_set(user=None, machine=machine, status=Machine.Status.AVAILABLE)
+
+
+def _attempt(errors: list[str], label: str, action) -> object | None:
+    try:
+        return action()
+    except DomainError as error:
+        errors.append(f"{label}: {error.message}")
+    return None
+
+
+def _load(network, rng: random.Random, count: int, clock, start: datetime, errors) -> list[int]:
+    """``count`` orders quoted, placed and paid, every offered job accepted."""
+    order_ids = []
+    moment = start
+    for index in range(count):
+        moment += timedelta(minutes=rng.randint(*ORDER_GAP_MINUTES))
+        clock.move_to(moment)
+        lines = [
+            quote_services.LineSpec(
+                revision=revision,
+                material=network.material,
+                finish=network.finish,
+                quantity=rng.randint(1, 6),
+            )
+            for revision in network.revisions
+        ]
+        quote = _attempt(
+            errors,
+            f"quote {index}",
+            lambda lines=lines: quote_services.quote_request_create(
+                user=network.customer,
+                organization=network.customer_org,
+                lines=lines,
+                ship_to=MUNICH,
+            ),
+        )
+        options = list(quote.options.order_by("pk")) if quote else []
+        if not options:
+            errors.append(f"quote {index}: no option")
+            continue
+        option = rng.choice(options)
+        order = _attempt(
+            errors,
+            f"place {index}",
+            lambda option=option: order_services.order_place(user=network.customer, option=option),
+        )
+        if order is None:
+            continue
+        order_ids.append(order.pk)
+        payment = Payment.objects.filter(order_id=order.pk).order_by("pk").first()
+        _attempt(
+            errors,
+            f"pay {order.reference}",
+            lambda payment=payment: billing.payment_confirm(
+                payment=payment,
+                amount=payment.amount,
+                provider_reference=payment.provider_payment_id,
+            ),
+        )
+        _accept_offers([order.pk], errors)
+    return order_ids
+
+
+def _accept_offers(order_ids: list[int], errors: list[str]) -> int:
+    """Every offered job accepted by its workshop; a refused acceptance (the time is gone) is
+    declined, so the order is re-planned, and the new offers are tried in the next round.
+    Returns how many acceptances were refused."""
+    refused = 0
+    for _ in range(ACCEPT_ROUNDS):
+        offered = list(
+            Job.objects.filter(order_id__in=order_ids, status=Job.Status.OFFERED)
+            .select_related("workshop__organization", "order")
+            .order_by("pk")
+        )
+        if not offered:
+            break
+        for job in offered:
+            job.refresh_from_db(fields=["status"])
+            if job.status != Job.Status.OFFERED:
+                continue
+            worker = member_of(job.workshop.organization)
+            try:
+                job_services.job_accept(user=worker, job=job)
+            except DomainError as error:
+                refused += 1
+                errors.append(f"accept {job.order.reference} {job.name}: {error.message}")
+                _attempt(
+                    errors,
+                    f"decline {job.order.reference} {job.name}",
+                    lambda job=job, worker=worker: job_services.job_decline(
+                        user=worker, job=job, reason="The offered time is booked already"
+                    ),
+                )
+    return refused
+
+
+def _work_until(order_ids: list[int], now: datetime, errors: list[str]) -> None:
+    """Steps whose planned time has come are started, and finished when it has passed, in
+    order along each part (legs are not simulated: production only)."""
+    jobs = Job.objects.filter(order_id__in=order_ids, status__in=Job.ACTIVE).select_related(
+        "workshop__organization"
+    )
+    for job in jobs.order_by("planned_start", "pk"):
+        earlier = Job.objects.filter(
+            order_id=job.order_id,
+            job_key=job.job_key,
+            sequence__lt=job.sequence,
+            status__in=[Job.Status.PLANNED, Job.Status.OFFERED, Job.Status.ACCEPTED],
+        )
+        if job.status != Job.Status.ACCEPTED or job.planned_start > now or earlier.exists():
+            continue
+        worker = member_of(job.workshop.organization)
+        _attempt(
+            errors, f"start {job}", lambda j=job, w=worker: job_services.job_start(user=w, job=j)
+        )
+        if job.planned_end <= now:
+            _attempt(
+                errors,
+                f"complete {job}",
+                lambda j=job, w=worker: job_services.job_complete(user=w, job=j),
+            )
+
+
+def _outage_workshops(order_ids: list[int], share: float, now: datetime) -> list[Workshop]:
+    """The workshop(s) whose booked steps still ahead come closest to ``share`` of all booked
+    steps still ahead (ties: fewer workshops, then lower ids)."""
+    booked = Counter(
+        Job.objects.filter(
+            order_id__in=order_ids,
+            status__in=[Job.Status.ACCEPTED, Job.Status.IN_PROGRESS],
+            booking__ends_at__gt=now,
+        ).values_list("workshop_id", flat=True)
+    )
+    total = sum(booked.values())
+    if not total:
+        return []
+    ids = sorted(booked)
+    best = min(
+        (
+            combo
+            for size in range(1, min(3, len(ids)) + 1)
+            for combo in itertools.combinations(ids, size)
+        ),
+        key=lambda combo: (abs(sum(booked[w] for w in combo) / total - share), len(combo), combo),
+    )
+    return list(Workshop.objects.filter(pk__in=best).order_by("pk"))
+
+
+def _outage(network, order_ids: list[int], share: float, now: datetime, errors) -> dict:
+    workshops = _outage_workshops(order_ids, share, now)
+    machines = list(Machine.objects.filter(workshop__in=workshops).order_by("pk"))
+    done_before = {
+        (j.order_id, j.job_key, j.step_key): (j.pk, j.machine_id, j.planned_start, j.planned_end)
+        for j in Job.objects.filter(order_id__in=order_ids, status=Job.Status.DONE)
+    }
+    affected = set(
+        Job.objects.filter(
+            order_id__in=order_ids,
+            machine__in=machines,
+            status__in=[Job.Status.ACCEPTED, Job.Status.IN_PROGRESS],
+            booking__ends_at__gt=now,
+        ).values_list("order_id", flat=True)
+    )
+    operators = [u.pk for u in operator_users()]
+    last_notification = Notification.objects.order_by("-pk").values_list("pk", flat=True).first()
+    replanned_at: dict[int, float] = {}
+
+    def on_event(sender, instance: OrderEvent, created: bool, **kwargs) -> None:
+        if created and instance.kind == "order.replanned":
+            replanned_at.setdefault(instance.order_id, wallclock.perf_counter())
+
+    post_save.connect(on_event, sender=OrderEvent, dispatch_uid="simulate_disruption")
+    try:
+        began = wallclock.perf_counter()
+        for machine in machines:
+            _attempt(
+                errors,
+                f"down {machine}",
+                lambda m=machine: machine_status_set(
+                    user=member_of(m.workshop.organization),
+                    machine=m,
+                    status=Machine.Status.DOWN,
+                    note="Simulated outage",
+                ),
+            )
+        refused = _accept_offers(order_ids, errors)
+    finally:
+        post_save.disconnect(dispatch_uid="simulate_disruption", sender=OrderEvent)
+    seconds = sorted(replanned_at[o] - began for o in replanned_at if o in affected)
+    return {
+        "orders": len(order_ids),
+        "booked_steps": Job.objects.filter(order_id__in=order_ids, booking__isnull=False).count(),
+        "workshops_down": [str(w) for w in workshops],
+        "machines_down": len(machines),
+        "affected": len(affected),
+        "replanned": sum(o in replanned_at for o in affected),
+        "replan_seconds_p50": round(audit.percentile(seconds, 50), 3) if seconds else 0.0,
+        "replan_seconds_max": round(max(seconds), 3) if seconds else 0.0,
+        "on_time_pct": _on_time_pct(order_ids),
+        "offers_refused": refused,
+        "double_booked": _double_booked(),
+        "steps_double_live": _steps_double_live(order_ids),
+        "steps_done_moved": _done_moved(order_ids, done_before),
+        "operators_notified": Notification.objects.filter(
+            user_id__in=operators, pk__gt=last_notification or 0
+        ).count(),
+        "ledger_unbalanced": len(audit.unbalanced_postings()),
+        "service_errors": errors,
+    }
+
+
+def _on_time_pct(order_ids: list[int]) -> float:
+    """Live orders on a fully booked plan whose leg to the customer arrives by the promise."""
+    live = list(
+        Order.objects.filter(pk__in=order_ids)
+        .exclude(status__in=[*TERMINAL, OrderStatus.PLACED])
+        .order_by("pk")
+    )
+    if not live:
+        return 100.0
+    on_time = 0
+    for order in live:
+        jobs = order.jobs.filter(status__in=Job.ACTIVE)
+        booked = not jobs.exclude(status=Job.Status.DONE).filter(booking__isnull=True).exists()
+        booked = booked and not jobs.filter(status__in=[Job.Status.OFFERED, Job.Status.PLANNED])
+        final = (
+            order.shipments.filter(destination__isnull=True)
+            .exclude(status__in=[Shipment.Status.SUPERSEDED, Shipment.Status.CANCELLED])
+            .order_by("-planned_arrival")
+            .first()
+        )
+        if booked and final and final.planned_arrival <= order.promised_delivery_at:
+            on_time += 1
+    return round(100 * on_time / len(live), 1)
+
+
+def _double_booked() -> int:
+    """Pairs of bookings of one machine that overlap (the constraint PostgreSQL enforces)."""
+    pairs = 0
+    bookings = CapacityBooking.objects.order_by("machine_id", "starts_at", "pk")
+    for _, group in itertools.groupby(bookings, key=lambda b: b.machine_id):
+        group = list(group)
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if b.starts_at >= a.ends_at:
+                    break
+                pairs += 1
+    return pairs
+
+
+def _steps_double_live(order_ids: list[int]) -> int:
+    """Steps with more than one live job (accepted, running or done): work paid twice."""
+    live = Counter(
+        Job.objects.filter(order_id__in=order_ids, status__in=SETTLED).values_list(
+            "order_id", "job_key", "step_key"
+        )
+    )
+    return sum(1 for n in live.values() if n > 1)
+
+
+def _done_moved(order_ids: list[int], done_before: dict) -> int:
+    """Steps done before the outage that are no longer done where and when they were, or
+    that got another live job."""
+    moved = 0
+    for key, (pk, machine_id, start, end) in done_before.items():
+        job = Job.objects.filter(pk=pk).first()
+        others = Job.objects.filter(
+            order_id=key[0], job_key=key[1], step_key=key[2], status__in=Job.ACTIVE
+        ).exclude(pk=pk)
+        if (
+            job is None
+            or job.status != Job.Status.DONE
+            or (job.machine_id, job.planned_start, job.planned_end) != (machine_id, start, end)
+            or others.exists()
+        ):
+            moved += 1
+    return moved
