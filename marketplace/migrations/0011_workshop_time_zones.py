@@ -17,7 +17,7 @@ def zones_from_countries(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0009_sharing_inputs'),
+        ('marketplace', '0010_offer_holds'),
     ]
 
     operations = [
