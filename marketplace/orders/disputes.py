@@ -36,7 +36,7 @@ from marketplace.orders.contributions import (
 )
 from marketplace.orders.escrow import release_prices
 from marketplace.orders.flow import OrderStatus
-from marketplace.orders.models import DisputeDecision, Order, Shipment
+from marketplace.orders.models import DisputeDecision, Job, Order, Shipment
 
 Outcome = DisputeDecision.Outcome
 
@@ -142,7 +142,17 @@ def dispute_decision_record(
             )
         if refund.minor < 0:
             raise DomainError("A refund cannot be negative.", code="invalid_refund")
-        most = money.max_refund(chosen)
+        unfinished = _unfinished_cost(locked)
+        if outcome == Outcome.RESUME:
+            if unfinished.minor == 0:
+                raise DomainError(
+                    f"Nothing is left to make for {locked.reference}: complete or cancel it.",
+                    code="nothing_to_resume",
+                )
+            # What is left must still pay for the work that goes on.
+            most = Money(max(0, money.max_refund(chosen).minor - unfinished.minor), locked.currency)
+        else:
+            most = money.max_refund(chosen)
         if outcome == Outcome.CANCEL:
             refund = most
         elif refund.minor > most.minor:
@@ -151,6 +161,11 @@ def dispute_decision_record(
                 f"At most {most} can be refunded: {money.held} is held and {owed} goes to "
                 "the parties you chose to pay.",
                 code="refund_too_large",
+            )
+        if outcome == Outcome.COMPLETE:
+            refund = Money(
+                min(most.minor, max(refund.minor, _undelivered_share(locked, money, chosen))),
+                locked.currency,
             )
         decision = DisputeDecision.objects.create(
             order=locked,
@@ -169,14 +184,44 @@ def dispute_decision_record(
     return decision
 
 
+def _unfinished_cost(order: Order) -> Money:
+    """What the work still to do costs: steps not done and legs not handed over."""
+    jobs = order.jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.DONE)
+    legs = order.shipments.filter(status=Shipment.Status.PLANNED)
+    return Money(
+        sum(jobs.values_list("cost_minor", flat=True))
+        + sum(legs.values_list("cost_minor", flat=True)),
+        order.currency,
+    )
+
+
+def _undelivered_share(order: Order, money: DisputeMoney, chosen: list[str]) -> int:
+    """The least a completing decision refunds: the customer pays the price in proportion
+    to the cost of the work paid (a margin on what was delivered), not the whole price for
+    part of the work. Minor units, rounded in the parties' favour."""
+    by_id = {p.party_id: p for p in money.parties}
+    paid_cost = money.released.minor + sum(
+        by_id[i].price.minor for i in chosen if not by_id[i].released
+    )
+    planned_cost = order.cost_minor or paid_cost
+    fair = -(-paid_cost * order.price_minor // planned_cost) if planned_cost else 0
+    kept = money.held.minor + money.released.minor
+    return max(0, kept - max(fair, paid_cost))
+
+
 def decision_sentence(decision: DisputeDecision) -> str:
     """How a decision reads on a statement: the outcome, the amounts and the reason."""
     refund = Money(decision.refund_minor, decision.currency)
     paid = len(decision.paid_parties)
+    work = (
+        "no further work paid"
+        if not paid
+        else f"{paid} more {'item' if paid == 1 else 'items'} of work paid at their price"
+    )
     return (
         f"Dispute decided on {decision.decided_at:%d %b %Y}: {decision.get_outcome_display()}; "
-        f"{refund} refunded to the customer; {paid} piece{'s' if paid != 1 else ''} of work "
-        f"paid at its price. {decision.explanation}"
+        f"{refund} refunded to the customer; {work} (work paid on acceptance stays paid). "
+        f"{decision.explanation}"
     )
 
 

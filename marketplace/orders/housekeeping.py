@@ -28,6 +28,7 @@ from marketplace.orders.models import (
     Order,
     Shipment,
 )
+from marketplace.orders.plans import job_booking_release
 from marketplace.orders.replanning import replan_order
 from marketplace.orders.services import order_complete
 from marketplace.orders.transitions import order_transition
@@ -100,6 +101,7 @@ def _expire(order: Order) -> bool:
         order=order, to=OrderStatus.EXPIRED, role=Role.SYSTEM, reason="Not paid in time"
     )
     for job in order.jobs.filter(status=Job.Status.PLANNED):
+        job_booking_release(job)  # its offer's hold on machine time too
         job.status = Job.Status.CANCELLED
         job.save(update_fields=["status"])
     order.shipments.filter(status=Shipment.Status.PLANNED).update(status=Shipment.Status.CANCELLED)

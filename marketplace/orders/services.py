@@ -17,7 +17,14 @@ from accounts.services import notify
 from billing import services as billing
 from billing.money import Money
 from billing.signals import PaymentRefused
-from marketplace.errors import Conflict, DomainError, PermissionDenied, QuoteInvalid
+from marketplace.errors import (
+    Conflict,
+    DomainError,
+    PermissionDenied,
+    QuoteInvalid,
+    TransitionRefused,
+)
+from marketplace.orders import flow as order_flow
 from marketplace.orders.disputes import dispute_decision_record
 from marketplace.orders.escrow import (
     order_release,
@@ -124,23 +131,24 @@ def on_payment_confirmed(sender, *, order_id: int, **kwargs) -> PaymentRefused |
 
 
 def order_cancel(*, user: User, order: Order, reason: str) -> Order:
-    """Cancels as the table allows: customers before production, operators any time before."""
+    """Cancels as the table allows: customers before production, operators any time before.
+    A disputed order is ended by a dispute decision (``order_resolve_dispute``), which says
+    who is paid for the work done."""
     role = Role.OPERATOR if is_operator(user=user) else Role.CUSTOMER
     require_role(user, order.organization, role)
     if not reason.strip():
         raise DomainError("Say why the order is cancelled.", code="reason_required")
+    if order.status == OrderStatus.DISPUTED:
+        raise Conflict(
+            f"Order {order.reference} is disputed: settle the dispute with its amounts "
+            "(cancel there) so the finished work is paid or not by decision."
+        )
     was_paid = order.status != OrderStatus.PLACED
     with transaction.atomic():
         order = order_transition(
             order=order, to=OrderStatus.CANCELLED, role=role, actor=user, reason=reason
         )
-        for job in order.jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.DONE):
-            job_booking_release(job)
-            job.status = Job.Status.CANCELLED
-            job.save(update_fields=["status"])
-        order.shipments.filter(status=Shipment.Status.PLANNED).update(
-            status=Shipment.Status.CANCELLED
-        )
+        _remaining_work_cancel(order)
     if was_paid:
         # Whatever is still held goes back; prices already released stay with those who worked.
         refund_held(order=order, reason=reason)
@@ -148,6 +156,16 @@ def order_cancel(*, user: User, order: Order, reason: str) -> Order:
         # Nothing was paid: close the open payment so that a late one is sent back.
         payments_cancel_unwanted(order_id=order.pk, reason=f"The order was cancelled: {reason}")
     return order
+
+
+def _remaining_work_cancel(order: Order) -> None:
+    """The steps not done are cancelled (their machine time freed), the legs not handed
+    over too: an ended order has no work left that anyone could do, or be owed for."""
+    for job in order.jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.DONE):
+        job_booking_release(job)
+        job.status = Job.Status.CANCELLED
+        job.save(update_fields=["status"])
+    order.shipments.filter(status=Shipment.Status.PLANNED).update(status=Shipment.Status.CANCELLED)
 
 
 def order_dispute(*, user: User, order: Order, reason: str) -> Order:
@@ -179,9 +197,10 @@ def order_resolve_dispute(
     paid_party_ids: Iterable[str] | None = None,
 ) -> Order:
     """An operator settles a dispute with amounts (``disputes``): the chosen parties are paid
-    their price at once, then production resumes, the order completes (the rest shared as
-    margin over the parties paid) or it ends (the rest refunded). The refund is sent after
-    commit; the completion's release follows it, so the refund is never shared out."""
+    their price at once, then production resumes, the order completes (margin on what was
+    delivered, the unfinished share refunded) or it ends (the rest refunded); either way the
+    remaining steps and legs are cancelled. The refund is sent after commit; the
+    completion's release follows it, so the refund is never shared out."""
     if not is_operator(user=user):
         raise PermissionDenied("Only platform operators settle disputes.")
     with transaction.atomic():
@@ -194,19 +213,27 @@ def order_resolve_dispute(
             paid_party_ids=paid_party_ids,
         )
         target = DISPUTE_OUTCOMES[decision.outcome]
-        if target != OrderStatus.CANCELLED:
-            order = order_transition(
-                order=order, to=target, role=Role.OPERATOR, actor=user, reason=reason
-            )
-            transaction.on_commit(lambda: _after_decision(order, decision))
-    if target == OrderStatus.CANCELLED:
-        # After the decision's commit: the cancellation refunds at the provider, never
-        # under the lock; the prices chosen are already paid.
-        return order_cancel(user=user, order=order, reason=reason)
+        # The move happens under the lock the decision took: a second operator deciding at
+        # the same moment waits, then finds the order no longer disputed.
+        order = order_transition(
+            order=order, to=target, role=Role.OPERATOR, actor=user, reason=reason
+        )
+        if target != OrderStatus.IN_PRODUCTION:
+            _remaining_work_cancel(order)
+        transaction.on_commit(lambda: _after_decision(order, decision))
     return order
 
 
 def _after_decision(order: Order, decision: DisputeDecision) -> None:
+    """After commit, never under the lock: the refund at the provider (for a cancel, all
+    that is left), then a completion's release of the rest."""
+    if decision.outcome == DisputeDecision.Outcome.CANCEL:
+        refund_held(
+            order=order,
+            reason=f"Dispute decision: {decision.explanation}"[:300],
+            idempotency_key=f"dispute:{decision.pk}",
+        )
+        return
     if decision.refund_minor:
         refund_held(
             order=order,
@@ -219,16 +246,29 @@ def _after_decision(order: Order, decision: DisputeDecision) -> None:
 
 
 def order_confirm_delivery(*, user: User, order: Order) -> Order:
+    """The customer has the parts: the last leg is received and the order delivered, in one
+    transaction, so a refused move (the order is not shipped) changes nothing."""
     require_membership(user=user, organization=order.organization)
-    last = (
-        order.shipments.filter(destination=None)
-        .exclude(status__in=[Shipment.Status.CANCELLED, Shipment.Status.SUPERSEDED])
-        .first()
-    )
-    if last is not None and last.status != Shipment.Status.DELIVERED:
-        shipment_receive(user=user, shipment=last)
-        order.refresh_from_db()
-    order = order_transition(order=order, to=OrderStatus.DELIVERED, role=Role.CUSTOMER, actor=user)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != OrderStatus.DELIVERED and not order_flow.allowed(
+            OrderStatus(order.status), OrderStatus.DELIVERED, Role.CUSTOMER
+        ):
+            raise TransitionRefused(
+                f"Order {order.reference} is {order.get_status_display().lower()}; "
+                "its delivery cannot be confirmed now."
+            )
+        last = (
+            order.shipments.filter(destination=None)
+            .exclude(status__in=[Shipment.Status.CANCELLED, Shipment.Status.SUPERSEDED])
+            .first()
+        )
+        if last is not None and last.status != Shipment.Status.DELIVERED:
+            shipment_receive(user=user, shipment=last)
+            order.refresh_from_db()
+        order = order_transition(
+            order=order, to=OrderStatus.DELIVERED, role=Role.CUSTOMER, actor=user
+        )
     transaction.on_commit(lambda: release_on_delivery(order=order), robust=True)
     return order
 

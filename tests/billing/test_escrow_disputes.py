@@ -187,7 +187,15 @@ def test_a_decision_pays_the_chosen_work_and_legs_in_transit_and_refunds_within_
     assert unpaid_job.party_id not in released
     for leg in in_transit:
         assert released[leg.party_id] == leg.price  # the carrier is paid while in transit
-    assert _refunded(order) == refund.minor
+    # The refund asked for, or more: the unfinished step's share of the price goes back too
+    # (the margin is on what was delivered, not the whole price for part of the work).
+    decision = DisputeDecision.objects.get()
+    assert decision.refund_minor >= refund.minor
+    assert _refunded(order) == decision.refund_minor
+    kept = order.price_minor - decision.refund_minor
+    paid_cost = sum(m.minor for m in released_prices(order_id=order.pk).values())
+    assert kept <= -(-paid_cost * order.price_minor // order.cost_minor)
+    assert not order.jobs.filter(status__in=["accepted", "offered", "in_progress"]).exists()
     unpaid_payouts = Payout.objects.filter(
         order_id=order.pk, idempotency_key__endswith=f":{unpaid_job.party_id}"
     )
