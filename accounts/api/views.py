@@ -20,7 +20,7 @@ from accounts.api.serializers import (
     OrganizationUpdateSerializer,
     RoleSerializer,
 )
-from accounts.models import Organization
+from accounts.models import Organization, User
 from accounts.permissions import require_manager
 from accounts.selectors import (
     is_operator,
@@ -34,11 +34,9 @@ class MeView(GenericAPIView):
     serializer_class = MeSerializer
 
     def get(self, request):
-        user = (
-            type(request.user)
-            .objects.prefetch_related("memberships__organization")
-            .get(pk=request.user.pk)
-        )
+        # Through the model, not type(request.user): with session login that is the lazy
+        # wrapper, which has no manager.
+        user = User.objects.prefetch_related("memberships__organization").get(pk=request.user.pk)
         return Response(MeSerializer(user, context={"request": request}).data)
 
     @extend_schema(request=MeUpdateSerializer, responses=MeSerializer)

@@ -181,3 +181,11 @@ def test_the_openapi_schema_is_valid_and_warning_free():
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_me_answers_a_session_login(client, customer_alice):
+    """Before: 500 (the lazy user wrapper has no manager) for anyone logged in on the site."""
+    client.force_login(customer_alice)
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 200
+    assert response.json()["email"] == customer_alice.email
