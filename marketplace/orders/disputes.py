@@ -39,6 +39,8 @@ from marketplace.orders.flow import OrderStatus
 from marketplace.orders.models import DisputeDecision, Job, Order, Shipment
 
 Outcome = DisputeDecision.Outcome
+# Characters that print nothing: an explanation made only of them explains nothing.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def dispute_decision_record(
     """
     if outcome not in Outcome.values:
         raise DomainError("Choose resume, complete or cancel.", code="invalid_outcome")
-    if not explanation.strip():
+    if not explanation.translate(_INVISIBLE).strip():
         raise DomainError("Explain the decision to both sides.", code="reason_required")
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)

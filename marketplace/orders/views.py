@@ -1,5 +1,6 @@
 """Quotes, orders, the workshop's job board and the carrier's legs, as web pages."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -436,6 +437,9 @@ def shipment_action(request: HttpRequest, shipment_id: int, action: str) -> Http
     return _back(request, reverse("order_detail", args=[shipment.order_id]))
 
 
+REFUND_PATTERN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,3})?", re.ASCII)
+
+
 @login_required
 @require_POST
 def order_resolve_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
@@ -444,6 +448,8 @@ def order_resolve_dispute(request: HttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_get_for_member(order_id=order_id, user=request.user)
     try:
         text = request.POST.get("refund", "").strip()
+        if text and not REFUND_PATTERN.fullmatch(text):
+            raise MoneyError(text)
         refund = from_decimal(text, order.currency) if text else None
     except MoneyError:
         messages.error(request, f"The refund must be an amount in {order.currency}, like 120.50.")

@@ -38,6 +38,9 @@ def test_the_operator_settles_from_the_order_page_with_amounts(
     assert response.status_code == 302
     messages = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert "The refund must be an amount in EUR" in messages
+    for odd in ("١٠٠", "1_000", "1e3", "-5"):
+        client.post(url, {"outcome": "complete", "reason": "ok", "refund": odd})
+    client.post(url, {"outcome": "complete", "reason": "\u200b\u200b", "refund": "1.00"})
     assert not DisputeDecision.objects.exists()
 
     client.force_login(customer_alice)
