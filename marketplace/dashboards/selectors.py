@@ -59,16 +59,24 @@ def operator_overview() -> dict:
     }
 
 
+CHART_HEIGHT = 60  # px: bars stand on the baseline at y = 60
+
+
 def _with_chart(row) -> dict:
-    """Bar heights for the daily revenue chart (0-60 px)."""
+    """Bars for the daily revenue chart (0-60 px, standing on the baseline). A day the
+    platform paid more than it earned (it covered a shortfall) draws no bar; its amount is
+    in the bar's title like every other day's."""
     peak = max([day.revenue.minor for day in row.daily_revenue] + [1])
-    bars = [
-        {
-            "x": index * 10,
-            "h": round(60 * day.revenue.minor / peak),
-            "day": day.day,
-            "revenue": day.revenue,
-        }
-        for index, day in enumerate(row.daily_revenue)
-    ]
+    bars = []
+    for index, day in enumerate(row.daily_revenue):
+        height = max(0, round(CHART_HEIGHT * day.revenue.minor / peak))
+        bars.append(
+            {
+                "x": index * 10,
+                "y": CHART_HEIGHT - height,
+                "h": height,
+                "day": day.day,
+                "revenue": day.revenue,
+            }
+        )
     return {"row": row, "bars": bars}

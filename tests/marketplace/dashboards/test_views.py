@@ -60,3 +60,19 @@ def test_the_dashboard_query_count_does_not_grow_with_machines(
     client.force_login(workshop_bob)
     with django_assert_max_num_queries(25):
         client.get(reverse("dashboard"))
+
+
+def test_revenue_bars_stand_on_the_baseline_and_a_loss_draws_no_bar():
+    """Before: bars had no y and a day of negative revenue drew a negative height."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from billing.money import Money
+    from marketplace.dashboards.selectors import CHART_HEIGHT, _with_chart
+
+    days = [
+        SimpleNamespace(day=dt.date(2026, 11, d), revenue=Money(minor, "EUR"))
+        for d, minor in ((1, 1000), (2, -4000), (3, 500))
+    ]
+    bars = _with_chart(SimpleNamespace(daily_revenue=days))["bars"]
+    assert [(b["y"], b["h"]) for b in bars] == [(0, CHART_HEIGHT), (CHART_HEIGHT, 0), (30, 30)]
