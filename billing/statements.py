@@ -157,6 +157,7 @@ class OrderStatement:
     payout_reversals: list[ReversalLine] = field(default_factory=list)
     refunds: list[RefundLine] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    covered: Money | None = None  # paid in by the platform for a shortfall, not by the customer
 
     @property
     def status_label(self) -> str:
@@ -186,7 +187,8 @@ class OrderStatement:
         the refunds and what is still held (normally 0). The rebate is a line of the price
         but goes back to the customer (held until refunded, then a refund line)."""
         if self.role == ROLE_CUSTOMER:
-            return self.total - self.rebate + self.held - self.net_paid
+            covered = self.covered or Money(0, self.currency)
+            return self.total - self.rebate - covered + self.held - self.net_paid
         return self.total - self.amount_paid
 
 
@@ -288,6 +290,7 @@ class _OrderData:
     refunds: list[Refund] = field(default_factory=list)
     entries: list[LedgerEntry] = field(default_factory=list)  # on payables, payouts excluded
     held: Money | None = None
+    covered: Money | None = None  # what the platform paid in for a shortfall (``subsidy``)
 
 
 def _order_data(*, organization: Organization, order_ids: list[int]) -> dict[int, _OrderData]:
@@ -318,16 +321,20 @@ def _order_data(*, organization: Organization, order_ids: list[int]) -> dict[int
         .order_by("transaction__created_at", "id")
     ):
         data[entry.transaction.order_id].entries.append(entry)
-    for order_id, currency, total in (
+    for order_id, currency, total, covered in (
         LedgerEntry.objects.filter(
             transaction__order_id__in=order_ids,
             account__kind=LedgerAccount.Kind.CUSTOMER_FUNDS_HELD,
         )
         .values("transaction__order_id", "currency")
-        .annotate(total=Sum("amount_minor"))
-        .values_list("transaction__order_id", "currency", "total")
+        .annotate(
+            total=Sum("amount_minor"),
+            covered=Sum("amount_minor", filter=Q(transaction__kind=LedgerTransaction.Kind.SUBSIDY)),
+        )
+        .values_list("transaction__order_id", "currency", "total", "covered")
     ):
         data[order_id].held = Money(total or 0, currency)
+        data[order_id].covered = Money(covered or 0, currency)
     return data
 
 
@@ -454,8 +461,18 @@ def _order_statement(
         payouts=payout_lines,
         payout_reversals=_reversal_lines(organization=organization, role=role, data=data),
         refunds=[_refund_line(r) for r in data.refunds] if role == ROLE_CUSTOMER else [],
-        notes=notes,
+        notes=notes + _covered_note(data.covered),
+        covered=data.covered,
     )
+
+
+def _covered_note(covered: Money | None) -> list[str]:
+    if covered is None or not covered.minor:
+        return []
+    return [
+        f"The platform paid {covered} of this order itself (a shortfall: the accepted work "
+        "cost more than the order held); the customer was not charged for it."
+    ]
 
 
 def _reference_of(data: _OrderData) -> str:

@@ -284,6 +284,11 @@ def test_a_cost_overrun_is_covered_by_the_platform_and_the_order_closes(
     for job in order.jobs.filter(status="done"):
         assert released_prices(order_id=order.pk)[f"job-{job.pk}"] == eur(job.cost_minor)
     _assert_closed(order, payment)
+    # The customer's statement says the platform paid the difference, and owes nothing.
+    statement = order_statement(organization=order.organization, order_id=order.pk)
+    assert statement.covered == eur(_subsidy(order))
+    assert statement.outstanding == eur(0)
+    assert any("The platform paid" in note for note in statement.notes)
 
 
 def test_the_rebate_is_refunded_to_the_customer(
