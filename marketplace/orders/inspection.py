@@ -99,7 +99,7 @@ def job_inspection_record(*, user: User, job: Job, outcome: str, note: str = "")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=job.order_id)
         job = (
-            Job.objects.select_for_update()
+            Job.objects.select_for_update(of=("self",))  # inspected_by is an outer join
             .select_related("workshop__organization", "inspected_by")
             .get(pk=job.pk)
         )
