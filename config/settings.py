@@ -18,8 +18,10 @@ env.read_env(BASE_DIR / ".env", overwrite=False)
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
 
+# The secret is read as it is: django-environ would take a value starting with "$" for a
+# reference to another variable (and a random key starts with "$" now and then).
 if PRODUCTION:
-    SECRET_KEY = env.str("SECRET_KEY")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
     if len(SECRET_KEY) < 50:
         raise environ.ImproperlyConfigured(
             "SECRET_KEY must be set to 50 or more random characters."
@@ -31,7 +33,7 @@ else:
         from django.core.management.utils import get_random_secret_key
 
         _secret_file.write_text(get_random_secret_key())
-    SECRET_KEY = env.str("SECRET_KEY", default=_secret_file.read_text().strip())
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _secret_file.read_text().strip()
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list(

@@ -62,3 +62,17 @@ def test_production_mode_reads_services_from_the_environment():
         "channels_redis.core.RedisChannelLayer",
         "True",
     ]
+
+
+def test_a_secret_starting_with_a_dollar_sign_is_read_as_it_is(tmp_path):
+    """Before: a generated development key starting with "$" was taken for a reference to
+    another variable and settings recursed until they crashed."""
+    key = "$" + "k" * 60
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env={"SECRET_KEY": key},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(key)
