@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.errors import NotFound
 from accounts.models import Invitation, Membership, Organization, User
+from config.ids import parse_id
 
 ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
 ORGANIZATION_HEADER = "X-Organization"
@@ -101,7 +102,8 @@ def active_membership(
     memberships = memberships_for_user(user=user)
     if requested not in (None, ""):
         key = str(requested)
-        lookup = {"organization_id": int(key)} if key.isdigit() else {"organization__slug": key}
+        number = parse_id(key)
+        lookup = {"organization_id": number} if number else {"organization__slug": key}
         return memberships.filter(**lookup).first()
     if session_choice is not None:
         chosen = memberships.filter(organization_id=session_choice).first()

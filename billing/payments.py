@@ -39,6 +39,7 @@ from billing.providers.base import (
     RefundResult,
 )
 from billing.signals import PaymentRefused, payment_confirmed
+from config.ids import parse_id
 
 Kind = LedgerAccount.Kind
 logger = logging.getLogger(__name__)
@@ -457,8 +458,8 @@ def refund_record_external(
     if known is not None:
         return known
     succeeded = RefundResult(status="succeeded", provider_refund_id=provider_refund_id)
-    if our_refund_id.isdigit():
-        ours = Refund.objects.filter(pk=int(our_refund_id), payment=payment).first()
+    if (our_id := parse_id(our_refund_id)) is not None:
+        ours = Refund.objects.filter(pk=our_id, payment=payment).first()
         if ours is not None:
             return _refund_record(refund=ours, amount=ours.amount, result=succeeded)
     key = f"provider-refund:{provider_refund_id}"

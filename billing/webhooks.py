@@ -51,11 +51,25 @@ def _verified_event(request: HttpRequest, secret: str) -> dict[str, Any]:
         raise _Refused("missing signature")
     try:
         event = stripe.Webhook.construct_event(request.body, signature, secret, TOLERANCE)
-    except (ValueError, stripe.SignatureVerificationError) as error:
+    except (ValueError, TypeError, AttributeError, stripe.SignatureVerificationError) as error:
         raise _Refused("invalid signature") from error
     if _timestamp(signature) > time.time() + TOLERANCE:
         raise _Refused("timestamp in the future")
-    return event.to_dict()
+    event = event.to_dict()
+    _check_shape(event)
+    return event
+
+
+def _check_shape(event: dict[str, Any]) -> None:
+    """A signed body is still only trusted to be what Stripe sends: an event with an id, a
+    type and an account that fit where they are stored (a test secret leaks, a fake Stripe
+    misbehaves)."""
+    for name, required in (("id", True), ("type", True), ("account", False)):
+        value = event.get(name)
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or not 0 < len(value) <= 100:
+            raise _Refused(f"event without a valid {name}")
 
 
 def _receive(request: HttpRequest, secret: str, endpoint: str) -> HttpResponse:

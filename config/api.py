@@ -1,12 +1,15 @@
-"""API plumbing shared by every app: one error body, pagination."""
+"""API plumbing shared by every app: one error body, pagination, numeric ids."""
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DomainError
@@ -15,6 +18,35 @@ from config.errors import DomainError
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class Router(SimpleRouter):
+    """Every object id in a URL is a number: ``/designs/abc/`` is a 404 like any unknown id,
+    never a lookup that the database refuses (viewsets looked up by code keep any slug)."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix: str = "") -> str:
+        numeric = getattr(viewset, "lookup_field", "pk") in ("pk", "id")
+        self._default_value_pattern = "[0-9]+" if numeric else "[^/.]+"
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object is still in use."
+    default_code = "in_use"
+
+
+def _in_use(exc: ProtectedError | RestrictedError) -> Conflict:
+    """A delete refused because other records point at the object, in words: what refers to it."""
+    kinds = sorted({str(obj._meta.verbose_name_plural) for obj in exc.args[1]})
+    what = ", ".join(kinds) or "other records"
+    return Conflict(f"It cannot be deleted: {what} still refer to it.")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -30,6 +62,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = _in_use(exc)
 
     response = drf_exception_handler(exc, context)
     if response is None:

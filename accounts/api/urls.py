@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from accounts.api import notification_views, views
+from config.api import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("notifications", notification_views.NotificationViewSet, basename="notification")
 

@@ -1,13 +1,13 @@
 """The marketplace's REST API: one router over the network, designs and orders viewsets."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from config.api import Router
 from marketplace.designs.api import views as designs
 from marketplace.network.api import views as network
 from marketplace.orders.api import views as orders
 
-router = SimpleRouter()
+router = Router()
 router.register("processes", network.ProcessViewSet, basename="process")
 router.register("materials", network.MaterialViewSet, basename="material")
 router.register("finishes", network.FinishViewSet, basename="finish")

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
+from config.ids import parse_id
 from marketplace.designs import selectors, services
 from marketplace.designs.forms import DesignUploadForm
 from marketplace.designs.models import DesignReport, DesignRevision
@@ -38,7 +39,7 @@ def design_upload(request: HttpRequest) -> HttpResponse:
     design = None
     if request.POST.get("design"):
         design = selectors.design_get_for_member(
-            design_id=request.POST["design"], user=request.user
+            design_id=parse_id(request.POST["design"]), user=request.user
         )
     results, errors = [], []
     if form.is_valid():

@@ -9,6 +9,7 @@ from marketplace.network.models import (
     Material,
 )
 from marketplace.orders.models import QuoteRequest
+from marketplace.orders.quotes import MAX_QUANTITY
 
 
 class QuoteForm(forms.Form):
@@ -43,7 +44,7 @@ class QuoteForm(forms.Form):
                 empty_label="No finish",
             )
             self.fields[f"{prefix}_quantity"] = forms.IntegerField(
-                min_value=1, max_value=100000, initial=1, label="Quantity"
+                min_value=1, max_value=MAX_QUANTITY, initial=1, label="Quantity"
             )
             self.fields[f"{prefix}_tolerance"] = forms.ChoiceField(
                 choices=QuoteRequest.Tolerance.choices, initial="standard", label="Tolerance"

@@ -25,6 +25,10 @@ from marketplace.orders.models import (
 )
 from marketplace.orders.tasks import quote_solve_task
 
+# The most pieces one quote line may ask for: more is a production contract, not a quote (and
+# 2**31 overflows the stored quantity).
+MAX_QUANTITY = 100_000
+
 
 @dataclass(frozen=True)
 class LineSpec:
@@ -73,8 +77,8 @@ def quote_request_create(
             )
         if not line.revision.is_analysed:
             raise QuoteInvalid(f"{line.revision.design} is not analysed yet; wait a moment.")
-        if line.quantity < 1:
-            raise QuoteInvalid("Quantities must be at least 1.")
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            raise QuoteInvalid(f"Quantities must be from 1 to {MAX_QUANTITY:,}.")
     if due_at is not None and due_at <= timezone.now():
         raise QuoteInvalid("The due date must lie in the future.")
     with transaction.atomic():

@@ -17,6 +17,7 @@ from accounts.models import Organization
 from accounts.permissions import require_kind
 from billing import selectors as billing_selectors
 from billing.money import MoneyError, from_decimal
+from config.ids import parse_id, parse_ids
 from marketplace.designs import selectors as design_selectors
 from marketplace.errors import DomainError
 from marketplace.network import selectors as network_selectors
@@ -46,7 +47,7 @@ def _fail(request: HttpRequest, error: DomainError, fallback: str, **kwargs) -> 
 @login_required
 def quote_new(request: HttpRequest) -> HttpResponse:
     organization = require_kind(membership=request.membership, kinds=(Organization.Kind.CUSTOMER,))
-    ids = [int(i) for i in request.GET.getlist("design") if i.isdigit()]
+    ids = parse_ids(request.GET.getlist("design"))
     designs = design_selectors.designs_of_organization(organization=organization)
     chosen = [d for d in designs if d.pk in ids] if ids else []
     revisions = [d.latest for d in chosen if d.latest and d.latest.is_analysed]
@@ -320,9 +321,9 @@ def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
     def review(order):
         workshop = get_object_or_404(
             order.jobs.model._meta.get_field("workshop").related_model,
-            pk=request.POST.get("workshop"),
+            pk=parse_id(request.POST.get("workshop", "")),
         )
-        rating = int(request.POST.get("rating") or 0)
+        rating = parse_id(request.POST.get("rating", "")) or 0
         conversation.review_create(
             user=request.user,
             order=order,
@@ -333,6 +334,13 @@ def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
         messages.success(request, f"Thank you for reviewing {workshop}.")
 
     return _order_action(request, order_id, review)
+
+
+def _percent(text: str) -> int:
+    """A percentage typed in a form; anything but a whole number is out of range (-1), so the
+    service answers with its own message."""
+    number = parse_id(text)
+    return -1 if number is None else number
 
 
 @login_required
@@ -370,7 +378,7 @@ def job_action(request: HttpRequest, job_id: int, action: str) -> HttpResponse:
             job_services.job_progress(
                 user=request.user,
                 job=job,
-                percent=int(request.POST.get("percent") or 0),
+                percent=_percent(request.POST.get("percent", "")),
                 note=request.POST.get("note", ""),
             )
         elif action == "complete":

@@ -82,7 +82,24 @@ def load_design(
     else:
         file_unit, unit_source = user_unit, "user"
     mesh = mesh.scaled(mm_per(file_unit))
+    _check_range(mesh)
     return Design(mesh, sniffed.format, file_unit, unit_source, src.size)
+
+
+# Coordinates beyond a kilometre are no part any workshop makes, and squaring them for areas
+# and volumes overflows floating point (1e308 is finite; its square is not).
+MAX_COORDINATE_MM = 1e6
+
+
+def _check_range(mesh: Mesh) -> None:
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = float(np.abs(mesh.vertices).max()) if len(mesh.vertices) else 0.0
+    if not np.isfinite(largest) or largest > MAX_COORDINATE_MM:
+        raise DesignFileError(
+            errors.OUT_OF_RANGE,
+            "The file places the part more than a kilometre from its origin, or it is far larger "
+            "than anything a workshop can make. Check the unit and the export of your CAD tool.",
+        )
 
 
 def _name(sniffed: Sniffed) -> str:

@@ -216,9 +216,17 @@ class CapacitySerializer(serializers.Serializer):
 
 
 class CapacityQuerySerializer(serializers.Serializer):
-    machine = serializers.IntegerField()
+    machine = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
+
+    def _within_years(self, value):
+        """Capacity is planned a year or two ahead; year 9999 plus four weeks overflows."""
+        if not 2000 <= value.year <= 2999:
+            raise serializers.ValidationError("Give a date between the years 2000 and 2999.")
+        return value
+
+    validate_start = validate_end = _within_years
 
     def validate(self, data):
         if data.get("start") and data.get("end") and data["start"] >= data["end"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
-from accounts.selectors import is_operator
+from accounts.selectors import is_operator, organization_ids_of
 from marketplace.errors import NotFound
 from marketplace.network import selectors, services
 from marketplace.network.api import serializers as s
@@ -108,8 +108,11 @@ class WorkshopViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Ret
         )
         if is_operator(user=self.request.user):
             return queryset
-        return queryset.filter(pk__in=Workshop.objects.verified().values("pk")) | queryset.filter(
-            organization__memberships__user=self.request.user
+        # One condition, not an OR of two joined querysets: a join over memberships repeats the
+        # workshop once per member and made the detail view fail with several members.
+        return queryset.filter(
+            Q(pk__in=Workshop.objects.verified().values("pk"))
+            | Q(organization_id__in=organization_ids_of(user=self.request.user))
         )
 
     def _save(self, request, partial: bool):

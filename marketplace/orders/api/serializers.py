@@ -24,6 +24,7 @@ from marketplace.orders.models import (
     Review,
     Shipment,
 )
+from marketplace.orders.quotes import MAX_QUANTITY
 
 
 class StatusField(serializers.ChoiceField):
@@ -77,7 +78,7 @@ class QuoteLineInputSerializer(serializers.Serializer):
     finish = serializers.SlugRelatedField(
         slug_field="code", queryset=Finish.objects.all(), allow_null=True, default=None
     )
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     tolerance = serializers.ChoiceField(
         choices=QuoteRequest.Tolerance.choices, default=QuoteRequest.Tolerance.STANDARD
     )
