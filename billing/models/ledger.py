@@ -68,6 +68,8 @@ class LedgerAccount(models.Model):
         Kind.DISPUTES,
         Kind.PROVIDER_FEES,
     )
+    # What the platform owes a party (workshop or carrier) until its payout is paid.
+    PAYABLE_KINDS = (Kind.WORKSHOP_PAYABLE, Kind.CARRIER_PAYABLE)
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     owner = models.ForeignKey(
