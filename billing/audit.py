@@ -16,7 +16,7 @@ release failed, a rebate credited and never paid. These reads find such orders:
 
 Billing knows orders only by id, so what only the marketplace knows (is the order closed,
 whose work was accepted) comes in as ``OrderFacts``: passed by the caller, or collected from
-the receivers of ``order_facts_requested`` (the marketplace answers it), like
+the receivers of ``billing.signals.order_facts_requested`` (the marketplace answers it), like
 ``payment_confirmed`` the other way round.
 """
 
@@ -29,21 +29,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Sum
-from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import Organization
 from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Payout
 from billing.money import Money
+from billing.signals import order_facts_requested
 
 Kind = LedgerAccount.Kind
 TxKind = LedgerTransaction.Kind
 
-# Sent by ``order_facts()``; receivers return an iterable of ``OrderFacts`` (the marketplace
-# connects one), optionally for ``order_ids`` only.
-order_facts_requested = Signal()
-
-PAYABLE_KINDS = frozenset({Kind.WORKSHOP_PAYABLE, Kind.CARRIER_PAYABLE})
 # Platform accounts that are not the platform's own money in an order's split.
 PLATFORM_PASS_THROUGH = frozenset({Kind.PROVIDER_CLEARING, Kind.DISPUTES, Kind.PROVIDER_FEES})
 # Transactions that move money out of (or back into) a payable after its release: not a release.
@@ -283,7 +278,7 @@ def _tallies(order_ids: set[int] | None) -> dict[int, _Tally]:
             tally.tx_held[tx_id] = tally.tx_held.get(tx_id, 0) + minor
             if tx_kind == TxKind.REFUND:
                 tally.refunded -= minor
-        elif account_kind in PAYABLE_KINDS and tx_kind not in PAYOUT_KINDS:
+        elif account_kind in LedgerAccount.PAYABLE_KINDS and tx_kind not in PAYOUT_KINDS:
             tally.released[owner_id] += minor
         elif account_kind == Kind.REFUNDS:
             tally.rebate_balance += minor

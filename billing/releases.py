@@ -117,7 +117,7 @@ def share_price_release(
             return existing
         if amount.currency != locked.currency:
             raise PaymentAmountMismatch("The price and the payment are in different currencies.")
-        if LedgerTransaction.objects.filter(idempotency_key=_release_key(locked)).exists():
+        if billing_selectors.order_released(order_id=locked.order_id):
             raise Conflict(f"Order {locked.reference} was already released in full.")
         held = billing_selectors.available_for_order(locked.order_id)
         if amount.minor > held.minor:
@@ -151,10 +151,6 @@ def share_price_release(
     return posted
 
 
-def _release_key(payment: Payment) -> str:
-    return f"release:{payment.order_id}"
-
-
 def funds_release(
     *,
     payment: Payment,
@@ -182,7 +178,8 @@ def funds_release(
         raise ValueError(f"No organization given for {', '.join(missing)}.")
     with transaction.atomic():
         payment = _releasable_payment(payment, frozen=frozen)
-        existing = LedgerTransaction.objects.filter(idempotency_key=_release_key(payment)).first()
+        release_key = billing_selectors.full_release_key(order_id=payment.order_id)
+        existing = LedgerTransaction.objects.filter(idempotency_key=release_key).first()
         if existing is not None:  # released before: a repeat writes nothing
             return existing
         if currency != payment.currency:
@@ -211,7 +208,7 @@ def funds_release(
                 description=f"Release of {payment.reference}",
                 order_id=payment.order_id,
                 kind=LedgerTransaction.Kind.RELEASE,
-                idempotency_key=_release_key(payment),
+                idempotency_key=release_key,
             )
         _share_records_write(payment=payment, split=split, parties=parties)
         _share_payouts_open(payment=payment, split=split, parties=parties, rest=rest)

@@ -263,6 +263,11 @@ def price_release_key(*, order_id: int, party_id: str) -> str:
     return f"{PRICE_RELEASE_PREFIX}:{order_id}:{party_id}"
 
 
+def full_release_key(*, order_id: int) -> str:
+    """The ledger key of the order's release in full at completion (see funds_release)."""
+    return f"release:{order_id}"
+
+
 def held_for_order(order_id: int) -> Money:
     """What is still held in escrow for the order: the customer-funds-held entries of its
     transactions (payment in, prices and the rest released, refunds out), in one query.
@@ -303,7 +308,9 @@ def refunds_count_for_order(order_id: int) -> int:
 
 def order_released(*, order_id: int) -> bool:
     """Whether the order's completion release was posted (key ``release:<order_id>``)."""
-    return LedgerTransaction.objects.filter(idempotency_key=f"release:{order_id}").exists()
+    return LedgerTransaction.objects.filter(
+        idempotency_key=full_release_key(order_id=order_id)
+    ).exists()
 
 
 def available_for_order(order_id: int) -> Money:

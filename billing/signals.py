@@ -12,6 +12,10 @@ full, automatically (``payment_refund_unwanted``). Any other return value means 
 ``statement_notes`` is sent while statements are built, with ``order_ids``; a receiver
 returns ``{order_id: [sentence, ...]}`` to explain an order on every party's statement and
 PDFs (the marketplace's dispute decisions).
+
+``order_facts_requested`` is sent by the money audit (``billing.audit.order_facts``), with
+``order_ids`` (None: every order); a receiver returns an iterable of ``billing.audit.OrderFacts``
+(which orders are closed, whose work was accepted), what billing cannot know of an order.
 """
 
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ from django.dispatch import Signal
 
 payment_confirmed = Signal()
 statement_notes = Signal()
+order_facts_requested = Signal()
 
 
 @dataclass(frozen=True, slots=True)

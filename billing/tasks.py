@@ -1,5 +1,8 @@
 """Background work of billing, on the ``billing`` queue (routed by ``billing.tasks.*``)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from celery import shared_task
 
 from billing.errors import ProviderError
@@ -8,6 +11,18 @@ from billing.models import Payout, WebhookEvent
 
 class TransientProviderError(Exception):
     """The provider could not be reached; Celery retries these only."""
+
+
+@contextmanager
+def _retried_if_transient() -> Iterator[None]:
+    """A provider error that trying again may cure (``retryable``) becomes the one exception
+    Celery retries; any other error fails the task at once."""
+    try:
+        yield
+    except ProviderError as error:
+        if error.retryable:
+            raise TransientProviderError(error.message) from error
+        raise
 
 
 @shared_task(
@@ -20,15 +35,14 @@ def webhook_process_task(event_id: int) -> str:
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None:
         return "missing"
-    try:
-        return webhook_event_process(event=event).status
-    except ProviderError as error:
-        WebhookEvent.objects.filter(pk=event_id).update(
-            status=WebhookEvent.Status.FAILED, error=error.message
-        )
-        if error.retryable:
-            raise TransientProviderError(error.message) from error
-        raise
+    with _retried_if_transient():
+        try:
+            return webhook_event_process(event=event).status
+        except ProviderError as error:
+            WebhookEvent.objects.filter(pk=event_id).update(
+                status=WebhookEvent.Status.FAILED, error=error.message
+            )
+            raise
 
 
 @shared_task(acks_late=True)
@@ -58,12 +72,8 @@ def payment_refund_unwanted_task(payment_id: int) -> str:
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None:
         return "missing"
-    try:
+    with _retried_if_transient():
         refund = payment_refund_unwanted(payment=payment)
-    except ProviderError as error:
-        if error.retryable:
-            raise TransientProviderError(error.message) from error
-        raise
     if refund is not None and refund.status == "pending":
         raise TransientProviderError(refund.error or "The refund's outcome is not known yet.")
     return refund.status if refund else "nothing"

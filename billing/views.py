@@ -29,7 +29,6 @@ from billing.credit_notes import (
 )
 from billing.errors import NotFound
 from billing.models import ConnectedAccount, Payment
-from billing.money import Money
 from billing.pdf import credit_note_pdf, invoice_pdf, refund_credit_note_pdf
 from billing.providers import default_provider_name
 from billing.selectors import (
@@ -58,7 +57,7 @@ def payment_confirm_manual(request: HttpRequest, payment_id: int) -> HttpRespons
         payments.payment_confirm_manual(
             operator=request.user,
             payment=payment,
-            amount=Money(payment.amount_minor, payment.currency),
+            amount=payment.amount,
         )
     except DomainError as error:
         messages.error(request, error.message)

@@ -7,8 +7,7 @@ class MarketplaceConfig(AppConfig):
 
     def ready(self) -> None:
         """Listens to billing and to its own machine events; neither side imports the other."""
-        from billing.audit import order_facts_requested
-        from billing.signals import payment_confirmed, statement_notes
+        from billing.signals import order_facts_requested, payment_confirmed, statement_notes
         from marketplace.network.signals import machine_unavailable
         from marketplace.orders.disputes import on_statement_notes
         from marketplace.orders.money_facts import order_money_facts

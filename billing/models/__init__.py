@@ -7,9 +7,9 @@ writes them. What a payment or ledger transaction pays for is a plain ``order_id
 human ``reference``), so billing does not depend on marketplace.
 """
 
+from billing.models.columns import CURRENCY_LENGTH, MoneyColumn
 from billing.models.credit_notes import CreditNote
 from billing.models.ledger import (
-    CURRENCY_LENGTH,
     AppendOnlyModel,
     AppendOnlyQuerySet,
     LedgerAccount,
@@ -43,6 +43,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
+    "MoneyColumn",
     "Payment",
     "PaymentDispute",
     "Payout",

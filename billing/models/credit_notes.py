@@ -6,9 +6,8 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organization
-from billing.models.ledger import CURRENCY_LENGTH
+from billing.models.columns import CURRENCY_LENGTH, MoneyColumn
 from billing.models.payments import Refund
-from billing.money import Money
 
 CREDIT_NOTE_PREFIX = "CN"
 
@@ -37,6 +36,7 @@ class CreditNote(models.Model):
     number = models.CharField(max_length=32, unique=True)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=CURRENCY_LENGTH)
+    amount = MoneyColumn("amount_minor")
     reason = models.CharField(max_length=300, blank=True)
     refunded_at = models.DateTimeField()
     issued_at = models.DateTimeField(auto_now_add=True)
@@ -58,7 +58,3 @@ class CreditNote(models.Model):
     @staticmethod
     def format_number(year: int, sequence: int) -> str:
         return f"{CREDIT_NOTE_PREFIX}-{year}-{sequence:06d}"
-
-    @property
-    def amount(self) -> Money:
-        return Money(self.amount_minor, self.currency)

@@ -7,9 +7,7 @@ from django.db.models import Q
 
 from accounts.models import Organization
 from billing.errors import ImmutableRecord
-from billing.money import Money
-
-CURRENCY_LENGTH = 3
+from billing.models.columns import CURRENCY_LENGTH, MoneyColumn
 
 
 # -- append-only plumbing -------------------------------------------------------------------
@@ -68,6 +66,8 @@ class LedgerAccount(models.Model):
         Kind.DISPUTES,
         Kind.PROVIDER_FEES,
     )
+    # What the platform owes a party (workshop or carrier) until its payout is paid.
+    PAYABLE_KINDS = (Kind.WORKSHOP_PAYABLE, Kind.CARRIER_PAYABLE)
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     owner = models.ForeignKey(
@@ -152,6 +152,7 @@ class LedgerEntry(AppendOnlyModel):
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
     amount_minor = models.BigIntegerField(help_text="Signed: into the account (+) or out (-).")
     currency = models.CharField(max_length=CURRENCY_LENGTH)
+    amount = MoneyColumn("amount_minor")
 
     class Meta:
         ordering = ["id"]
@@ -164,10 +165,6 @@ class LedgerEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.amount}"
-
-    @property
-    def amount(self) -> Money:
-        return Money(self.amount_minor, self.currency)
 
 
 # -- shares and settlement runs -------------------------------------------------------------
@@ -208,6 +205,10 @@ class ShareRecord(AppendOnlyModel):
     payable_minor = models.BigIntegerField()
     margin_minor = models.BigIntegerField(default=0, help_text="The order's whole margin.")
     currency = models.CharField(max_length=CURRENCY_LENGTH)
+    price = MoneyColumn("price_minor")
+    margin_share = MoneyColumn("margin_share_minor")
+    forfeited = MoneyColumn("forfeited_minor")
+    payable = MoneyColumn("payable_minor")
     explanation = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -222,19 +223,3 @@ class ShareRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.party_id}: {self.payable}"
-
-    @property
-    def price(self) -> Money:
-        return Money(self.price_minor, self.currency)
-
-    @property
-    def margin_share(self) -> Money:
-        return Money(self.margin_share_minor, self.currency)
-
-    @property
-    def forfeited(self) -> Money:
-        return Money(self.forfeited_minor, self.currency)
-
-    @property
-    def payable(self) -> Money:
-        return Money(self.payable_minor, self.currency)

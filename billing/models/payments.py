@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Organization
-from billing.models.ledger import CURRENCY_LENGTH
+from billing.models.columns import CURRENCY_LENGTH, MoneyColumn
 from billing.money import Money
 
 
@@ -31,6 +31,7 @@ class Payment(models.Model):
     provider = models.CharField(max_length=20)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=CURRENCY_LENGTH)
+    amount = MoneyColumn("amount_minor")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     provider_payment_id = models.CharField(
         max_length=200, blank=True, db_index=True, help_text="PaymentIntent id or bank reference."
@@ -64,10 +65,6 @@ class Payment(models.Model):
         return f"Payment {self.reference} ({self.amount}, {self.get_status_display()})"
 
     @property
-    def amount(self) -> Money:
-        return Money(self.amount_minor, self.currency)
-
-    @property
     def refundable(self) -> Money:
         return Money(self.confirmed_amount_minor - self.refunded_minor, self.currency)
 
@@ -81,6 +78,7 @@ class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=CURRENCY_LENGTH)
+    amount = MoneyColumn("amount_minor")
     reason = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -103,10 +101,6 @@ class Refund(models.Model):
         return f"Refund of {self.amount} on {self.payment.reference}"
 
     @property
-    def amount(self) -> Money:
-        return Money(self.amount_minor, self.currency)
-
-    @property
     def provider_key(self) -> str:
         """The provider's idempotency key: from our id, stable across lost answers."""
         suffix = f"~{self.key_generation}" if self.key_generation else ""
@@ -125,6 +119,7 @@ class PaymentDispute(models.Model):
     provider_dispute_id = models.CharField(max_length=200, unique=True)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=CURRENCY_LENGTH)
+    amount = MoneyColumn("amount_minor")
     reason = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     provider_status = models.CharField(max_length=40, blank=True)
@@ -139,10 +134,6 @@ class PaymentDispute(models.Model):
 
     def __str__(self) -> str:
         return f"Dispute {self.provider_dispute_id} on {self.payment.reference} ({self.status})"
-
-    @property
-    def amount(self) -> Money:
-        return Money(self.amount_minor, self.currency)
 
 
 # -- webhooks -------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
-from billing.models.ledger import CURRENCY_LENGTH, LedgerAccount
+from billing.models.columns import CURRENCY_LENGTH, MoneyColumn
+from billing.models.ledger import LedgerAccount
 from billing.models.payments import Payment
 from billing.money import Money, MoneyError
 
@@ -73,6 +74,7 @@ class Payout(models.Model):
     provider = models.CharField(max_length=20)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=CURRENCY_LENGTH)
+    amount = MoneyColumn("amount_minor")
     source_payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
     )
@@ -122,10 +124,6 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"Payout {self.idempotency_key} to {self.party} ({self.amount})"
-
-    @property
-    def amount(self) -> Money:
-        return Money(self.amount_minor, self.currency)
 
     @property
     def provider_key(self) -> str:
@@ -290,6 +288,7 @@ class BankFile(models.Model):
     payouts_count = models.PositiveIntegerField(default=0)
     transfers_count = models.PositiveIntegerField(default=0, help_text="One per beneficiary.")
     total_minor = models.BigIntegerField(default=0)
+    total = MoneyColumn("total_minor")
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -304,7 +303,3 @@ class BankFile(models.Model):
 
     def __str__(self) -> str:
         return f"SEPA file {self.message_id} ({self.transfers_count} transfers)"
-
-    @property
-    def total(self) -> Money:
-        return Money(self.total_minor, self.currency)
