@@ -50,9 +50,17 @@ from matching.replanning import (
 )
 from matching.snapshot import Snapshot, floor_minute
 
-__all__ = ["OrderToReplan", "OuterChange", "recovery_improves", "replan_orders"]
+__all__ = [
+    "RECOVERY_LATE_MOVE_PENALTY",
+    "OrderToReplan",
+    "OuterChange",
+    "recovery_improves",
+    "replan_orders",
+]
 
 OuterChange = MachineDownChange | MachineUpChange
+# minor units per moved step when a late order is re-optimised: a move must save an hour
+RECOVERY_LATE_MOVE_PENALTY = 60 * TARDINESS_PER_MINUTE
 
 
 @dataclass(frozen=True)
@@ -209,7 +217,8 @@ def _solve(
     now = floor_minute(now)
     joint = _joint(orders)
     view = _engine_view(joint.jobs, change, specs, joint.due, joint.waits, now=snapshot.minute(now))
-    view.used.add(str(change.machine_id))
+    if change.machine_id is not None:
+        view.used.add(str(change.machine_id))
     machines, places = _engine_machines(view, specs)
     engine_jobs = view.jobs
     legs: dict[tuple[str, str], Leg] = {}

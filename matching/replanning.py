@@ -118,9 +118,10 @@ class StepLateChange:
 
 @dataclass(frozen=True)
 class MachineUpChange:
-    """The machine is available again from ``at``: nothing is blocked, the plan may improve."""
+    """Capacity is back from ``at`` (the machine, or several when None): nothing is blocked,
+    the plan may improve."""
 
-    machine_id: int
+    machine_id: int | None
     at: datetime
 
 
@@ -491,7 +492,7 @@ def replan_assignments(
         jobs.setdefault(a.job_key, []).append(a)
     waits = _waits(jobs, assembly_job)
     view = _engine_view(jobs, change, specs, due, waits, now=snapshot.minute(now))
-    if isinstance(change, MachineDownChange | MachineUpChange):
+    if isinstance(change, MachineDownChange | MachineUpChange) and change.machine_id is not None:
         view.used.add(str(change.machine_id))
     machines, places = _engine_machines(view, specs)
     engine_jobs = view.jobs

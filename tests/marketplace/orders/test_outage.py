@@ -23,8 +23,8 @@ from marketplace.network.services import capacity_book, machine_status_set
 from marketplace.network.snapshot import network_snapshot
 from marketplace.orders.jobs import job_accept, job_decline
 from marketplace.orders.models import Job, Shipment
+from marketplace.orders.outages import outage_replan
 from marketplace.orders.plans import job_booking_release, job_hold_place
-from marketplace.orders.replanning import outage_replan
 from tests.factories.orders import JobFactory, OrderFactory
 from tests.helpers import at
 
