@@ -8,13 +8,14 @@ class MarketplaceConfig(AppConfig):
     def ready(self) -> None:
         """Listens to billing and to its own machine events; neither side imports the other."""
         from billing.signals import order_facts_requested, payment_confirmed, statement_notes
-        from marketplace.network.signals import machine_unavailable
+        from marketplace.network.signals import machine_available, machine_unavailable
         from marketplace.orders.disputes import on_statement_notes
         from marketplace.orders.money_facts import order_money_facts
-        from marketplace.orders.replanning import on_machine_unavailable
+        from marketplace.orders.outages import on_machine_available, on_machine_unavailable
         from marketplace.orders.services import on_payment_confirmed
 
         payment_confirmed.connect(on_payment_confirmed, dispatch_uid="order-paid")
         machine_unavailable.connect(on_machine_unavailable, dispatch_uid="order-replan")
+        machine_available.connect(on_machine_available, dispatch_uid="order-recover")
         statement_notes.connect(on_statement_notes, dispatch_uid="dispute-notes")
         order_facts_requested.connect(order_money_facts, dispatch_uid="order-money-facts")

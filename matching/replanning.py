@@ -48,6 +48,7 @@ __all__ = [
     "Change",
     "CurrentAssignment",
     "MachineDownChange",
+    "MachineUpChange",
     "NewAssignment",
     "ReplanResult",
     "StepDeclinedChange",
@@ -115,7 +116,16 @@ class StepLateChange:
     new_end: datetime
 
 
-Change = MachineDownChange | StepDeclinedChange | StepLateChange
+@dataclass(frozen=True)
+class MachineUpChange:
+    """Capacity is back from ``at`` (the machine, or several when None): nothing is blocked,
+    the plan may improve."""
+
+    machine_id: int | None
+    at: datetime
+
+
+Change = MachineDownChange | MachineUpChange | StepDeclinedChange | StepLateChange
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,12 @@ class ReplanResult:
     reasons: tuple[str, ...]
     summary: str
     plan: Plan = field(compare=False, repr=False)
+    # Set by ``matching.replan_orders``: delivery (last step plus its leg) and cost (steps and
+    # legs, minor units) of the new plan and of the plan before, for the promise and recovery.
+    delivery_at: datetime | None = None
+    delivery_before: datetime | None = None
+    cost_minor: int | None = None
+    cost_before_minor: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -366,8 +382,12 @@ def _with_deliveries(
     return [j if j.id in waited_for else replace(j, delivery=dict(delivery)) for j in jobs]
 
 
-def _engine_change(change: Change, snapshot: Snapshot) -> MachineDown | StepDeclined | StepLate:
+def _engine_change(
+    change: Change, snapshot: Snapshot
+) -> MachineDown | StepDeclined | StepLate | None:
     minute = snapshot.minute
+    if isinstance(change, MachineUpChange):
+        return None
     if isinstance(change, MachineDownChange):
         return MachineDown(
             str(change.machine_id),
@@ -387,22 +407,29 @@ def _alternative(problem: Problem, a: Assignment) -> Alternative:
     return next(x for x in step.alternatives if x.machine == a.machine)
 
 
-def _move_reason(a: Assignment, old: CurrentAssignment, start: datetime, specs: _Specs) -> str:
+def _move_reason(
+    a: Assignment, old: CurrentAssignment, start: datetime, specs: _Specs, job: str
+) -> str:
     here = specs.get(a.machine)
     there = specs.get(str(old.machine_id))
     where = here.label if here else a.machine
     if str(old.machine_id) != a.machine:
         return (
-            f"{a.step} of {a.job} moves from {there.label if there else old.machine_id}"
+            f"{a.step} of {job} moves from {there.label if there else old.machine_id}"
             f" to {where}, starting {start:%a %d %b %H:%M}."
         )
-    return f"{a.step} of {a.job} now starts {start:%a %d %b %H:%M} at {where}."
+    return f"{a.step} of {job} now starts {start:%a %d %b %H:%M} at {where}."
 
 
 def _new_assignments(
-    result: Replan, assignments: Sequence[CurrentAssignment], specs: _Specs
+    result: Replan,
+    assignments: Sequence[CurrentAssignment],
+    specs: _Specs,
+    names: Mapping[str, str] | None = None,
 ) -> list[NewAssignment]:
-    """Every step of the new plan; unmoved steps keep their exact datetimes."""
+    """Every step of the new plan; unmoved steps keep their exact datetimes. ``names``: the
+    caller's job key for an engine job id (several orders in one problem)."""
+    names = names or {}
     snapshot = specs.snapshot
     before = {(a.job_key, a.step_key): a for a in assignments}
     moved_keys = {(m.job, m.step) for m in result.moves}
@@ -411,9 +438,10 @@ def _new_assignments(
         old = before[(a.job, a.step)]
         moved = (a.job, a.step) in moved_keys
         start = snapshot.at(a.start) if moved else old.start
+        job = names.get(a.job, a.job)
         new.append(
             NewAssignment(
-                job_key=a.job,
+                job_key=job,
                 step_key=a.step,
                 machine_id=int(a.machine),
                 workshop_id=int(result.problem.workshop_of(a.machine)),
@@ -422,7 +450,7 @@ def _new_assignments(
                 cost_minor=_alternative(result.problem, a).cost,
                 status="planned" if moved and old.status == "running" else old.status,
                 moved=moved,
-                reason=_move_reason(a, old, start, specs) if moved else "",
+                reason=_move_reason(a, old, start, specs, job) if moved else "",
             )
         )
     return new
@@ -464,7 +492,7 @@ def replan_assignments(
         jobs.setdefault(a.job_key, []).append(a)
     waits = _waits(jobs, assembly_job)
     view = _engine_view(jobs, change, specs, due, waits, now=snapshot.minute(now))
-    if isinstance(change, MachineDownChange):
+    if isinstance(change, MachineDownChange | MachineUpChange) and change.machine_id is not None:
         view.used.add(str(change.machine_id))
     machines, places = _engine_machines(view, specs)
     engine_jobs = view.jobs

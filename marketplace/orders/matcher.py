@@ -10,7 +10,7 @@ services in ``marketplace.orders``. See docs/matching-adapter.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from marketplace.network.snapshot import (
     offline_machine_specs,
 )
 from matching import quote_answers, replanning, routes
+from matching import replan_orders as joint
 from matching.quote_answers import (
     SYNC_MAX_SIZE,
     AdapterQuote,
@@ -29,11 +30,13 @@ from matching.quote_answers import (
     QuoteInput,
     QuoteLineInput,
 )
+from matching.replan_orders import OrderToReplan, recovery_improves
 from matching.replanning import (
     MOVE_PENALTY,
     Change,
     CurrentAssignment,
     MachineDownChange,
+    MachineUpChange,
     NewAssignment,
     ReplanResult,
     StepDeclinedChange,
@@ -49,8 +52,10 @@ __all__ = [
     "Change",
     "CurrentAssignment",
     "MachineDownChange",
+    "MachineUpChange",
     "NewAssignment",
     "OptionDict",
+    "OrderToReplan",
     "QuoteInput",
     "QuoteLineInput",
     "ReplanResult",
@@ -62,7 +67,9 @@ __all__ = [
     "legs_for_jobs",
     "network_snapshot",
     "quote_for",
+    "recovery_improves",
     "replan_assignments",
+    "replan_orders",
     "size_of",
 ]
 
@@ -177,6 +184,39 @@ def replan_assignments(
         ship_to=ship_to,
         assembly_job=assembly_job,
         order_id=order_id,
+    )
+
+
+def replan_orders(
+    orders: Sequence[OrderToReplan],
+    *,
+    change: MachineDownChange | MachineUpChange,
+    now: datetime,
+    time_limit_s: float = 3.0,
+    workers: int = 2,
+    move_penalty: int = MOVE_PENALTY,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> dict[int, ReplanResult]:
+    """Re-plan several orders in one solve (by order id); see
+    ``matching.replan_orders.replan_orders``. Reads the network once, from the earliest step
+    of any of them, and the plan machines that left it."""
+    now = floor_minute(now)
+    every = [a for order in orders for a in order.assignments]
+    # From a minute before now at least, so that a done step is placed as ended by now.
+    origin, days = replanning.replan_window(every, now - timedelta(minutes=1), horizon_days)
+    snapshot = network_snapshot(origin=origin, horizon_days=days, now=now)
+    missing: set[int] = set()
+    for order in orders:
+        missing |= replanning.offline_machine_ids(order.assignments, change, snapshot)
+    return joint.replan_orders(
+        orders,
+        change=change,
+        now=now,
+        snapshot=snapshot,
+        offline=offline_machine_specs(missing) if missing else {},
+        time_limit_s=time_limit_s,
+        workers=workers,
+        move_penalty=move_penalty,
     )
 
 

@@ -1,22 +1,22 @@
 """Re-planning an order's remaining steps after a decline, a late step or a machine outage.
 
-An outage (one machine, several, a whole workshop) is one event handled in the background:
-``on_machine_unavailable`` only enqueues ``outage_replan_task`` (coalescing the machines that
-go down within ``OUTAGE_COALESCE_SECONDS``), and ``outage_replan`` re-plans every affected
-open order in one pass. Each order's new offers hold their machine time before the next
-order reads the network, so no two orders are offered the same time.
+A re-plan has two halves: ``plan_read`` reads the order's live steps as the matcher sees
+them, and ``replan_write`` makes the matcher's answer concrete (moved steps superseded and
+offered anew with holds on their time, legs rebuilt, everyone told, the promise checked).
+``replan_order`` runs both for one order (a decline, a late step); an outage or a recovery
+solves many orders at once and writes each one the same way (``marketplace.orders.outages``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,8 +45,6 @@ logger = logging.getLogger(__name__)
 # Orders whose plan may still change; delivered, completed, cancelled, expired (and shipped
 # or disputed) orders are never re-planned.
 REPLANNABLE = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.IN_PRODUCTION)
-OUTAGE_PENDING_KEY = "orders:outage:pending"
-OUTAGE_RUNNING_KEY = "orders:outage:running"
 
 
 def _current_assignment(
@@ -73,6 +71,52 @@ def _current_assignment(
     )
 
 
+@dataclass
+class PlanRead:
+    """An order's plan as a re-plan reads it: its live jobs, the running ones lost on a
+    broken machine, a declined one, and the matcher's view of them. ``plan_version`` tells
+    the write half whether someone re-planned the order in between."""
+
+    order: Order
+    active: list[Job]
+    lost: set[int]
+    declined: Job | None
+    current: list[matcher.CurrentAssignment]
+    plan_version: int
+
+    def to_replan(self) -> matcher.OrderToReplan:
+        request = self.order.request
+        return matcher.OrderToReplan(
+            order_id=self.order.pk,
+            assignments=tuple(self.current),
+            due=self.order.promised_delivery_at,
+            ship_to=(float(request.ship_to_latitude), float(request.ship_to_longitude)),
+            assembly_job=self.order.option.route.get("assembly_job"),
+        )
+
+
+def plan_read(
+    order: Order, *, change, declined: Job | None = None, down: Iterable[int] = ()
+) -> PlanRead | None:
+    """The order's steps not yet done, for a re-plan; None for an order that is closed."""
+    order = Order.objects.select_related("option__request").get(pk=order.pk)
+    if order.status not in REPLANNABLE:
+        return None
+    down = set(down)
+    if isinstance(change, matcher.MachineDownChange):
+        down.add(change.machine_id)
+    active = list(
+        order.jobs.filter(status__in=Job.ACTIVE).select_related(
+            "machine", "process", "line__material", "line__revision", "workshop"
+        )
+    )
+    lost = {j.pk for j in active if j.status == Job.Status.IN_PROGRESS and j.machine_id in down}
+    current = [_current_assignment(job, lost=job.pk in lost) for job in active]
+    if declined is not None:
+        current.append(_current_assignment(declined, declined=True))
+    return PlanRead(order, active, lost, declined, current, order.plan_version)
+
+
 def replan_order(
     *,
     order: Order,
@@ -86,62 +130,77 @@ def replan_order(
     one) is lost: it is superseded explicitly and what is left of it offered elsewhere.
     Closed orders are left alone. The customer's due date counts with the delivery leg.
     """
-    order = Order.objects.get(pk=order.pk)
-    if order.status not in REPLANNABLE:
+    read = plan_read(order, change=change, declined=declined, down=down)
+    if read is None:
         return []
-    down = set(down)
-    if isinstance(change, matcher.MachineDownChange):
-        down.add(change.machine_id)
-    active = list(
-        order.jobs.filter(status__in=Job.ACTIVE).select_related(
-            "machine", "process", "line__material", "line__revision", "workshop"
-        )
-    )
-    lost = {j.pk for j in active if j.status == Job.Status.IN_PROGRESS and j.machine_id in down}
-    current = [_current_assignment(job, lost=job.pk in lost) for job in active]
-    if declined is not None:
-        current.append(_current_assignment(declined, declined=True))
-    request = order.request
     now = timezone.now()
     # From a minute before now at least, so that a done step is placed as ended by now.
-    origin, days = replan_window(current, now - timedelta(minutes=1))
+    origin, days = replan_window(read.current, now - timedelta(minutes=1))
+    target = read.to_replan()
     result = matcher.replan_assignments(
         snapshot=matcher.network_snapshot(origin=origin, horizon_days=days, now=now),
-        order_id=order.pk,
-        assignments=current,
+        order_id=target.order_id,
+        assignments=read.current,
         change=change,
         now=now,
         time_limit_s=settings.QUOTE_TIME_LIMIT_S,
         workers=settings.MATCHING_WORKERS,
-        assembly_job=order.option.route.get("assembly_job"),
-        due=dict.fromkeys({a.job_key for a in current}, order.promised_delivery_at),
-        ship_to=(float(request.ship_to_latitude), float(request.ship_to_longitude)),
+        assembly_job=target.assembly_job,
+        due=dict.fromkeys({a.job_key for a in read.current}, target.due),
+        ship_to=target.ship_to,
     )
+    return replan_write(read, result) or []
+
+
+def replan_write(
+    read: PlanRead, result: matcher.ReplanResult, *, note: str = ""
+) -> list[Job] | None:
+    """The write half of a re-plan: moved steps superseded and offered anew with holds, legs
+    rebuilt, the re-plan recorded and told, the promise checked (escalated when missed).
+
+    A plan the matcher could not make goes to the operators. Returns the new jobs, or None
+    when the order was re-planned by someone else since ``read`` (nothing written).
+    """
     if not result.ok:
         reason = " ".join(result.reasons) or "No other workshop can take over the step."
-        _escalate(order, reason)
+        escalate_to_operators(read.order, reason)
         return []
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        order = Order.objects.select_for_update().get(pk=read.order.pk)
+        if order.plan_version != read.plan_version:
+            return None
         order.plan_version += 1
         order.save(update_fields=["plan_version"])
-        by_key = {(j.job_key, j.step_key): j for j in active}
-        active_pks = {j.pk for j in active}
+        by_key = {(j.job_key, j.step_key): j for j in read.active}
+        active_pks = {j.pk for j in read.active}
         created = []
         losing: dict[int, list[str]] = {}
         for new in result.moved:
-            old = by_key.get((new.job_key, new.step_key)) or declined
+            old = by_key.get((new.job_key, new.step_key)) or read.declined
             if old is None or old.status == Job.Status.DONE:
                 continue
-            if old.status == Job.Status.IN_PROGRESS and old.pk not in lost:
+            if old.status == Job.Status.IN_PROGRESS and old.pk not in read.lost:
                 continue
             created.append(_offer_replacement(order, old, new, supersede=old.pk in active_pks))
-            if old.workshop_id != created[-1].workshop_id:
-                losing.setdefault(old.workshop.organization_id, []).append(new.reason or old.name)
+            if old.workshop_id != created[-1].workshop_id or old.pk in read.lost:
+                reason = new.reason or old.name
+                if old.pk in read.lost:
+                    reason = f"{reason} {unpaid_partial_work(old)}"
+                losing.setdefault(old.workshop.organization_id, []).append(reason)
         carriers = _rebuild_legs(order)
-        _record_replan(order, created, result.summary, losing=losing, carriers=carriers)
+        summary = f"{note} {result.summary}".strip()
+        _record_replan(order, created, summary, losing=losing, carriers=carriers)
         _check_promise(order)
     return created
+
+
+def unpaid_partial_work(job: Job) -> str:
+    """The rule for a running step lost with its machine, in words for the workshop."""
+    return (
+        f"The {job.progress_percent}% already done of {job.name} is recorded on the superseded "
+        "job and not paid: the machine failed at the workshop, so the partial work is the "
+        "workshop's risk."
+    )
 
 
 def _offer_replacement(order: Order, old: Job, new, *, supersede: bool) -> Job:
@@ -161,7 +220,8 @@ def _offer_replacement(order: Order, old: Job, new, *, supersede: bool) -> Job:
                 role=Role.SYSTEM,
                 reason=(
                     f"{old.name} stopped at {old.progress_percent}% on {old.machine} "
-                    f"({old.workshop}) when the machine went down; the rest is re-planned."
+                    f"({old.workshop}) when the machine went down; the rest is re-planned. "
+                    f"{unpaid_partial_work(old)}"
                 )[:500],
             )
         job_booking_release(old)
@@ -237,11 +297,37 @@ def _record_replan(
         )
 
 
-def _escalate(order: Order, reason: str) -> None:
-    """What needs a person goes to the operators as well as to the order's parties."""
+def escalate_to_operators(
+    order: Order,
+    reason: str,
+    *,
+    later: datetime | None = None,
+    above_minor: int = 0,
+) -> None:
+    """What needs a person goes to the operators as well as to the order's parties, with the
+    options and their figures: the later delivery date the new plan makes, the cost above
+    the order's price, or the split into parts delivered as they are done."""
+    options = []
+    if later is not None:
+        options.append(
+            f"agree a later delivery date with the customer: {later:%a %d %b %H:%M} "
+            f"(the new plan's) instead of {order.promised_delivery_at:%a %d %b %H:%M}"
+        )
+    else:
+        options.append("agree a later delivery date with the customer")
+    options.append("split the order and deliver the parts as they are done")
+    if above_minor > 0:
+        options.append(
+            f"pay {above_minor / 100:.2f} {order.currency} above the price of "
+            f"{order.price_minor / 100:.2f} {order.currency} for the new plan, or a higher "
+            "price for express, overtime or another workshop"
+        )
+    else:
+        options.append("find capacity at a higher price (express, overtime or another workshop)")
     body = (
-        f"{reason} Options: agree a later delivery date with the customer, or find capacity at "
-        "a higher price (express, overtime or another workshop); the operator decides."
+        f"{reason} Options: "
+        + "; ".join(f"({n}) {text}" for n, text in enumerate(options, start=1))
+        + ". The operator decides."
     )
     title = f"Order {order.reference} needs an operator"
     announce(order, "order.replan_failed", title, body)
@@ -254,15 +340,22 @@ def _escalate(order: Order, reason: str) -> None:
     )
 
 
-def _check_promise(order: Order) -> None:
-    """The customer's due date includes the delivery leg; a plan that misses it, or costs
-    more than the customer pays, is sent to operators with the options."""
+def plan_delivery(order: Order) -> datetime | None:
+    """When the current plan delivers: its leg to the customer, else its last step's end."""
     legs = order.shipments.filter(status=Shipment.Status.PLANNED)
     arrival = legs.filter(destination__isnull=True).aggregate(m=Max("planned_arrival"))["m"]
     if arrival is None:
         arrival = order.jobs.filter(status__in=Job.ACTIVE).aggregate(m=Max("planned_end"))["m"]
+    return arrival
+
+
+def _check_promise(order: Order) -> None:
+    """The customer's due date includes the delivery leg; a plan that misses it, or costs
+    more than the customer pays, is sent to operators with the options."""
+    arrival = plan_delivery(order)
     reasons = []
-    if arrival is not None and arrival > order.promised_delivery_at:
+    late = arrival is not None and arrival > order.promised_delivery_at
+    if late:
         reasons.append(
             f"The new plan delivers on {arrival:%a %d %b %H:%M}, after the promised "
             f"{order.promised_delivery_at:%a %d %b %H:%M}."
@@ -279,7 +372,12 @@ def _check_promise(order: Order) -> None:
             f"{order.price_minor / 100:.2f} {order.currency}."
         )
     if reasons:
-        _escalate(order, " ".join(reasons))
+        escalate_to_operators(
+            order,
+            " ".join(reasons),
+            later=arrival if late else None,
+            above_minor=max(0, cost - order.price_minor),
+        )
 
 
 def _part_dims(job: Job) -> tuple[float, float, float] | None:
@@ -319,96 +417,3 @@ def _rebuild_legs(order: Order) -> set[int]:
     return {org for key, org in before.items() if key not in after} | {
         org for key, org in after.items() if key not in before
     }
-
-
-def on_machine_unavailable(sender, *, machine: Machine, until, affected_bookings, **kwargs) -> None:
-    """A machine went down: the re-plan runs in the background, never in the status push."""
-    outage_enqueue()
-
-
-def outage_enqueue() -> None:
-    """Enqueues one ``outage_replan_task`` (after commit) unless one is already waiting: the
-    machines that go down within ``OUTAGE_COALESCE_SECONDS`` are re-planned together."""
-    from marketplace.orders.tasks import outage_replan_task
-
-    delay = settings.OUTAGE_COALESCE_SECONDS
-    if cache.add(OUTAGE_PENDING_KEY, timezone.now().isoformat(), timeout=delay + 60):
-        transaction.on_commit(lambda: outage_replan_task.apply_async(countdown=delay))
-
-
-def affected_jobs(now: datetime):
-    """Live steps of open orders on machines that are not available, within the outage."""
-    return (
-        Job.objects.filter(
-            status__in=[
-                Job.Status.PLANNED,
-                Job.Status.OFFERED,
-                Job.Status.ACCEPTED,
-                Job.Status.IN_PROGRESS,
-            ],
-            order__status__in=REPLANNABLE,
-        )
-        .exclude(machine__status=Machine.Status.AVAILABLE)
-        .filter(
-            Q(machine__status_until__isnull=True)
-            | Q(planned_start__lt=F("machine__status_until"))
-            | Q(status=Job.Status.IN_PROGRESS)
-        )
-        .select_related("machine", "order")
-    )
-
-
-def outage_replan(*, now: datetime | None = None) -> dict:
-    """Re-plans every open order with steps on a machine that is down, in one pass.
-
-    Reads every machine down at this moment (so machines that went down a few seconds
-    apart are one event), records the outage in each order's timeline, and re-plans orders
-    by due date: each one's new offers hold their time before the next reads the network.
-    A second run at the same time waits its turn (``OUTAGE_RUNNING_KEY``); a rerun finds
-    nothing left to move and is harmless.
-    """
-    cache.delete(OUTAGE_PENDING_KEY)
-    if not cache.add(OUTAGE_RUNNING_KEY, 1, timeout=settings.CELERY_TASK_TIME_LIMIT):
-        outage_enqueue()
-        return {"deferred": True}
-    try:
-        now = now or timezone.now()
-        jobs = list(affected_jobs(now))
-        down: dict[int, Machine] = {j.machine_id: j.machine for j in jobs}
-        by_order: dict[int, list[Job]] = {}
-        for job in jobs:
-            by_order.setdefault(job.order_id, []).append(job)
-        orders = sorted({j.order for j in jobs}, key=lambda o: (o.promised_delivery_at, o.pk))
-        replanned = failed = 0
-        for order in orders:
-            machine = by_order[order.pk][0].machine
-            names = ", ".join(sorted({str(j.machine) for j in by_order[order.pk]}))
-            OrderEvent.objects.create(
-                order=order,
-                from_status=order.status,
-                to_status=order.status,
-                kind="order.outage",
-                role=Role.SYSTEM,
-                reason=f"Outage: {names} down; the steps on them are re-planned."[:500],
-            )
-            try:
-                replan_order(
-                    order=order,
-                    change=matcher.MachineDownChange(
-                        machine_id=machine.pk, at=now, until=machine.status_until
-                    ),
-                    down=down.keys(),
-                )
-                replanned += 1
-            except Exception:
-                logger.exception("Outage re-plan failed for order %s", order.reference)
-                failed += 1
-                _escalate(order, "The re-plan after the outage failed.")
-        return {
-            "machines": len(down),
-            "orders": len(orders),
-            "replanned": replanned,
-            "failed": failed,
-        }
-    finally:
-        cache.delete(OUTAGE_RUNNING_KEY)

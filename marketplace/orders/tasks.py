@@ -1,4 +1,5 @@
-"""Celery tasks of orders: quotes solved on the `matching` queue, periodic housekeeping."""
+"""Celery tasks of orders: quotes, outages and recoveries solved on the `matching` queue,
+periodic housekeeping."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def quote_solve_task(quote_request_id: int) -> str:
 def outage_replan_task() -> dict:
     """Re-plan every open order touched by the machines down now, in one pass (``matching``
     queue). A rerun finds the moved steps already moved, so it is harmless."""
-    from marketplace.orders.replanning import outage_replan
+    from marketplace.orders.outages import outage_replan
 
     return outage_replan()
+
+
+@shared_task(acks_late=True)
+def recovery_replan_task() -> dict:
+    """Re-optimise open orders now that capacity came back (``matching`` queue); an order
+    moves only for an improvement, so a rerun is harmless."""
+    from marketplace.orders.outages import recovery_replan
+
+    return recovery_replan()

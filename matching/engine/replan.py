@@ -80,7 +80,7 @@ class Replan:
 def replan(
     problem: Problem,
     current: Plan,
-    change: Change,
+    change: Change | None,
     *,
     pinned: Collection[tuple[str, str]] = (),
     now: int = 0,
@@ -88,6 +88,8 @@ def replan(
     move_penalty: int = 1,
 ) -> Replan:
     """Re-plan after ``change``; steps in ``pinned`` (``(job, step)``, done or running) stay.
+
+    ``change`` None: nothing broke (capacity came back); the plan is re-optimised as it is.
 
     No step that is not pinned starts before ``now``. ``move_penalty`` is added to the
     objective (in its units) for each step that leaves its current machine or start.
@@ -143,10 +145,12 @@ def replan(
 def _apply(
     problem: Problem,
     current: dict[tuple[str, str], Assignment],
-    change: Change,
+    change: Change | None,
     pinned: set[tuple[str, str]],
 ) -> Problem:
     """The problem as it is after ``change``; may unpin a step the change destroyed."""
+    if change is None:
+        return problem
     if isinstance(change, MachineDown):
         end = FOREVER if change.until is None else change.until
         machines = tuple(

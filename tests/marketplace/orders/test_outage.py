@@ -21,10 +21,12 @@ from marketplace.errors import CapacityUnavailable
 from marketplace.network.models import CapacityBooking, Machine
 from marketplace.network.services import capacity_book, machine_status_set
 from marketplace.network.snapshot import network_snapshot
+from marketplace.orders import matcher
 from marketplace.orders.jobs import job_accept, job_decline
 from marketplace.orders.models import Job, Shipment
+from marketplace.orders.outages import outage_replan
 from marketplace.orders.plans import job_booking_release, job_hold_place
-from marketplace.orders.replanning import outage_replan
+from tests.factories import MembershipFactory, UserFactory
 from tests.factories.orders import JobFactory, OrderFactory
 from tests.helpers import at
 
@@ -40,11 +42,11 @@ def deburr(city: str) -> Machine:
     return Machine.objects.get(name__startswith="Deburr of", workshop__city=city)
 
 
-def order_with(*steps, status: str = "paid", promised=None):
+def order_with(*steps, status: str = "paid", promised=None, price_minor: int = 10_000_000):
     """An order of one part whose steps are (machine, start, hours, job status, progress),
-    priced well above what any re-plan of it costs."""
+    priced (unless told) well above what any re-plan of it costs."""
     order = OrderFactory(
-        status=status, promised_delivery_at=promised or at(12, 12), price_minor=10_000_000
+        status=status, promised_delivery_at=promised or at(12, 12), price_minor=price_minor
     )
     for sequence, (machine, start, hours, job_status, *progress) in enumerate(steps):
         job = JobFactory(
@@ -252,6 +254,62 @@ def test_a_due_date_that_cannot_be_kept_goes_to_operators_with_the_options(
     assert "later delivery date" in notice.body
     assert "higher price" in notice.body
     assert "after the promised" in notice.body
+
+
+def test_a_missed_due_date_is_escalated_with_the_new_date_and_the_cost_above_the_price(
+    small_network, operator_olga, django_capture_on_commit_callbacks
+):
+    promised = timezone.now() + timedelta(hours=1)
+    order = order_with(
+        (mill("Stuttgart"), at(2, 8), 2, "accepted"), promised=promised, price_minor=100
+    )
+    customer = UserFactory()
+    MembershipFactory(user=customer, organization=order.organization)
+    take_down([mill("Stuttgart")], small_network["bob"], django_capture_on_commit_callbacks)
+    delivery = order.shipments.get(status=Shipment.Status.PLANNED, destination__isnull=True)
+    job = live_jobs(order).get()
+    cost = job.cost_minor + sum(
+        order.shipments.filter(status="planned").values_list("cost_minor", flat=True)
+    )
+    notices = Notification.objects.filter(kind="order.replan_failed")
+    assert {n.user for n in notices} >= {operator_olga, customer}
+    for body in {n.body for n in notices}:
+        assert f"{delivery.planned_arrival:%a %d %b %H:%M} (the new plan's)" in body
+        assert f"pay {(cost - 100) / 100:.2f} EUR above the price of 1.00 EUR" in body
+        assert "split the order" in body
+
+
+def test_one_outage_is_one_solve_over_every_affected_order(
+    small_network, django_capture_on_commit_callbacks
+):
+    stuttgart = mill("Stuttgart")
+    orders = [order_with((stuttgart, at(2, 8 + 3 * i), 3, "accepted")) for i in range(3)]
+    with (
+        mock.patch.object(matcher, "replan_orders", wraps=matcher.replan_orders) as solve,
+        mock.patch.object(matcher, "replan_assignments") as alone,
+    ):
+        take_down([stuttgart], small_network["bob"], django_capture_on_commit_callbacks)
+    assert solve.call_count == 1
+    assert {o.order_id for o in solve.call_args.args[0]} == {o.pk for o in orders}
+    alone.assert_not_called()
+    for order in orders:
+        assert live_jobs(order).get().machine_id == mill("Eindhoven").pk
+    assert_no_double_booking()
+
+
+def test_a_joint_solve_that_breaks_falls_back_to_one_order_at_a_time(
+    small_network, django_capture_on_commit_callbacks
+):
+    stuttgart = mill("Stuttgart")
+    orders = [order_with((stuttgart, at(2, 8 + 3 * i), 3, "accepted")) for i in range(2)]
+    with transaction.atomic():
+        Machine.objects.filter(pk=stuttgart.pk).update(status=Machine.Status.DOWN)
+    with mock.patch.object(matcher, "replan_orders", side_effect=RuntimeError("solver")):
+        report = outage_replan()
+    assert (report["joint"], report["replanned"], report["failed"]) == (False, 2, 0)
+    for order in orders:
+        assert live_jobs(order).get().machine_id == mill("Eindhoven").pk
+    assert_no_double_booking()
 
 
 def test_a_rerun_of_the_outage_moves_nothing_more(
