@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 
 import time_machine
 from django.db.models.signals import post_save
-from django.test import override_settings
 
 from accounts.models import Notification
 from accounts.selectors import operator_users
@@ -31,14 +30,9 @@ from billing import audit
 from billing import services as billing
 from billing.models import Payment
 from config.errors import DomainError
-from marketplace.demo.simulation import (
-    MUNICH,
-    PROVIDER,
-    SimulatedProvider,
-    _start_moment,
-    member_of,
-    network_build,
-)
+from marketplace.demo.market import simulation_settings, start_moment
+from marketplace.demo.simulated_network import MUNICH, member_of, network_build
+from marketplace.demo.simulated_provider import SimulatedProvider
 from marketplace.network.models import CapacityBooking, Machine, Workshop
 from marketplace.network.services import machine_status_set
 from marketplace.orders import jobs as job_services
@@ -57,16 +51,9 @@ def simulate_disruption(*, seed: int, orders: int = 10, share: float = 0.2) -> d
     """Run the scenario and return one JSON-ready dict of its figures (see the module)."""
     rng = random.Random(seed)
     SimulatedProvider.rng = random.Random(seed)
-    with override_settings(
-        PAYMENT_PROVIDER=PROVIDER,
-        PAYMENT_PROVIDER_CLASSES={PROVIDER: "marketplace.demo.simulation.SimulatedProvider"},
-        QUOTE_TIME_LIMIT_S=1.0,
-        QUOTE_SYNC_MAX_SIZE=10**6,
-        MATCHING_WORKERS=1,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-    ):
+    with simulation_settings():
         network = network_build()
-        start = _start_moment()
+        start = start_moment()
         with time_machine.travel(start, tick=False) as clock:
             _machines_up()
             errors: list[str] = []
