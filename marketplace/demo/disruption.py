@@ -230,6 +230,9 @@ def _outage(order_ids: list[int], share: float, now: datetime, errors: list[str]
             replanned_at.setdefault(instance.order_id, wallclock.perf_counter())
 
     share_down = down_steps.count() / max(1, ahead.count())
+    capacity = figures.spare_capacity(
+        list(down_steps.select_related("order", "process")), machines, now
+    )
     post_save.connect(on_event, sender=OrderEvent, dispatch_uid="simulate_disruption")
     try:
         began = wallclock.perf_counter()
@@ -251,6 +254,7 @@ def _outage(order_ids: list[int], share: float, now: datetime, errors: list[str]
         "machines_down": len(machines),
         "share_down": round(share_down, 3),
         "affected": len(affected),
+        "capacity": capacity,
         "replanned": len(seconds),
         "not_replanned": sorted(references[o] for o in affected if o not in replan_pass),
         "replan_seconds_p50": round(audit.percentile(seconds, 50), 3) if seconds else None,

@@ -12,18 +12,26 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.urls import reverse
 
 from accounts.models import Notification
 from accounts.selectors import operator_users
-from marketplace.network.models import CapacityBooking, Machine
+from marketplace.network.capacity import WeeklySlot, free_intervals, total_hours
+from marketplace.network.models import (
+    CapacityBooking,
+    CapacityException,
+    Machine,
+    WeeklyAvailability,
+)
 from marketplace.orders.flow import TERMINAL
 from marketplace.orders.models import Job, Order, Shipment
 
 BOOKED = (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS)
 SETTLED = (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS, Job.Status.DONE)
 LIVE_LEG = (Shipment.Status.PLANNED, Shipment.Status.IN_TRANSIT, Shipment.Status.DELIVERED)
+LAST_LEG = timedelta(days=1)  # the shortest leg to the customer the carriers quote
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,8 @@ def plan_problem(order: Order) -> str | None:
     for job in ahead:
         if job.status not in BOOKED:
             return f"{job.name} is {job.status} on {job.machine}, not booked"
-        if getattr(job, "booking", None) is None:
-            return f"{job.name} on {job.machine} has no machine time booked"
+        if job.booking is None or job.booking.machine_id != job.machine_id:
+            return f"{job.name} on {job.machine} has no machine time booked there"
         if job.machine.status != Machine.Status.AVAILABLE:
             return f"{job.name} is booked on {job.machine}, which is {job.machine.status}"
     final = (
@@ -157,3 +165,46 @@ def escalations(order_ids: list[int], notices: list[Notification]) -> dict[str, 
         if notice.kind == "order.replan_failed" and notice.url in by_url:
             sent[by_url[notice.url]] = notice.body
     return sent
+
+
+def spare_capacity(down_steps: list[Job], down: list[Machine], now: datetime) -> dict:
+    """Per process hit: the hours of work the outage displaces, and the free hours (opening
+    hours minus closures and every booking) left on that process's working machines between
+    now and the last affected promise less the leg to the customer.
+
+    Read before the re-plan. Spare below displaced means no re-planner can keep every
+    promise: the network, not the solver, is short. Spare above it is only a bound (steps
+    before and after, legs and opening hours constrain further).
+    """
+    if not down_steps:
+        return {}
+    end = max(j.order.promised_delivery_at for j in down_steps) - LAST_LEG
+    figures: dict[str, dict[str, float]] = {}
+    for process_id in sorted({j.process_id for j in down_steps}):
+        steps = [j for j in down_steps if j.process_id == process_id]
+        displaced = sum((j.planned_end - max(j.planned_start, now) for j in steps), timedelta())
+        machines = Machine.objects.filter(
+            process_id=process_id, status=Machine.Status.AVAILABLE
+        ).exclude(pk__in=[m.pk for m in down])
+        spare = sum(_free_hours(machine, now, end) for machine in machines)
+        figures[steps[0].process.code] = {
+            "displaced_h": round(displaced.total_seconds() / 3600, 1),
+            "spare_h": round(spare, 1),
+        }
+    return figures
+
+
+def _free_hours(machine: Machine, start: datetime, end: datetime) -> float:
+    if end <= start:
+        return 0.0
+    slots = [
+        WeeklySlot(row.weekday, row.start_time, row.end_time)
+        for row in WeeklyAvailability.objects.filter(machine=machine)
+    ]
+    closures = CapacityException.objects.filter(
+        machine=machine, ends_at__gt=start, starts_at__lt=end
+    ).values_list("starts_at", "ends_at")
+    bookings = CapacityBooking.objects.filter(
+        machine=machine, ends_at__gt=start, starts_at__lt=end
+    ).values_list("starts_at", "ends_at")
+    return total_hours(free_intervals(slots, list(closures), list(bookings), start, end))
