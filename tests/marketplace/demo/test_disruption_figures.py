@@ -66,7 +66,7 @@ def _plan(*, statuses, booked, machine_up, leg_after_end_h, arrival_vs_promise_h
 
 
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
