@@ -22,51 +22,37 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import time_machine
+from django.db import transaction
 from django.db.models.signals import post_save
-from django.test import override_settings
 
 from accounts.models import Notification
-from accounts.selectors import operator_users
 from billing import audit
 from billing import services as billing
 from billing.models import Payment
 from config.errors import DomainError
-from marketplace.demo.simulation import (
-    MUNICH,
-    PROVIDER,
-    SimulatedProvider,
-    _start_moment,
-    member_of,
-    network_build,
-)
-from marketplace.network.models import CapacityBooking, Machine, Workshop
+from marketplace.demo import disruption_figures as figures
+from marketplace.demo.market import simulation_settings, start_moment
+from marketplace.demo.simulated_network import MUNICH, member_of, network_build
+from marketplace.demo.simulated_provider import SimulatedProvider
+from marketplace.network.models import Machine, Workshop
 from marketplace.network.services import machine_status_set
 from marketplace.orders import jobs as job_services
 from marketplace.orders import quotes as quote_services
 from marketplace.orders import services as order_services
-from marketplace.orders.flow import TERMINAL, OrderStatus
-from marketplace.orders.models import Job, Order, OrderEvent, Shipment
+from marketplace.orders.models import Job, Order, OrderEvent
 
 ORDER_GAP_MINUTES = (20, 120)  # between two orders being placed
 WORK_BEFORE_OUTAGE = timedelta(hours=36)  # of production before the machines go down
 ACCEPT_ROUNDS = 4  # accept new offers, decline refused ones, this many times at most
-SETTLED = (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS, Job.Status.DONE)
 
 
-def simulate_disruption(*, seed: int, orders: int = 10, share: float = 0.2) -> dict:
+def simulate_disruption(*, seed: int, orders: int = 20, share: float = 0.2) -> dict:
     """Run the scenario and return one JSON-ready dict of its figures (see the module)."""
     rng = random.Random(seed)
     SimulatedProvider.rng = random.Random(seed)
-    with override_settings(
-        PAYMENT_PROVIDER=PROVIDER,
-        PAYMENT_PROVIDER_CLASSES={PROVIDER: "marketplace.demo.simulation.SimulatedProvider"},
-        QUOTE_TIME_LIMIT_S=1.0,
-        QUOTE_SYNC_MAX_SIZE=10**6,
-        MATCHING_WORKERS=1,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-    ):
+    with simulation_settings():
         network = network_build()
-        start = _start_moment()
+        start = start_moment()
         with time_machine.travel(start, tick=False) as clock:
             _machines_up()
             errors: list[str] = []
@@ -74,7 +60,7 @@ def simulate_disruption(*, seed: int, orders: int = 10, share: float = 0.2) -> d
             now = start + WORK_BEFORE_OUTAGE + timedelta(minutes=rng.randint(0, 600))
             clock.move_to(now)
             _work_until(order_ids, now, errors)
-            return _outage(network, order_ids, share, now, errors) | {
+            return _outage(order_ids, share, now, errors) | {
                 "seed": seed,
                 "share": share,
             }
@@ -211,13 +197,7 @@ def _work_until(order_ids: list[int], now: datetime, errors: list[str]) -> None:
 def _outage_workshops(order_ids: list[int], share: float, now: datetime) -> list[Workshop]:
     """The workshop(s) whose booked steps still ahead come closest to ``share`` of all booked
     steps still ahead (ties: fewer workshops, then lower ids)."""
-    booked = Counter(
-        Job.objects.filter(
-            order_id__in=order_ids,
-            status__in=[Job.Status.ACCEPTED, Job.Status.IN_PROGRESS],
-            booking__ends_at__gt=now,
-        ).values_list("workshop_id", flat=True)
-    )
+    booked = Counter(_booked_ahead(order_ids, now).values_list("workshop_id", flat=True))
     total = sum(booked.values())
     if not total:
         return []
@@ -233,32 +213,80 @@ def _outage_workshops(order_ids: list[int], share: float, now: datetime) -> list
     return list(Workshop.objects.filter(pk__in=best).order_by("pk"))
 
 
-def _outage(network, order_ids: list[int], share: float, now: datetime, errors) -> dict:
+def _outage(order_ids: list[int], share: float, now: datetime, errors: list[str]) -> dict:
+    """Every machine of the chosen workshop(s) goes down in one moment, the re-plans run,
+    every new offer is accepted; then the figures are read from the database."""
     workshops = _outage_workshops(order_ids, share, now)
     machines = list(Machine.objects.filter(workshop__in=workshops).order_by("pk"))
-    done_before = {
-        (j.order_id, j.job_key, j.step_key): (j.pk, j.machine_id, j.planned_start, j.planned_end)
-        for j in Job.objects.filter(order_id__in=order_ids, status=Job.Status.DONE)
-    }
-    affected = set(
-        Job.objects.filter(
-            order_id__in=order_ids,
-            machine__in=machines,
-            status__in=[Job.Status.ACCEPTED, Job.Status.IN_PROGRESS],
-            booking__ends_at__gt=now,
-        ).values_list("order_id", flat=True)
-    )
-    operators = [u.pk for u in operator_users()]
-    last_notification = Notification.objects.order_by("-pk").values_list("pk", flat=True).first()
+    ahead = _booked_ahead(order_ids, now)
+    down_steps = ahead.filter(machine__in=machines)
+    affected = set(down_steps.values_list("order_id", flat=True))
+    done_before = figures.done_steps(order_ids)
+    last_notice = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     replanned_at: dict[int, float] = {}
 
     def on_event(sender, instance: OrderEvent, created: bool, **kwargs) -> None:
         if created and instance.kind == "order.replanned":
             replanned_at.setdefault(instance.order_id, wallclock.perf_counter())
 
+    share_down = down_steps.count() / max(1, ahead.count())
+    capacity = figures.spare_capacity(
+        list(down_steps.select_related("order", "process")), machines, now
+    )
     post_save.connect(on_event, sender=OrderEvent, dispatch_uid="simulate_disruption")
     try:
         began = wallclock.perf_counter()
+        _take_down(machines, errors)
+        replan_pass = {o: replanned_at[o] - began for o in replanned_at}
+        refused = _accept_offers(order_ids, errors)
+    finally:
+        post_save.disconnect(dispatch_uid="simulate_disruption", sender=OrderEvent)
+    seconds = sorted(replan_pass[o] for o in affected if o in replan_pass)
+    live, late = figures.not_on_time(order_ids)
+    notices = figures.operator_notices(after_pk=last_notice)
+    escalated = figures.escalations(order_ids, notices)
+    references = dict(Order.objects.filter(pk__in=affected).values_list("pk", "reference"))
+    return {
+        "orders": len(order_ids),
+        "live_orders": live,
+        "booked_steps": Job.objects.filter(order_id__in=order_ids, booking__isnull=False).count(),
+        "workshops_down": [str(w) for w in workshops],
+        "machines_down": len(machines),
+        "share_down": round(share_down, 3),
+        "affected": len(affected),
+        "capacity": capacity,
+        "replanned": len(seconds),
+        "not_replanned": sorted(references[o] for o in affected if o not in replan_pass),
+        "replan_seconds_p50": round(audit.percentile(seconds, 50), 3) if seconds else None,
+        "replan_seconds_max": round(seconds[-1], 3) if seconds else None,
+        "on_time_pct": round(100 * (live - len(late)) / live, 1) if live else 100.0,
+        "not_on_time": late,
+        "escalated": len(escalated),
+        "escalations": escalated,
+        "offers_refused": refused,
+        "double_booked": figures.double_booked(),
+        "steps_double_live": figures.steps_double_live(order_ids),
+        "steps_done_moved": figures.done_moved(done_before),
+        "operators_notified": len(notices),
+        "ledger_unbalanced": len(audit.unbalanced_postings()),
+        "service_errors": errors,
+    }
+
+
+def _booked_ahead(order_ids: list[int], now: datetime):
+    """Steps accepted or running whose booked time has not ended: what an outage can hit."""
+    return Job.objects.filter(
+        order_id__in=order_ids,
+        status__in=[Job.Status.ACCEPTED, Job.Status.IN_PROGRESS],
+        booking__ends_at__gt=now,
+    )
+
+
+def _take_down(machines: list[Machine], errors: list[str]) -> None:
+    """The workshop's MES reports every machine down at once: one transaction, so the
+    re-planning task (eager here) runs once after it on all of them, as the coalescing window
+    (``OUTAGE_COALESCE_SECONDS``) makes it run in production."""
+    with transaction.atomic():
         for machine in machines:
             _attempt(
                 errors,
@@ -270,95 +298,3 @@ def _outage(network, order_ids: list[int], share: float, now: datetime, errors) 
                     note="Simulated outage",
                 ),
             )
-        refused = _accept_offers(order_ids, errors)
-    finally:
-        post_save.disconnect(dispatch_uid="simulate_disruption", sender=OrderEvent)
-    seconds = sorted(replanned_at[o] - began for o in replanned_at if o in affected)
-    return {
-        "orders": len(order_ids),
-        "booked_steps": Job.objects.filter(order_id__in=order_ids, booking__isnull=False).count(),
-        "workshops_down": [str(w) for w in workshops],
-        "machines_down": len(machines),
-        "affected": len(affected),
-        "replanned": sum(o in replanned_at for o in affected),
-        "replan_seconds_p50": round(audit.percentile(seconds, 50), 3) if seconds else 0.0,
-        "replan_seconds_max": round(max(seconds), 3) if seconds else 0.0,
-        "on_time_pct": _on_time_pct(order_ids),
-        "offers_refused": refused,
-        "double_booked": _double_booked(),
-        "steps_double_live": _steps_double_live(order_ids),
-        "steps_done_moved": _done_moved(order_ids, done_before),
-        "operators_notified": Notification.objects.filter(
-            user_id__in=operators, pk__gt=last_notification or 0
-        ).count(),
-        "ledger_unbalanced": len(audit.unbalanced_postings()),
-        "service_errors": errors,
-    }
-
-
-def _on_time_pct(order_ids: list[int]) -> float:
-    """Live orders on a fully booked plan whose leg to the customer arrives by the promise."""
-    live = list(
-        Order.objects.filter(pk__in=order_ids)
-        .exclude(status__in=[*TERMINAL, OrderStatus.PLACED])
-        .order_by("pk")
-    )
-    if not live:
-        return 100.0
-    on_time = 0
-    for order in live:
-        jobs = order.jobs.filter(status__in=Job.ACTIVE)
-        booked = not jobs.exclude(status=Job.Status.DONE).filter(booking__isnull=True).exists()
-        booked = booked and not jobs.filter(status__in=[Job.Status.OFFERED, Job.Status.PLANNED])
-        final = (
-            order.shipments.filter(destination__isnull=True)
-            .exclude(status__in=[Shipment.Status.SUPERSEDED, Shipment.Status.CANCELLED])
-            .order_by("-planned_arrival")
-            .first()
-        )
-        if booked and final and final.planned_arrival <= order.promised_delivery_at:
-            on_time += 1
-    return round(100 * on_time / len(live), 1)
-
-
-def _double_booked() -> int:
-    """Pairs of bookings of one machine that overlap (the constraint PostgreSQL enforces)."""
-    pairs = 0
-    bookings = CapacityBooking.objects.order_by("machine_id", "starts_at", "pk")
-    for _, group in itertools.groupby(bookings, key=lambda b: b.machine_id):
-        group = list(group)
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                if b.starts_at >= a.ends_at:
-                    break
-                pairs += 1
-    return pairs
-
-
-def _steps_double_live(order_ids: list[int]) -> int:
-    """Steps with more than one live job (accepted, running or done): work paid twice."""
-    live = Counter(
-        Job.objects.filter(order_id__in=order_ids, status__in=SETTLED).values_list(
-            "order_id", "job_key", "step_key"
-        )
-    )
-    return sum(1 for n in live.values() if n > 1)
-
-
-def _done_moved(order_ids: list[int], done_before: dict) -> int:
-    """Steps done before the outage that are no longer done where and when they were, or
-    that got another live job."""
-    moved = 0
-    for key, (pk, machine_id, start, end) in done_before.items():
-        job = Job.objects.filter(pk=pk).first()
-        others = Job.objects.filter(
-            order_id=key[0], job_key=key[1], step_key=key[2], status__in=Job.ACTIVE
-        ).exclude(pk=pk)
-        if (
-            job is None
-            or job.status != Job.Status.DONE
-            or (job.machine_id, job.planned_start, job.planned_end) != (machine_id, start, end)
-            or others.exists()
-        ):
-            moved += 1
-    return moved

@@ -1,11 +1,13 @@
-"""The randomized market on PostgreSQL (``make test-services``): the same simulation as
-tests/marketplace/demo/test_simulation.py, every money metric at zero for each seed.
+"""The simulations on PostgreSQL (``make test-services``): the randomized market of
+tests/marketplace/demo/test_simulation.py, every money metric at zero for each seed, and the
+outage of tests/marketplace/demo/test_disruption.py.
 """
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from marketplace.demo.disruption import simulate_disruption
 from marketplace.demo.simulation import simulate_market
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -36,3 +38,17 @@ def test_the_market_runs_and_its_money_adds_up_on_postgresql(seed, postgres, tra
     assert result["payout_hours_p95"] <= 24
     broken = {metric: result[metric] for metric in MONEY_METRICS if result[metric]}
     assert broken == {}, result["breaking_orders"]
+
+
+def test_an_outage_on_postgresql_keeps_its_invariants(postgres, transactional_db):
+    """The outage simulation on the database whose exclusion constraint forbids double
+    bookings: every affected order re-planned, nothing booked twice, done work left alone."""
+    figures = simulate_disruption(seed=3, orders=6)
+    assert figures["affected"] >= 1
+    assert figures["replanned"] == figures["affected"], figures["not_replanned"]
+    assert figures["offers_refused"] == 0
+    assert figures["double_booked"] == 0
+    assert figures["steps_double_live"] == 0
+    assert figures["steps_done_moved"] == 0
+    assert figures["ledger_unbalanced"] == 0
+    assert set(figures["not_on_time"]) <= set(figures["escalations"])

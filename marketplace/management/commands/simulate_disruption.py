@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--orders", type=int, default=10)
+        parser.add_argument("--orders", type=int, default=20)
         parser.add_argument("--share", type=float, default=0.2)
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 

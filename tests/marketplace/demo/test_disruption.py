@@ -1,5 +1,5 @@
-"""The outage simulation, small: the invariants that must hold today, and the ones the
-re-planning rewrite (issue 12) is to make hold."""
+"""The outage simulation, small (6 orders, seed 3: two orders hit): the invariants that hold,
+and the promise (issue 12) that does not yet."""
 
 import io
 import json
@@ -23,6 +23,8 @@ FIELDS = {
     "steps_done_moved",
     "operators_notified",
     "ledger_unbalanced",
+    "escalated",
+    "machines_down",
 }
 
 
@@ -41,8 +43,16 @@ def test_the_json_holds_every_figure_and_they_agree(figures):
     assert figures["orders"] == 6
     assert 0 <= figures["replanned"] <= figures["affected"] <= figures["orders"]
     assert 0 <= figures["replan_seconds_p50"] <= figures["replan_seconds_max"]
-    assert 0 <= figures["on_time_pct"] <= 100
+    assert figures["on_time_pct"] == round(
+        100 * (figures["live_orders"] - len(figures["not_on_time"])) / figures["live_orders"], 1
+    )
+    assert figures["escalated"] == len(figures["escalations"])
     assert figures["machines_down"] >= 1
+
+
+def test_the_outage_hits_several_orders(figures):
+    assert figures["affected"] >= 2
+    assert figures["share_down"] >= 0.1
 
 
 def test_the_ledger_stays_balanced(figures):
@@ -57,13 +67,26 @@ def test_done_steps_never_move(figures):
     assert figures["steps_done_moved"] == 0
 
 
-@pytest.mark.xfail(strict=False, reason="issue 12: re-plans offer time taken by open offers")
 def test_every_new_offer_can_be_accepted(figures):
     assert figures["offers_refused"] == 0
 
 
-@pytest.mark.xfail(strict=False, reason="issue 12: re-plans miss the promised delivery")
-def test_the_network_keeps_its_promises(figures):
-    assert figures["on_time_pct"] >= 95
-    assert figures["replanned"] == figures["affected"]
+def test_every_affected_order_is_replanned_within_ten_seconds(figures):
+    assert figures["replanned"] == figures["affected"], figures["not_replanned"]
     assert figures["replan_seconds_max"] <= 10
+
+
+def test_an_order_late_or_unbooked_is_sent_to_the_operators(figures):
+    assert set(figures["not_on_time"]) <= set(figures["escalations"])
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "issue 12: a promise is the quoted plan's own delivery minute, without slack, so a "
+        "step moved to another workshop arrives later by its longer legs, and a day later "
+        "once that pushes it past closing time; see not_on_time and capacity in the figures"
+    ),
+)
+def test_the_network_keeps_its_promises(figures):
+    assert figures["on_time_pct"] >= 95, figures["not_on_time"]
