@@ -85,6 +85,25 @@ class QuotedOption:
     option: Option
 
 
+# The promise to the customer adds a margin to the planned arrival: a share of the lead time,
+# within bounds, so that a breakdown or a late step can be re-planned elsewhere (transport to
+# another workshop, its queue) without breaking the date the customer plans around.
+PROMISE_MARGIN_SHARE = 0.2
+PROMISE_MARGIN_MIN = 8 * 60  # minutes
+PROMISE_MARGIN_MAX = 3 * 24 * 60  # minutes
+
+
+def promise_minute(arrival: int, *, now: int = 0, due: int | None = None) -> int:
+    """The delivery promised for a plan arriving at minute ``arrival`` (quoted at ``now``):
+    the arrival plus the margin, never after a due date the plan itself meets."""
+    lead = max(0, arrival - now)
+    margin = min(PROMISE_MARGIN_MAX, max(PROMISE_MARGIN_MIN, round(lead * PROMISE_MARGIN_SHARE)))
+    promise = arrival + margin
+    if due is not None and arrival <= due:
+        promise = min(promise, due)
+    return promise
+
+
 def _share(cost: int, basis_points: int) -> int:
     return math.floor(cost * basis_points / BASIS_POINTS + 0.5)
 
@@ -146,8 +165,9 @@ def explain_option(
     margin = _share(cost, margin_bp)
     fee = _share(cost, platform_fee_bp) + platform_fee_minor
     price = cost + margin + fee
+    promised = promise_minute(plan.makespan, now=context.now_minute, due=context.query.due)
     delivery_at = (
-        context.origin + timedelta(minutes=plan.makespan) if context.origin is not None else None
+        context.origin + timedelta(minutes=promised) if context.origin is not None else None
     )
     return QuotedOption(
         labels=option.labels,
@@ -156,7 +176,7 @@ def explain_option(
         margin=margin,
         platform_fee=fee,
         currency=context.currency,
-        delivery_minute=plan.makespan,
+        delivery_minute=promised,
         delivery_at=delivery_at,
         co2_kg=plan.co2 / 1000,
         steps=tuple(steps),

@@ -1,7 +1,8 @@
 """The simulations' own small network, built through the real services and reused.
 
-Every process has at least two workshops in different places, so that the network can absorb
-the loss of any one of them (the outage simulation measures exactly that); a carrier serves
+Every process has three workshops in different places, so that the network keeps two thirds of
+its capacity for any process when one of them goes down and, loaded as a real network is (with
+room to spare), can absorb the loss (the outage simulation measures exactly that); a carrier serves
 both countries, a customer has two designs analysed like any upload, and an operator decides
 what needs a person.
 """
@@ -42,6 +43,8 @@ SIM_WORKSHOPS = [
     ("Sim Mill Eindhoven", "Eindhoven", "51.4416", "5.4697", MILL),
     ("Sim Anodica Nuremberg", "Nuremberg", "49.4521", "11.0767", ["anodizing"]),
     ("Sim Eloxal Augsburg", "Augsburg", "48.3705", "10.8978", ["anodizing"]),
+    ("Sim Mill Ulm", "Ulm", "48.4011", "9.9876", MILL),
+    ("Sim Anodica Regensburg", "Regensburg", "49.0134", "12.1016", ["anodizing"]),
 ]
 
 
@@ -62,7 +65,7 @@ def member_of(organization: Organization) -> User:
 
 
 def network_build() -> Network:
-    """The small network of the simulation, built once and reused: two mills, two
+    """The small network of the simulation, built once and reused: three mills, three
     anodizers, a carrier, a customer with a bracket and a gear, and an operator."""
     processes, materials, _ = seed_catalog()
     for index, (name, city, lat, lon, codes) in enumerate(SIM_WORKSHOPS, start=1):

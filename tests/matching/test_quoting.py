@@ -9,11 +9,20 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matching.engine import SolveParams, solve, validate
 from matching.estimation import CarrierSpec, MachineSpec
 from matching.planning import MaterialSpec, PartGeometry
-from matching.quote_explain import CUSTOMER, RouteLeg, RouteStep
+from matching.quote_explain import (
+    CUSTOMER,
+    PROMISE_MARGIN_MAX,
+    PROMISE_MARGIN_MIN,
+    RouteLeg,
+    RouteStep,
+    promise_minute,
+)
 from matching.quote_problem import PartToQuote, QuoteQuery, build_problem
 from matching.quoting import quote
 
@@ -159,7 +168,9 @@ def test_quote_options_are_valid_and_cross_workshops_when_they_must() -> None:
         assert quoted.cost == option.plan.cost
         assert quoted.margin == round(quoted.cost / 10)
         assert quoted.price == quoted.cost + quoted.margin + 500
-        assert quoted.delivery_minute == option.plan.makespan
+        # the promise is the planned arrival plus the margin that leaves room to re-plan
+        assert quoted.delivery_minute == promise_minute(option.plan.makespan)
+        assert quoted.delivery_minute - option.plan.makespan >= PROMISE_MARGIN_MIN
         assert quoted.co2_kg == pytest.approx(option.plan.co2 / 1000)
         assert isinstance(quoted.route[0], RouteStep)
         assert isinstance(quoted.route[-1], RouteLeg)
@@ -189,6 +200,7 @@ def test_impossible_due_date_gives_the_earliest_delivery() -> None:
     # the same request due at the earliest date is quoted
     later = quote(request(anodized(), due=result.earliest), NETWORK, CARRIERS, params=FAST)
     assert later.options
+    # a due date the plan meets caps the promise: no margin beyond what the customer asked
     assert all(o.delivery_minute <= result.earliest for o in later.options)
 
 
@@ -250,3 +262,20 @@ def test_planning_estimation_and_quoting_import_no_django() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+@given(
+    now=st.integers(0, 10**6),
+    lead=st.integers(0, 60 * 24 * 60),
+    due_after=st.one_of(st.none(), st.integers(-(10**4), 10**5)),
+)
+def test_a_promise_leaves_a_bounded_margin_and_never_passes_a_met_due_date(now, lead, due_after):
+    arrival = now + lead
+    due = None if due_after is None else arrival + due_after
+    promise = promise_minute(arrival, now=now, due=due)
+    assert promise >= arrival
+    assert promise - arrival <= PROMISE_MARGIN_MAX
+    if due is not None and arrival <= due:
+        assert promise <= due
+    else:
+        assert promise - arrival >= PROMISE_MARGIN_MIN
