@@ -50,6 +50,7 @@ class OutageForm(forms.Form):
             self.fields["machines"].queryset = Machine.objects.filter(
                 workshop_id=int(workshop_id)
             ).order_by("name")
+            self.fields["machines"].label_from_instance = lambda machine: machine.name
         else:
             self.fields["machines"].queryset = Machine.objects.none()
 

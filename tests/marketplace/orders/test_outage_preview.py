@@ -110,9 +110,7 @@ def test_the_preview_lists_the_open_orders_on_the_workshop_with_where_they_would
     )
 
 
-def test_the_preview_changes_nothing_and_sends_nothing(
-    network, django_capture_on_commit_callbacks
-):
+def test_the_preview_changes_nothing_and_sends_nothing(network, django_capture_on_commit_callbacks):
     order_on(mill("Stuttgart"), at(2, 8))
     order_on(mill("Stuttgart"), at(2, 11))
     before = fingerprint()
@@ -353,3 +351,12 @@ def test_the_api_takes_chosen_machines_down_for_an_operator(
     assert [m["id"] for m in response.json()] == [mill("Stuttgart").pk]
     assert mill("Stuttgart").status == "maintenance"
     assert Machine.objects.filter(status="available", workshop=network["stuttgart"]).count() == 2
+
+
+def test_a_workshop_member_cannot_take_the_whole_workshop_down_through_the_service(network):
+    from marketplace.errors import PermissionDenied
+    from marketplace.network.services import workshop_take_down
+
+    with pytest.raises(PermissionDenied):
+        workshop_take_down(user=network["bob"], workshop=network["stuttgart"], note="Nope")
+    assert not Machine.objects.exclude(status=Machine.Status.AVAILABLE).exists()
