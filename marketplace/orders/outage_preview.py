@@ -4,8 +4,8 @@ The preview runs the real outage: the machines go down through ``workshop_take_d
 ``outage_replan`` re-plans synchronously, so the answer is what the network would really do,
 not an estimate. All of it happens inside one transaction that is always rolled back, and
 nothing leaves it: notifications, e-mails, live events and Celery tasks are all sent on
-commit, which never comes (a rolled-back savepoint drops its callbacks too), and the two
-cache keys the outage re-plan uses are put back as they were.
+commit, which never comes (a rolled-back savepoint drops its callbacks too), and the cache
+marks of the outage and recovery passes are put back as they were.
 
 The transaction holds the taken-down machines' rows (and, on SQLite, the database's write
 lock) while the solver runs, so a preview costs about one re-plan of the affected orders.
@@ -30,11 +30,20 @@ from marketplace.errors import Conflict
 from marketplace.network.models import Machine, Workshop
 from marketplace.network.services import workshop_take_down
 from marketplace.orders.models import Job, Order, OrderEvent, Shipment
-from marketplace.orders.replanning import OUTAGE_PENDING_KEY, OUTAGE_RUNNING_KEY, outage_replan
+from marketplace.orders.outages import (
+    OUTAGE_PENDING_KEY,
+    OUTAGE_RUNNING_KEY,
+    RECOVERY_PENDING_KEY,
+    RECOVERY_RUNNING_KEY,
+    outage_replan,
+)
+from marketplace.orders.replanning import plan_delivery
 
 LIVE = (Job.Status.PLANNED, Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS)
 WHAT_IF_NOTE = "What-if preview (rolled back)"
 ESCALATION_KIND = "order.replan_failed"  # the notification a re-plan sends to operators
+# What the outage and recovery passes mark in the cache.
+CACHE_KEYS = (OUTAGE_PENDING_KEY, OUTAGE_RUNNING_KEY, RECOVERY_PENDING_KEY, RECOVERY_RUNNING_KEY)
 
 
 class _Rollback(Exception):
@@ -138,7 +147,7 @@ def outage_preview(
     require_operator(user=user)
     if cache.get(OUTAGE_RUNNING_KEY) is not None:
         raise Conflict("An outage re-plan is running right now; try the what-if in a minute.")
-    saved = {key: cache.get(key) for key in (OUTAGE_PENDING_KEY, OUTAGE_RUNNING_KEY)}
+    saved = {key: cache.get(key) for key in CACHE_KEYS}
     result: list[OutagePreview] = []
     try:
         with transaction.atomic():
@@ -226,9 +235,8 @@ def _plan_figures(order_id: int) -> _PlanFigures:
     legs = Shipment.objects.filter(order_id=order_id).exclude(
         status__in=[Shipment.Status.SUPERSEDED, Shipment.Status.CANCELLED]
     )
-    to_customer = legs.filter(destination__isnull=True).aggregate(m=Max("planned_arrival"))["m"]
-    delivery = to_customer or max((j.planned_end for j in jobs.values()), default=None)
     cost = sum(j.cost_minor for j in jobs.values()) + sum(legs.values_list("cost_minor", flat=True))
+    delivery = plan_delivery(Order.objects.get(pk=order_id))
     return _PlanFigures(jobs=jobs, delivery=delivery, cost_minor=cost)
 
 
@@ -288,17 +296,21 @@ def _escalations_since(last_notice: int) -> dict[str, tuple[str, ...]]:
     return {url: tuple(bodies) for url, bodies in found.items()}
 
 
+def _mark_lifetime(key: str) -> int:
+    """Seconds a restored mark lives, as the passes set it: 'running' as long as a task may
+    run, 'pending' for the coalescing delay and a minute."""
+    if key in (OUTAGE_RUNNING_KEY, RECOVERY_RUNNING_KEY):
+        return settings.CELERY_TASK_TIME_LIMIT
+    return settings.OUTAGE_COALESCE_SECONDS + 60
+
+
 def _cache_restore(saved: dict[str, object]) -> None:
-    """Puts the outage keys back as the preview found them: a real pending re-plan stays
-    announced, and the preview leaves no 'running' or 'pending' mark of its own."""
-    timeouts = {
-        OUTAGE_PENDING_KEY: settings.OUTAGE_COALESCE_SECONDS + 60,
-        OUTAGE_RUNNING_KEY: settings.CELERY_TASK_TIME_LIMIT,
-    }
+    """Puts the outage and recovery marks back as the preview found them: a real pending
+    re-plan stays announced, and the preview leaves no 'running' or 'pending' mark of its own."""
     for key, value in saved.items():
         if cache.get(key) == value:
             continue
         if value is None:
             cache.delete(key)
         else:
-            cache.set(key, value, timeout=timeouts[key])
+            cache.set(key, value, timeout=_mark_lifetime(key))

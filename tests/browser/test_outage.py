@@ -59,7 +59,8 @@ def _overflowing(page) -> list[str]:
     return page.evaluate(
         """() => [...document.querySelectorAll('body *')]
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-            .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)"""
+            .slice(0, 8)
+            .map(e => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)"""
     )
 
 

@@ -22,7 +22,12 @@ from billing.models import LedgerEntry, LedgerTransaction
 from marketplace.network.models import CapacityBooking, Machine, MachineStatusChange
 from marketplace.orders.models import Job, Order, OrderEvent, Shipment
 from marketplace.orders.outage_preview import outage_preview
-from marketplace.orders.replanning import OUTAGE_PENDING_KEY, OUTAGE_RUNNING_KEY
+from marketplace.orders.outages import (
+    OUTAGE_PENDING_KEY,
+    OUTAGE_RUNNING_KEY,
+    RECOVERY_PENDING_KEY,
+    RECOVERY_RUNNING_KEY,
+)
 from tests.factories.orders import JobFactory, OrderFactory
 from tests.helpers import api_client_for, at, error_of
 
@@ -125,9 +130,12 @@ def test_the_preview_changes_nothing_and_sends_nothing(network, django_capture_o
 def test_the_preview_leaves_the_outage_cache_keys_as_it_found_them(network):
     order_on(mill("Stuttgart"), at(2, 8))
     cache.set(OUTAGE_PENDING_KEY, "a real outage waits", timeout=60)
+    cache.set(RECOVERY_PENDING_KEY, "a recovery waits", timeout=60)
     preview_of(network)
     assert cache.get(OUTAGE_PENDING_KEY) == "a real outage waits"
+    assert cache.get(RECOVERY_PENDING_KEY) == "a recovery waits"
     assert cache.get(OUTAGE_RUNNING_KEY) is None
+    assert cache.get(RECOVERY_RUNNING_KEY) is None
     cache.delete(OUTAGE_PENDING_KEY)
     preview_of(network)
     assert cache.get(OUTAGE_PENDING_KEY) is None
