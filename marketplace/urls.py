@@ -10,6 +10,7 @@ from marketplace.orders import views as orders
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("operations/outages/", dashboard.operator_outage, name="operator_outage"),
     path("network/", network.network, name="network"),
     path("network/workshops/<int:workshop_id>/", network.workshop_detail, name="workshop_detail"),
     path(

@@ -5,6 +5,7 @@ from django.urls import path
 from config.api import Router
 from marketplace.designs.api import views as designs
 from marketplace.network.api import views as network
+from marketplace.orders.api import outages
 from marketplace.orders.api import views as orders
 
 router = Router()
@@ -23,5 +24,7 @@ router.register("shipments", orders.ShipmentViewSet, basename="shipment")
 
 urlpatterns = [
     path("capacity/", network.CapacityView.as_view(), name="api-capacity"),
+    path("outages/preview/", outages.OutagePreviewView.as_view(), name="api-outage-preview"),
+    path("outages/", outages.OutageTakeDownView.as_view(), name="api-outage-take-down"),
     *router.urls,
 ]

@@ -38,9 +38,7 @@ def operator_overview() -> dict:
         "pending_workshops": Workshop.objects.filter(
             verification_status=Workshop.Verification.PENDING
         ).select_related("organization"),
-        "machines_down": Machine.objects.filter(~Q(status=Machine.Status.AVAILABLE)).select_related(
-            "workshop__organization", "process"
-        ),
+        "machines_down": machines_not_available(),
         "payments_waiting": Payment.objects.filter(
             provider="manual", status=Payment.Status.PENDING
         ).order_by("created_at")[:50],
@@ -57,6 +55,13 @@ def operator_overview() -> dict:
         "utilisation": workshop_utilisation(),
         "billing": [_with_chart(row) for row in billing_overview(days=30)],
     }
+
+
+def machines_not_available():
+    """Machines down or in maintenance, with their workshop, for the console's lists."""
+    return Machine.objects.filter(~Q(status=Machine.Status.AVAILABLE)).select_related(
+        "workshop__organization", "process"
+    )
 
 
 CHART_HEIGHT = 60  # px: bars stand on the baseline at y = 60

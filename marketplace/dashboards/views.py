@@ -1,14 +1,20 @@
 """Web pages of the marketplace: the home page, the dashboard of each role, the network."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import Invitation, Organization
+from accounts.permissions import require_operator
 from accounts.selectors import organization_members
 from marketplace.dashboards import selectors
+from marketplace.dashboards.forms import OutageForm
 from marketplace.designs import selectors as design_selectors
+from marketplace.errors import DomainError
 from marketplace.network import selectors as network_selectors
+from marketplace.network.services import workshop_take_down
+from marketplace.orders.outage_preview import OutagePreview, outage_preview
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -60,3 +66,53 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "marketplace/dashboard_operator.html", context)
     context["designs"] = design_selectors.designs_of_organization(organization=organization)[:8]
     return render(request, "marketplace/dashboard_customer.html", context)
+
+
+@login_required
+def operator_outage(request: HttpRequest) -> HttpResponse:
+    """The outage what-if (GET: nothing changes) and, once previewed, the take-down (POST)."""
+    require_operator(user=request.user)
+    if request.method == "POST":
+        form = OutageForm(request.POST, confirming=True)
+        if form.is_valid():
+            try:
+                machines = workshop_take_down(
+                    user=request.user,
+                    workshop=form.cleaned_data["workshop"],
+                    machine_ids=form.machine_ids(),
+                    status=form.cleaned_data["status"],
+                    until=form.cleaned_data["until"],
+                    note=form.cleaned_data["reason"],
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    f"{form.cleaned_data['workshop']}: {len(machines)} machine(s) taken down. "
+                    "The affected orders are re-planned now; their parties are told.",
+                )
+                return redirect("operator_outage")
+        return render(request, "marketplace/operator_outage.html", _outage_context(form))
+    form = OutageForm(request.GET or None)
+    preview = None
+    if form.is_bound and form.is_valid():
+        try:
+            preview = outage_preview(
+                user=request.user,
+                workshop=form.cleaned_data["workshop"],
+                machine_ids=form.machine_ids(),
+                status=form.cleaned_data["status"],
+                until=form.cleaned_data["until"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+    return render(request, "marketplace/operator_outage.html", _outage_context(form, preview))
+
+
+def _outage_context(form: OutageForm, preview: OutagePreview | None = None) -> dict:
+    return {
+        "form": form,
+        "preview": preview,
+        "machines_down": selectors.machines_not_available(),
+    }

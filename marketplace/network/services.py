@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from accounts.permissions import require_membership, require_operator
-from accounts.selectors import member_user_ids
+from accounts.selectors import is_operator, member_user_ids
 from config.live import publish_on_commit, user_group
 from marketplace.errors import (
     CapacityUnavailable,
@@ -394,9 +394,10 @@ def machine_status_set(
     A machine that stops being available tells the matcher (signal `machine_unavailable`,
     after commit) which bookings it can no longer honour; one coming back says so
     (`machine_available`), and its workshop's members see the change live. Setting the same
-    status again only refreshes the note.
+    status again only refreshes the note. Operators may set any machine's status (they take
+    a whole workshop down with ``workshop_take_down``).
     """
-    if user is not None:
+    if user is not None and not is_operator(user=user):
         _require_workshop_member(user=user, workshop=machine.workshop)
     if status not in Machine.Status.values:
         raise InvalidMachine(
@@ -474,3 +475,37 @@ def machines_recover(*, now: datetime | None = None) -> list[Machine]:
                 )
             )
     return recovered
+
+
+@transaction.atomic
+def workshop_take_down(
+    *,
+    user: User,
+    workshop: Workshop,
+    note: str,
+    machine_ids: Iterable[int] | None = None,
+    status: str = Machine.Status.DOWN,
+    until: datetime | None = None,
+) -> list[Machine]:
+    """An operator takes a workshop (or some of its machines) out of the network at once.
+
+    Each machine goes through ``machine_status_set``, so its history, the workshop's live
+    view and the ``machine_unavailable`` signal (hence the re-plan) are the ones a workshop's
+    own status push gives; machines already unavailable keep their status.
+    """
+    require_operator(user=user)
+    if status == Machine.Status.AVAILABLE:
+        raise InvalidMachine("Taking a workshop down needs 'down' or 'maintenance'.")
+    machines = Machine.objects.filter(workshop=workshop).order_by("pk")
+    if machine_ids is not None:
+        wanted = set(machine_ids)
+        machines = machines.filter(pk__in=wanted)
+        if len(machines) != len(wanted):
+            raise InvalidMachine(f"Only machines of {workshop} can be taken down with it.")
+    targets = [m for m in machines if m.status == Machine.Status.AVAILABLE]
+    if not targets:
+        raise InvalidMachine(f"{workshop} has no available machine to take down.")
+    return [
+        machine_status_set(user=user, machine=m, status=status, note=note, until=until)
+        for m in targets
+    ]
