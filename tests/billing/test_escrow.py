@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from accounts.models import Organization
 from billing import services
 from billing.errors import Conflict
-from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, ShareRecord
+from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payout
 from billing.money import Money, allocate
-from billing.selectors import held_for_order, released_prices
+from billing.selectors import held_for_order
 from billing.sharing import PartyContribution, order_split
 from billing.statements import order_statement
 from marketplace.orders.escrow import (
@@ -34,159 +34,31 @@ from marketplace.orders.escrow import (
     release_overdue,
 )
 from marketplace.orders.flow import OrderStatus
-from marketplace.orders.jobs import job_accept, job_complete, job_start
 from marketplace.orders.services import (
     order_cancel,
     order_complete,
     order_confirm_delivery,
     order_dispute,
-    order_place,
     order_resolve_dispute,
 )
-from marketplace.orders.shipments import shipment_hand_over, shipment_receive
+from marketplace.orders.shipments import shipment_receive
+from tests.billing.escrow_story import (
+    accepted_by,
+    advance,
+    all_parties,
+    assert_ledger_balanced,
+    assert_settled_to_the_cent,
+    eur,
+    order_entries,
+    paid_order,
+    receive_leg,
+    released_prices_of,
+)
 from tests.factories import OrganizationFactory
-from tests.factories.network import member_for
-from tests.helpers import pay_manually, quote_bracket_and_gear
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_matcher")]
 
 Kind = LedgerAccount.Kind
-
-
-@pytest.fixture(autouse=True)
-def _fast_matcher(settings):
-    settings.QUOTE_TIME_LIMIT_S = 1.0
-    settings.MATCHING_WORKERS = 1
-    settings.QUOTE_SYNC_MAX_SIZE = 10_000
-
-
-def eur(minor: int) -> Money:
-    return Money(minor, "EUR")
-
-
-# -- helpers --------------------------------------------------------------------------------
-def _assert_ledger_balanced() -> None:
-    unbalanced = (
-        LedgerEntry.objects.values("transaction_id", "currency")
-        .annotate(total=Sum("amount_minor"))
-        .exclude(total=0)
-    )
-    assert list(unbalanced) == []
-    per_currency = LedgerEntry.objects.values("currency").annotate(total=Sum("amount_minor"))
-    assert all(row["total"] == 0 for row in per_currency)
-
-
-def _order_entries(order, kind) -> int:
-    return (
-        LedgerEntry.objects.filter(transaction__order_id=order.pk, account__kind=kind).aggregate(
-            total=Sum("amount_minor")
-        )["total"]
-        or 0
-    )
-
-
-def _paid_order(small_network, customer_alice, operator_olga, capture):
-    order = order_place(
-        user=customer_alice, option=quote_bracket_and_gear(customer_alice).options.first()
-    )
-    payment = pay_manually(order, operator_olga, capture)
-    for job in order.jobs.filter(status="offered"):
-        job_accept(user=member_for(small_network, job.workshop_id), job=job)
-    return order, payment
-
-
-def _receiver(leg, small_network, customer_alice):
-    if leg.to_customer:
-        return customer_alice
-    return member_for(small_network, leg.destination_id)
-
-
-def _receive(leg, small_network, customer_alice, capture):
-    """A leg's receipt: shipment_receive releases (after commit) what the receiver accepts.
-
-    Returns the price-release transactions that the receipt posted."""
-    from billing.models import LedgerTransaction
-
-    before = set(LedgerTransaction.objects.values_list("pk", flat=True))
-    with capture(execute=True):
-        shipment_receive(user=_receiver(leg, small_network, customer_alice), shipment=leg)
-    return list(
-        LedgerTransaction.objects.exclude(pk__in=before).filter(
-            idempotency_key__startswith="release-price:"
-        )
-    )
-
-
-def _advance(order, small_network, customer_alice, capture, *, receive=True, max_receipts=None):
-    """Runs the accepted steps in plan order; hands each leg over once its workshop finished
-    the part and (``receive``) has the next workshop receive it. Stops after
-    ``max_receipts`` receipts. Returns the legs received, with what each released."""
-    received = []
-    for job in order.jobs.filter(status="accepted").order_by("planned_start"):
-        worker = member_for(small_network, job.workshop_id)
-        with capture(execute=True):
-            job_start(user=worker, job=job)
-            job_complete(user=worker, job=job)
-        for leg in order.shipments.filter(
-            status="planned", origin=job.workshop, job_key=job.job_key
-        ):
-            if (
-                order.jobs.filter(job_key=leg.job_key, workshop=leg.origin)
-                .exclude(status__in=["done", "declined", "superseded", "cancelled"])
-                .exists()
-            ):
-                continue
-            with capture(execute=True):
-                shipment_hand_over(user=worker, shipment=leg, tracking_number="TRK1")
-            if receive and not leg.to_customer:
-                received.append((leg, _receive(leg, small_network, customer_alice, capture)))
-                if max_receipts is not None and len(received) >= max_receipts:
-                    return received
-    return received
-
-
-def _accepted_by(leg) -> dict[str, int]:
-    """What a leg's receipt should release: the leg and its part's steps where it left."""
-    expected = {f"leg-{leg.pk}": leg.cost_minor}
-    for job in leg.order.jobs.filter(status="done", workshop_id=leg.origin_id):
-        if job.job_key == leg.job_key:
-            expected[f"job-{job.pk}"] = job.cost_minor
-    return expected
-
-
-def _released(order) -> dict[str, int]:
-    return {k: v.minor for k, v in released_prices(order_id=order.pk).items()}
-
-
-def _all_parties(order) -> dict[str, int]:
-    parties = {f"job-{j.pk}": j.cost_minor for j in order.jobs.filter(status="done")}
-    parties.update(
-        {
-            f"leg-{s.pk}": s.cost_minor
-            for s in order.shipments.filter(status__in=["in_transit", "delivered"])
-        }
-    )
-    return parties
-
-
-def _assert_settled_to_the_cent(order, payment):
-    """After completion: payouts + platform revenue + rebate == what the customer paid, the
-    shares recorded in full (price + margin share), nothing left held."""
-    payouts = Payout.objects.filter(order_id=order.pk)
-    fee = _order_entries(order, Kind.PLATFORM_REVENUE)
-    rebate = _order_entries(order, Kind.REFUNDS)
-    assert sum(p.amount_minor for p in payouts) + fee + rebate == payment.amount_minor
-    assert held_for_order(order.pk) == eur(0)
-    records = ShareRecord.objects.filter(order_id=order.pk)
-    assert sum(r.payable_minor for r in records) == payment.amount_minor
-    for record in records.filter(kind__in=["workshop", "carrier"]):
-        assert record.price_minor + record.margin_share_minor == record.payable_minor
-        mine = payouts.filter(order_id=order.pk, idempotency_key__endswith=f":{record.party_id}")
-        assert sum(p.amount_minor for p in mine) == record.payable_minor
-        price = mine.filter(idempotency_key__startswith="price:").first()
-        assert price is not None
-        assert price.amount_minor == record.price_minor
-    _assert_ledger_balanced()
 
 
 # -- the story ------------------------------------------------------------------------------
@@ -194,22 +66,22 @@ def test_prices_are_released_at_each_handover_and_margins_at_completion(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, payment = _paid_order(small_network, customer_alice, operator_olga, capture)
+    order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
     assert held_for_order(order.pk) == eur(order.price_minor)
-    assert _released(order) == {}
+    assert released_prices_of(order) == {}
 
-    received = _advance(order, small_network, customer_alice, capture)
+    received = advance(order, small_network, customer_alice, capture)
     assert len(received) == 4
     expected: dict[str, int] = {}
     for leg, posted in received:
-        accepted = _accepted_by(leg)
+        accepted = accepted_by(leg)
         # each receipt releases exactly the leg and its part's steps at the leg's origin
         assert {t.idempotency_key for t in posted} == {
             f"release-price:{order.pk}:{party}" for party in accepted
         }
         expected.update(accepted)
-        _assert_ledger_balanced()
-    assert _released(order) == expected
+        assert_ledger_balanced()
+    assert released_prices_of(order) == expected
     assembly = order.jobs.get(job_key="assembly")
     assert f"job-{assembly.pk}" not in expected  # its work has not been accepted yet
     prices = Payout.objects.filter(order_id=order.pk, idempotency_key__startswith="price:")
@@ -225,25 +97,25 @@ def test_prices_are_released_at_each_handover_and_margins_at_completion(
         order_confirm_delivery(user=customer_alice, order=order)
     release_on_delivery(order=order)
     order.refresh_from_db()
-    everything = _all_parties(order)
-    assert _released(order) == everything
+    everything = all_parties(order)
+    assert released_prices_of(order) == everything
     assert sum(everything.values()) == order.cost_minor
     assert held_for_order(order.pk) == eur(order.price_minor - order.cost_minor)
     assert not Payout.objects.filter(order_id=order.pk, idempotency_key__startswith="share:")
-    _assert_ledger_balanced()
+    assert_ledger_balanced()
 
     with capture(execute=True):
         order_complete(user=customer_alice, order=order)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
-    _assert_settled_to_the_cent(order, payment)
+    assert_settled_to_the_cent(order, payment)
     shares = Payout.objects.filter(order_id=order.pk, idempotency_key__startswith="share:")
     assert shares.exists()
     assert sum(p.amount_minor for p in shares) == (
         order.price_minor
         - order.cost_minor
-        - _order_entries(order, Kind.PLATFORM_REVENUE)
-        - _order_entries(order, Kind.REFUNDS)
+        - order_entries(order, Kind.PLATFORM_REVENUE)
+        - order_entries(order, Kind.REFUNDS)
     )
 
     # Statements show full payables and add up to what the customer paid.
@@ -268,14 +140,14 @@ def test_a_leg_not_received_yet_releases_nothing(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, _ = _paid_order(small_network, customer_alice, operator_olga, capture)
-    _advance(order, small_network, customer_alice, capture, receive=False)
+    order, _ = paid_order(small_network, customer_alice, operator_olga, capture)
+    advance(order, small_network, customer_alice, capture, receive=False)
     for leg in order.shipments.filter(status="in_transit"):
         assert release_on_handover(shipment=leg) == []
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
     assert release_on_delivery(order=order) == []  # not delivered yet
-    assert _released(order) == {}
+    assert released_prices_of(order) == {}
     assert held_for_order(order.pk) == eur(order.price_minor)
 
 
@@ -283,17 +155,17 @@ def test_nothing_is_released_while_disputed_and_completion_releases_the_rest(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, payment = _paid_order(small_network, customer_alice, operator_olga, capture)
-    ((first, posted),) = _advance(order, small_network, customer_alice, capture, max_receipts=1)
+    order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
+    ((first, posted),) = advance(order, small_network, customer_alice, capture, max_receipts=1)
     assert posted
-    before = _released(order)
-    assert before == _accepted_by(first)
+    before = released_prices_of(order)
+    assert before == accepted_by(first)
 
     with capture(execute=True):
         order_dispute(user=customer_alice, order=order, reason="The anodizing is patchy")
     order.refresh_from_db()
     assert order.status == OrderStatus.DISPUTED
-    later = _advance(order, small_network, customer_alice, capture)
+    later = advance(order, small_network, customer_alice, capture)
     assert later
     assert all(posted == [] for _, posted in later)
     assert release_overdue(now=timezone.now() + timedelta(days=30)) == []
@@ -310,9 +182,9 @@ def test_nothing_is_released_while_disputed_and_completion_releases_the_rest(
         )
     with pytest.raises(Conflict, match="disputed"):
         order_release(order=order)
-    assert _released(order) == before
+    assert released_prices_of(order) == before
     assert held_for_order(order.pk) == eur(order.price_minor - sum(before.values()))
-    _assert_ledger_balanced()
+    assert_ledger_balanced()
 
     with capture(execute=True):
         order_resolve_dispute(
@@ -322,20 +194,20 @@ def test_nothing_is_released_while_disputed_and_completion_releases_the_rest(
     assert order.status == OrderStatus.COMPLETED
     payouts = Payout.objects.filter(order_id=order.pk)
     assert payouts.filter(idempotency_key__startswith="share:").exists()
-    fee = _order_entries(order, Kind.PLATFORM_REVENUE)
-    rebate = _order_entries(order, Kind.REFUNDS)
+    fee = order_entries(order, Kind.PLATFORM_REVENUE)
+    rebate = order_entries(order, Kind.REFUNDS)
     assert sum(p.amount_minor for p in payouts) + fee + rebate == order.price_minor
     assert held_for_order(order.pk) == eur(0)
-    _assert_ledger_balanced()
+    assert_ledger_balanced()
 
 
 def test_a_cancellation_after_partial_release_refunds_only_what_is_held(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, payment = _paid_order(small_network, customer_alice, operator_olga, capture)
-    received = _advance(order, small_network, customer_alice, capture, max_receipts=2)
-    released = sum(_released(order).values())
+    order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
+    received = advance(order, small_network, customer_alice, capture, max_receipts=2)
+    released = sum(released_prices_of(order).values())
     assert released > 0
 
     with capture(execute=True):
@@ -360,11 +232,11 @@ def test_a_cancellation_after_partial_release_refunds_only_what_is_held(
     assert party_accounts == released
     # A leg received after the cancellation releases nothing.
     for leg in order.shipments.filter(status="in_transit"):
-        _receive(leg, small_network, customer_alice, capture)
+        receive_leg(leg, small_network, customer_alice, capture)
     for leg, _ in received:
         assert release_on_handover(shipment=leg) == []
-    assert sum(_released(order).values()) == released
-    _assert_ledger_balanced()
+    assert sum(released_prices_of(order).values()) == released
+    assert_ledger_balanced()
 
 
 def test_legs_not_confirmed_within_the_window_are_released_by_the_timer(
@@ -372,18 +244,18 @@ def test_legs_not_confirmed_within_the_window_are_released_by_the_timer(
 ):
     settings.ESCROW_AUTO_RELEASE_DAYS = 3
     capture = django_capture_on_commit_callbacks
-    order, payment = _paid_order(small_network, customer_alice, operator_olga, capture)
-    _advance(order, small_network, customer_alice, capture, receive=False)
+    order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
+    advance(order, small_network, customer_alice, capture, receive=False)
     now = timezone.now()
     assert release_overdue(now=now) == []
     assert release_overdue(now=now + timedelta(days=2)) == []
     posted = release_overdue(now=now + timedelta(days=4))
-    everything = _all_parties(order)
+    everything = all_parties(order)
     assert len(posted) == len(everything)
-    assert _released(order) == everything
+    assert released_prices_of(order) == everything
     assert order.shipments.filter(status="in_transit").count() == 5  # still not confirmed
     assert release_overdue(now=now + timedelta(days=5)) == []
-    _assert_ledger_balanced()
+    assert_ledger_balanced()
 
     # Completion counts the legs released in transit: the margin is shared, no price is
     # taken back and the order adds up to the cent.
@@ -392,7 +264,7 @@ def test_legs_not_confirmed_within_the_window_are_released_by_the_timer(
         order_complete(user=customer_alice, order=order)
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
-    _assert_settled_to_the_cent(order, payment)
+    assert_settled_to_the_cent(order, payment)
     negative = LedgerEntry.objects.filter(
         transaction__order_id=order.pk,
         transaction__kind="release",
@@ -407,8 +279,8 @@ def test_a_carrier_confirming_its_own_leg_is_not_an_acceptance(
 ):
     settings.ESCROW_AUTO_RELEASE_DAYS = 7
     capture = django_capture_on_commit_callbacks
-    order, _ = _paid_order(small_network, customer_alice, operator_olga, capture)
-    _advance(order, small_network, customer_alice, capture, receive=False)
+    order, _ = paid_order(small_network, customer_alice, operator_olga, capture)
+    advance(order, small_network, customer_alice, capture, receive=False)
     leg = order.shipments.filter(destination__isnull=False).order_by("pk").first()
     with capture(execute=True):
         shipment_receive(user=small_network["carla"], shipment=leg)
@@ -470,7 +342,7 @@ def test_share_price_release_posts_once_and_refuses_what_is_not_held(held, opera
     assert Payout.objects.get(idempotency_key="share:4242:job-1").amount == eur(3000)
     with pytest.raises(Conflict, match="released in full"):
         _release(held, "job-3", bob, 100)
-    _assert_ledger_balanced()
+    assert_ledger_balanced()
 
 
 class _Rollback(Exception):
@@ -535,10 +407,10 @@ def test_prices_first_then_the_rest_always_add_up_to_the_cent(
                         label=c.party_id,
                         frozen=False,
                     )
-                    _assert_ledger_balanced()
+                    assert_ledger_balanced()
             split = order_split(customer_price=eur(total), platform_fee=fee, parties=contributions)
             services.funds_release(payment=payment, split=split, parties=organizations)
-            _assert_ledger_balanced()
+            assert_ledger_balanced()
             payouts = Payout.objects.filter(order_id=order_id)
             paid_out = sum(p.amount_minor for p in payouts)
             assert paid_out + fee.minor + split.customer_rebate.minor == total

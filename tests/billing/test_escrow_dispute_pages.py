@@ -7,21 +7,20 @@ from billing.selectors import held_for_order
 from marketplace.orders.disputes import dispute_money
 from marketplace.orders.flow import OrderStatus
 from marketplace.orders.models import DisputeDecision
-from tests.billing.test_escrow import (
-    _advance,
-    _fast_matcher,  # noqa: F401 (autouse fixture)
-    _paid_order,
+from tests.billing.escrow_story import (
+    advance,
+    disputed,
+    paid_order,
 )
-from tests.billing.test_escrow_disputes import _disputed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_matcher")]
 
 
 def test_the_operator_settles_from_the_order_page_with_amounts(
     client, small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, _ = _disputed(
+    order, _ = disputed(
         small_network, customer_alice, operator_olga, capture, max_receipts=1, more=True
     )
     client.force_login(operator_olga)
@@ -78,7 +77,7 @@ def test_the_api_settles_a_dispute_for_operators_only_and_explains_bad_input(
     client, small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, _ = _disputed(small_network, customer_alice, operator_olga, capture, max_receipts=1)
+    order, _ = disputed(small_network, customer_alice, operator_olga, capture, max_receipts=1)
     url = f"/api/v1/orders/{order.pk}/resolve/"
     client.force_login(customer_alice)
     assert client.post(url, {"outcome": "complete", "reason": "x"}).status_code == 403
@@ -111,8 +110,8 @@ def test_the_customer_accepts_on_delivery_and_the_order_completes_at_once(
     client, small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, _ = _paid_order(small_network, customer_alice, operator_olga, capture)
-    _advance(order, small_network, customer_alice, capture)
+    order, _ = paid_order(small_network, customer_alice, operator_olga, capture)
+    advance(order, small_network, customer_alice, capture)
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
     client.force_login(customer_alice)
@@ -128,7 +127,7 @@ def test_confirming_delivery_of_an_order_not_shipped_changes_nothing(
 ):
     """Before: a 409 came back after the last leg was marked received and prices released."""
     capture = django_capture_on_commit_callbacks
-    order, _ = _disputed(small_network, customer_alice, operator_olga, capture, receive=False)
+    order, _ = disputed(small_network, customer_alice, operator_olga, capture, receive=False)
     last = order.shipments.filter(destination=None).get()
     before = (last.status, held_for_order(order.pk))
     client.force_login(customer_alice)

@@ -24,35 +24,18 @@ from marketplace.orders.models import DisputeDecision, Job
 from marketplace.orders.services import (
     order_complete,
     order_confirm_delivery,
-    order_dispute,
     order_resolve_dispute,
 )
-from tests.billing.test_escrow import (
-    _advance,
-    _assert_ledger_balanced,
-    _fast_matcher,  # noqa: F401 (autouse fixture)
-    _paid_order,
-    _released,
+from tests.billing.escrow_story import (
+    advance,
+    assert_ledger_balanced,
+    disputed,
+    eur,
+    paid_order,
+    released_prices_of,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-def eur(minor: int) -> Money:
-    return Money(minor, "EUR")
-
-
-def _disputed(small_network, customer_alice, operator_olga, capture, *, more=False, **advance):
-    """A paid order advanced as ``advance`` says, then disputed; ``more`` runs the rest of
-    its steps while disputed (their prices stay frozen, unpaid)."""
-    order, payment = _paid_order(small_network, customer_alice, operator_olga, capture)
-    _advance(order, small_network, customer_alice, capture, **advance)
-    with capture(execute=True):
-        order_dispute(user=customer_alice, order=order, reason="Two parts are scratched")
-    order.refresh_from_db()
-    if more:
-        _advance(order, small_network, customer_alice, capture, receive=False)
-    return order, payment
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_matcher")]
 
 
 def _paid_to_parties(order) -> int:
@@ -93,16 +76,14 @@ def _assert_closed(order, payment):
     assert payment.amount_minor + _subsidy(order) == (
         _paid_to_parties(order) + _fee(order) + _refunded(order)
     )
-    _assert_ledger_balanced()
+    assert_ledger_balanced()
 
 
 def test_a_refund_can_never_take_more_than_the_order_still_holds(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, payment = _disputed(
-        small_network, customer_alice, operator_olga, capture, max_receipts=2
-    )
+    order, payment = disputed(small_network, customer_alice, operator_olga, capture, max_receipts=2)
     released = sum(m.minor for m in released_prices(order_id=order.pk).values())
     assert released > 0
     held = held_for_order(order.pk)
@@ -115,7 +96,7 @@ def test_a_refund_can_never_take_more_than_the_order_still_holds(
     assert held_for_order(order.pk) == eur(0)
     with pytest.raises(RefundNotAllowed):
         services.payment_refund(payment=payment, amount=eur(1), reason="more")
-    _assert_ledger_balanced()
+    assert_ledger_balanced()
 
 
 def test_refund_during_a_dispute_then_complete_pays_the_work_and_never_goes_negative(
@@ -123,7 +104,7 @@ def test_refund_during_a_dispute_then_complete_pays_the_work_and_never_goes_nega
 ):
     """Before: the completion shared the whole price after a refund, escrow -100.00 EUR."""
     capture = django_capture_on_commit_callbacks
-    order, payment = _disputed(
+    order, payment = disputed(
         small_network, customer_alice, operator_olga, capture, max_receipts=1, more=True
     )
     held = held_for_order(order.pk)
@@ -145,7 +126,7 @@ def test_a_decision_pays_the_chosen_work_and_legs_in_transit_and_refunds_within_
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, payment = _disputed(small_network, customer_alice, operator_olga, capture, receive=False)
+    order, payment = disputed(small_network, customer_alice, operator_olga, capture, receive=False)
     money = dispute_money(order=order)
     in_transit = [p for p in money.parties if p.in_transit]
     jobs = [p for p in money.parties if p.party_id.startswith("job-")]
@@ -168,7 +149,7 @@ def test_a_decision_pays_the_chosen_work_and_legs_in_transit_and_refunds_within_
             paid_party_ids=chosen,
         )
     assert not DisputeDecision.objects.exists()
-    assert _released(order) == {}
+    assert released_prices_of(order) == {}
 
     refund = eur(most.minor // 2)
     with capture(execute=True):
@@ -214,7 +195,7 @@ def test_a_cancel_decision_pays_the_chosen_work_and_refunds_the_rest(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, payment = _disputed(
+    order, payment = disputed(
         small_network, customer_alice, operator_olga, capture, max_receipts=1, more=True
     )
     money = dispute_money(order=order)
@@ -240,7 +221,7 @@ def test_only_operators_decide_and_bad_input_changes_nothing(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, _ = _disputed(small_network, customer_alice, operator_olga, capture, max_receipts=1)
+    order, _ = disputed(small_network, customer_alice, operator_olga, capture, max_receipts=1)
     before = held_for_order(order.pk)
     with pytest.raises(PermissionDenied):
         order_resolve_dispute(user=customer_alice, order=order, outcome="complete", reason="x")
@@ -265,9 +246,9 @@ def test_a_cost_overrun_is_covered_by_the_platform_and_the_order_closes(
 ):
     """Before: a re-plan pushing the cost past the price left 227.65 EUR held forever."""
     capture = django_capture_on_commit_callbacks
-    order, payment = _paid_order(small_network, customer_alice, operator_olga, capture)
+    order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
     Job.objects.filter(order=order).update(cost_minor=F("cost_minor") * 3)  # a costly re-plan
-    _advance(order, small_network, customer_alice, capture)
+    advance(order, small_network, customer_alice, capture)
     order.refresh_from_db()
     with capture(execute=True):
         order_confirm_delivery(user=customer_alice, order=order)
@@ -296,8 +277,8 @@ def test_the_rebate_is_refunded_to_the_customer(
 ):
     """Before: the rebate was credited to a refunds account and never paid to anyone."""
     capture = django_capture_on_commit_callbacks
-    order, payment = _paid_order(small_network, customer_alice, operator_olga, capture)
-    _advance(order, small_network, customer_alice, capture)
+    order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
+    advance(order, small_network, customer_alice, capture)
     late = order.jobs.filter(status="done").first()
     Job.objects.filter(pk=late.pk).update(finished_at=late.planned_end + timedelta(days=3))
     order.refresh_from_db()
@@ -317,8 +298,8 @@ def test_housekeeping_settles_a_completed_order_whose_release_was_lost(
     small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
-    order, payment = _paid_order(small_network, customer_alice, operator_olga, capture)
-    _advance(order, small_network, customer_alice, capture)
+    order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
+    advance(order, small_network, customer_alice, capture)
     order.refresh_from_db()
     with capture(execute=True):
         order_confirm_delivery(user=customer_alice, order=order)
