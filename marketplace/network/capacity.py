@@ -6,45 +6,30 @@ the tests share one definition of "free".
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time
+
+from marketplace.network.local_hours import Interval, expand_weekly_local, merge
 
 
 @dataclass(frozen=True)
 class WeeklySlot:
-    weekday: int  # 0 = Monday
+    """A weekly opening in the workshop's local time."""
+
+    weekday: int  # 0 = Monday, local
     start: time
     end: time
 
 
-Interval = tuple[datetime, datetime]
+def expand_weekly(
+    slots: Iterable[WeeklySlot], start: datetime, end: datetime, *, zone: str
+) -> list[Interval]:
+    """Every opening of the weekly schedule that overlaps [start, end), clipped to it.
 
-
-def expand_weekly(slots: Iterable[WeeklySlot], start: datetime, end: datetime) -> list[Interval]:
-    """Every opening of the weekly schedule that overlaps [start, end), clipped to it."""
-    slots = list(slots)
-    intervals: list[Interval] = []
-    day: date = start.astimezone(UTC).date()
-    while datetime.combine(day, time.min, tzinfo=UTC) < end:
-        for slot in slots:
-            if slot.weekday != day.weekday():
-                continue
-            opening = datetime.combine(day, slot.start, tzinfo=UTC)
-            closing = datetime.combine(day, slot.end, tzinfo=UTC)
-            lo, hi = max(opening, start), min(closing, end)
-            if lo < hi:
-                intervals.append((lo, hi))
-        day += timedelta(days=1)
-    return merge(intervals)
-
-
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for lo, hi in sorted(intervals):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
+    The hours are wall-clock times of the workshop, so ``zone`` (its IANA time zone) is
+    required: reading them as UTC moved every opening by an hour or two and again at each
+    daylight-saving change. Quoting, re-planning, booking and the calendar all come here.
+    """
+    return expand_weekly_local(slots, start, end, zone)
 
 
 def subtract(intervals: Sequence[Interval], holes: Iterable[Interval]) -> list[Interval]:
@@ -70,9 +55,12 @@ def free_intervals(
     bookings: Iterable[Interval],
     start: datetime,
     end: datetime,
+    *,
+    zone: str,
 ) -> list[Interval]:
-    """Opening hours in [start, end) minus exceptions (holidays, maintenance) and bookings."""
-    return subtract(expand_weekly(slots, start, end), [*closures, *bookings])
+    """Opening hours (local to ``zone``) in [start, end) minus exceptions (holidays,
+    maintenance) and bookings."""
+    return subtract(expand_weekly(slots, start, end, zone=zone), [*closures, *bookings])
 
 
 def total_hours(intervals: Iterable[Interval]) -> float:

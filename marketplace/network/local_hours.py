@@ -2,9 +2,8 @@
 
 A workshop in Munich that opens at 08:00 opens at 07:00 UTC in winter and 06:00 UTC in
 summer; storing the hours as UTC times moved every opening by an hour twice a year. Pure
-functions over plain values (no Django, no queries), so ``capacity.py``, the calendar and the
-tests share them; ``capacity.py`` does not import this module's callers, and this module
-imports nothing of the network, so neither can form a cycle.
+functions over plain values (no Django, no queries): ``capacity.py`` builds on them, and this
+module imports nothing of the network, so no cycle can form.
 
 Daylight-saving edges follow PEP 495, stated once here:
 
@@ -125,6 +124,11 @@ def expand_weekly_local(
             if lo < hi:
                 intervals.append((lo, hi))
         day += timedelta(days=1)
+    return merge(intervals)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Intervals in time order, touching or overlapping ones joined."""
     merged: list[Interval] = []
     for lo, hi in sorted(intervals):
         if merged and lo <= merged[-1][1]:

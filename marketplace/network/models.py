@@ -260,7 +260,7 @@ class Machine(models.Model):
 
 
 class WeeklyAvailability(models.Model):
-    """A recurring opening of a machine, in the workshop's local time (stored as UTC times)."""
+    """A recurring opening of a machine: wall-clock times in the workshop's time zone."""
 
     machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="weekly_hours")
     weekday = models.PositiveSmallIntegerField(

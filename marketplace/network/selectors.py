@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -13,6 +14,7 @@ from accounts.models import Organization
 from accounts.selectors import is_operator
 from marketplace.errors import NotFound
 from marketplace.network.capacity import (
+    Interval,
     WeeklySlot,
     expand_weekly,
     free_intervals,
@@ -20,7 +22,7 @@ from marketplace.network.capacity import (
     total_hours,
 )
 from marketplace.network.geo import MapPoint, NetworkMap, network_map
-from marketplace.network.local_hours import not_before
+from marketplace.network.local_hours import local_instant, not_before
 from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
@@ -44,21 +46,43 @@ def machines_of_workshop(*, workshop: Workshop) -> QuerySet[Machine]:
     )
 
 
+def weekly_slots(machine: Machine) -> list[WeeklySlot]:
+    """The machine's weekly hours (prefetch ``weekly_hours`` to read many machines at once)."""
+    return [WeeklySlot(w.weekday, w.start_time, w.end_time) for w in machine.weekly_hours.all()]
+
+
+def machine_opening(*, machine: Machine, start: datetime, end: datetime) -> list[Interval]:
+    """The machine's opening hours in [start, end) as UTC intervals, read in its workshop's
+    time zone: the one reading the calendar, the booking check and the snapshot share."""
+    return expand_weekly(weekly_slots(machine), start, end, zone=machine.workshop.timezone)
+
+
 def machine_free_hours(
     *, machines: list[Machine], start: datetime, end: datetime
 ) -> dict[int, float]:
-    """Free hours of each machine in [start, end); two queries whatever the number of machines."""
+    """Free hours of each machine in [start, end), never before now; two queries whatever the
+    number of machines (the hours come with their workshop's time zone)."""
     ids = [m.pk for m in machines]
+    start = max(start, timezone.now())
     slots: dict[int, list[WeeklySlot]] = {pk: [] for pk in ids}
-    for row in WeeklyAvailability.objects.filter(machine_id__in=ids):
-        slots[row.machine_id].append(WeeklySlot(row.weekday, row.start_time, row.end_time))
+    zones: dict[int, str] = {}
+    for machine_id, weekday, opens, closes, zone in WeeklyAvailability.objects.filter(
+        machine_id__in=ids
+    ).values_list("machine_id", "weekday", "start_time", "end_time", "machine__workshop__timezone"):
+        slots[machine_id].append(WeeklySlot(weekday, opens, closes))
+        zones[machine_id] = zone
     closures: dict[int, list] = {pk: [] for pk in ids}
     for row in CapacityException.objects.filter(
         machine_id__in=ids, ends_at__gt=start, starts_at__lt=end
     ):
         closures[row.machine_id].append((row.starts_at, row.ends_at))
     return {
-        pk: round(total_hours(free_intervals(slots[pk], closures[pk], [], start, end)), 1)
+        pk: round(
+            total_hours(
+                free_intervals(slots[pk], closures[pk], [], start, end, zone=zones.get(pk, "UTC"))
+            ),
+            1,
+        )
         for pk in ids
     }
 
@@ -120,7 +144,10 @@ def workshop_utilisation(weeks: int = 4) -> list[dict]:
     """Booked share of open machine hours per verified workshop, for the coming weeks."""
     start, end = next_weeks(weeks)
     workshops = list(Workshop.objects.verified().select_related("organization"))
+    by_pk = {w.pk: w for w in workshops}
     machines = list(Machine.objects.filter(workshop__in=workshops).prefetch_related("weekly_hours"))
+    for machine in machines:
+        machine.workshop = by_pk[machine.workshop_id]  # its time zone, without a query each
     bookings: dict[int, float] = {}
     for booking in CapacityBooking.objects.filter(
         machine__in=machines, starts_at__lt=end, ends_at__gt=start
@@ -129,10 +156,8 @@ def workshop_utilisation(weeks: int = 4) -> list[dict]:
         bookings[booking.machine_id] = bookings.get(booking.machine_id, 0) + hours
     rows = {w.pk: {"workshop": w, "open": 0.0, "booked": 0.0} for w in workshops}
     for machine in machines:
-        slots = [
-            WeeklySlot(s.weekday, s.start_time, s.end_time) for s in machine.weekly_hours.all()
-        ]
-        rows[machine.workshop_id]["open"] += total_hours(expand_weekly(slots, start, end))
+        opening = machine_opening(machine=machine, start=start, end=end)
+        rows[machine.workshop_id]["open"] += total_hours(opening)
         rows[machine.workshop_id]["booked"] += bookings.get(machine.pk, 0)
     result = []
     for row in rows.values():
@@ -173,16 +198,16 @@ def machines_visible_to(*, user) -> QuerySet[Machine]:
 
 @dataclass(frozen=True)
 class CalendarBlock:
-    kind: str  # "open", "closed", "booked"
+    kind: str  # "open", "past" (opening hours gone by), "closed", "booked"
     starts_at: datetime
     ends_at: datetime
     label: str = ""
 
 
 def machine_capacity(*, machine: Machine, start: datetime, end: datetime) -> dict:
-    """Opening hours, closures, bookings and what is left of [start, end), for one machine."""
-    slots = [WeeklySlot(w.weekday, w.start_time, w.end_time) for w in machine.weekly_hours.all()]
-    opening = expand_weekly(slots, start, end)
+    """Opening hours (local to the workshop), closures, bookings and what is left of
+    [start, end) for one machine; hours gone by are not free."""
+    opening = machine_opening(machine=machine, start=start, end=end)
     closures = list(machine.exceptions.filter(starts_at__lt=end, ends_at__gt=start))
     bookings = list(machine.bookings.filter(starts_at__lt=end, ends_at__gt=start))
     free = subtract(
@@ -203,43 +228,62 @@ def machine_capacity(*, machine: Machine, start: datetime, end: datetime) -> dic
     }
 
 
-def week_calendar(*, machine: Machine, week_start: datetime) -> dict:
-    """A week laid out for the calendar page: one column per day, blocks in hours from 0."""
-    end = week_start + timedelta(days=7)
+def _clock_hours(moment: datetime, zone: ZoneInfo) -> float:
+    """Hours since local midnight on the wall clock (what the calendar's axis shows)."""
+    local = moment.astimezone(zone)
+    return local.hour + local.minute / 60 + local.second / 3600
+
+
+def _calendar_blocks(capacity: dict, now: datetime) -> list[CalendarBlock]:
+    """Opening hours gone by are drawn as past, not open: they cannot be booked any more."""
+    blocks = [CalendarBlock("past", lo, min(hi, now)) for lo, hi in capacity["opening"] if lo < now]
+    blocks += [CalendarBlock("open", lo, hi) for lo, hi in not_before(capacity["opening"], now)]
+    blocks += [
+        CalendarBlock("closed", c.starts_at, c.ends_at, c.get_kind_display())
+        for c in capacity["closures"]
+    ]
+    blocks += [
+        CalendarBlock("booked", b.starts_at, b.ends_at, b.reference) for b in capacity["bookings"]
+    ]
+    return blocks
+
+
+def week_calendar(*, machine: Machine, week_of: date) -> dict:
+    """The local week (Monday to Sunday in the workshop's time zone) holding ``week_of``, laid
+    out for the calendar page: one column per local day, blocks in wall-clock hours from 0."""
+    zone = ZoneInfo(machine.workshop.timezone)
+    monday = week_of - timedelta(days=week_of.weekday())
+    midnights = [local_instant(monday + timedelta(days=n), time.min, zone) for n in range(8)]
+    week_start, end = midnights[0], midnights[7]
     capacity = machine_capacity(machine=machine, start=week_start, end=end)
-    blocks = (
-        [CalendarBlock("open", lo, hi) for lo, hi in capacity["opening"]]
-        + [
-            CalendarBlock("closed", c.starts_at, c.ends_at, c.get_kind_display())
-            for c in capacity["closures"]
-        ]
-        + [
-            CalendarBlock("booked", b.starts_at, b.ends_at, b.reference)
-            for b in capacity["bookings"]
-        ]
-    )
+    blocks = _calendar_blocks(capacity, timezone.now())
     days = []
     for offset in range(7):
-        day_start = week_start + timedelta(days=offset)
-        day_end = day_start + timedelta(days=1)
+        day_start, day_end = midnights[offset], midnights[offset + 1]
         day_blocks = []
         for block in blocks:
             lo, hi = max(block.starts_at, day_start), min(block.ends_at, day_end)
             if lo < hi:
-                top = (lo - day_start).total_seconds() / 3600
-                height = (hi - lo).total_seconds() / 3600
+                top = _clock_hours(lo, zone)
+                bottom = 24 if hi == day_end else _clock_hours(hi, zone)
                 day_blocks.append(
                     {
                         "kind": block.kind,
                         "label": block.label,
                         "top": top,
-                        "height": height,
+                        "height": max(bottom - top, 0),
                         "starts_at": lo,
                         "ends_at": hi,
                     }
                 )
-        days.append({"date": day_start, "blocks": day_blocks})
-    return {**capacity, "days": days, "week_start": week_start, "week_end": end}
+        days.append({"date": monday + timedelta(days=offset), "blocks": day_blocks})
+    return {
+        **capacity,
+        "days": days,
+        "week_start": week_start.astimezone(zone),
+        "week_end": end.astimezone(zone),
+        "time_zone": machine.workshop.timezone,
+    }
 
 
 def offered_to_matcher(*, workshop: Workshop) -> dict:

@@ -4,6 +4,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -34,6 +35,7 @@ from marketplace.network.models import (
     Workshop,
     WorkshopPhoto,
 )
+from marketplace.network.selectors import weekly_slots
 from marketplace.network.signals import machine_available, machine_unavailable
 
 
@@ -219,7 +221,7 @@ def weekly_hours_set(
     outside = [
         booking
         for booking in machine.bookings.filter(ends_at__gt=timezone.now())
-        if not _within(weekly, _closures(machine, booking), booking)
+        if not _within(weekly, _closures(machine, booking), booking, zone=machine.workshop.timezone)
     ]
     _refuse_or_replan(
         machine=machine, covered=outside, force=force, what="These opening hours leave"
@@ -242,20 +244,44 @@ def _within(
     slots: Sequence[WeeklySlot],
     closures: Sequence[tuple[datetime, datetime]],
     booking: CapacityBooking,
+    *,
+    zone: str,
 ) -> bool:
     """Whether the booking lies wholly in the opening hours (the rule `capacity_book` uses)."""
-    opening = expand_weekly(slots, booking.starts_at, booking.ends_at)
-    return subtract(opening, closures) == [(booking.starts_at, booking.ends_at)]
+    return _wholly_open(slots, closures, booking.starts_at, booking.ends_at, zone=zone)
+
+
+def _wholly_open(
+    slots: Sequence[WeeklySlot],
+    closures: Sequence[tuple[datetime, datetime]],
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    zone: str,
+) -> bool:
+    """Whether [starts_at, ends_at) lies wholly in the local opening hours, no closure in it."""
+    opening = expand_weekly(slots, starts_at, ends_at, zone=zone)
+    return subtract(opening, closures) == [(starts_at, ends_at)]
 
 
 COVERED_LISTED = 10  # bookings named in a refusal; the rest are counted
 
 
 def _refuse_or_replan(
-    *, machine: Machine, covered: list[CapacityBooking], force: bool, what: str
+    *,
+    machine: Machine,
+    covered: list[CapacityBooking],
+    force: bool,
+    what: str,
+    window: tuple[datetime, datetime] | None = None,
 ) -> None:
     """Booked jobs a change would cover: refused with their list, or (``force``) accepted and
-    handed to re-planning after commit, so no booking is left silently impossible."""
+    handed to re-planning after commit, so no booking is left silently impossible.
+
+    ``window`` is when the machine cannot run (a closure's start and end); without it, the
+    span of the covered bookings. Listeners get it as ``starts_at``/``until``, so a closure
+    next month is not read as the machine being down from now.
+    """
     if not covered:
         return
     covered.sort(key=lambda b: b.starts_at)
@@ -271,12 +297,14 @@ def _refuse_or_replan(
             "confirm to have them re-planned elsewhere.",
             code="bookings_covered",
         )
-    until = max(b.ends_at for b in covered)
+    starts_at, until = window or (covered[0].starts_at, max(b.ends_at for b in covered))
+    starts_at = max(starts_at, timezone.now())
     transaction.on_commit(
         lambda: machine_unavailable.send(
             sender=Machine,
             machine=machine,
             status=machine.status,
+            starts_at=starts_at,
             until=until,
             affected_bookings=covered,
         )
@@ -308,15 +336,22 @@ def capacity_exception_add(
     Machine.objects.select_for_update().get(pk=machine.pk)
     clash = machine.exceptions.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).first()
     if clash is not None:
+        zone = ZoneInfo(machine.workshop.timezone)  # as the workshop typed it
         raise InvalidCapacity(
             f"This overlaps the {clash.get_kind_display().lower()} from "
-            f"{clash.starts_at:%Y-%m-%d %H:%M} to {clash.ends_at:%Y-%m-%d %H:%M}: "
-            "change that one instead."
+            f"{clash.starts_at.astimezone(zone):%Y-%m-%d %H:%M} to "
+            f"{clash.ends_at.astimezone(zone):%Y-%m-%d %H:%M}: change that one instead."
         )
     covered = list(
         machine.bookings.filter(starts_at__lt=ends_at, ends_at__gt=max(starts_at, timezone.now()))
     )
-    _refuse_or_replan(machine=machine, covered=covered, force=force, what="This closure leaves")
+    _refuse_or_replan(
+        machine=machine,
+        covered=covered,
+        force=force,
+        what="This closure leaves",
+        window=(starts_at, ends_at),
+    )
     return CapacityException.objects.create(
         machine=machine, starts_at=starts_at, ends_at=ends_at, kind=kind, note=note.strip()
     )
@@ -329,11 +364,14 @@ def capacity_exception_remove(*, user: User, exception: CapacityException) -> No
 
 
 def _free_for_booking(machine: Machine, starts_at: datetime, ends_at: datetime) -> bool:
-    slots = [WeeklySlot(w.weekday, w.start_time, w.end_time) for w in machine.weekly_hours.all()]
-    opening = expand_weekly(slots, starts_at, ends_at)
     closures = machine.exceptions.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
-    free = subtract(opening, [(c.starts_at, c.ends_at) for c in closures])
-    return free == [(starts_at, ends_at)]
+    return _wholly_open(
+        weekly_slots(machine),
+        [(c.starts_at, c.ends_at) for c in closures],
+        starts_at,
+        ends_at,
+        zone=machine.workshop.timezone,
+    )
 
 
 @transaction.atomic
@@ -439,11 +477,13 @@ def machine_status_set(
                 Q(starts_at__lt=until) if until else Q()
             )
         )
+        down_since = timezone.now()
         transaction.on_commit(
             lambda: machine_unavailable.send(
                 sender=Machine,
                 machine=machine,
                 status=status,
+                starts_at=down_since,
                 until=until,
                 affected_bookings=affected,
             )

@@ -3,7 +3,8 @@
 The snapshot turns database rows into ``matching.estimation.MachineSpec`` /
 ``matching.estimation.CarrierSpec`` / ``matching.planning.MaterialSpec`` in a fixed number of
 queries, with every machine's free time already computed (weekly hours minus closures minus
-bookings and open offers' holds, from the workshop's lead time on), so that ``matching``
+bookings and open offers' holds, from the workshop's lead time on; weekly hours are read in
+each workshop's own time zone), so that ``matching``
 never touches the database.
 """
 
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Membership
-from marketplace.network.capacity import WeeklySlot, free_intervals
+from marketplace.network.capacity import free_intervals
 from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
@@ -25,6 +26,7 @@ from marketplace.network.models import (
     Material,
     Workshop,
 )
+from marketplace.network.selectors import weekly_slots
 from matching.estimation import CarrierSpec, MachineSpec
 from matching.planning import MaterialSpec
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute, minute_windows
@@ -182,16 +184,18 @@ def _offered_machines(origin: datetime, end: datetime, now: datetime) -> QuerySe
 def _free_windows(
     m: Machine, *, origin: datetime, now: datetime, end: datetime
 ) -> tuple[tuple[int, int], ...]:
-    """Weekly hours minus closures minus bookings, from ``now`` plus the lead time on."""
+    """Weekly hours (local to the workshop) minus closures minus bookings, from ``now`` plus
+    the lead time on."""
     start = max(origin, now + timedelta(hours=m.workshop.min_lead_time_hours))
     if start >= end:
         return ()
     free = free_intervals(
-        [WeeklySlot(w.weekday, w.start_time, w.end_time) for w in m.weekly_hours.all()],
+        weekly_slots(m),
         [(c.starts_at, c.ends_at) for c in m.closures_in_horizon],
         [(b.starts_at, b.ends_at) for b in m.bookings_in_horizon],
         start,
         end,
+        zone=m.workshop.timezone,
     )
     return minute_windows(free, origin)
 

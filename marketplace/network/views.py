@@ -1,6 +1,7 @@
 """Browsing the network (customers and operators) and verifying workshops (operators)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -180,21 +181,26 @@ def machine_delete(request: HttpRequest, machine_id: int) -> HttpResponse:
     return redirect("dashboard")
 
 
-def _week_start(value: str | None) -> datetime:
-    today = timezone.now().date()
+def _week_of(value: str | None, zone: ZoneInfo) -> date:
+    """The day whose week to show: ``?week=YYYY-MM-DD``, else today in the workshop's zone."""
+    today = timezone.now().astimezone(zone).date()
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").date() if value else today
+        return datetime.strptime(value, "%Y-%m-%d").date() if value else today
     except ValueError:
-        day = today
-    monday = day - timedelta(days=day.weekday())
-    return datetime.combine(monday, datetime.min.time(), tzinfo=UTC)
+        return today
 
 
 @login_required
 def machine_capacity(request: HttpRequest, machine_id: int) -> HttpResponse:
-    """The week calendar of one machine, with the forms that change it."""
+    """The week calendar of one machine, with the forms that change it, all in the workshop's
+    local time: its hours are wall-clock times, and closures typed here are read as such."""
     machine = selectors.machine_get_for_member(machine_id=machine_id, user=request.user)
-    week_start = _week_start(request.GET.get("week"))
+    zone = ZoneInfo(machine.workshop.timezone)
+    with timezone.override(zone):
+        return _machine_capacity_page(request, machine, _week_of(request.GET.get("week"), zone))
+
+
+def _machine_capacity_page(request: HttpRequest, machine, week_of: date) -> HttpResponse:
     hours_form = WeeklyHoursForm(request.POST or None, machine=machine)
     if request.method == "POST" and hours_form.is_valid():
         try:
@@ -208,8 +214,9 @@ def machine_capacity(request: HttpRequest, machine_id: int) -> HttpResponse:
             hours_form.add_error(None, error.message)
         else:
             messages.success(request, "Opening hours saved.")
-            return redirect(f"{request.path}?week={week_start:%Y-%m-%d}")
-    calendar = selectors.week_calendar(machine=machine, week_start=week_start)
+            return redirect(f"{request.path}?week={week_of:%Y-%m-%d}")
+    calendar = selectors.week_calendar(machine=machine, week_of=week_of)
+    monday = calendar["days"][0]["date"]
     context = {
         "machine": machine,
         "calendar": calendar,
@@ -217,8 +224,8 @@ def machine_capacity(request: HttpRequest, machine_id: int) -> HttpResponse:
         "exception_form": CapacityExceptionForm(),
         "status_form": MachineStatusForm(initial={"status": machine.status}),
         "exceptions": machine.exceptions.filter(ends_at__gte=timezone.now()),
-        "previous_week": week_start - timedelta(days=7),
-        "next_week": week_start + timedelta(days=7),
+        "previous_week": monday - timedelta(days=7),
+        "next_week": monday + timedelta(days=7),
         "hours": range(0, 24, 2),
     }
     return render(request, "marketplace/machine_capacity.html", context)
@@ -228,8 +235,10 @@ def machine_capacity(request: HttpRequest, machine_id: int) -> HttpResponse:
 @require_POST
 def capacity_exception_add(request: HttpRequest, machine_id: int) -> HttpResponse:
     machine = selectors.machine_get_for_member(machine_id=machine_id, user=request.user)
-    form = CapacityExceptionForm(request.POST)
-    if not form.is_valid():
+    with timezone.override(ZoneInfo(machine.workshop.timezone)):  # typed in local time
+        form = CapacityExceptionForm(request.POST)
+        valid = form.is_valid()
+    if not valid:
         messages.error(request, "Give a start, an end and a kind for the closure.")
     else:
         try:
@@ -258,8 +267,10 @@ def capacity_exception_remove(request: HttpRequest, exception_id: int) -> HttpRe
 @require_POST
 def machine_status(request: HttpRequest, machine_id: int) -> HttpResponse:
     machine = selectors.machine_get_for_member(machine_id=machine_id, user=request.user)
-    form = MachineStatusForm(request.POST)
-    if form.is_valid():
+    with timezone.override(ZoneInfo(machine.workshop.timezone)):  # typed in local time
+        form = MachineStatusForm(request.POST)
+        valid = form.is_valid()
+    if valid:
         try:
             machine = services.machine_status_set(
                 user=request.user, machine=machine, **form.cleaned_data

@@ -83,6 +83,7 @@ class WorkshopFactory(factory.django.DjangoModelFactory):
     country = "DE"
     latitude = "48.77580"
     longitude = "9.18290"
+    timezone = "Europe/Berlin"  # weekly hours are local: a test about UTC says so
     verification_status = Workshop.Verification.VERIFIED
 
 

@@ -21,5 +21,10 @@ def catalog(db) -> dict:
 
 @pytest.fixture
 def mill(workshop_bob):
-    """Bob's mill, open Monday to Friday 08:00-16:00 UTC."""
-    return MachineFactory(workshop=workshop_of(workshop_bob), name="Haas VF-2", open_on=range(5))
+    """Bob's mill, open Monday to Friday 08:00-16:00 UTC: its workshop's zone is UTC, so the
+    tests of booking, closures and the calendar read hours as written (the tests of local
+    hours use Berlin workshops of their own)."""
+    workshop = workshop_of(workshop_bob)
+    workshop.timezone = "UTC"
+    workshop.save(update_fields=["timezone"])
+    return MachineFactory(workshop=workshop, name="Haas VF-2", open_on=range(5))

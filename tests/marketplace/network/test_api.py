@@ -40,9 +40,10 @@ def world(workshop_bob, workshop_charlie, catalog):
     cnc, alu = catalog["cnc"], catalog["alu"]
     FinishFactory(code="anodizing", name="Anodizing", process=cnc, materials=[alu])
     CertificationFactory(code="iso-9001", name="ISO 9001")
-    bob_mill = MachineFactory(
-        workshop=workshop_of(workshop_bob), name="Bob's mill", process=cnc, open_on=range(5)
-    )
+    bob_shop = workshop_of(workshop_bob)
+    bob_shop.timezone = "UTC"  # so that the hours below read as UTC
+    bob_shop.save(update_fields=["timezone"])
+    bob_mill = MachineFactory(workshop=bob_shop, name="Bob's mill", process=cnc, open_on=range(5))
     bob_mill.materials.add(alu)
     closure = CapacityExceptionFactory(
         machine=bob_mill, starts_at=at(2, 0), ends_at=at(3, 0), kind="maintenance"

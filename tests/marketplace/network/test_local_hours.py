@@ -1,8 +1,12 @@
 """Weekly hours read in the workshop's zone, across daylight-saving changes."""
 
-from datetime import UTC, datetime, time
+import itertools
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from marketplace.network.capacity import WeeklySlot
 from marketplace.network.local_hours import (
@@ -95,3 +99,82 @@ def test_past_hours_are_cut_off():
         (utc(2027, 1, 4, 9), utc(2027, 1, 4, 12)),
     ]
     assert not_before(intervals, now) == [(now, utc(2027, 1, 4, 12))]
+
+
+# Randomized: whatever the zone, the hours and the window, the expansion keeps the clock.
+
+ZONES = [
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Santiago",
+    "Australia/Lord_Howe",  # a 30-minute daylight-saving shift
+    "Asia/Kolkata",  # +05:30, no daylight saving
+    "Pacific/Chatham",  # +12:45 / +13:45
+    "UTC",
+]
+# Days around the 2027 changes of these zones, so that many cases cross one.
+CHANGE_DAYS = [(3, 14), (3, 28), (4, 4), (9, 5), (10, 3), (10, 31), (11, 7)]
+STEP = timedelta(minutes=15)
+
+
+def quarter(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
+
+
+@st.composite
+def weekly_slots(draw) -> list[WeeklySlot]:
+    slots = []
+    for _ in range(draw(st.integers(0, 8))):
+        start = draw(st.integers(0, 95))
+        end = draw(st.integers(start + 1, 96))
+        closing = time.max if end == 96 else quarter(end * 15)
+        slots.append(WeeklySlot(draw(st.integers(0, 6)), quarter(start * 15), closing))
+    return slots
+
+
+@st.composite
+def windows(draw) -> tuple[datetime, datetime]:
+    if draw(st.booleans()):
+        month, day = draw(st.sampled_from(CHANGE_DAYS))
+        start = utc(2027, month, day) - timedelta(hours=draw(st.integers(0, 72)))
+    else:
+        start = utc(2026, 1, 1) + STEP * draw(st.integers(0, 3 * 365 * 96))
+    return start, start + STEP * draw(st.integers(1, 4 * 96))
+
+
+def near_a_change(moment: datetime, zone: ZoneInfo) -> bool:
+    """Within two hours of a daylight-saving change, where the module's DST rules apply."""
+    offsets = {(moment + timedelta(hours=h)).astimezone(zone).utcoffset() for h in (-2, 0, 2)}
+    return len(offsets) > 1
+
+
+def open_by_the_clock(moment: datetime, slots: list[WeeklySlot], zone: ZoneInfo) -> bool:
+    """The plain reading: the wall clock at ``moment`` shows a time inside an opening of
+    that local weekday."""
+    local = moment.astimezone(zone)
+    clock = local.time().replace(tzinfo=None, fold=0)
+    return any(s.weekday == local.weekday() and s.start <= clock < s.end for s in slots)
+
+
+@settings(max_examples=300, deadline=None)
+@given(slots=weekly_slots(), window=windows(), zone_name=st.sampled_from(ZONES))
+def test_expanded_hours_lie_inside_the_local_opening_hours_and_never_overlap(
+    slots, window, zone_name
+):
+    start, end = window
+    zone = ZoneInfo(zone_name)
+    got = expand_weekly_local(slots, start, end, zone_name)
+    for lo, hi in got:
+        assert start <= lo < hi <= end
+        assert lo.utcoffset() == timedelta(0)
+    for (_, hi), (lo, _) in itertools.pairwise(got):
+        assert hi < lo  # in time order, apart (touching openings are one)
+    # Every quarter of an hour in the window, sampled in its middle, is open exactly when the
+    # wall clock says so; near a change the module's DST rules decide instead.
+    moment = start + STEP / 2
+    while moment < end:
+        inside = any(lo <= moment < hi for lo, hi in got)
+        if not near_a_change(moment, zone):
+            assert inside == open_by_the_clock(moment, slots, zone), moment
+        moment += STEP

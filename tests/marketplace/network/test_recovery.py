@@ -39,8 +39,17 @@ def sent():
 
 
 @pytest.fixture
-def mill(workshop_bob):
-    return MachineFactory(workshop=workshop_of(workshop_bob), open_on=range(5))
+def utc_workshop(workshop_bob):
+    """Bob's workshop with its hours in UTC, so that the times below read as written."""
+    workshop = workshop_of(workshop_bob)
+    workshop.timezone = "UTC"
+    workshop.save(update_fields=["timezone"])
+    return workshop
+
+
+@pytest.fixture
+def mill(utc_workshop):
+    return MachineFactory(workshop=utc_workshop, open_on=range(5))
 
 
 def test_housekeeping_sets_a_machine_back_once_its_maintenance_ended(
@@ -92,7 +101,9 @@ def test_a_forced_closure_over_a_booking_hands_it_to_replanning(
     assert mill.exceptions.count() == 1
     (call,) = sent["unavailable"]
     assert [b.pk for b in call["affected_bookings"]] == [booking.pk]
-    assert call["until"] == at(0, 10)
+    # The machine cannot run for the closure, not from now on: its start and end go along.
+    assert (call["starts_at"], call["until"]) == (at(0, 0), at(1, 0))
+    assert call["status"] == "available"
 
 
 def test_shorter_hours_over_a_booking_are_refused_unless_forced(
@@ -136,9 +147,9 @@ def test_a_workshop_takes_its_countrys_zone_unless_it_names_one(workshop_bob):
         workshop.full_clean()
 
 
-def test_the_calendar_does_not_count_past_hours_as_free(workshop_bob):
+def test_the_calendar_does_not_count_past_hours_as_free(utc_workshop):
     machine = MachineFactory(
-        workshop=workshop_of(workshop_bob),
+        workshop=utc_workshop,
         open_on=range(7),
         open_on__start_time=time(8),
         open_on__end_time=time(16),

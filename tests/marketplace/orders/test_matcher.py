@@ -138,7 +138,7 @@ def two_parts(**kw) -> QuoteInput:
 
 
 def test_windows_are_weekly_hours_minus_closures_bookings_and_lead_time(db):
-    ws = workshop("Calendar Works", 48.0, 9.0, min_lead_time_hours=24)
+    ws = workshop("Calendar Works", 48.0, 9.0, min_lead_time_hours=24, timezone="UTC")
     m = MachineFactory(workshop=ws)
     for day in (0, 1, 2):  # Monday to Wednesday, 08:00-16:00
         WeeklyAvailabilityFactory(machine=m, weekday=day)
@@ -160,7 +160,8 @@ def test_windows_are_weekly_hours_minus_closures_bookings_and_lead_time(db):
 
 
 def test_a_longer_lead_time_pushes_the_first_window(db):
-    ws = workshop("Slow Works", 48.0, 9.0, min_lead_time_hours=50)  # Wednesday 08:00
+    # Hours in UTC, so that the lead time lands on Wednesday 08:00 as written.
+    ws = workshop("Slow Works", 48.0, 9.0, min_lead_time_hours=50, timezone="UTC")
     m = MachineFactory(workshop=ws)
     for day in (0, 1, 2):
         WeeklyAvailabilityFactory(machine=m, weekday=day)
