@@ -145,8 +145,8 @@ def assert_settled_to_the_cent(order, payment):
 
 
 def disputed(small_network, customer_alice, operator_olga, capture, *, more=False, **how):
-    """A paid order advanced as ``how`` says (``advance``'s options), then disputed; ``more`` runs the rest of
-    its steps while disputed (their prices stay frozen, unpaid)."""
+    """A paid order advanced as ``how`` says (``advance``'s options), then disputed; ``more``
+    runs the rest of its steps while disputed (their prices stay frozen, unpaid)."""
     order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
     advance(order, small_network, customer_alice, capture, **how)
     with capture(execute=True):
