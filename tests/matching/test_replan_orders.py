@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -309,3 +309,25 @@ def _cut(windows, busy):
             ]
         out += pieces
     return tuple(out)
+
+
+def test_an_order_late_anyway_never_takes_the_last_time_from_one_that_can_be_on_time():
+    # Eindhoven's mill is free for one step tomorrow, then only in three days. The first
+    # order is late even tomorrow, the second is on time only tomorrow. Fewest minutes late
+    # in all gives tomorrow to the first (both late); the promise goes to the second.
+    windows = {EINDHOVEN_MILL.id: ((26 * H, 29 * H), (98 * H, 200 * H))}
+    probe = replan_orders(
+        [order(9, mill_step(26))], change=MILL_DOWN, now=NOW, snapshot=network(windows), **FAST
+    )[9]
+    tomorrow = probe.delivery_at
+    assert tomorrow is not None
+    assert tomorrow <= at(29) + timedelta(days=2)
+    hopeless = order(1, mill_step(26), due=tomorrow - timedelta(hours=10))
+    keepable = order(2, mill_step(27), due=tomorrow + timedelta(hours=1))
+    results = replan_orders(
+        [hopeless, keepable], change=MILL_DOWN, now=NOW, snapshot=network(windows), **FAST
+    )
+    assert all(r.ok for r in results.values())
+    assert results[2].delivery_at <= keepable.due
+    assert results[1].delivery_at > hopeless.due
+    assert_no_two_share_time(results)
