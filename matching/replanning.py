@@ -188,9 +188,14 @@ def replan_window(
     now: datetime,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> tuple[datetime, int]:
-    """Origin and days of the snapshot a re-plan needs: from its earliest step (or ``now``)."""
+    """Origin and days of the snapshot a re-plan needs: from its earliest step (or ``now``).
+
+    Every step given counts, repeated keys too: the assignments of several orders share job
+    keys (``part-1``), and a window that starts after a done or running step squeezes it
+    before the origin, where it clashes with the step after it and the plan is infeasible.
+    """
     now = floor_minute(now)
-    origin = floor_minute(min([now, *(a.start for a in _latest(assignments))]))
+    origin = floor_minute(min([now, *(a.start for a in assignments)]))
     return origin, horizon_days + (now - origin).days + 1
 
 

@@ -70,9 +70,22 @@ def shipment_from_leg(order: Order, leg: RouteLegDict, *, version: int) -> Shipm
     )
 
 
-def acceptance_deadline(start: datetime) -> datetime:
-    """Workshops answer within JOB_ACCEPT_WITHIN_HOURS, and never after the step would start."""
-    return min(start, timezone.now() + timedelta(hours=settings.JOB_ACCEPT_WITHIN_HOURS))
+REPLAN_ACCEPT_MINUTES = 60  # minutes a workshop has at least to accept a re-planned step
+
+
+def acceptance_deadline(start: datetime, *, replanned: bool = False) -> datetime:
+    """Workshops answer within JOB_ACCEPT_WITHIN_HOURS, and never after the step would start.
+
+    A re-planned step often starts soon (the free time nearest after a breakdown), so its
+    offer stays open ``REPLAN_ACCEPT_MINUTES`` at least, even past the planned start: an
+    offer that expires the minute it is made is never accepted, its hold lapses and the
+    order is re-planned again. A late acceptance starts the step late by minutes.
+    """
+    now = timezone.now()
+    deadline = min(start, now + timedelta(hours=settings.JOB_ACCEPT_WITHIN_HOURS))
+    if replanned:
+        deadline = max(deadline, now + timedelta(minutes=REPLAN_ACCEPT_MINUTES))
+    return deadline
 
 
 def job_hold_place(job: Job) -> CapacityBooking | None:

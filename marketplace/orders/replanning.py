@@ -240,7 +240,7 @@ def _offer_replacement(order: Order, old: Job, new, *, supersede: bool) -> Job:
         sequence=old.sequence,
         planned_start=new.start,
         planned_end=new.end,
-        accept_by=acceptance_deadline(new.start),
+        accept_by=acceptance_deadline(new.start, replanned=True),
         status=Job.Status.OFFERED if order.status != OrderStatus.PLACED else Job.Status.PLANNED,
         cost_minor=new.cost_minor,
         runner_up_cost_minor=old.runner_up_cost_minor,

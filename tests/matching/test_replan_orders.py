@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +16,7 @@ from matching.replanning import (
     MachineUpChange,
     NewAssignment,
     ReplanResult,
+    replan_window,
 )
 from matching.snapshot import Snapshot
 from tests.matching.conftest import (
@@ -82,6 +83,37 @@ def test_two_orders_competing_for_one_free_window_never_get_the_same_time():
     for a in new:
         assert at(26) <= a.start
         assert a.end <= at(31)
+
+
+def test_orders_sharing_job_keys_are_read_from_the_earliest_step_of_any_of_them():
+    # The first order milled and deburred part-1 yesterday; the second's part-1 is planned.
+    # A window started after the done mill squeezed both done steps into its first minute,
+    # where the deburr began before the mill ended: "cannot be fitted", with time to spare.
+    first = order(
+        1,
+        mill_step(-30, status="done"),
+        step("part-1", "deburr", DEBURR, -28, 30, "done"),
+        mill_step(26, "part-2"),
+    )
+    second = order(2, mill_step(30))
+    origin, days = replan_window([*first.assignments, *second.assignments], NOW)
+    assert origin == at(-30)
+    results = replan_orders(
+        [first, second],
+        change=MILL_DOWN,
+        now=NOW,
+        snapshot=snapshot_at(origin, days, machines=EINDHOVEN_MACHINES),
+        **FAST,
+    )
+    assert all(r.ok for r in results.values()), [r.reasons for r in results.values()]
+    done = [a for a in results[1].assignments if a.status == "done"]
+    assert [(a.step_key, a.start, a.moved) for a in done] == [
+        ("mill", at(-30), False),
+        ("deburr", at(-28), False),
+    ]
+    assert {results[1].moved[0].machine_id, results[2].moved[0].machine_id} == {
+        int(EINDHOVEN_MILL.id)
+    }
 
 
 def test_each_order_gets_its_own_keys_and_reasons_back():
@@ -277,3 +309,25 @@ def _cut(windows, busy):
             ]
         out += pieces
     return tuple(out)
+
+
+def test_an_order_late_anyway_never_takes_the_last_time_from_one_that_can_be_on_time():
+    # Eindhoven's mill is free for one step tomorrow, then only in three days. The first
+    # order is late even tomorrow, the second is on time only tomorrow. Fewest minutes late
+    # in all gives tomorrow to the first (both late); the promise goes to the second.
+    windows = {EINDHOVEN_MILL.id: ((26 * H, 29 * H), (98 * H, 200 * H))}
+    probe = replan_orders(
+        [order(9, mill_step(26))], change=MILL_DOWN, now=NOW, snapshot=network(windows), **FAST
+    )[9]
+    tomorrow = probe.delivery_at
+    assert tomorrow is not None
+    assert tomorrow <= at(29) + timedelta(days=2)
+    hopeless = order(1, mill_step(26), due=tomorrow - timedelta(hours=10))
+    keepable = order(2, mill_step(27), due=tomorrow + timedelta(hours=1))
+    results = replan_orders(
+        [hopeless, keepable], change=MILL_DOWN, now=NOW, snapshot=network(windows), **FAST
+    )
+    assert all(r.ok for r in results.values())
+    assert results[2].delivery_at <= keepable.due
+    assert results[1].delivery_at > hopeless.due
+    assert_no_two_share_time(results)

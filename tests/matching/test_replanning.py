@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from matching.estimation import MachineSpec
 from matching.replanning import (
     CurrentAssignment,
@@ -188,8 +191,31 @@ def test_machines_the_snapshot_leaves_out_come_from_the_caller():
 
 
 def test_the_snapshot_window_starts_at_the_earliest_step():
-    plan = [step("p1", "mill", MILL, -50, 60, "done"), step("p1", "mill", MILL, 5, 60)]
-    # A repeated step: the last one given counts, so the window starts now.
+    plan = [step("p1", "mill", MILL, 5, 60), step("p1", "deburr", DEBURR, 7, 60)]
     assert replan_window(plan, NOW + timedelta(seconds=30), 28) == (NOW, 29)
-    origin, days = replan_window(plan[:1], NOW, 28)
+    # Several orders share job keys: a repeated step counts too, or the window would start
+    # after the first order's done mill.
+    plan.insert(0, step("p1", "mill", MILL, -50, 60, "done"))
+    origin, days = replan_window(plan, NOW, 28)
     assert (origin, days) == (at(-50), 28 + 2 + 1)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["p1", "p2"]),
+            st.sampled_from(["mill", "deburr"]),
+            st.integers(-24 * 60, 24 * 60),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(0, 59),
+)
+def test_the_window_holds_every_step_given_whatever_their_keys(steps, seconds):
+    plan = [step(job, key, MILL, minutes / 60, 30) for job, key, minutes in steps]
+    now = NOW + timedelta(seconds=seconds)
+    origin, days = replan_window(plan, now, 28)
+    assert origin <= min(a.start for a in plan)
+    assert origin <= now
+    assert origin + timedelta(days=days) >= now + timedelta(days=28)

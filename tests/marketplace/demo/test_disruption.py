@@ -83,9 +83,10 @@ def test_an_order_late_or_unbooked_is_sent_to_the_operators(figures):
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "issue 12: a promise is the quoted plan's own delivery minute, without slack, so a "
-        "step moved to another workshop arrives later by its longer legs, and a day later "
-        "once that pushes it past closing time; see not_on_time and capacity in the figures"
+        "issue 12: a step moved to another workshop waits out that workshop's lead time "
+        "(24 h), then legs of a day each and a Monday-to-Friday week follow it, so an order "
+        "due on the weekend whose moved step cannot start the next working day misses by "
+        "two days, although the spare hours cover the displaced ones; see not_on_time"
     ),
 )
 def test_the_network_keeps_its_promises(figures):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -22,10 +23,16 @@ from marketplace.network.models import CapacityBooking, Machine
 from marketplace.network.services import capacity_book, machine_status_set
 from marketplace.network.snapshot import network_snapshot
 from marketplace.orders import matcher
+from marketplace.orders.housekeeping import orders_housekeeping
 from marketplace.orders.jobs import job_accept, job_decline
 from marketplace.orders.models import Job, Shipment
 from marketplace.orders.outages import outage_replan
-from marketplace.orders.plans import job_booking_release, job_hold_place
+from marketplace.orders.plans import (
+    REPLAN_ACCEPT_MINUTES,
+    acceptance_deadline,
+    job_booking_release,
+    job_hold_place,
+)
 from tests.factories import MembershipFactory, UserFactory
 from tests.factories.orders import JobFactory, OrderFactory
 from tests.helpers import at
@@ -320,6 +327,48 @@ def test_a_rerun_of_the_outage_moves_nothing_more(
     before = list(order.jobs.values_list("pk", "status", "machine_id"))
     assert outage_replan()["orders"] == 0
     assert list(order.jobs.values_list("pk", "status", "machine_id")) == before
+
+
+def test_a_step_replanned_to_start_at_once_still_gives_the_workshop_time_to_accept(
+    small_network, django_capture_on_commit_callbacks
+):
+    eindhoven = small_network["eindhoven"]
+    eindhoven.min_lead_time_hours = 0
+    eindhoven.save(update_fields=["min_lead_time_hours"])
+    order = order_with((mill("Stuttgart"), at(2, 8), 2, "accepted"))
+    now = at(2, 7)
+    with time_machine.travel(now, tick=False) as clock:
+        take_down([mill("Stuttgart")], small_network["bob"], django_capture_on_commit_callbacks)
+        job = live_jobs(order).get()
+        assert job.machine_id == mill("Eindhoven").pk
+        assert job.planned_start < now + timedelta(minutes=REPLAN_ACCEPT_MINUTES)
+        assert job.accept_by == now + timedelta(minutes=REPLAN_ACCEPT_MINUTES)
+        assert job.booking.kind == "hold"
+        assert job.booking.expires_at == job.accept_by
+        clock.move_to(now + timedelta(minutes=45))
+        assert orders_housekeeping()["missed"] == 0
+        job.refresh_from_db()
+        job = job_accept(user=small_network["charlie"], job=job)
+        assert (job.status, job.booking.kind) == ("accepted", "booking")
+
+
+@given(
+    start=st.integers(min_value=-120, max_value=4 * 24 * 60),
+    replanned=st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_an_offer_is_open_until_its_start_within_a_day_and_a_replan_an_hour_at_least(
+    start, replanned
+):
+    now = at(3, 10)
+    with time_machine.travel(now, tick=False):
+        deadline = acceptance_deadline(now + timedelta(minutes=start), replanned=replanned)
+    assert deadline <= now + timedelta(hours=24)
+    if replanned:
+        assert deadline >= now + timedelta(minutes=REPLAN_ACCEPT_MINUTES)
+        assert deadline <= max(now + timedelta(minutes=start), now + timedelta(hours=1))
+    else:
+        assert deadline == min(now + timedelta(minutes=start), now + timedelta(hours=24))
 
 
 # -- random outages ----------------------------------------------------------------------------
