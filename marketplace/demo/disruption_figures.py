@@ -25,6 +25,7 @@ from marketplace.network.models import (
     Machine,
     WeeklyAvailability,
 )
+from marketplace.network.snapshot import lead_time_hours
 from marketplace.orders.flow import TERMINAL
 from marketplace.orders.models import Job, Order, Shipment
 
@@ -183,9 +184,11 @@ def spare_capacity(down_steps: list[Job], down: list[Machine], now: datetime) ->
     for process_id in sorted({j.process_id for j in down_steps}):
         steps = [j for j in down_steps if j.process_id == process_id]
         displaced = sum((j.planned_end - max(j.planned_start, now) for j in steps), timedelta())
-        machines = Machine.objects.filter(
-            process_id=process_id, status=Machine.Status.AVAILABLE
-        ).exclude(pk__in=[m.pk for m in down])
+        machines = (
+            Machine.objects.filter(process_id=process_id, status=Machine.Status.AVAILABLE)
+            .exclude(pk__in=[m.pk for m in down])
+            .select_related("workshop")
+        )
         spare = sum(_free_hours(machine, now, end) for machine in machines)
         figures[steps[0].process.code] = {
             "displaced_h": round(displaced.total_seconds() / 3600, 1),
@@ -194,7 +197,9 @@ def spare_capacity(down_steps: list[Job], down: list[Machine], now: datetime) ->
     return figures
 
 
-def _free_hours(machine: Machine, start: datetime, end: datetime) -> float:
+def _free_hours(machine: Machine, now: datetime, end: datetime) -> float:
+    """Free hours a re-plan could use: from the urgent lead time on, in local hours."""
+    start = now + timedelta(hours=lead_time_hours(machine.workshop, urgent=True))
     if end <= start:
         return 0.0
     slots = [
@@ -207,4 +212,8 @@ def _free_hours(machine: Machine, start: datetime, end: datetime) -> float:
     bookings = CapacityBooking.objects.filter(
         machine=machine, ends_at__gt=start, starts_at__lt=end
     ).values_list("starts_at", "ends_at")
-    return total_hours(free_intervals(slots, list(closures), list(bookings), start, end))
+    return total_hours(
+        free_intervals(
+            slots, list(closures), list(bookings), start, end, zone=machine.workshop.timezone
+        )
+    )

@@ -209,6 +209,8 @@ def _seed_workshops(processes, materials, certifications) -> int:
                 "rating": Decimal("4.2") + Decimal(index % 8) / 10 if verified else None,
                 "review_count": (index * 7) % 40 if verified else 0,
                 "min_lead_time_hours": 24 + (index % 3) * 24,
+                # Every other workshop takes urgent work after a breakdown elsewhere.
+                "urgent_lead_time_hours": 4 if index % 2 == 0 else None,
             },
         )
         workshop.certifications.set([certifications[c] for c in certs])

@@ -78,6 +78,8 @@ def network_build() -> Network:
                 "latitude": lat,
                 "longitude": lon,
                 "verification_status": Workshop.Verification.VERIFIED,
+                # Each takes urgent work after a breakdown elsewhere within four hours.
+                "urgent_lead_time_hours": 4,
             },
         )
         if created:

@@ -33,6 +33,13 @@ class WorkshopProfileForm(forms.Form):
     min_lead_time_hours = forms.IntegerField(
         min_value=0, initial=24, help_text="Hours you need between accepting a job and starting it."
     )
+    urgent_lead_time_hours = forms.IntegerField(
+        min_value=0,
+        required=False,
+        label="Urgent lead time (hours)",
+        help_text="Hours you need to start work taken over after another workshop's breakdown; "
+        "leave empty if you take no urgent work.",
+    )
     certifications = forms.ModelMultipleChoiceField(
         Certification.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -57,6 +64,7 @@ class WorkshopProfileForm(forms.Form):
                     "latitude",
                     "longitude",
                     "min_lead_time_hours",
+                    "urgent_lead_time_hours",
                     "timezone",
                 )
             }

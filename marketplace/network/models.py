@@ -182,6 +182,12 @@ class Workshop(models.Model):
     min_lead_time_hours = models.PositiveIntegerField(
         default=24, help_text="Hours between being assigned a job and the earliest start."
     )
+    urgent_lead_time_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Hours needed to start urgent work taken over after another workshop's "
+        "breakdown; empty: no urgent work, the usual lead time applies.",
+    )
     timezone = models.CharField(
         max_length=64,
         default=DEFAULT_TIME_ZONE,

@@ -56,6 +56,7 @@ class WorkshopProfile:
     latitude: float
     longitude: float
     min_lead_time_hours: int
+    urgent_lead_time_hours: int | None = None
     certifications: Sequence[Certification] = ()
     timezone: str = ""  # IANA name; empty: the country's zone
 
@@ -84,6 +85,7 @@ def workshop_profile_save(
             "latitude": profile.latitude,
             "longitude": profile.longitude,
             "min_lead_time_hours": profile.min_lead_time_hours,
+            "urgent_lead_time_hours": profile.urgent_lead_time_hours,
             "timezone": zone,
         },
     )

@@ -181,12 +181,20 @@ def _offered_machines(origin: datetime, end: datetime, now: datetime) -> QuerySe
     )
 
 
+def lead_time_hours(workshop: Workshop, *, urgent: bool = False) -> int:
+    """Hours from an offer to the earliest start: the workshop's urgent lead time for work
+    taken over after a breakdown, where it takes urgent work, else its usual one."""
+    if urgent and workshop.urgent_lead_time_hours is not None:
+        return min(workshop.urgent_lead_time_hours, workshop.min_lead_time_hours)
+    return workshop.min_lead_time_hours
+
+
 def _free_windows(
-    m: Machine, *, origin: datetime, now: datetime, end: datetime
+    m: Machine, *, origin: datetime, now: datetime, end: datetime, urgent: bool = False
 ) -> tuple[tuple[int, int], ...]:
     """Weekly hours (local to the workshop) minus closures minus bookings, from ``now`` plus
     the lead time on."""
-    start = max(origin, now + timedelta(hours=m.workshop.min_lead_time_hours))
+    start = max(origin, now + timedelta(hours=lead_time_hours(m.workshop, urgent=urgent)))
     if start >= end:
         return ()
     free = free_intervals(
@@ -206,13 +214,15 @@ def network_snapshot(
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     currency: str = "EUR",
     now: datetime | None = None,
+    urgent: bool = False,
 ) -> Snapshot:
     """The network from ``origin`` for ``horizon_days``, in 9 queries whatever its size.
 
     A machine's windows are its weekly hours minus closures minus existing bookings and the
     holds of open offers (so no two orders are offered the same time), each
     starting no earlier than ``now`` (default ``origin``) plus its workshop's
-    ``min_lead_time_hours``. Only AVAILABLE machines of VERIFIED workshops are read, and not
+    ``min_lead_time_hours`` (its ``urgent_lead_time_hours`` when ``urgent``: the re-plan
+    after a breakdown). Only AVAILABLE machines of VERIFIED workshops are read, and not
     those of workshops whose customers' reviews fell below the quality bar
     (``MATCHING_MIN_RATING`` once ``MATCHING_MIN_REVIEWS`` reviews are in).
     """
@@ -229,7 +239,7 @@ def network_snapshot(
             _machine_spec(
                 m,
                 materials=frozenset(x.code for x in m.materials.all()),
-                windows=_free_windows(m, origin=origin, now=now, end=end),
+                windows=_free_windows(m, origin=origin, now=now, end=end, urgent=urgent),
                 rate_unit=m.process.rate_unit,
                 members=members.get(m.workshop.organization_id, frozenset()),
             )

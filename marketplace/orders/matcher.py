@@ -196,15 +196,17 @@ def replan_orders(
     workers: int = 2,
     move_penalty: int = MOVE_PENALTY,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    urgent: bool = False,
 ) -> dict[int, ReplanResult]:
     """Re-plan several orders in one solve (by order id); see
     ``matching.replan_orders.replan_orders``. Reads the network once, from the earliest step
-    of any of them, and the plan machines that left it."""
+    of any of them, and the plan machines that left it; ``urgent`` (an outage) reads the
+    workshops' urgent lead times."""
     now = floor_minute(now)
     every = [a for order in orders for a in order.assignments]
     # From a minute before now at least, so that a done step is placed as ended by now.
     origin, days = replanning.replan_window(every, now - timedelta(minutes=1), horizon_days)
-    snapshot = network_snapshot(origin=origin, horizon_days=days, now=now)
+    snapshot = network_snapshot(origin=origin, horizon_days=days, now=now, urgent=urgent)
     missing: set[int] = set()
     for order in orders:
         missing |= replanning.offline_machine_ids(order.assignments, change, snapshot)

@@ -169,6 +169,7 @@ def _joint_results(
             now=now,
             time_limit_s=settings.QUOTE_TIME_LIMIT_S,
             workers=settings.MATCHING_WORKERS,
+            urgent=True,
         )
     except Exception:
         logger.exception("The joint outage re-plan failed; re-planning order by order")

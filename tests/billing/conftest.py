@@ -43,11 +43,3 @@ def released(customer_alice, workshop_bob, workshop_charlie):
         },
     )
     return payment
-
-
-@pytest.fixture
-def fast_matcher(settings):
-    """Quotes solved in a second on one worker: the stories below quote many orders."""
-    settings.QUOTE_TIME_LIMIT_S = 1.0
-    settings.MATCHING_WORKERS = 1
-    settings.QUOTE_SYNC_MAX_SIZE = 10_000

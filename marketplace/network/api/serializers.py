@@ -98,6 +98,7 @@ class WorkshopSerializer(serializers.ModelSerializer):
             "rating",
             "review_count",
             "min_lead_time_hours",
+            "urgent_lead_time_hours",
         ]
         read_only_fields = [
             "verification_status",

@@ -134,6 +134,7 @@ class WorkshopViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Ret
             latitude=data["latitude"],
             longitude=data["longitude"],
             min_lead_time_hours=data.get("min_lead_time_hours", 24),
+            urgent_lead_time_hours=data.get("urgent_lead_time_hours"),
             certifications=serializer.validated_data.get(
                 "certifications", list(current.certifications.all()) if current else []
             ),

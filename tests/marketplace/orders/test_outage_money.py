@@ -19,7 +19,7 @@ from marketplace.orders.flow import OrderStatus
 from marketplace.orders.jobs import job_accept, job_progress, job_start
 from marketplace.orders.models import Job
 from marketplace.orders.services import order_complete, order_confirm_delivery, order_place
-from tests.billing.test_escrow import _advance, _assert_settled_to_the_cent
+from tests.billing.escrow_story import advance, assert_settled_to_the_cent
 from tests.factories.network import member_for
 from tests.helpers import pay_manually, quote_bracket_and_gear
 
@@ -63,7 +63,7 @@ def test_the_partial_work_of_a_step_lost_with_its_machine_is_recorded_and_not_pa
 
     for job in order.jobs.filter(status="offered"):
         job_accept(user=member_for(small_network, job.workshop_id), job=job)
-    _advance(order, small_network, customer_alice, capture)
+    advance(order, small_network, customer_alice, capture)
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
     with capture(execute=True):
@@ -82,4 +82,4 @@ def test_the_partial_work_of_a_step_lost_with_its_machine_is_recorded_and_not_pa
     ).exists()
     paid = ShareRecord.objects.filter(order_id=order.pk, party_id=f"job-{replacement.pk}")
     assert paid.exists()
-    _assert_settled_to_the_cent(order, payment)
+    assert_settled_to_the_cent(order, payment)
