@@ -29,3 +29,37 @@ def test_a_workshop_rated_below_the_bar_after_enough_reviews_is_not_offered(sett
     assert good.pk in offered
     assert new.pk in offered
     assert poor.pk not in offered
+
+
+@pytest.mark.parametrize(
+    ("usual", "urgent", "first_open_on_urgent"),
+    [(24, 4, 0), (24, None, 8 * 60 * 2), (2, 4, 0)],
+)
+def test_an_urgent_re_plan_reads_the_urgent_lead_time_where_a_workshop_takes_urgent_work(
+    usual, urgent, first_open_on_urgent
+):
+    """Monday 08:00-16:00 and Tuesday open (UTC); read at Monday 00:00. The usual 24 h lead
+    time opens Tuesday 08:00; an urgent lead time of 4 h opens Monday 08:00; a workshop that
+    takes no urgent work keeps its usual one; an urgent time longer than the usual one is
+    never worse than the usual."""
+    machine = MachineFactory(
+        workshop__timezone="UTC",
+        workshop__min_lead_time_hours=usual,
+        workshop__urgent_lead_time_hours=urgent,
+    )
+    for weekday in (0, 1):
+        WeeklyAvailability.objects.create(
+            machine=machine, weekday=weekday, start_time=time(8), end_time=time(16)
+        )
+    monday = datetime(2030, 1, 7, tzinfo=UTC)
+    usual_view = network_snapshot(origin=monday, horizon_days=3)
+    urgent_view = network_snapshot(origin=monday, horizon_days=3, urgent=True)
+    (usual_spec,) = usual_view.machines
+    (urgent_spec,) = urgent_view.machines
+    first = urgent_spec.windows[0][0]
+    assert first == (8 * 60 if first_open_on_urgent == 0 else 24 * 60 + 8 * 60)
+    assert first <= usual_spec.windows[0][0]
+    if usual < 8:
+        assert usual_spec.windows[0][0] == 8 * 60
+    else:
+        assert usual_spec.windows[0][0] == 24 * 60 + 8 * 60

@@ -333,3 +333,22 @@ def test_the_network_page_queries_do_not_grow_with_workshops(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = text(client.get(reverse("network")))
     assert len(listed(page)) == 11
+
+
+def test_a_workshop_says_how_soon_it_takes_urgent_work_or_that_it_takes_none(bob, workshop_bob):
+    form = {
+        "city": "Esslingen",
+        "country": "DE",
+        "latitude": "48.74",
+        "longitude": "9.31",
+        "min_lead_time_hours": 24,
+    }
+    workshop = workshop_of(workshop_bob)
+    bob.post(reverse("workshop_profile"), {**form, "urgent_lead_time_hours": 4}, follow=True)
+    workshop.refresh_from_db()
+    assert workshop.urgent_lead_time_hours == 4
+    bob.post(reverse("workshop_profile"), {**form, "urgent_lead_time_hours": ""}, follow=True)
+    workshop.refresh_from_db()
+    assert workshop.urgent_lead_time_hours is None
+    response = bob.post(reverse("workshop_profile"), {**form, "urgent_lead_time_hours": -1})
+    assert "greater than or equal to 0" in response.content.decode()
