@@ -27,7 +27,7 @@ from tests.matching.conftest import (
     NOW,
     snapshot_at,
 )
-from tests.matching.test_replanning import FAST, at, step
+from tests.matching.replan_steps import FAST, at, step
 
 EINDHOVEN_MILL, EINDHOVEN_DEBURR, _ = EINDHOVEN_MACHINES
 H = 60

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.estimation import MachineSpec
 from matching.replanning import (
-    CurrentAssignment,
     MachineDownChange,
     StepDeclinedChange,
     StepLateChange,
@@ -29,28 +27,9 @@ from tests.matching.conftest import (
     NUREMBERG,
     snapshot_at,
 )
+from tests.matching.replan_steps import FAST, at, step
 
-FAST = {"time_limit_s": 1.0, "workers": 1}
 EINDHOVEN_MILL, EINDHOVEN_DEBURR, EINDHOVEN_ANODIZE = EINDHOVEN_MACHINES
-
-
-def at(hours: float) -> datetime:
-    return NOW + timedelta(hours=hours)
-
-
-def step(job, key, m: MachineSpec, start_h, minutes, status="planned", **kw) -> CurrentAssignment:
-    return CurrentAssignment(
-        job_key=job,
-        step_key=key,
-        machine_id=int(m.id),
-        start=at(start_h),
-        end=at(start_h) + timedelta(minutes=minutes),
-        status=status,
-        process_code=m.process,
-        duration_minutes=minutes,
-        cost_minor=10_000,
-        **kw,
-    )
 
 
 def network_for(plan, *, eindhoven: bool = True):

@@ -21,7 +21,7 @@ from marketplace.orders.outages import RECOVERY_MAX_ORDERS, recovery_candidates,
 from marketplace.orders.replanning import plan_delivery
 from tests.factories.network import member_for
 from tests.helpers import at
-from tests.marketplace.orders.test_outage import (
+from tests.marketplace.orders.outage_story import (
     assert_no_double_booking,
     live_jobs,
     mill,
