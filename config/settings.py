@@ -190,6 +190,9 @@ DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)
 DESIGN_MAX_TRIANGLES = env.int("DESIGN_MAX_TRIANGLES", default=5_000_000)
 DESIGN_ANALYSIS_MEMORY_MB = env.int("DESIGN_ANALYSIS_MEMORY_MB", default=3072)
 DESIGN_ANALYSIS_SECONDS = env.int("DESIGN_ANALYSIS_SECONDS", default=60)
+# A workshop reads the revisions it was given while its job is live, and for this many days
+# after the job is done (questions, rework, a dispute); never revisions uploaded later.
+DESIGN_ACCESS_DAYS_AFTER_JOB = env.int("DESIGN_ACCESS_DAYS_AFTER_JOB", default=30)
 
 # Quotes and orders.
 QUOTE_MARGIN_BP = env.int("QUOTE_MARGIN_BP", default=800)  # basis points on cost, shared out
