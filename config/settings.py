@@ -6,6 +6,7 @@ cookies). Every variable is listed in the README's configuration table.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SignInDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -238,7 +240,9 @@ REFUND_RETRY_AFTER_MINUTES = env.int("REFUND_RETRY_AFTER_MINUTES", default=15)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend behind the sign-in limits: refuses while a limit is full, before
+    # any password is checked.
+    "accounts.signin.SignInLimitBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -259,7 +263,25 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# allauth's failed-login limit locked the account for everyone, the owner included; the
+# project's own limits (accounts/signin.py) replace it. allauth's other limits stay.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+
+# Client addresses: X-Forwarded-For is believed only for this many proxies in front of the
+# application (0: none, REMOTE_ADDR is the client). Sign-in limits and API throttles read it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Sign-in limits (accounts/signin.py), each counted over the window from the first failure.
+SIGNIN_WINDOW_MINUTES = env.int("SIGNIN_WINDOW_MINUTES", default=15)  # also the cool-off
+SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=30)
+SIGNIN_MAX_FAILURES_PER_ACCOUNT_AND_IP = env.int(
+    "SIGNIN_MAX_FAILURES_PER_ACCOUNT_AND_IP", default=5
+)
+# Failures on one account from browsers that never signed in to it, from any address.
+SIGNIN_MAX_FAILURES_PER_ACCOUNT = env.int("SIGNIN_MAX_FAILURES_PER_ACCOUNT", default=20)
+SIGNIN_DEVICE_DAYS = env.int("SIGNIN_DEVICE_DAYS", default=180)  # a browser stays known
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -324,9 +346,16 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# API tokens expire TOKEN_TTL_DAYS after creation or their last renewal; a token in use is
+# renewed by use (at most once an hour), and its owner can renew or revoke it on the tokens page.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+API_TOKENS_PER_HOUR = env.int("API_TOKENS_PER_HOUR", default=10)  # created per user
 REST_KNOX = {
-    "TOKEN_TTL": None,  # tokens live until their owner revokes them in the web UI
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 60 * 60,  # seconds
     "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
