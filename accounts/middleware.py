@@ -1,4 +1,4 @@
-"""Attaches the organization a user acts for to each request."""
+"""Attaches the organization a user acts for to each request; remembers signed-in devices."""
 
 from django.utils.functional import SimpleLazyObject
 
@@ -14,6 +14,20 @@ class ActiveOrganizationMiddleware:
     def __call__(self, request):
         request.membership = SimpleLazyObject(lambda: _membership_or_none(request))
         return self.get_response(request)
+
+
+class SignInDeviceMiddleware:
+    """Sets the cookie that marks a browser as one its owner signed in from (accounts.signin)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from accounts.signin import device_cookie_set
+
+        response = self.get_response(request)
+        device_cookie_set(request, response)
+        return response
 
 
 class _NoMembership:

@@ -1,5 +1,6 @@
 """Web pages for organizations, members, invitations and API tokens."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -7,9 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from knox.models import AuthToken
 
-from accounts import services
+from accounts import services, tokens
 from accounts.errors import DomainError
 from accounts.forms import InvitationForm, MembershipRoleForm, OrganizationForm
 from accounts.models import Invitation, Membership, NotificationPreference
@@ -145,16 +145,32 @@ def membership_update(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
-    """API tokens for machines: shown once at creation, stored only as a digest."""
+    """API tokens for machines: shown once at creation, stored only as a digest, expiring."""
     new_token = None
     if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            AuthToken.objects.filter(user=request.user, pk=request.POST.get("token_id")).delete()
-            messages.success(request, "The token was revoked; clients using it are locked out.")
-            return redirect("token_list")
-        _instance, new_token = AuthToken.objects.create(user=request.user)
-    tokens = AuthToken.objects.filter(user=request.user).order_by("-created")
-    return render(request, "accounts/tokens.html", {"tokens": tokens, "new_token": new_token})
+        action = request.POST.get("action")
+        token_id = request.POST.get("token_id", "")
+        try:
+            if action == "revoke":
+                tokens.token_revoke(user=request.user, token_id=token_id)
+                messages.success(request, "The token was revoked; clients using it are locked out.")
+                return redirect("token_list")
+            if action == "renew":
+                renewed = tokens.token_renew(user=request.user, token_id=token_id)
+                messages.success(request, f"The token now expires on {renewed.expiry:%Y-%m-%d}.")
+                return redirect("token_list")
+            _instance, new_token = tokens.token_create(user=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "tokens": tokens.tokens_of(user=request.user),
+            "new_token": new_token,
+            "ttl_days": settings.API_TOKEN_TTL_DAYS,
+        },
+    )
 
 
 @login_required

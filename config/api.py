@@ -10,6 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DomainError
@@ -49,12 +50,27 @@ def _in_use(exc: ProtectedError | RestrictedError) -> Conflict:
     return Conflict(f"It cannot be deleted: {what} still refer to it.")
 
 
+def _anonymous_throttled(context: dict[str, Any]) -> exceptions.Throttled | None:
+    """DRF checks throttles after authentication and permissions, so a request refused as
+    unauthenticated (no token, a guessed one) never counted against the anonymous rate: it
+    counts here, and past the rate the answer is 429."""
+    request, view = context.get("request"), context.get("view")
+    if request is None or view is None:
+        return None
+    throttle = AnonRateThrottle()
+    if throttle.allow_request(request, view):
+        return None
+    return exceptions.Throttled(wait=throttle.wait())
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every error as `{"error": {"code", "message", "fields"?}}`.
 
     Clients (a workshop's MES, scripts, the browser) read one shape whatever failed:
     validation, authentication, permissions, throttling or a broken business rule.
     """
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        exc = _anonymous_throttled(context) or exc
     if isinstance(exc, DomainError):
         body = {"error": {"code": exc.code, "message": exc.message}}
         return Response(body, status=exc.status_code)

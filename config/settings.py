@@ -6,9 +6,11 @@ cookies). Every variable is listed in the README's configuration table.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "channels",
+    "csp",
     "accounts",
     "marketplace",
     "billing",
@@ -67,10 +70,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.security.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SignInDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -190,6 +196,9 @@ DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)
 DESIGN_MAX_TRIANGLES = env.int("DESIGN_MAX_TRIANGLES", default=5_000_000)
 DESIGN_ANALYSIS_MEMORY_MB = env.int("DESIGN_ANALYSIS_MEMORY_MB", default=3072)
 DESIGN_ANALYSIS_SECONDS = env.int("DESIGN_ANALYSIS_SECONDS", default=60)
+# A workshop reads the revisions it was given while its job is live, and for this many days
+# after the job is done (questions, rework, a dispute); never revisions uploaded later.
+DESIGN_ACCESS_DAYS_AFTER_JOB = env.int("DESIGN_ACCESS_DAYS_AFTER_JOB", default=30)
 
 # Quotes and orders.
 QUOTE_MARGIN_BP = env.int("QUOTE_MARGIN_BP", default=800)  # basis points on cost, shared out
@@ -235,7 +244,9 @@ REFUND_RETRY_AFTER_MINUTES = env.int("REFUND_RETRY_AFTER_MINUTES", default=15)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend behind the sign-in limits: refuses while a limit is full, before
+    # any password is checked.
+    "accounts.signin.SignInLimitBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -256,7 +267,25 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# allauth's failed-login limit locked the account for everyone, the owner included; the
+# project's own limits (accounts/signin.py) replace it. allauth's other limits stay.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+
+# Client addresses: X-Forwarded-For is believed only for this many proxies in front of the
+# application (0: none, REMOTE_ADDR is the client). Sign-in limits and API throttles read it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Sign-in limits (accounts/signin.py), each counted over the window from the first failure.
+SIGNIN_WINDOW_MINUTES = env.int("SIGNIN_WINDOW_MINUTES", default=15)  # also the cool-off
+SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=30)
+SIGNIN_MAX_FAILURES_PER_ACCOUNT_AND_IP = env.int(
+    "SIGNIN_MAX_FAILURES_PER_ACCOUNT_AND_IP", default=5
+)
+# Failures on one account from browsers that never signed in to it, from any address.
+SIGNIN_MAX_FAILURES_PER_ACCOUNT = env.int("SIGNIN_MAX_FAILURES_PER_ACCOUNT", default=20)
+SIGNIN_DEVICE_DAYS = env.int("SIGNIN_DEVICE_DAYS", default=180)  # a browser stays known
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -321,9 +350,16 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# API tokens expire TOKEN_TTL_DAYS after creation or their last renewal; a token in use is
+# renewed by use (at most once an hour), and its owner can renew or revoke it on the tokens page.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+API_TOKENS_PER_HOUR = env.int("API_TOKENS_PER_HOUR", default=10)  # created per user
 REST_KNOX = {
-    "TOKEN_TTL": None,  # tokens live until their owner revokes them in the web UI
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 60 * 60,  # seconds
     "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
@@ -354,6 +390,42 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp): scripts and styles from our own origin only. The few
+# inline blocks left (the design viewer's import map) carry the request's nonce; inline style
+# attributes are allowed because the capacity calendar and Django's admin place boxes with them,
+# while <style> elements and every inline script stay forbidden.
+_websocket_origin = SITE_URL.replace("https://", "wss://").replace("http://", "ws://")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, _websocket_origin],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # Stripe's hosted onboarding is reached by a redirect after our own form.
+        "form-action": [SELF, "https://connect.stripe.com"],
+    }
+}
+# Browser features no page here uses, switched off for every page (config/security.py).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+}
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ here by name.
 
 from marketplace.designs.models import (
     Design,
+    DesignDownload,
     DesignQuerySet,
     DesignReport,
     DesignRevision,
@@ -51,6 +52,7 @@ __all__ = [
     "Carrier",
     "Certification",
     "Design",
+    "DesignDownload",
     "DesignQuerySet",
     "DesignReport",
     "DesignRevision",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from marketplace.designs.models import Design, DesignReport, DesignRevision
+from marketplace.designs.models import Design, DesignDownload, DesignReport, DesignRevision
 
 
 class DesignRevisionInline(admin.TabularInline):
@@ -35,3 +35,20 @@ class DesignRevisionAdmin(admin.ModelAdmin):
 class DesignReportAdmin(admin.ModelAdmin):
     list_display = ["design", "kind", "status", "reporter", "created_at", "decided_at"]
     list_filter = ["kind", "status"]
+
+
+@admin.register(DesignDownload)
+class DesignDownloadAdmin(admin.ModelAdmin):
+    """The access log is evidence: read-only, never edited or added by hand."""
+
+    list_display = ["at", "revision", "user", "organization"]
+    list_filter = ["at"]
+    search_fields = ["revision__design__name", "user__email", "organization__name"]
+    list_select_related = ["revision__design", "user", "organization"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

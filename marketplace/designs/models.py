@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Organization
 
@@ -28,22 +31,55 @@ def _design_derived_path(revision: DesignRevision, filename: str) -> str:
     return f"designs/{revision.design.organization_id}/derived/{uuid.uuid4().hex}-{filename}"
 
 
+# Job statuses (orders' Job.Status, by value) under which a workshop holds the step it was given.
+LIVE_JOB_STATUSES = ("offered", "accepted", "in_progress")
+DONE_JOB_STATUS = "done"
+
+
+def workshop_revisions_q(*, user, now: datetime | None = None) -> Q:
+    """Revisions handed to the user's workshops for a job they hold: a live job, or a done one
+    that finished less than DESIGN_ACCESS_DAYS_AFTER_JOB days ago.
+
+    Follows the orders' relations by name, so designs import nothing of orders. Used inside
+    one filter() call, every condition applies to the same job.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DESIGN_ACCESS_DAYS_AFTER_JOB)
+    job = "quote_lines__jobs__"
+    held = Q(**{f"{job}status__in": LIVE_JOB_STATUSES}) | Q(
+        **{f"{job}status": DONE_JOB_STATUS, f"{job}finished_at__gte": cutoff}
+    )
+    return held & Q(**{f"{job}workshop__organization__memberships__user": user})
+
+
 class DesignQuerySet(models.QuerySet["Design"]):
     def visible_to(self, user) -> DesignQuerySet:
-        """The organization's own designs, those a workshop works on, all for operators."""
+        """The organization's own designs, those with a revision a workshop holds a job for,
+        all for operators."""
         from accounts.selectors import is_operator
 
         if not user.is_authenticated:
             return self.none()
         if is_operator(user=user):
             return self
-        # Workshops see the parts they were given a step of (offered, accepted or done).
-        # The lookup follows the orders' relations by name, so designs import nothing of orders.
-        worked_on = self.filter(
-            revisions__quote_lines__jobs__workshop__organization__memberships__user=user,
-            revisions__quote_lines__jobs__status__in=["offered", "accepted", "in_progress", "done"],
-        ).values("pk")
-        return self.filter(Q(organization__memberships__user=user) | Q(pk__in=worked_on)).distinct()
+        given = DesignRevision.objects.filter(workshop_revisions_q(user=user)).values("design_id")
+        return self.filter(Q(organization__memberships__user=user) | Q(pk__in=given)).distinct()
+
+
+class DesignRevisionQuerySet(models.QuerySet["DesignRevision"]):
+    def visible_to(self, user) -> DesignRevisionQuerySet:
+        """Every revision for its organization and operators; for a workshop, only the
+        revisions it was given for the jobs it holds (a later upload is not part of the job)."""
+        from accounts.selectors import is_operator
+
+        if not user.is_authenticated:
+            return self.none()
+        if is_operator(user=user):
+            return self
+        given = DesignRevision.objects.filter(workshop_revisions_q(user=user)).values("pk")
+        return self.filter(
+            Q(design__organization__memberships__user=user) | Q(pk__in=given)
+        ).distinct()
 
 
 class Design(models.Model):
@@ -106,6 +142,8 @@ class DesignRevision(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = DesignRevisionQuerySet.as_manager()
+
     class Meta:
         ordering = ["design", "-number"]
         constraints = [
@@ -156,3 +194,23 @@ class DesignReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} report on {self.design}"
+
+
+class DesignDownload(models.Model):
+    """Who downloaded which revision's file, and for which organization: the owner reads it to
+    see where its drawings went."""
+
+    revision = models.ForeignKey(DesignRevision, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.revision} by {self.user} at {self.at:%Y-%m-%d %H:%M}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Organization
-from marketplace.designs.models import Design, DesignRevision
+from accounts.selectors import organization_ids_of
+from marketplace.designs.models import Design, DesignDownload, DesignRevision, workshop_revisions_q
 from marketplace.errors import NotFound
 
 
@@ -18,11 +19,15 @@ def designs_of_organization(*, organization: Organization) -> QuerySet[Design]:
 
 
 def design_get_for_member(*, design_id: int, user) -> Design:
-    """A design the user may see: their organization's, or any for operators."""
+    """A design the user may see: their organization's, one a workshop holds a job for, or any
+    for operators. Its prefetched revisions are only those the user may read, so the page, the
+    API and `Design.latest` never show a workshop a revision it was not given."""
     design = (
         Design.objects.visible_to(user)
         .select_related("organization")
-        .prefetch_related("revisions")
+        .prefetch_related(
+            Prefetch("revisions", queryset=DesignRevision.objects.visible_to(user).order_by())
+        )
         .filter(pk=design_id)
         .first()
     )
@@ -32,12 +37,39 @@ def design_get_for_member(*, design_id: int, user) -> Design:
 
 
 def revision_get_for_member(*, revision_id: int, user) -> DesignRevision:
-    """A revision whose design the user may see; the one gate for downloads and previews."""
+    """A revision the user may read; the one gate for downloads and previews."""
     revision = (
-        DesignRevision.objects.filter(design__in=Design.objects.visible_to(user), pk=revision_id)
+        DesignRevision.objects.visible_to(user)
+        .filter(pk=revision_id)
         .select_related("design__organization")
         .first()
     )
     if revision is None:
         raise NotFound("No such design file.")
     return revision
+
+
+def revision_reader_organization(*, revision: DesignRevision, user) -> Organization | None:
+    """The organization a user reads a revision for: the owner, else the workshop holding a
+    job on it, else any of theirs (an operator's platform)."""
+    ids = organization_ids_of(user=user)
+    if revision.design.organization_id in ids:
+        return revision.design.organization
+    holding = DesignRevision.objects.filter(workshop_revisions_q(user=user), pk=revision.pk)
+    workshop_org_ids = holding.values_list(
+        "quote_lines__jobs__workshop__organization_id", flat=True
+    )
+    organizations = Organization.objects.filter(pk__in=ids)
+    return (
+        organizations.filter(pk__in=workshop_org_ids).order_by("pk").first()
+        or organizations.order_by("pk").first()
+    )
+
+
+def design_downloads(*, design: Design, limit: int = 100) -> list[DesignDownload]:
+    """The latest downloads of a design's files, newest first, for its owner's page."""
+    return list(
+        DesignDownload.objects.filter(revision__design=design).select_related(
+            "revision", "user", "organization"
+        )[:limit]
+    )

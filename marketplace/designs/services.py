@@ -19,7 +19,7 @@ from accounts.permissions import require_membership
 from accounts.selectors import member_user_ids, member_users, operator_users
 from config.live import publish_to_users_on_commit
 from marketplace.designs import geometry
-from marketplace.designs.models import Design, DesignReport, DesignRevision
+from marketplace.designs.models import Design, DesignDownload, DesignReport, DesignRevision
 from marketplace.errors import DomainError
 from marketplace.network.models import Machine, Process, Workshop
 
@@ -238,6 +238,17 @@ def _progress(members: list[int], revision: DesignRevision, stage: str, percent:
             "type": "design.progress",
             "data": {"revision": revision.pk, "stage": stage, "percent": percent, "text": text},
         },
+    )
+
+
+def design_download_record(*, revision: DesignRevision, user: User) -> DesignDownload:
+    """Logs a file download before it is served; the caller has checked access already."""
+    from marketplace.designs.selectors import revision_reader_organization
+
+    return DesignDownload.objects.create(
+        revision=revision,
+        user=user,
+        organization=revision_reader_organization(revision=revision, user=user),
     )
 
 

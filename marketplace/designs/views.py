@@ -1,5 +1,6 @@
 """Design pages: upload (many files, drag and drop), the analysis, the 3D preview, downloads."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
@@ -85,6 +86,7 @@ def design_upload(request: HttpRequest) -> HttpResponse:
 def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
     design = selectors.design_get_for_member(design_id=design_id, user=request.user)
     revision = design.latest
+    own = design.organization.memberships.filter(user=request.user).exists()
     return render(
         request,
         "marketplace/design_detail.html",
@@ -96,7 +98,9 @@ def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
             "form": DesignUploadForm(),
             "units": DesignRevision.Unit.choices,
             "report_kinds": DesignReport.Kind.choices,
-            "own": design.organization.memberships.filter(user=request.user).exists(),
+            "own": own,
+            "downloads": selectors.design_downloads(design=design) if own else [],
+            "access_days": settings.DESIGN_ACCESS_DAYS_AFTER_JOB,
         },
     )
 
@@ -116,7 +120,9 @@ def design_status(request: HttpRequest, revision_id: int) -> HttpResponse:
 
 @login_required
 def design_download(request: HttpRequest, revision_id: int) -> HttpResponse:
+    """The original file, logged for the design's owner before it is served."""
     revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    services.design_download_record(revision=revision, user=request.user)
     return FileResponse(
         revision.file.open("rb"), as_attachment=True, filename=revision.original_name or "design"
     )

@@ -135,10 +135,18 @@ class OrderQuerySet(models.QuerySet["Order"]):
             return self.none()
         if is_operator(user=user):
             return self
+        # A workshop sees the orders of the steps it holds: offered to it, accepted, under way
+        # or done; a planned (unpaid), declined, moved or cancelled step shows nothing.
+        held_jobs = Job.objects.filter(
+            workshop__organization__memberships__user=user, status__in=Job.HELD
+        ).values("order_id")
+        held_legs = Shipment.objects.filter(carrier__organization__memberships__user=user).exclude(
+            status__in=[Shipment.Status.SUPERSEDED, Shipment.Status.CANCELLED]
+        )
         return self.filter(
             Q(organization__memberships__user=user)
-            | Q(jobs__workshop__organization__memberships__user=user)
-            | Q(shipments__carrier__organization__memberships__user=user)
+            | Q(pk__in=held_jobs)
+            | Q(pk__in=held_legs.values("order_id"))
         ).distinct()
 
 
@@ -221,6 +229,8 @@ class Job(models.Model):
         Status.IN_PROGRESS,
         Status.DONE,
     )
+    # The steps a workshop holds: it sees their order, chat and designs.
+    HELD = (Status.OFFERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.DONE)
 
     class Inspection(models.TextChoices):
         """Values match billing.sharing.Quality, which the margin share reads."""
