@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_notifications"),
-        ("marketplace", "0011_workshop_time_zones"),
+        ("marketplace", "0012_workshop_urgent_lead_time"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
