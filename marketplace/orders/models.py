@@ -273,6 +273,11 @@ class Job(models.Model):
         null=True, blank=True, help_text="The end the workshop now expects (a reported delay)."
     )
     delay_reason = models.CharField(max_length=500, blank=True)
+    needs_replan = models.BooleanField(
+        default=False,
+        help_text="Its machine time was taken by a forced closure or shorter hours while the "
+        "machine stays available; the next outage pass re-plans it.",
+    )
     inspection = models.CharField(
         max_length=10,
         choices=Inspection.choices,

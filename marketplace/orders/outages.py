@@ -49,7 +49,13 @@ NOT_STARTED = (Job.Status.PLANNED, Job.Status.OFFERED, Job.Status.ACCEPTED)
 
 
 def on_machine_unavailable(sender, *, machine: Machine, until, affected_bookings, **kwargs) -> None:
-    """A machine went down: the re-plan runs in the background, never in the status push."""
+    """A machine went down, or a forced closure or shorter hours took booked time from one
+    that stays available (its jobs are marked, as nothing else tells them apart): the re-plan
+    runs in the background, never in the status push."""
+    if machine.status == Machine.Status.AVAILABLE and affected_bookings:
+        Job.objects.filter(
+            booking__in=[b.pk for b in affected_bookings], status__in=Job.ACTIVE
+        ).exclude(status=Job.Status.DONE).update(needs_replan=True)
     outage_enqueue()
 
 
@@ -64,7 +70,13 @@ def outage_enqueue() -> None:
 
 
 def affected_jobs(now: datetime):
-    """Live steps of open orders on machines that are not available, within the outage."""
+    """Live steps of open orders on machines that are not available, within the outage, and
+    steps whose time a forced closure or shorter hours took (``needs_replan``)."""
+    on_down_machine = ~Q(machine__status=Machine.Status.AVAILABLE) & (
+        Q(machine__status_until__isnull=True)
+        | Q(planned_start__lt=F("machine__status_until"))
+        | Q(status=Job.Status.IN_PROGRESS)
+    )
     return (
         Job.objects.filter(
             status__in=[
@@ -75,12 +87,7 @@ def affected_jobs(now: datetime):
             ],
             order__status__in=REPLANNABLE,
         )
-        .exclude(machine__status=Machine.Status.AVAILABLE)
-        .filter(
-            Q(machine__status_until__isnull=True)
-            | Q(planned_start__lt=F("machine__status_until"))
-            | Q(status=Job.Status.IN_PROGRESS)
-        )
+        .filter(on_down_machine | Q(needs_replan=True))
         .select_related("machine", "order")
     )
 
@@ -107,17 +114,25 @@ def outage_replan(*, now: datetime | None = None) -> dict:
 
 def _outage_replan(now: datetime) -> dict:
     jobs = list(affected_jobs(now))
-    down: dict[int, Machine] = {j.machine_id: j.machine for j in jobs}
+    down: dict[int, Machine] = {
+        j.machine_id: j.machine for j in jobs if j.machine.status != Machine.Status.AVAILABLE
+    }
     by_order: dict[int, list[Job]] = {}
     for job in jobs:
         by_order.setdefault(job.order_id, []).append(job)
     orders = sorted({j.order for j in jobs}, key=lambda o: (o.promised_delivery_at, o.pk))
     changes = {}
     for order in orders:
-        machine = by_order[order.pk][0].machine
-        changes[order.pk] = matcher.MachineDownChange(
-            machine_id=machine.pk, at=now, until=machine.status_until
-        )
+        first = by_order[order.pk][0]
+        machine = first.machine
+        if machine.status == Machine.Status.AVAILABLE:  # closed or shortened, not broken
+            changes[order.pk] = matcher.MachineDownChange(
+                machine_id=machine.pk, at=max(now, first.planned_start), until=first.planned_end
+            )
+        else:
+            changes[order.pk] = matcher.MachineDownChange(
+                machine_id=machine.pk, at=now, until=machine.status_until
+            )
         names = ", ".join(sorted({str(j.machine) for j in by_order[order.pk]}))
         OrderEvent.objects.create(
             order=order,
@@ -125,7 +140,11 @@ def _outage_replan(now: datetime) -> dict:
             to_status=order.status,
             kind="order.outage",
             role=Role.SYSTEM,
-            reason=f"Outage: {names} down; the steps on them are re-planned."[:500],
+            reason=(
+                f"Outage: {names} down; the steps on them are re-planned."
+                if machine.status != Machine.Status.AVAILABLE
+                else f"{names}: closed or shorter hours over booked steps; they are re-planned."
+            )[:500],
         )
     reads = [plan_read(o, change=changes[o.pk], down=down.keys()) for o in orders]
     reads = [r for r in reads if r is not None]
@@ -145,6 +164,8 @@ def _outage_replan(now: datetime) -> dict:
             logger.exception("Outage re-plan failed for order %s", order.reference)
             failed += 1
             escalate_to_operators(order, "The re-plan after the outage failed.")
+    # Marked steps are handled once: moved, or escalated with the order if nothing could take them.
+    Job.objects.filter(pk__in=[j.pk for j in jobs], needs_replan=True).update(needs_replan=False)
     held = _holds_retry(created)
     return {
         "machines": len(down),

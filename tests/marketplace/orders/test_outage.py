@@ -6,7 +6,7 @@ so each re-plan is one short solve; the matcher runs for real.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from unittest import mock
 
 import pytest
@@ -19,7 +19,11 @@ from hypothesis import strategies as st
 from accounts.models import Notification
 from marketplace.errors import CapacityUnavailable
 from marketplace.network.models import CapacityBooking, Machine
-from marketplace.network.services import capacity_book
+from marketplace.network.services import (
+    capacity_book,
+    capacity_exception_add,
+    weekly_hours_set,
+)
 from marketplace.orders import matcher
 from marketplace.orders.housekeeping import orders_housekeeping
 from marketplace.orders.jobs import job_accept, job_decline
@@ -132,6 +136,45 @@ def test_two_orders_replanned_after_one_outage_never_get_overlapping_offers(
     assert losing.count() == 2
     assert gaining.count() == 2
     assert first.events.filter(kind="order.outage").count() == 1
+
+
+@pytest.mark.parametrize("how", ["closure", "shorter_hours"])
+def test_a_forced_closure_or_shorter_hours_re_plan_the_steps_they_cover_and_only_those(
+    small_network, django_capture_on_commit_callbacks, how
+):
+    stuttgart = mill("Stuttgart")
+    covered = order_with((stuttgart, at(2, 8), 2, "accepted"))
+    spared = order_with((stuttgart, at(4, 8), 2, "accepted"))
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "closure":
+            capacity_exception_add(
+                user=small_network["bob"],
+                machine=stuttgart,
+                starts_at=at(2, 0),
+                ends_at=at(3, 0),
+                force=True,
+            )
+        else:  # open only from Thursday on: the Wednesday booking loses its hours
+            weekly_hours_set(
+                user=small_network["bob"],
+                machine=stuttgart,
+                slots=[(day, time(7), time(19)) for day in range(3, 5)],
+                force=True,
+            )
+    stuttgart.refresh_from_db()
+    assert stuttgart.status == "available"
+    (moved,) = live_jobs(covered)
+    old = covered.jobs.get(status="superseded")
+    assert old.machine_id == stuttgart.pk
+    assert (moved.status, moved.booking.kind) == ("offered", "hold")
+    # Elsewhere, or on the same machine at a time it is open: never in the lost Wednesday.
+    if moved.machine_id == stuttgart.pk:
+        assert moved.planned_end <= at(2, 0) or moved.planned_start >= at(3, 0)
+    assert covered.events.filter(kind="order.outage", reason__contains="closed").exists()
+    (kept,) = live_jobs(spared)
+    assert (kept.machine_id, kept.status) == (stuttgart.pk, "accepted")
+    assert not Job.objects.filter(needs_replan=True).exists()
+    assert_no_double_booking()
 
 
 def test_done_steps_stay_and_a_running_step_is_superseded_with_one_live_job(
