@@ -6,6 +6,7 @@ cookies). Every variable is listed in the README's configuration table.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import environ
@@ -42,8 +43,13 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# daphne's app installs the Twisted reactor as it loads (0.3 s of every command and worker);
+# only `runserver` needs it, to serve HTTP and websockets in one development process.
+# Production runs the daphne command itself, which needs no app.
+DEV_SERVER_APPS = ["daphne"] if sys.argv[1:2] == ["runserver"] else []
+
 INSTALLED_APPS = [
-    "daphne",
+    *DEV_SERVER_APPS,
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
