@@ -196,6 +196,9 @@ DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)
 DESIGN_MAX_TRIANGLES = env.int("DESIGN_MAX_TRIANGLES", default=5_000_000)
 DESIGN_ANALYSIS_MEMORY_MB = env.int("DESIGN_ANALYSIS_MEMORY_MB", default=3072)
 DESIGN_ANALYSIS_SECONDS = env.int("DESIGN_ANALYSIS_SECONDS", default=60)
+# Start a warm analysis parent when the web process starts, where the analysis runs in it
+# (eager Celery, the embedded default): the first upload then skips 3-5 s of imports.
+DESIGN_ANALYSIS_PREWARM = env.bool("DESIGN_ANALYSIS_PREWARM", default=CELERY_TASK_ALWAYS_EAGER)
 
 # Quotes and orders.
 QUOTE_MARGIN_BP = env.int("QUOTE_MARGIN_BP", default=800)  # basis points on cost, shared out
