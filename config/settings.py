@@ -127,7 +127,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DB_POOL", default=PRODUCTION
+):
+    # Each process borrows connections from its own pool and gives them back when a request or
+    # task ends, so a deployment opens at most (processes x DB_POOL_MAX_SIZE) connections
+    # however many clients come; a request finding the pool empty waits DB_POOL_TIMEOUT
+    # seconds for one. DB_POOL=false where PgBouncer pools instead (README, production).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django needs 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),  # seconds
+        "max_idle": 300,  # seconds before an unused connection beyond min_size is closed
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# HTTP requests inside Django at once, per ASGI process (config/asgi.py): under ASGI every
+# request runs its sync view in a thread of its own, so without a bound a burst of clients
+# means as many threads and database connections. The pool's size is the natural bound.
+HTTP_MAX_CONCURRENCY = env.int(
+    "HTTP_MAX_CONCURRENCY",
+    default=DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 8),
+)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 

@@ -7,6 +7,7 @@ about 3 s together; none is needed to load the settings, the apps, the models an
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ def _loaded_after(code: str, *argv: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", program],
         cwd=ROOT,
+        env={**os.environ, "DESIGN_ANALYSIS_PREWARM": "false"},  # no warm parent to start
         capture_output=True,
         text=True,
         check=False,
