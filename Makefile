@@ -8,7 +8,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench install lock migrate worker
+.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench install lock migrate worker
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -64,7 +64,15 @@ bench-matching: install
 bench-map: install
 	$(BIN)/python benchmarks/bench_map.py
 
-bench: bench-geometry bench-matching bench-map
+## Isolated analysis of a 13 KB STL: the first after a start (cold) and the next ones (warm).
+bench-analysis: install
+	$(BIN)/python benchmarks/bench_analysis.py
+
+## The production layout (daphne on PostgreSQL and Redis) under a page and API mix of three roles.
+bench-web: install
+	$(BIN)/python benchmarks/bench_web.py
+
+bench: bench-geometry bench-matching bench-map bench-analysis
 
 ## Re-pin requirements.txt from requirements.in after changing the top-level list.
 lock: install

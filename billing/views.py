@@ -29,7 +29,6 @@ from billing.credit_notes import (
 )
 from billing.errors import NotFound
 from billing.models import ConnectedAccount, Payment
-from billing.pdf import credit_note_pdf, invoice_pdf, refund_credit_note_pdf
 from billing.providers import default_provider_name
 from billing.selectors import (
     bank_file_get,
@@ -120,6 +119,8 @@ def statement_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 
 def statement_pdf_response(*, organization: Organization, order_id: int) -> HttpResponse:
     """The invoice (customer) or credit note (workshop, carrier) of one order, as a download."""
+    from billing.pdf import credit_note_pdf, invoice_pdf  # reportlab: only for a PDF
+
     statement = statement_with_credit_notes(organization=organization, order_id=order_id)
     if statement.role == ROLE_PLATFORM:
         raise NotFound("The platform gets no invoice or credit note for its own fee.")
@@ -151,6 +152,8 @@ def credit_note_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def credit_note_download(request: HttpRequest, credit_note_id: int) -> HttpResponse:
     """A refund's credit note as PDF: the credited organization's members and operators."""
+    from billing.pdf import refund_credit_note_pdf
+
     note = credit_note_get_for_user(user=request.user, credit_note_id=credit_note_id)
     response = HttpResponse(refund_credit_note_pdf(note), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="credit-note-{note.number}.pdf"'

@@ -6,6 +6,7 @@ cookies). Every variable is listed in the README's configuration table.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,8 +45,13 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# daphne's app installs the Twisted reactor as it loads (0.3 s of every command and worker);
+# only `runserver` needs it, to serve HTTP and websockets in one development process.
+# Production runs the daphne command itself, which needs no app.
+DEV_SERVER_APPS = ["daphne"] if sys.argv[1:2] == ["runserver"] else []
+
 INSTALLED_APPS = [
-    "daphne",
+    *DEV_SERVER_APPS,
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -127,7 +133,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DB_POOL", default=PRODUCTION
+):
+    # Each process borrows connections from its own pool and gives them back when a request or
+    # task ends, so a deployment opens at most (processes x DB_POOL_MAX_SIZE) connections
+    # however many clients come; a request finding the pool empty waits DB_POOL_TIMEOUT
+    # seconds for one. DB_POOL=false where PgBouncer pools instead (README, production).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django needs 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),  # seconds
+        "max_idle": 300,  # seconds before an unused connection beyond min_size is closed
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# HTTP requests inside Django at once, per ASGI process (config/asgi.py): under ASGI every
+# request runs its sync view in a thread of its own, so without a bound a burst of clients
+# means as many threads and database connections. The pool's size is the natural bound.
+HTTP_MAX_CONCURRENCY = env.int(
+    "HTTP_MAX_CONCURRENCY",
+    default=DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 8),
+)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
@@ -199,6 +227,9 @@ DESIGN_ANALYSIS_SECONDS = env.int("DESIGN_ANALYSIS_SECONDS", default=60)
 # A workshop reads the revisions it was given while its job is live, and for this many days
 # after the job is done (questions, rework, a dispute); never revisions uploaded later.
 DESIGN_ACCESS_DAYS_AFTER_JOB = env.int("DESIGN_ACCESS_DAYS_AFTER_JOB", default=30)
+# Start a warm analysis parent when the web process starts, where the analysis runs in it
+# (eager Celery, the embedded default): the first upload then skips 3-5 s of imports.
+DESIGN_ANALYSIS_PREWARM = env.bool("DESIGN_ANALYSIS_PREWARM", default=CELERY_TASK_ALWAYS_EAGER)
 
 # Quotes and orders.
 QUOTE_MARGIN_BP = env.int("QUOTE_MARGIN_BP", default=800)  # basis points on cost, shared out

@@ -12,6 +12,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("operations/outages/", dashboard.operator_outage, name="operator_outage"),
     path("network/", network.network, name="network"),
+    path("network/basemap/<str:key>.svg", network.network_basemap, name="network_basemap"),
     path("network/workshops/<int:workshop_id>/", network.workshop_detail, name="workshop_detail"),
     path(
         "network/workshops/<int:workshop_id>/verify/",

@@ -4,6 +4,8 @@ Kept beside `services.py` because a design's life (sniff, store, analyse in a ch
 render) is its own workflow; views, API, task and command all call these functions.
 """
 
+from __future__ import annotations
+
 import hashlib
 from pathlib import Path
 

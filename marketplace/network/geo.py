@@ -1,8 +1,10 @@
-"""Offline maps of the workshop network, drawn as inline SVG without any tile server.
+"""Offline maps of the workshop network, drawn as SVG without any tile server.
 
 Pure Python with no Django import, so views, tasks and benchmarks share it and tests run
 without a database. Country outlines come from the vendored Natural Earth TopoJSON in
-``static/vendor/world-atlas/``; the page never fetches anything at run time.
+``static/vendor/world-atlas/``. The basemap of a view is one SVG document the site serves and
+browsers cache (``basemap_svg``); each page carries only its dots and routes, inline. Nothing
+is fetched from outside the site.
 
 Typical use::
 
@@ -33,7 +35,10 @@ DEFAULT_VIEW = (-11.0, 35.0, 32.0, 61.0)
 """(west, south, east, north) shown when there is nothing to fit: Europe."""
 
 DOT_RADIUS = 6.0
+KEY_STEP_DEG = 0.5  # the grid ``MapProjection.fit`` rounds view boxes to
+MIN_WIDTH, MAX_WIDTH = 100, 4000  # viewBox units
 LABEL_SIZE = 14.0
+SEA, LAND, BORDER = "#f4f8fb", "#dde7ef", "#b9c8d6"  # the colours of static/css/map.css
 KINDS = frozenset({"workshop", "carrier", "customer"})
 
 _DEG = math.pi / 180.0
@@ -153,6 +158,10 @@ def _merc_lat(y: float) -> float:
     return (2 * math.atan(math.exp(y)) - math.pi / 2) / _DEG
 
 
+class UnknownMap(ValueError):
+    """A map key that names no view this site draws."""
+
+
 @dataclass(frozen=True)
 class MapProjection:
     """Web Mercator fitted to a lon/lat box; familiar shapes for Europe, north up, y down.
@@ -224,6 +233,40 @@ class MapProjection:
             north=min(up(north), 80.0),
             width=int(width),
         )
+
+    @property
+    def key(self) -> str:
+        """The projection as a URL-safe text, naming its basemap (see ``from_key``)."""
+        return f"{self.west:g}_{self.south:g}_{self.east:g}_{self.north:g}_{self.width}"
+
+    @classmethod
+    def from_key(cls, key: str) -> MapProjection:
+        """The projection ``key`` names; UnknownMap unless ``fit`` could have made it.
+
+        Only boxes on the ``fit`` grid, inside the mapped world and of a sane width pass, so
+        a client cannot make the server draw arbitrary maps.
+        """
+        parts = key.split("_")
+        try:
+            west, south, east, north = (float(part) for part in parts[:4])
+            width = int(parts[4])
+        except (ValueError, IndexError) as error:
+            raise UnknownMap(f"{key!r} is not a map key") from error
+        on_grid = all(
+            math.isfinite(v) and (v / KEY_STEP_DEG).is_integer() for v in (west, south, east, north)
+        )
+        if not (
+            len(parts) == 5
+            and on_grid
+            and -180.0 <= west < east <= 180.0
+            and -80.0 <= south < north <= 80.0
+            and MIN_WIDTH <= width <= MAX_WIDTH
+        ):
+            raise UnknownMap(f"{key!r} is not a map this site draws")
+        projection = cls(west=west, south=south, east=east, north=north, width=width)
+        if projection.key != key:
+            raise UnknownMap(f"{key!r} is not written the one way map keys are")
+        return projection
 
     @property
     def scale(self) -> float:
@@ -355,6 +398,25 @@ def basemap(
     return _basemap(projection, Path(data_path or DEFAULT_TOPOLOGY), float(tolerance_px))
 
 
+@lru_cache(maxsize=32)
+def basemap_svg(projection: MapProjection, data_path: Path | None = None) -> str:
+    """The basemap as one standalone SVG document, for the browser to fetch once and cache.
+
+    Pages place it under their dots and routes (``_network_map.html``), so a page carries a
+    few hundred bytes of map instead of ~100 kB of coastline. Colours are attributes: page
+    styles do not reach into an image.
+    """
+    paths = "".join(f'<path d="{c.d}"/>' for c in basemap(projection, data_path))
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {projection.width} {projection.height:g}" '
+        f'width="{projection.width}" height="{projection.height:g}">'
+        f'<rect width="100%" height="100%" fill="{SEA}"/>'
+        f'<g fill="{LAND}" stroke="{BORDER}" stroke-width="0.6" stroke-linejoin="round" '
+        f'fill-rule="evenodd">{paths}</g></svg>'
+    )
+
+
 def basemap_paths(
     projection: MapProjection, data_path: Path | None = None, tolerance_px: float = 1.0
 ) -> list[str]:
@@ -427,6 +489,7 @@ class NetworkMap:
     lines: tuple[PlacedLine, ...]
     title: str
     dom_id: str
+    basemap_key: str = ""
     dot_radius: float = DOT_RADIUS
     label_size: float = LABEL_SIZE
 
@@ -580,4 +643,5 @@ def network_map(
         lines=tuple(placed_lines),
         title=title if title is not None else _default_title(points, lines),
         dom_id="map-" + hashlib.sha1(fingerprint, usedforsecurity=False).hexdigest()[:8],
+        basemap_key=projection.key,
     )

@@ -5,16 +5,18 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_operator
 from marketplace.errors import DomainError
-from marketplace.network import selectors, services
+from marketplace.network import geo, selectors, services
 from marketplace.network.forms import (
     CapacityExceptionForm,
     MachineForm,
@@ -44,6 +46,22 @@ def network(request: HttpRequest) -> HttpResponse:
             "materials": Material.objects.prefetch_related("processes"),
         },
     )
+
+
+@require_GET
+@gzip_page
+@cache_control(public=True, max_age=24 * 3600)
+def network_basemap(request: HttpRequest, key: str) -> HttpResponse:
+    """The country outlines of one map view, drawn once per process and cached by browsers.
+
+    Public like a static file: it is Natural Earth's data, and only views the pages can
+    name are drawn (``MapProjection.from_key``).
+    """
+    try:
+        projection = geo.MapProjection.from_key(key)
+    except geo.UnknownMap as error:
+        raise Http404("No such map.") from error
+    return HttpResponse(geo.basemap_svg(projection), content_type="image/svg+xml")
 
 
 @login_required

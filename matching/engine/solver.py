@@ -26,8 +26,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, replace
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING
 
 from matching.engine.compiled import FOREVER, Compiled, earliest_slot
 from matching.engine.greedy import Choice, greedy_choice, plan_from_choice
@@ -40,6 +39,9 @@ from matching.engine.problem import (
     SolveParams,
 )
 from matching.engine.validate import validate
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 LARGE_MODEL = 5_000  # variables; above it presolve probing costs more than it gains
 # Makespan-only problems with a budget above LNS_AFTER_S seconds: the whole model runs for
@@ -77,6 +79,8 @@ def solve_compiled(
     compiled: Compiled, params: SolveParams, warmstart: Warmstart | None = None
 ) -> Plan:
     """``solve`` on a compiled problem, with optional re-planning inputs."""
+    from ortools.sat.python import cp_model  # OR-Tools loads pandas: 1 s, only when solving
+
     started = time.perf_counter()
     if compiled.issues:
         return Plan("infeasible", "none", issues=tuple(compiled.issues))
@@ -283,6 +287,8 @@ class _Model:
     """The CP-SAT model and the bookkeeping to hint it and read it back."""
 
     def __init__(self, compiled: Compiled, horizon: int, warmstart: Warmstart | None) -> None:
+        from ortools.sat.python import cp_model
+
         self.c = compiled
         self.model = cp_model.CpModel()
         self.horizon = horizon
@@ -519,6 +525,8 @@ def _lns(model: _Model, params: SolveParams, choice: Choice, bound: int, deadlin
     and solves for ``LNS_STEP_S`` seconds. Start times stay free, so the fixed part is still
     re-sequenced. Ends early at ``bound`` (the first phase's proven lower bound).
     """
+    from ortools.sat.python import cp_model
+
     c = model.c
     rng = random.Random(params.seed)
     best = choice

@@ -6,17 +6,22 @@ import re
 
 import pytest
 from django.template.loader import render_to_string
+from hypothesis import given
+from hypothesis import strategies as st
 
 from marketplace.demo.catalog import WORKSHOPS
 from marketplace.network.geo import (
     DEFAULT_VIEW,
+    KEY_STEP_DEG,
     MapLine,
     MapPoint,
     MapProjection,
+    UnknownMap,
     _basemap,
     _overlaps,
     basemap,
     basemap_paths,
+    basemap_svg,
     decode_arcs,
     decode_topology,
     load_countries,
@@ -249,12 +254,13 @@ def test_network_map_skips_points_without_coordinates():
     assert [p.label for p in the_map.points] == ["B"]
 
 
-# The Europe map of the network page, inlined in every page that shows it (107 kB with the 50m
-# atlas when this was written); benchmarks/bench_map.py measures how long it takes.
-EUROPE_SVG_MAX_BYTES = 150_000
+# The Europe map of the network page, inline: its dots, labels and the basemap's address; the
+# outlines (about 100 kB with the 50m atlas) are one image per view that browsers cache.
+EUROPE_SVG_MAX_BYTES = 12_000
+BASEMAP_MAX_BYTES = 150_000
 
 
-def test_the_cached_europe_map_renders_the_same_compact_svg():
+def test_the_europe_map_carries_its_dots_inline_and_its_coastlines_by_address():
     points = _europe_points()
     _basemap.cache_clear()
     first = network_map(points)
@@ -264,6 +270,51 @@ def test_the_cached_europe_map_renders_the_same_compact_svg():
     assert render_to_string("marketplace/_network_map.html", {"map": second}) == svg
     assert svg.count("<circle") == len(WORKSHOPS)
     assert len(svg.encode()) < EUROPE_SVG_MAX_BYTES
+    assert f"/network/basemap/{first.basemap_key}.svg" in svg
+    assert "<path" not in svg  # no coastline: no route either on this map
+
+
+def test_the_basemap_document_holds_every_country_in_view_once():
+    projection = MapProjection.fit(EUROPE_POINTS)
+    document = basemap_svg(projection)
+    assert document.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert f'viewBox="0 0 1000 {projection.height:g}"' in document
+    assert document.count("<path ") == len(basemap(projection))
+    assert len(document.encode()) < BASEMAP_MAX_BYTES
+    assert basemap_svg(projection) is document
+
+
+@given(points=st.lists(st.tuples(st.floats(-79, 79), st.floats(-179, 179)), max_size=6))
+def test_every_fitted_view_round_trips_through_its_key(points):
+    projection = MapProjection.fit(points)
+    assert MapProjection.from_key(projection.key) == projection
+
+
+@given(st.text(max_size=40) | st.builds("_".join, st.lists(st.text(max_size=6), max_size=6)))
+def test_a_key_the_site_did_not_make_is_refused_or_names_a_view_on_the_grid(key):
+    try:
+        projection = MapProjection.from_key(key)
+    except UnknownMap:
+        return
+    assert projection.key == key
+    for value in projection.bbox:
+        assert (value / KEY_STEP_DEG).is_integer()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "-11_35_32_61_1000.0",  # written another way
+        "-11.25_35_32_61_1000",  # off the grid
+        "32_35_-11_61_1000",  # inside out
+        "-11_35_32_61_100000",  # too wide to draw
+        "nan_35_32_61_1000",
+        "-11_35_32_61",
+    ],
+)
+def test_keys_off_the_grid_or_out_of_bounds_are_refused(key):
+    with pytest.raises(UnknownMap):
+        MapProjection.from_key(key)
 
 
 def test_geo_imports_no_django_module():

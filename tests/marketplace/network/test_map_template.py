@@ -1,4 +1,4 @@
-"""The map include renders a NetworkMap as accessible inline SVG; no database needed."""
+"""The map include renders a NetworkMap as accessible inline SVG over its cached basemap."""
 
 from __future__ import annotations
 
@@ -36,13 +36,17 @@ def test_one_circle_per_point_with_escaped_titles_and_links():
     assert 'aria-label="Map of 1 workshop, 1 carrier, 1 customer"' in html
 
 
-def test_svg_has_view_box_countries_and_labels():
-    html = _render(network_map([MapPoint(52.52, 13.405, "Berlin")]))
+def test_svg_has_view_box_basemap_and_labels():
+    the_map = network_map([MapPoint(52.52, 13.405, "Berlin")])
+    html = _render(the_map)
     assert re.search(
         r'<svg class="network-map" id="map-[0-9a-f]{8}" viewBox="0 0 1000 [\d.]+"', html
     )
     assert 'role="img"' in html
-    assert html.count('class="country"') > 3
+    assert (
+        f'<image class="basemap" href="/network/basemap/{the_map.basemap_key}.svg" x="0" y="0" '
+        f'width="1000" height="{the_map.height:g}"'
+    ) in html
     assert '<text class="label"' in html
     assert ">Berlin</text>" in html
 
