@@ -266,8 +266,8 @@ class MachineViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=s.MachineStatusChangeSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="status-history")
     def status_history(self, request, pk=None):
-        changes = self._own().status_changes.all()[:100]
-        return Response(s.MachineStatusChangeSerializer(changes, many=True).data)
+        page = self.paginate_queryset(self._own().status_changes.all())
+        return self.get_paginated_response(s.MachineStatusChangeSerializer(page, many=True).data)
 
     @extend_schema(
         request=s.WeeklyHoursSerializer, responses=s.WeeklyAvailabilitySerializer(many=True)
