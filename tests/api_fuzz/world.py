@@ -3,6 +3,7 @@ each object they act on, so that generated requests can reach real rows."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -44,7 +45,7 @@ class World:
         order's and the job's ids, so fuzzed bodies meet real objects, not only 404s."""
         segments = path.strip("/").split("/")
         known: dict[str, int | str] = {}
-        for before, segment in zip(segments, segments[1:], strict=False):
+        for before, segment in itertools.pairwise(segments):
             match = _PARAMETER.fullmatch(segment)
             if match and before in self.ids:
                 known[match.group(1)] = self.ids[before]
@@ -63,7 +64,7 @@ def build_world() -> World:
     customer, acme = _member(Organization.Kind.CUSTOMER, "alice@example.com")
     workshop_user, shop_org = _member(Organization.Kind.WORKSHOP, "bob@example.com")
     carrier_user, cargo = _member(Organization.Kind.LOGISTICS, "carla@example.com")
-    operator, platform = _member(Organization.Kind.PLATFORM, "olga@example.com")
+    operator, _ = _member(Organization.Kind.PLATFORM, "olga@example.com")
     colleague = MembershipFactory(organization=acme, role=Membership.Role.MEMBER)
 
     workshop = WorkshopFactory(organization=shop_org)
@@ -83,8 +84,12 @@ def build_world() -> World:
     notification = Notification.objects.create(
         user=customer, kind="order.paid", title="Paid", created_at=timezone.now()
     )
-    users = {"customer": customer, "workshop": workshop_user, "carrier": carrier_user}
-    users["operator"] = operator
+    users = {
+        "customer": customer,
+        "workshop": workshop_user,
+        "carrier": carrier_user,
+        "operator": operator,
+    }
     return World(
         tokens={role: AuthToken.objects.create(user)[1] for role, user in users.items()},
         ids={

@@ -272,7 +272,7 @@ class MachineViewSet(viewsets.ModelViewSet):
     @extend_schema(
         request=s.WeeklyHoursSerializer, responses=s.WeeklyAvailabilitySerializer(many=True)
     )
-    @action(detail=True, methods=["put"], url_path="weekly-hours")
+    @action(detail=True, methods=["put"], url_path="weekly-hours", pagination_class=None)
     def weekly_hours(self, request, pk=None):
         """Replaces the weekly opening hours."""
         serializer = s.WeeklyHoursSerializer(data=request.data)
