@@ -5,7 +5,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -29,6 +30,15 @@ class Router(SimpleRouter):
         numeric = getattr(viewset, "lookup_field", "pk") in ("pk", "id")
         self._default_value_pattern = "[0-9]+" if numeric else "[^/.]+"
         return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A URL under the API that matches no route (``/orders/-1/``) answers in the API's error
+    body, as its schema documents; the site's other URLs keep the page."""
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "not_found", "message": "Not found."}}
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)
 
 
 class PayloadTooLarge(exceptions.APIException):

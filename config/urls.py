@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.health import HealthView
 
+handler404 = "config.api.not_found"
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("marketplace.api.urls")),

@@ -106,14 +106,18 @@ class OrganizationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         )
         return Response(MemberSerializer(membership).data)
 
-    @extend_schema(request=InvitationSerializer, responses=InvitationSerializer(many=True))
+    @extend_schema(methods=["GET"], request=None, responses=InvitationSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=InvitationSerializer, responses={201: InvitationSerializer}
+    )
     @action(detail=True, methods=["get", "post"])
     def invitations(self, request, pk=None):
         organization = self.get_object()
         if request.method == "GET":
             require_manager(user=request.user, organization=organization)
             invitations = organization_pending_invitations(organization=organization)
-            return Response(InvitationSerializer(invitations, many=True).data)
+            page = self.paginate_queryset(invitations)
+            return self.get_paginated_response(InvitationSerializer(page, many=True).data)
         serializer = InvitationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         invitation = services.invitation_create(

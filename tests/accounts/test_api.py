@@ -189,3 +189,28 @@ def test_me_answers_a_session_login(client, customer_alice):
     response = client.get("/api/v1/me/")
     assert response.status_code == 200
     assert response.json()["email"] == customer_alice.email
+
+
+def test_pending_invitations_are_a_page_as_documented(customer_alice):
+    """Before: a bare list, while the schema promised a page; creating one answered 201
+    where the schema said 200."""
+    organization = customer_alice.memberships.get().organization
+    client = api_client_for(customer_alice)
+    url = f"/api/v1/organizations/{organization.pk}/invitations/"
+    for name in ("dave", "erin", "frank"):
+        created = client.post(url, {"email": f"{name}@example.com", "role": "member"})
+        assert created.status_code == 201
+        assert created.json()["email"] == f"{name}@example.com"
+    page = client.get(url, {"page_size": 2}).json()
+    assert page["count"] == 3
+    assert len(page["results"]) == 2
+    assert page["next"]
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = schema["paths"]["/api/v1/organizations/{id}/invitations/"]
+    assert "201" in operations["post"]["responses"]
+    assert "200" not in operations["post"]["responses"]
+    listed = operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed["$ref"].endswith("/PaginatedInvitationList")

@@ -205,3 +205,18 @@ def test_an_stl_with_huge_coordinates_is_the_customers_error_in_words():
     assert refused.value.code == "out_of_range"
     assert "kilometre" in refused.value.message
     assert load_design(_stl(tetra * 10), unit="mm").mesh.triangle_count == 4
+
+
+@pytest.mark.parametrize("url", ["/api/v1/orders/-1/", "/api/v1/no-such-thing/", "/api/v2/"])
+def test_an_api_url_that_matches_no_route_answers_in_the_error_body(customer_alice, url):
+    """Before: the site's HTML page, where the schema promises the JSON error body."""
+    response = api_client_for(customer_alice).get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_a_site_url_that_matches_no_route_keeps_the_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from marketplace.network.models import (
@@ -114,7 +115,22 @@ class VerificationSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "08:00",
+    }
+)
+class WallClockTimeField(serializers.TimeField):
+    """A time on the workshop's own clock, with no offset (``08:00:00``); OpenAPI's ``time``
+    format is RFC 3339's, which demands one, so the schema states the shape itself."""
+
+
 class WeeklyAvailabilitySerializer(serializers.ModelSerializer):
+    start_time = WallClockTimeField()
+    end_time = WallClockTimeField()
+
     class Meta:
         model = WeeklyAvailability
         fields = ["weekday", "start_time", "end_time"]

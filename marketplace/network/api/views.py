@@ -267,13 +267,13 @@ class MachineViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=s.MachineStatusChangeSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="status-history")
     def status_history(self, request, pk=None):
-        changes = self._own().status_changes.all()[:100]
-        return Response(s.MachineStatusChangeSerializer(changes, many=True).data)
+        page = self.paginate_queryset(self._own().status_changes.all())
+        return self.get_paginated_response(s.MachineStatusChangeSerializer(page, many=True).data)
 
     @extend_schema(
         request=s.WeeklyHoursSerializer, responses=s.WeeklyAvailabilitySerializer(many=True)
     )
-    @action(detail=True, methods=["put"], url_path="weekly-hours")
+    @action(detail=True, methods=["put"], url_path="weekly-hours", pagination_class=None)
     def weekly_hours(self, request, pk=None):
         """Replaces the weekly opening hours."""
         serializer = s.WeeklyHoursSerializer(data=request.data)

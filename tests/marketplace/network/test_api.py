@@ -1,9 +1,12 @@
 """The network API for every persona: catalog, workshops, machines, capacity and closures."""
 
-from datetime import datetime, timedelta
+import re
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from marketplace.network.models import (
@@ -471,7 +474,7 @@ def test_a_workshop_pushes_maintenance_until_a_time_and_the_history_records_it(w
         "Spindle bearings",
     )
     client.post(f"{API}/machines/{mill.pk}/status/", {"status": "available"}, format="json")
-    history = client.get(f"{API}/machines/{mill.pk}/status-history/").json()
+    history = client.get(f"{API}/machines/{mill.pk}/status-history/").json()["results"]
     assert [(h["previous_status"], h["status"]) for h in history] == [
         ("maintenance", "available"),
         ("available", "maintenance"),
@@ -700,3 +703,52 @@ def test_list_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(f"{API}/{path}/")
     assert response.json()["count"] >= 17
+
+
+# What the schema promises (found by the schema fuzzer, tests/api_fuzz/)
+
+
+def _published_time_pattern() -> str:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    start_time = schema["components"]["schemas"]["WeeklyAvailability"]["properties"]["start_time"]
+    assert "format" not in start_time, "OpenAPI's time format demands an offset"
+    return start_time["pattern"]
+
+
+TIME_PATTERN = _published_time_pattern()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(moments=st.lists(st.times(), min_size=2, max_size=2, unique=True).map(sorted))
+def test_weekly_hours_are_wall_clock_times_of_the_published_shape(workshop_bob, moments):
+    """Before: the schema said RFC 3339 `time` (with an offset), the API answered "08:00:00"."""
+    machine = MachineFactory(workshop=workshop_of(workshop_bob))
+    start, end = moments
+    slot = {"weekday": 2, "start_time": start.isoformat(), "end_time": end.isoformat()}
+    response = api_client_for(workshop_bob).put(
+        f"{API}/machines/{machine.pk}/weekly-hours/", {"slots": [slot]}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    [answered] = response.json()
+    for field, moment in (("start_time", start), ("end_time", end)):
+        assert re.fullmatch(TIME_PATTERN, answered[field]), answered[field]
+        assert time.fromisoformat(answered[field]) == moment
+    read = api_client_for(workshop_bob).get(f"{API}/machines/{machine.pk}/").json()
+    assert read["weekly_hours"] == [answered]
+
+
+def test_the_status_history_is_a_page_newest_first(world, workshop_bob):
+    """Before: a bare list of the last 100, while the schema promised a page."""
+    mill = world["bob_mill"]
+    client = api_client_for(workshop_bob)
+    for status in ("down", "maintenance", "available"):
+        client.post(f"{API}/machines/{mill.pk}/status/", {"status": status}, format="json")
+    first = client.get(f"{API}/machines/{mill.pk}/status-history/", {"page_size": 2}).json()
+    assert first["count"] == 3
+    assert [h["status"] for h in first["results"]] == ["available", "maintenance"]
+    rest = client.get(first["next"]).json()
+    assert [h["status"] for h in rest["results"]] == ["down"]
