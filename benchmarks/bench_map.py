@@ -38,14 +38,13 @@ from django.template.loader import render_to_string  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from marketplace.demo.catalog import WORKSHOPS  # noqa: E402
-from marketplace.network.geo import (  # noqa: E402
-    MapPoint,
+from marketplace.network.basemap import (  # noqa: E402
     MapProjection,
     _basemap,
     basemap_svg,
     load_countries,
-    network_map,
 )
+from marketplace.network.geo import MapPoint, network_map  # noqa: E402
 
 TEMPLATE = "marketplace/_network_map.html"
 

@@ -16,7 +16,7 @@ from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_operator
 from marketplace.errors import DomainError
-from marketplace.network import geo, selectors, services
+from marketplace.network import basemap, selectors, services
 from marketplace.network.forms import (
     CapacityExceptionForm,
     MachineForm,
@@ -58,10 +58,10 @@ def network_basemap(request: HttpRequest, key: str) -> HttpResponse:
     name are drawn (``MapProjection.from_key``).
     """
     try:
-        projection = geo.MapProjection.from_key(key)
-    except geo.UnknownMap as error:
+        projection = basemap.MapProjection.from_key(key)
+    except basemap.UnknownMap as error:
         raise Http404("No such map.") from error
-    return HttpResponse(geo.basemap_svg(projection), content_type="image/svg+xml")
+    return HttpResponse(basemap.basemap_svg(projection), content_type="image/svg+xml")
 
 
 @login_required

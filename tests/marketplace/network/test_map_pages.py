@@ -7,7 +7,7 @@ import gzip
 import pytest
 from django.urls import reverse
 
-from marketplace.network.geo import MapProjection, basemap_svg
+from marketplace.network.basemap import MapProjection, basemap_svg
 from tests.factories import CertificationFactory, MachineFactory, WorkshopFactory
 
 # Eleven verified workshops with a machine and a certificate each, the filters' catalog and
