@@ -6,16 +6,36 @@ from rest_framework.metadata import SimpleMetadata
 from rest_framework.parsers import JSONParser
 
 
+def _has_nul(value) -> bool:
+    """Whether a NUL character hides anywhere in the parsed document (keys included)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class BoundedJSONParser(JSONParser):
-    """JSON nested deeper than Python's recursion limit is a client error, not a crash."""
+    """JSON nested deeper than Python's recursion limit is a client error, not a crash; so is
+    a NUL character in any string, which PostgreSQL refuses in every text lookup."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(
                 "JSON parse error - the document is nested too deeply."
             ) from None
+        if _has_nul(data):
+            raise exceptions.ParseError("Text may not contain NUL (\\u0000) characters.")
+        return data
 
 
 class Metadata(SimpleMetadata):

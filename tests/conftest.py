@@ -108,3 +108,18 @@ def small_network(db):
     from tests.factories.network import build_small_network
 
     return build_small_network()
+
+
+@pytest.fixture
+def private_cache(settings):
+    """A cache of the test's own process: counters that must not be flushed by another xdist
+    worker sharing Redis, and expiries that follow ``time_machine`` (Redis keeps real time)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "private-cache",
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from accounts import signin
 from tests.factories import PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
 EMAIL = "owner@example.com"
 

@@ -220,3 +220,16 @@ def test_a_site_url_that_matches_no_route_keeps_the_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"lines": [{"revision": 1, "material": "al\u0000", "quantity": 1}]},
+        {"ship_to": {"name\u0000": "A"}},
+    ],
+)
+def test_a_nul_character_anywhere_in_json_is_a_parse_error(customer_alice, body):
+    response = api_client_for(customer_alice).post("/api/v1/quotes/", body, format="json")
+    assert response.status_code == 400
+    assert "NUL" in error_of(response)["message"]

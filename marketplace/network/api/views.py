@@ -144,7 +144,10 @@ class WorkshopViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Ret
         )
         return workshop, current is None
 
-    @extend_schema(request=s.WorkshopSerializer, responses={201: s.WorkshopSerializer})
+    @extend_schema(
+        request=s.WorkshopSerializer,
+        responses={201: s.WorkshopSerializer, 200: s.WorkshopSerializer},
+    )
     def create(self, request):
         """Creates or replaces the profile of the workshop named by X-Organization."""
         workshop, created = self._save(request, partial=False)

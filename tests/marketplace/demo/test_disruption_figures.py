@@ -4,6 +4,7 @@ on time only on a plan that is booked on working machines and delivers by the pr
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -151,6 +152,10 @@ def test_superseded_legs_and_closed_orders_do_not_count():
     assert late == {order.reference: "no leg to the customer is planned"}
 
 
+@pytest.mark.skipif(
+    connection.vendor == "postgresql",
+    reason="PostgreSQL's exclusion constraint makes overlapping bookings impossible to store",
+)
 def test_overlapping_bookings_of_one_machine_are_counted_once_per_pair():
     first = CapacityBookingFactory(starts_at=at(0, 8), ends_at=at(0, 10))
     CapacityBookingFactory(machine=first.machine, starts_at=at(0, 9), ends_at=at(0, 11))
