@@ -15,6 +15,8 @@ from accounts.forms import InvitationForm, MembershipRoleForm, OrganizationForm
 from accounts.models import Invitation, Membership, NotificationPreference
 from accounts.selectors import (
     ACTIVE_ORGANIZATION_SESSION_KEY,
+    is_member_of,
+    membership_get,
     organization_get_for_member,
     organization_members,
     organization_pending_invitations,
@@ -39,7 +41,7 @@ def organization_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def organization_detail(request: HttpRequest, organization_id: int) -> HttpResponse:
     organization = organization_get_for_member(organization_id=organization_id, user=request.user)
-    own = organization.memberships.filter(user=request.user).first()
+    own = membership_get(user=request.user, organization=organization)
     return render(
         request,
         "accounts/organization_detail.html",
@@ -60,7 +62,7 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     organization = organization_get_for_member(
         organization_id=request.POST.get("organization", ""), user=request.user
     )
-    if not organization.memberships.filter(user=request.user).exists():
+    if not is_member_of(user=request.user, organization_ids=[organization.pk]):
         messages.error(request, "You can only act for organizations you belong to.")
     else:
         request.session[ACTIVE_ORGANIZATION_SESSION_KEY] = organization.pk
@@ -138,7 +140,7 @@ def membership_update(request: HttpRequest, membership_id: int) -> HttpResponse:
                 messages.success(request, f"{membership.user} is now {membership.role}.")
     except DomainError as error:
         messages.error(request, error.message)
-    if not organization.memberships.filter(user=request.user).exists():
+    if not is_member_of(user=request.user, organization_ids=[organization.pk]):
         return redirect("dashboard")
     return redirect("organization_detail", organization_id=organization.pk)
 

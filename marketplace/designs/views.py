@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
+from accounts.selectors import is_member_of
 from config.ids import parse_id
 from marketplace.designs import selectors, services
 from marketplace.designs.forms import DesignUploadForm
@@ -86,7 +87,7 @@ def design_upload(request: HttpRequest) -> HttpResponse:
 def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
     design = selectors.design_get_for_member(design_id=design_id, user=request.user)
     revision = design.latest
-    own = design.organization.memberships.filter(user=request.user).exists()
+    own = is_member_of(user=request.user, organization_ids=[design.organization_id])
     return render(
         request,
         "marketplace/design_detail.html",

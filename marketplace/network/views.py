@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
-from accounts.selectors import is_operator
+from accounts.selectors import is_member_of, is_operator
 from marketplace.errors import DomainError
 from marketplace.network import basemap, selectors, services
 from marketplace.network.forms import (
@@ -73,7 +73,7 @@ def workshop_detail(request: HttpRequest, workshop_id: int) -> HttpResponse:
         ),
         pk=workshop_id,
     )
-    own = workshop.organization.memberships.filter(user=request.user).exists()
+    own = is_member_of(user=request.user, organization_ids=[workshop.organization_id])
     operator = is_operator(user=request.user)
     if not (workshop.is_verified or own or operator):
         return render(request, "404.html", status=404)

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
-from accounts.selectors import is_operator, organization_ids_of
+from accounts.selectors import is_member_of, is_operator, organization_ids_of
 from marketplace.errors import NotFound
 from marketplace.network import selectors, services
 from marketplace.network.api import serializers as s
@@ -311,7 +311,7 @@ class CapacityView(GenericAPIView):
         if end - start > timedelta(days=366):
             end = start + timedelta(days=366)
         capacity = selectors.machine_capacity(machine=machine, start=start, end=end)
-        own = machine.workshop.organization.memberships.filter(user=request.user).exists()
+        own = is_member_of(user=request.user, organization_ids=[machine.workshop.organization_id])
         body = {
             "machine": machine.pk,
             "start": start,
