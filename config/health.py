@@ -10,9 +10,10 @@ import datetime
 import logging
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from health_check.base import HealthCheck
 from health_check.checks import Cache, Database
-from health_check.exceptions import ServiceUnavailable
+from health_check.exceptions import HealthCheckException, ServiceUnavailable
 from health_check.views import HealthCheckView, MediaType
 from kombu import Connection
 
@@ -42,7 +43,7 @@ class OneLinePerFailedCheck(logging.Filter):
     outage would otherwise bury the log. Unexpected errors keep their traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], ServiceUnavailable):
+        if record.exc_info and isinstance(record.exc_info[1], HealthCheckException):
             record.msg = f"{record.msg}: %s"
             record.args = (*(record.args or ()), record.exc_info[1])
             record.exc_info = None
@@ -56,7 +57,7 @@ def preferred_format(accept: str) -> str:
     a browser names text/html first and gets the page.
     """
     try:
-        media_types = list(MediaType.parse_header(accept or "*/*"))
+        media_types = list(MediaType.parse_header((accept or "*/*").lower()))
     except ValueError:
         return "text"
     for media in media_types:
@@ -71,6 +72,14 @@ def preferred_format(accept: str) -> str:
     return "text"
 
 
+def _asked_format(request) -> str | None:
+    """``?format=``, read without failing: a query of thousands of fields is still a probe."""
+    try:
+        return request.GET.get("format")
+    except TooManyFieldsSent:
+        return None
+
+
 class HealthView(HealthCheckView):
     """Answers 200 when every check passes and 503 (not 500) naming what failed."""
 
@@ -83,7 +92,7 @@ class HealthView(HealthCheckView):
                 *(check.get_result(executor) for check in self.get_checks())
             )
         status = 503 if any(result.error for result in self.results) else 200
-        match request.GET.get("format") or preferred_format(request.headers.get("accept", "")):
+        match _asked_format(request) or preferred_format(request.headers.get("accept", "")):
             case "json":
                 return self.render_to_response_json(status)
             case "html":

@@ -109,3 +109,34 @@ def test_a_failed_check_logs_one_line_without_a_traceback(client, settings, capl
     assert len(records) == 1
     assert records[0].exc_info is None
     assert "broker cannot be reached" in records[0].getMessage()
+
+
+def test_a_probe_with_thousands_of_query_fields_still_gets_its_answer(client):
+    query = "&".join(["a=1"] * 1100)
+    response = client.get(f"/healthz?{query}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [("application/JSON", "application/json"), ("TEXT/HTML", "text/html")],
+)
+def test_media_types_are_read_whatever_their_case(client, accept, content_type):
+    response = client.get("/healthz", HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+
+
+def test_a_dead_cache_logs_one_line_without_a_traceback(client, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    with caplog.at_level("WARNING", logger="health_check"):
+        assert client.get("/healthz").status_code == 503
+    records = [r for r in caplog.records if r.name == "health_check"]
+    assert records
+    assert all(r.exc_info is None for r in records)
