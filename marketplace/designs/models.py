@@ -31,7 +31,8 @@ def _design_derived_path(revision: DesignRevision, filename: str) -> str:
     return f"designs/{revision.design.organization_id}/derived/{uuid.uuid4().hex}-{filename}"
 
 
-# Job statuses (orders' Job.Status, by value) under which a workshop holds the step it was given.
+# Job statuses (orders' Job.Status, by value) under which a workshop holds the step it was given:
+# the one home of that rule (orders' Job.HELD is built from these).
 LIVE_JOB_STATUSES = ("offered", "accepted", "in_progress")
 DONE_JOB_STATUS = "done"
 

@@ -106,7 +106,7 @@ class JobMove:
 
 J = JobStatus
 
-# target: the move a workshop makes (the system supersedes and cancels jobs while re-planning).
+# target: the move a workshop makes (the platform's own moves are SYSTEM_JOB_MOVES below).
 JOB_MOVES: dict[JobStatus, JobMove] = {
     J.ACCEPTED: JobMove(frozenset({J.OFFERED}), "This job is {status}; it cannot be accepted."),
     J.DECLINED: JobMove(
@@ -122,3 +122,14 @@ JOB_MOVES: dict[JobStatus, JobMove] = {
 def job_move_allowed(source: JobStatus, target: JobStatus) -> bool:
     move = JOB_MOVES.get(target)
     return move is not None and source in move.sources
+
+
+# target: the moves the platform makes on its own, never a workshop. Offering follows the
+# payment; cancelling ends the work an order will not need (cancelled, expired, a dispute
+# decided); superseding retires a step that a re-plan moved elsewhere, running ones included
+# (the machine failed under them). A done step is never taken back.
+SYSTEM_JOB_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
+    J.OFFERED: frozenset({J.PLANNED}),
+    J.CANCELLED: frozenset({J.PLANNED, J.OFFERED, J.ACCEPTED, J.IN_PROGRESS}),
+    J.SUPERSEDED: frozenset({J.PLANNED, J.OFFERED, J.ACCEPTED, J.IN_PROGRESS, J.DECLINED}),
+}

@@ -26,12 +26,10 @@ from marketplace.orders.jobs import job_decline
 from marketplace.orders.models import (
     Job,
     Order,
-    Shipment,
 )
-from marketplace.orders.plans import job_booking_release
 from marketplace.orders.replanning import replan_order
 from marketplace.orders.services import order_complete
-from marketplace.orders.transitions import order_transition
+from marketplace.orders.transitions import order_transition, remaining_work_cancel
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +98,7 @@ def _expire(order: Order) -> bool:
     order_transition(
         order=order, to=OrderStatus.EXPIRED, role=Role.SYSTEM, reason="Not paid in time"
     )
-    for job in order.jobs.filter(status=Job.Status.PLANNED):
-        job_booking_release(job)  # its offer's hold on machine time too
-        job.status = Job.Status.CANCELLED
-        job.save(update_fields=["status"])
-    order.shipments.filter(status=Shipment.Status.PLANNED).update(status=Shipment.Status.CANCELLED)
+    remaining_work_cancel(order)  # an unpaid order's planned steps, their holds, its legs
     transaction.on_commit(
         lambda order_id=order.pk: payments_cancel_unwanted(
             order_id=order_id, reason="The order expired unpaid."

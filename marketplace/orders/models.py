@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from billing import sharing
-from marketplace.designs.models import DesignRevision
+from marketplace.designs.models import DONE_JOB_STATUS, LIVE_JOB_STATUSES, DesignRevision
 from marketplace.network.models import (
     DEFAULT_CURRENCY,
     CapacityBooking,
@@ -229,8 +229,9 @@ class Job(models.Model):
         Status.IN_PROGRESS,
         Status.DONE,
     )
-    # The steps a workshop holds: it sees their order, chat and designs.
-    HELD = (Status.OFFERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.DONE)
+    # The steps a workshop holds: it sees their order, chat and designs. Designs write the
+    # rule (they cannot import orders); it is read here, not written a second time.
+    HELD = tuple(map(Status, (*LIVE_JOB_STATUSES, DONE_JOB_STATUS)))
 
     class Inspection(models.TextChoices):
         """Values match billing.sharing.Quality, which the margin share reads."""

@@ -11,19 +11,22 @@ from accounts.services import notify
 from config.live import publish_to_users_on_commit
 from marketplace.errors import PermissionDenied
 from marketplace.orders.flow import Role
-from marketplace.orders.models import (
-    Job,
-    Order,
-    OrderEvent,
-)
+from marketplace.orders.models import Job, Order, OrderEvent, Shipment
 
 
 def involved_users(order: Order) -> list[User]:
+    """Who hears of an order's news: the members of those who may open it (``Order.visible_to``)
+    — its customer, the workshops holding a step, the carriers of a live leg. A workshop whose
+    step was declined, moved or cancelled, or a carrier whose leg was, is told no more."""
     organizations = {order.organization_id}
     organizations |= set(
-        order.jobs.filter(status__in=Job.ACTIVE).values_list("workshop__organization_id", flat=True)
+        order.jobs.filter(status__in=Job.HELD).values_list("workshop__organization_id", flat=True)
     )
-    organizations |= set(order.shipments.values_list("carrier__organization_id", flat=True))
+    organizations |= set(
+        order.shipments.exclude(
+            status__in=[Shipment.Status.SUPERSEDED, Shipment.Status.CANCELLED]
+        ).values_list("carrier__organization_id", flat=True)
+    )
     return list(User.objects.filter(pk__in=member_user_ids(*organizations)))
 
 

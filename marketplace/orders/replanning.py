@@ -24,7 +24,7 @@ from accounts.selectors import member_users, operator_users
 from accounts.services import notify
 from marketplace.network.models import Machine
 from marketplace.orders import matcher
-from marketplace.orders.flow import OrderStatus, Role
+from marketplace.orders.flow import JobStatus, OrderStatus, Role
 from marketplace.orders.models import (
     Job,
     Order,
@@ -34,10 +34,10 @@ from marketplace.orders.models import (
 from marketplace.orders.notices import announce
 from marketplace.orders.plans import (
     acceptance_deadline,
-    job_booking_release,
     job_hold_place,
     shipment_from_leg,
 )
+from marketplace.orders.transitions import job_retire
 from matching.replanning import replan_window
 
 logger = logging.getLogger(__name__)
@@ -224,9 +224,7 @@ def _offer_replacement(order: Order, old: Job, new, *, supersede: bool) -> Job:
                     f"{unpaid_partial_work(old)}"
                 )[:500],
             )
-        job_booking_release(old)
-        old.status = Job.Status.SUPERSEDED
-        old.save(update_fields=["status"])
+        job_retire(old, JobStatus.SUPERSEDED)
     machine = Machine.objects.select_related("workshop").get(pk=new.machine_id)
     job = Job.objects.create(
         order=order,

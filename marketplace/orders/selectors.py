@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.selectors import is_operator, organization_ids_of
 from marketplace.errors import NotFound
@@ -80,6 +81,59 @@ def order_for_party(*, order_id: int, user) -> OrderForParty:
             if leg.sender_organization_ids & ids or leg.receiver_organization_ids & ids
         ]
     return OrderForParty(order, ids, is_customer, operator, jobs, shipments)
+
+
+def order_money_visible(*, user) -> Callable[[Order], bool]:
+    """Whether the user sees an order's price in lists: its customer and operators do, the
+    workshops and carriers on it see only their own pay."""
+    if is_operator(user=user):
+        return lambda order: True
+    ids = organization_ids_of(user=user)
+    return lambda order: order.organization_id in ids
+
+
+def job_get_for_workshop_member(*, job_id, user, related: Sequence[str] = ()) -> Job:
+    """A job on the board of one of the user's workshops; anybody else's is not found."""
+    job = (
+        Job.objects.filter(pk=job_id, workshop__organization__memberships__user=user)
+        .select_related(*related)
+        .first()
+    )
+    if job is None:
+        raise NotFound("No such job on your job board.")
+    return job
+
+
+def job_get_for_party(*, job_id, user) -> Job:
+    """A job its workshop or its order's customer may see, any job for operators. Who may
+    act on it is the service's rule (a customer sees a delay but does not report it)."""
+    jobs = Job.objects.all()
+    if not is_operator(user=user):
+        ids = organization_ids_of(user=user)
+        jobs = jobs.filter(Q(workshop__organization__in=ids) | Q(order__organization__in=ids))
+    job = jobs.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("No such job on your job board.")
+    return job
+
+
+def shipment_get_for_party(*, shipment_id, user, related: Sequence[str] = ()) -> Shipment:
+    """A leg the user takes part in: its carrier, either workshop, the order's customer, or
+    an operator. Whether they may hand it over or receive it is the leg's own rule
+    (``Shipment.can_hand_over``/``can_receive``), enforced again by the services."""
+    legs = Shipment.objects.select_related(*related)
+    if not is_operator(user=user):
+        ids = organization_ids_of(user=user)
+        legs = legs.filter(
+            Q(order__organization_id__in=ids)
+            | Q(carrier__organization_id__in=ids)
+            | Q(origin__organization_id__in=ids)
+            | Q(destination__organization_id__in=ids)
+        )
+    leg = legs.filter(pk=shipment_id).first()
+    if leg is None:
+        raise NotFound("No such transport leg.")
+    return leg
 
 
 def quote_get_for_member(*, quote_id: int, user) -> QuoteRequest:

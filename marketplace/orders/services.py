@@ -35,7 +35,6 @@ from marketplace.orders.escrow import (
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import (
     DisputeDecision,
-    Job,
     Order,
     OrderEvent,
     QuoteOption,
@@ -43,9 +42,9 @@ from marketplace.orders.models import (
     Shipment,
 )
 from marketplace.orders.notices import require_role
-from marketplace.orders.plans import job_booking_release, plan_create
+from marketplace.orders.plans import plan_create
 from marketplace.orders.shipments import shipment_receive
-from marketplace.orders.transitions import order_transition
+from marketplace.orders.transitions import jobs_offer, order_transition, remaining_work_cancel
 
 
 def order_place(*, user: User, option: QuoteOption) -> Order:
@@ -106,10 +105,7 @@ def order_mark_paid(*, order_id: int) -> Order | None:
         order = order_transition(
             order=order, to=OrderStatus.PAID, role=Role.SYSTEM, reason="Payment received"
         )
-        jobs = list(
-            order.jobs.filter(status=Job.Status.PLANNED).select_related("workshop__organization")
-        )
-        Job.objects.filter(pk__in=[j.pk for j in jobs]).update(status=Job.Status.OFFERED)
+        jobs = jobs_offer(order)
         for workshop in {job.workshop for job in jobs}:
             notify(
                 users=member_users(workshop.organization_id),
@@ -148,7 +144,7 @@ def order_cancel(*, user: User, order: Order, reason: str) -> Order:
         order = order_transition(
             order=order, to=OrderStatus.CANCELLED, role=role, actor=user, reason=reason
         )
-        _remaining_work_cancel(order)
+        remaining_work_cancel(order)
     if was_paid:
         # Whatever is still held goes back; prices already released stay with those who worked.
         refund_held(order=order, reason=reason)
@@ -156,16 +152,6 @@ def order_cancel(*, user: User, order: Order, reason: str) -> Order:
         # Nothing was paid: close the open payment so that a late one is sent back.
         payments_cancel_unwanted(order_id=order.pk, reason=f"The order was cancelled: {reason}")
     return order
-
-
-def _remaining_work_cancel(order: Order) -> None:
-    """The steps not done are cancelled (their machine time freed), the legs not handed
-    over too: an ended order has no work left that anyone could do, or be owed for."""
-    for job in order.jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.DONE):
-        job_booking_release(job)
-        job.status = Job.Status.CANCELLED
-        job.save(update_fields=["status"])
-    order.shipments.filter(status=Shipment.Status.PLANNED).update(status=Shipment.Status.CANCELLED)
 
 
 def order_dispute(*, user: User, order: Order, reason: str) -> Order:
@@ -219,7 +205,7 @@ def order_resolve_dispute(
             order=order, to=target, role=Role.OPERATOR, actor=user, reason=reason
         )
         if target != OrderStatus.IN_PRODUCTION:
-            _remaining_work_cancel(order)
+            remaining_work_cancel(order)
         transaction.on_commit(lambda: _after_decision(order, decision))
     return order
 

@@ -1,4 +1,9 @@
-"""The one way an order or a job changes status: the tables in `flow.py`, a row lock, an event."""
+"""The one way an order or a job changes status: the tables in `flow.py`, a row lock, an event.
+
+A workshop's moves go through ``job_transition``; the platform's own (offering paid work,
+cancelling what an ended order leaves, superseding what a re-plan moved) through
+``jobs_offer``, ``remaining_work_cancel`` and ``job_retire``, which read ``SYSTEM_JOB_MOVES``.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,17 @@ from accounts.models import User
 from accounts.permissions import require_membership
 from marketplace.errors import Conflict, TransitionRefused
 from marketplace.orders import flow as order_flow
-from marketplace.orders.flow import JOB_MOVES, JobStatus, OrderStatus, Role, job_move_allowed
-from marketplace.orders.models import Job, Order, OrderEvent
+from marketplace.orders.flow import (
+    JOB_MOVES,
+    SYSTEM_JOB_MOVES,
+    JobStatus,
+    OrderStatus,
+    Role,
+    job_move_allowed,
+)
+from marketplace.orders.models import Job, Order, OrderEvent, Shipment
 from marketplace.orders.notices import announce, job_event_record
+from marketplace.orders.plans import job_booking_release
 
 
 def order_transition(
@@ -101,3 +114,38 @@ def job_transition(
         job.save(update_fields=["status", *fields])
         job_event_record(job, user, event, text)
     return job, True
+
+
+def jobs_offer(order: Order) -> list[Job]:
+    """The paid order's planned steps, offered to their workshops; the jobs offered."""
+    jobs = list(
+        order.jobs.filter(status__in=SYSTEM_JOB_MOVES[JobStatus.OFFERED]).select_related(
+            "workshop__organization"
+        )
+    )
+    Job.objects.filter(pk__in=[j.pk for j in jobs]).update(status=JobStatus.OFFERED)
+    return jobs
+
+
+def job_retire(job: Job, to: JobStatus) -> None:
+    """The platform cancels or supersedes one step: its machine time goes back first.
+
+    Refused (Conflict) for a move the table does not list, a done step above all: work
+    finished is paid for, whatever happens to the order afterwards.
+    """
+    if JobStatus(job.status) not in SYSTEM_JOB_MOVES[to]:
+        raise Conflict(
+            f"{job.name} is {job.get_status_display().lower()}; "
+            f"the platform cannot make it {Job.Status(to).label.lower()}."
+        )
+    job_booking_release(job)
+    job.status = to
+    job.save(update_fields=["status"])
+
+
+def remaining_work_cancel(order: Order) -> None:
+    """The steps not done are cancelled (their machine time freed), the legs not handed
+    over too: an ended order has no work left that anyone could do, or be owed for."""
+    for job in order.jobs.filter(status__in=SYSTEM_JOB_MOVES[JobStatus.CANCELLED]):
+        job_retire(job, JobStatus.CANCELLED)
+    order.shipments.filter(status=Shipment.Status.PLANNED).update(status=Shipment.Status.CANCELLED)

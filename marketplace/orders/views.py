@@ -364,7 +364,7 @@ def job_board(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def job_action(request: HttpRequest, job_id: int, action: str) -> HttpResponse:
-    job = get_object_or_404(Job, pk=job_id, workshop__organization__memberships__user=request.user)
+    job = selectors.job_get_for_workshop_member(job_id=job_id, user=request.user)
     try:
         if action == "accept":
             job_services.job_accept(user=request.user, job=job)
@@ -429,8 +429,9 @@ def shipment_board(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def shipment_action(request: HttpRequest, shipment_id: int, action: str) -> HttpResponse:
-    shipment = get_object_or_404(Shipment.objects.select_related("order"), pk=shipment_id)
-    selectors.order_get_for_member(order_id=shipment.order_id, user=request.user)
+    shipment = selectors.shipment_get_for_party(
+        shipment_id=shipment_id, user=request.user, related=("order",)
+    )
     try:
         if action == "hand-over":
             shipment_services.shipment_hand_over(

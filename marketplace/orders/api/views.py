@@ -15,7 +15,6 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
-from accounts.selectors import is_operator, organization_ids_of
 from billing.money import Money
 from marketplace.errors import NotFound, PermissionDenied
 from marketplace.network import selectors as network_selectors
@@ -117,9 +116,7 @@ class QuoteViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
 
 # -- orders ---------------------------------------------------------------------------------
 def _order_context(request) -> dict:
-    ids = organization_ids_of(user=request.user)
-    operator = is_operator(user=request.user)
-    return {"sees_money": lambda order: operator or order.organization_id in ids}
+    return {"sees_money": selectors.order_money_visible(user=request.user)}
 
 
 def _order_body(request, order_id: int) -> dict:
@@ -285,15 +282,9 @@ class JobViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         return selectors.jobs_for_workshop(workshop=workshop).select_related(*JOB_RELATED)
 
     def _job(self, pk) -> Job:
-        """A job of one of the caller's workshops; anybody else's is not found."""
-        job = (
-            Job.objects.filter(pk=pk, workshop__organization__memberships__user=self.request.user)
-            .select_related(*JOB_RELATED)
-            .first()
+        return selectors.job_get_for_workshop_member(
+            job_id=pk, user=self.request.user, related=JOB_RELATED
         )
-        if job is None:
-            raise NotFound("No such job on your job board.")
-        return job
 
     def _done(self, job: Job) -> Response:
         return Response(s.JobSerializer(self._job(job.pk)).data)
@@ -347,18 +338,7 @@ class JobViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         job but may not (403)."""
         serializer = s.JobDelaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        job = (
-            Job.objects.filter(pk=pk)
-            .filter(
-                Q(workshop__organization__in=organization_ids_of(user=request.user))
-                | Q(order__organization__in=organization_ids_of(user=request.user))
-            )
-            .first()
-            if not is_operator(user=request.user)
-            else Job.objects.filter(pk=pk).first()
-        )
-        if job is None:
-            raise NotFound("No such job on your job board.")
+        job = selectors.job_get_for_party(job_id=pk, user=request.user)
         job = job_services.job_report_delay(user=request.user, job=job, **serializer.validated_data)
         return Response(
             s.JobSerializer(Job.objects.select_related(*JOB_RELATED).get(pk=job.pk)).data
@@ -398,20 +378,9 @@ class ShipmentViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         return legs.select_related(*SHIPMENT_RELATED)
 
     def _shipment(self, pk) -> Shipment:
-        """A leg the caller takes part in: carrier, either workshop, the customer, operators."""
-        legs = Shipment.objects.select_related(*SHIPMENT_RELATED)
-        if not is_operator(user=self.request.user):
-            ids = organization_ids_of(user=self.request.user)
-            legs = legs.filter(
-                Q(order__organization_id__in=ids)
-                | Q(carrier__organization_id__in=ids)
-                | Q(origin__organization_id__in=ids)
-                | Q(destination__organization_id__in=ids)
-            )
-        leg = legs.filter(pk=pk).first()
-        if leg is None:
-            raise NotFound("No such transport leg.")
-        return leg
+        return selectors.shipment_get_for_party(
+            shipment_id=pk, user=self.request.user, related=SHIPMENT_RELATED
+        )
 
     def retrieve(self, request, pk=None):
         return Response(s.ShipmentSerializer(self._shipment(pk)).data)

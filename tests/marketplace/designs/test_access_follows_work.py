@@ -64,6 +64,8 @@ def test_the_design_page_and_api_show_a_workshop_only_the_revision_it_was_given(
     page = _get(client, workshop_bob, f"/designs/{design.pk}/").content.decode()
     assert f"/designs/files/{third.pk}/" in page
     assert f"/designs/files/{tenth.pk}/" not in page
+    assert "revision 3 (the one given for your job)" in page
+    assert "of 1" not in page
     body = api_client_for(workshop_bob).get(f"/api/v1/designs/{design.pk}/").json()
     assert body["revisions"] == [third.pk]
     assert body["latest"]["number"] == 3
