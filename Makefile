@@ -8,7 +8,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench install lock migrate worker
+.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench-upload-memory bench install lock migrate worker
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -71,6 +71,10 @@ bench-analysis: install
 ## The production layout (daphne on PostgreSQL and Redis) under a page and API mix of three roles.
 bench-web: install
 	$(BIN)/python benchmarks/bench_web.py
+
+## Peak memory of the production web server under 20 concurrent 100 MB uploads and junk bodies.
+bench-upload-memory: install
+	$(BIN)/python benchmarks/bench_upload_memory.py
 
 bench: bench-geometry bench-matching bench-map bench-analysis
 

@@ -157,6 +157,11 @@ HTTP_MAX_CONCURRENCY = env.int(
     default=DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 8),
 )
 
+# The largest request body, refused with 413 before it is read (config/http_limit.py): a few
+# designs of DESIGN_MAX_FILE_MB in one upload form; bodies below it spool to disk past
+# FILE_UPLOAD_MAX_MEMORY_SIZE, so memory per request stays small whatever the size.
+HTTP_MAX_BODY_MB = env.int("HTTP_MAX_BODY_MB", default=256)
+
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
@@ -230,6 +235,9 @@ DESIGN_ACCESS_DAYS_AFTER_JOB = env.int("DESIGN_ACCESS_DAYS_AFTER_JOB", default=3
 # Start a warm analysis parent when the web process starts, where the analysis runs in it
 # (eager Celery, the embedded default): the first upload then skips 3-5 s of imports.
 DESIGN_ANALYSIS_PREWARM = env.bool("DESIGN_ANALYSIS_PREWARM", default=CELERY_TASK_ALWAYS_EAGER)
+# The same in each process of a Celery worker that consumes the analysis queue, so that the
+# first file after a worker (re)starts does not pay the imports either.
+DESIGN_ANALYSIS_WORKER_PREWARM = env.bool("DESIGN_ANALYSIS_WORKER_PREWARM", default=True)
 
 # Quotes and orders.
 QUOTE_MARGIN_BP = env.int("QUOTE_MARGIN_BP", default=800)  # basis points on cost, shared out
