@@ -1,4 +1,4 @@
-"""Benchmark of the production layout: daphne processes on PostgreSQL and Redis, several roles.
+"""Benchmark of the production layout: uvicorn processes on PostgreSQL and Redis, several roles.
 
 Run from the repository root: ``python benchmarks/bench_web.py [--clients 1,50,200]
 [--seconds 10] [--web 2]``. Needs PostgreSQL (``BENCH_POSTGRES_URL``, default the local server
@@ -6,7 +6,7 @@ as ``postgres``) and Redis (``BENCH_REDIS_URL``, default database 14 of the loca
 
 1. Prepares database ``cf_bench``: migrations, the demo data (``seed_demo``), static files, and
    one signed-in session per role (customer, workshop, operator).
-2. Starts ``--web`` daphne processes in production mode (pool and request bound as configured
+2. Starts ``--web`` uvicorn processes in production mode (pool and request bound as configured
    by the environment; Celery eager, so no worker is needed for these read-only pages).
 3. For each client count, ``--seconds`` of the page and API mix below, each client a thread
    with a keep-alive connection, signed in as one role in turn; then the same clients on the
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work"
 DATABASE = "cf_bench"
 FIRST_PORT = 8100
-DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1"]
+WEB = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning"]
 BASELINE = "/network/basemap/-12_35_32.5_61_1000.svg"
 
 # What each role opens, in turn; {order} is one of the customer's orders.
@@ -113,7 +113,7 @@ def prepare(server_url: str, env: dict[str, str]) -> dict[str, str]:
 def start_web(count: int, env: dict[str, str]) -> list[subprocess.Popen]:
     servers = [
         subprocess.Popen(
-            [*DAPHNE, "-p", str(FIRST_PORT + i), "config.asgi:application"],
+            [*WEB, "--port", str(FIRST_PORT + i), "config.asgi:application"],
             cwd=ROOT,
             env={**env, "ASGI_THREADS": "4"},
             stdout=subprocess.DEVNULL,
@@ -223,7 +223,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="1,50,200", help="client counts (default 1,50,200)")
     parser.add_argument("--seconds", type=float, default=10.0, help="per mix and count")
-    parser.add_argument("--web", type=int, default=2, help="daphne processes (one per core)")
+    parser.add_argument("--web", type=int, default=2, help="uvicorn processes (one per core)")
     args = parser.parse_args()
 
     server_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -247,7 +247,7 @@ def main() -> int:
     ports = [FIRST_PORT + i for i in range(args.web)]
     try:
         warm_up(ports, pages)
-        print(f"\n## Production layout: {args.web} daphne processes, {args.seconds:g} s per run")
+        print(f"\n## Production layout: {args.web} uvicorn processes, {args.seconds:g} s per run")
         for clients in (int(n) for n in args.clients.split(",")):
             for title, mix in (
                 (f"{clients} clients, page mix", pages),
