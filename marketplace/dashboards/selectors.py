@@ -1,4 +1,5 @@
-"""What the operator console shows: queues to work through and the network's health."""
+"""What each role's dashboard shows: its own latest orders, jobs or legs; for operators,
+queues to work through and the network's health."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from marketplace.network.models import (
     Workshop,
 )
 from marketplace.network.selectors import workshop_utilisation
-from marketplace.orders.models import Order
+from marketplace.orders.models import Job, Order, Shipment
 
 
 def operator_overview() -> dict:
@@ -85,3 +86,49 @@ def _with_chart(row) -> dict:
             }
         )
     return {"row": row, "bars": bars}
+
+
+DASHBOARD_ROWS = 8  # the latest few; the full lists are one click away
+
+
+def customer_recent_orders(*, organization: Organization) -> list[Order]:
+    """The customer's latest orders, newest first, for its dashboard."""
+    return list(
+        Order.objects.filter(organization=organization).order_by("-placed_at", "-pk")[
+            :DASHBOARD_ROWS
+        ]
+    )
+
+
+def workshop_open_jobs(*, workshop: Workshop) -> dict:
+    """The jobs a workshop has to act on (offered, accepted, under way) and how many it has
+    done, for its dashboard; the job board holds the rest."""
+    jobs = Job.objects.filter(workshop=workshop)
+    return {
+        "open_jobs": list(
+            jobs.filter(
+                status__in=[Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS]
+            )
+            .select_related("order", "machine")
+            .order_by("planned_start", "pk")[:DASHBOARD_ROWS]
+        ),
+        "open_job_count": jobs.filter(
+            status__in=[Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS]
+        ).count(),
+        "done_job_count": jobs.filter(status=Job.Status.DONE).count(),
+    }
+
+
+def carrier_open_legs(*, carrier) -> dict:
+    """The legs a carrier still has to move, soonest first, and how many it has delivered."""
+    legs = Shipment.objects.filter(carrier=carrier)
+    waiting = legs.filter(status__in=[Shipment.Status.PLANNED, Shipment.Status.IN_TRANSIT])
+    return {
+        "open_legs": list(
+            waiting.select_related("order", "origin", "destination").order_by(
+                "planned_departure", "pk"
+            )[:DASHBOARD_ROWS]
+        ),
+        "open_leg_count": waiting.count(),
+        "delivered_leg_count": legs.filter(status=Shipment.Status.DELIVERED).count(),
+    }

@@ -102,6 +102,26 @@ def jobs_for_workshop(*, workshop: Workshop) -> QuerySet[Job]:
     )
 
 
+def jobs_moved_away_from(*, workshop: Workshop, limit: int = 20) -> list[Job]:
+    """The workshop's jobs a re-plan gave to another workshop (newest first), so that a step
+    it had accepted does not vanish from its board without a word. A step re-offered to the
+    same workshop is not listed: its new job is on the board."""
+    from django.db.models import Exists, OuterRef
+
+    kept_here = Job.objects.filter(
+        order=OuterRef("order"),
+        job_key=OuterRef("job_key"),
+        step_key=OuterRef("step_key"),
+        workshop=workshop,
+    ).exclude(status=Job.Status.SUPERSEDED)
+    return list(
+        Job.objects.filter(workshop=workshop, status=Job.Status.SUPERSEDED)
+        .exclude(Exists(kept_here))
+        .select_related("order", "machine", "process", "line__revision__design")
+        .order_by("-planned_start", "-pk")[:limit]
+    )
+
+
 def shipments_for_carrier(*, carrier: Carrier) -> QuerySet[Shipment]:
     return (
         Shipment.objects.filter(carrier=carrier)
@@ -174,6 +194,33 @@ def gantt_for(*, steps: list[dict], legs: list[dict], width: int = 900) -> dict:
         "ticks": ticks,
         "label_width": label_width,
     }
+
+
+LIVE_JOB_STATUSES = frozenset(
+    {Job.Status.PLANNED, Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS}
+    | {Job.Status.DONE}
+)
+
+
+def live_route(*, jobs: list[Job], shipments: list[Shipment]) -> dict:
+    """The order's route as it stands now, in the shape of a quote option's route: the
+    workshops of its live steps and its live legs. A re-plan changes jobs and legs, not the
+    quote, so the order's map reads this rather than the option it was bought from."""
+    workshop_ids: list[int] = []
+    for job in sorted(jobs, key=lambda j: (j.planned_start, j.sequence, j.pk)):
+        if job.status in LIVE_JOB_STATUSES and job.workshop_id not in workshop_ids:
+            workshop_ids.append(job.workshop_id)
+    legs = [
+        {
+            "origin_workshop_id": leg.origin_id,
+            "destination_workshop_id": leg.destination_id,
+            "carrier_name": str(leg.carrier),
+            "km": float(leg.km),
+        }
+        for leg in shipments
+        if leg.status not in (Shipment.Status.CANCELLED, Shipment.Status.SUPERSEDED)
+    ]
+    return {"workshop_ids": workshop_ids, "legs": legs}
 
 
 def route_map_for(*, option: OptionDict, ship_to: tuple[float, float]) -> NetworkMap:

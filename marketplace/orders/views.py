@@ -156,7 +156,6 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             },
             key=str,
         )
-    route = order.option.route
     context = {
         "order": order,
         "jobs": jobs,
@@ -191,7 +190,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             if m.organization_id in user_orgs
         ],
         "map": selectors.route_map_for(
-            option=route,
+            option=selectors.live_route(jobs=jobs, shipments=shipments),
             ship_to=(float(order.request.ship_to_latitude), float(order.request.ship_to_longitude)),
         )
         if view.sees_everything
@@ -355,7 +354,8 @@ def job_board(request: HttpRequest) -> HttpResponse:
         ("Done", [j for j in jobs if j.status == Job.Status.DONE][-20:]),
         (
             "Declined or moved",
-            [j for j in jobs if j.status in (Job.Status.DECLINED, Job.Status.CANCELLED)][-20:],
+            [j for j in jobs if j.status in (Job.Status.DECLINED, Job.Status.CANCELLED)][-20:]
+            + (selectors.jobs_moved_away_from(workshop=workshop) if workshop else []),
         ),
     ]
     return render(request, "marketplace/job_board.html", {"workshop": workshop, "columns": columns})

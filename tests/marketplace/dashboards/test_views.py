@@ -76,3 +76,26 @@ def test_revenue_bars_stand_on_the_baseline_and_a_loss_draws_no_bar():
     ]
     bars = _with_chart(SimpleNamespace(daily_revenue=days))["bars"]
     assert [(b["y"], b["h"]) for b in bars] == [(0, CHART_HEIGHT), (CHART_HEIGHT, 0), (30, 30)]
+
+
+def test_each_role_dashboard_lists_its_own_orders_jobs_and_legs(
+    client, customer_alice, workshop_bob, workshop_charlie
+):
+    """Before: every dashboard said "No orders yet" whatever the organization had."""
+    from tests.factories.work import order_in_production
+
+    story = order_in_production(customer_alice, workshop_bob)
+    customer = dashboard_of(client, customer_alice)
+    assert "No orders yet" not in customer
+    assert story.order.reference in customer
+    workshop = dashboard_of(client, workshop_bob)
+    assert "No jobs assigned yet" not in workshop
+    assert reverse("job_detail", args=[story.job.pk]) in workshop
+    carrier = dashboard_of(client, story.carrier_user)
+    assert "No shipments to move yet" not in carrier
+    assert reverse("shipment_detail", args=[story.leg.pk]) in carrier
+    assert story.order.reference not in dashboard_of(client, workshop_charlie)
+
+
+def test_dashboards_say_so_when_there_is_nothing_to_do(client, workshop_bob):
+    assert "No jobs assigned yet" in dashboard_of(client, workshop_bob)
