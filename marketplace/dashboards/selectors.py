@@ -26,12 +26,11 @@ def operator_overview() -> dict:
     by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")))
     completed = Order.objects.filter(status="completed", delivered_at__isnull=False)
     on_time = completed.filter(delivered_at__lte=F("promised_delivery_at")).count()
-    orders_chart = [
-        {"label": label, "count": by_status.get(value, 0)} for value, label in Order.Status.choices
-    ]
-    peak = max([row["count"] for row in orders_chart] + [1])
-    for row in orders_chart:
-        row["width"] = round(300 * row["count"] / peak)
+    orders_chart = {
+        "labels": [label for _, label in Order.Status.choices],
+        "values": [by_status.get(value, 0) for value, _ in Order.Status.choices],
+    }
+    utilisation = workshop_utilisation()
     return {
         "organizations_by_kind": [
             (kind.label, by_kind.get(kind.value, 0)) for kind in Organization.Kind
@@ -53,8 +52,15 @@ def operator_overview() -> dict:
         "platform_balances": [
             (account, money) for account, money in platform_balances() if money.minor
         ],
-        "utilisation": workshop_utilisation(),
-        "billing": [_with_chart(row) for row in billing_overview(days=30)],
+        "utilisation": utilisation,
+        "utilisation_chart": {
+            "labels": [str(row["workshop"]) for row in utilisation],
+            "values": [row["percent"] for row in utilisation],
+            "unit": "%",
+            "max": 100,
+            "color": "#6b4c9a",
+        },
+        "billing": [revenue_chart(row) for row in billing_overview(days=30)],
     }
 
 
@@ -65,27 +71,19 @@ def machines_not_available():
     )
 
 
-CHART_HEIGHT = 60  # px: bars stand on the baseline at y = 60
-
-
-def _with_chart(row) -> dict:
-    """Bars for the daily revenue chart (0-60 px, standing on the baseline). A day the
-    platform paid more than it earned (it covered a shortfall) draws no bar; its amount is
-    in the bar's title like every other day's."""
-    peak = max([day.revenue.minor for day in row.daily_revenue] + [1])
-    bars = []
-    for index, day in enumerate(row.daily_revenue):
-        height = max(0, round(CHART_HEIGHT * day.revenue.minor / peak))
-        bars.append(
-            {
-                "x": index * 10,
-                "y": CHART_HEIGHT - height,
-                "h": height,
-                "day": day.day,
-                "revenue": day.revenue,
-            }
-        )
-    return {"row": row, "bars": bars}
+def revenue_chart(row) -> dict:
+    """The platform's revenue per day as the revenue chart draws it (static/js/charts.js):
+    integer minor units, one bar a day; a day the platform paid more than it earned (it
+    covered a shortfall) is a bar below the axis, not a missing one."""
+    return {
+        "row": row,
+        "chart": {
+            "currency": row.currency,
+            "days": [day.day.isoformat() for day in row.daily_revenue],
+            "minor": [day.revenue.minor for day in row.daily_revenue],
+        },
+        "element_id": f"revenue-data-{row.currency}",
+    }
 
 
 DASHBOARD_ROWS = 8  # the latest few; the full lists are one click away

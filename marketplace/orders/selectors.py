@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db.models import QuerySet
 
@@ -131,69 +130,77 @@ def shipments_for_carrier(*, carrier: Carrier) -> QuerySet[Shipment]:
     )
 
 
-def gantt_for(*, steps: list[dict], legs: list[dict], width: int = 900) -> dict:
-    """Bars of a plan laid out over time: one row per step, legs drawn between them."""
-    from django.utils.dateparse import parse_datetime
-
-    items = [
+def gantt_for(
+    *, steps: list[dict], legs: list[dict], currency: str = "", element_id: str = "gantt-data"
+) -> dict:
+    """A plan as the Gantt chart draws it (static/js/charts.js): one row per step or leg in
+    time order, with what the tooltip says. Prices are integer minor units; a row without
+    ``cost_minor`` (someone else's price) shows none. ``element_id`` names the data's script
+    element, one per chart on a page."""
+    rows = [
         {
-            **s,
             "kind": "step",
-            "start_at": parse_datetime(s["start"]),
-            "end_at": parse_datetime(s["end"]),
+            "label": f"{s['name']} · {s.get('workshop_name', '')}",
+            "name": s["name"],
+            "workshop": s.get("workshop_name", ""),
+            "machine": s.get("machine_name", ""),
+            "start": s["start"],
+            "end": s["end"],
+            "cost_minor": s.get("cost_minor"),
         }
         for s in steps
     ] + [
         {
-            **leg,
             "kind": "leg",
-            "start_at": parse_datetime(leg["depart"]),
-            "end_at": parse_datetime(leg["arrive"]),
+            "label": f"Transport · {leg.get('carrier_name', '')}",
+            "name": "Transport",
+            "carrier": leg.get("carrier_name", ""),
+            "km": round(float(leg.get("km") or 0)),
+            "start": leg["depart"],
+            "end": leg["arrive"],
+            "cost_minor": leg.get("cost_minor"),
         }
         for leg in legs
     ]
-    if not items:
-        return {"rows": [], "width": width, "height": 0, "ticks": []}
-    start = min(i["start_at"] for i in items)
-    end = max(i["end_at"] for i in items)
-    span = max((end - start).total_seconds(), 3600)
-    label_width, row_height = 230, 26
-    scale = (width - label_width - 10) / span
-    rows = []
-    for index, item in enumerate(sorted(items, key=lambda i: (i["start_at"], i["kind"]))):
-        x = label_width + (item["start_at"] - start).total_seconds() * scale
-        w = max(3.0, (item["end_at"] - item["start_at"]).total_seconds() * scale)
-        if item["kind"] == "step":
-            label = f"{item['name']} · {item.get('workshop_name', '')}"
-        else:
-            label = f"Transport · {item.get('carrier_name', '')}"
-        rows.append(
+    rows.sort(key=lambda row: (row["start"], row["kind"] == "leg"))
+    return {"rows": rows, "currency": currency, "element_id": element_id}
+
+
+def order_gantt(view: OrderForParty) -> dict:
+    """The Gantt of an order's live plan as one party sees it: a price only on the rows that
+    are the viewer's own (or for the customer and operators, every row)."""
+    mine = view.organization_ids
+    retired = (Job.Status.SUPERSEDED, Job.Status.DECLINED, Job.Status.CANCELLED)
+    return gantt_for(
+        steps=[
             {
-                "y": 10 + index * row_height,
-                "x": round(x, 1),
-                "w": round(w, 1),
-                "label": label,
-                "kind": item["kind"],
-                "title": f"{label}: {item['start_at']:%a %d %b %H:%M} – "
-                f"{item['end_at']:%a %d %b %H:%M}",
+                "name": job.name,
+                "workshop_name": str(job.workshop),
+                "machine_name": job.machine.name,
+                "start": job.planned_start.isoformat(),
+                "end": job.planned_end.isoformat(),
+                "cost_minor": job.cost_minor
+                if view.sees_everything or job.workshop.organization_id in mine
+                else None,
             }
-        )
-    days = int(span // 86400) + 1
-    step_days = max(1, days // 8)
-    ticks = []
-    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    for d in range(0, days + 2, step_days):
-        moment = day0 + timedelta(days=d)
-        x = label_width + (moment - start).total_seconds() * scale
-        if label_width <= x <= width:
-            ticks.append({"x": round(x, 1), "label": f"{moment:%d %b}"})
-    return {
-        "rows": rows,
-        "width": width,
-        "height": 20 + len(rows) * row_height,
-        "ticks": ticks,
-        "label_width": label_width,
-    }
+            for job in view.jobs
+            if job.status not in retired
+        ],
+        legs=[
+            {
+                "carrier_name": str(leg.carrier),
+                "depart": leg.planned_departure.isoformat(),
+                "arrive": leg.planned_arrival.isoformat(),
+                "km": leg.km,
+                "cost_minor": leg.cost_minor
+                if view.sees_everything or leg.carrier.organization_id in mine
+                else None,
+            }
+            for leg in view.shipments
+            if leg.status != Shipment.Status.CANCELLED
+        ],
+        currency=view.order.currency,
+    )
 
 
 LIVE_JOB_STATUSES = frozenset(

@@ -85,7 +85,10 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
                 "option": option,
                 "map": selectors.route_map_for(option=route, ship_to=ship_to),
                 "gantt": selectors.gantt_for(
-                    steps=route.get("steps", []), legs=route.get("legs", [])
+                    steps=route.get("steps", []),
+                    legs=route.get("legs", []),
+                    currency=option.currency,
+                    element_id=f"gantt-data-{option.pk}",
                 ),
                 "steps": route.get("steps", []),
                 "legs": route.get("legs", []),
@@ -195,28 +198,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         )
         if view.sees_everything
         else None,
-        "gantt": selectors.gantt_for(
-            steps=[
-                {
-                    "name": j.name,
-                    "workshop_name": str(j.workshop),
-                    "start": j.planned_start.isoformat(),
-                    "end": j.planned_end.isoformat(),
-                }
-                for j in jobs
-                if j.status
-                not in (Job.Status.SUPERSEDED, Job.Status.DECLINED, Job.Status.CANCELLED)
-            ],
-            legs=[
-                {
-                    "carrier_name": str(s.carrier),
-                    "depart": s.planned_departure.isoformat(),
-                    "arrive": s.planned_arrival.isoformat(),
-                }
-                for s in shipments
-                if s.status != Shipment.Status.CANCELLED
-            ],
-        ),
+        "gantt": selectors.order_gantt(view),
     }
     return render(request, "marketplace/order_detail.html", context)
 
