@@ -19,11 +19,12 @@ function chartsMain() {
   const day = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short" });
   const clock = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", hour: "2-digit", minute: "2-digit" });
 
+  // Money as the rest of the site writes it ("1,234.50 EUR"), from integer minor units.
   function money(minor, currency) {
     if (minor === null || minor === undefined || !currency) return "";
-    const format = new Intl.NumberFormat("en-GB", { style: "currency", currency });
-    const digits = format.resolvedOptions().maximumFractionDigits;
-    return format.format(minor / Math.pow(10, digits));
+    const digits = new Intl.NumberFormat("en-GB", { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
+    const number = new Intl.NumberFormat("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    return number.format(minor / Math.pow(10, digits)) + " " + currency;
   }
 
   function duration(ms) {
@@ -66,11 +67,11 @@ function chartsMain() {
     const rows = data.rows.map((r) => ({ ...r, start: Date.parse(r.start), end: Date.parse(r.end) }));
     const scale = compressedScale(rows);
     const x = compressed ? (t) => scale.to(t) : (t) => t;
-    const labelWidth = width < PHONE ? 96 : 210;
+    const labelWidth = Math.round(Math.min(210, Math.max(96, width * 0.3)));
     return {
       useUTC: true,
       animation: false,
-      grid: { left: 8, right: 16, top: 8, bottom: 56, containLabel: true },
+      grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
       tooltip: {
         confine: true,
         formatter(p) {
@@ -92,7 +93,7 @@ function chartsMain() {
       xAxis: compressed
         ? {
             type: "value", min: 0, max: scale.max, splitNumber: width < PHONE ? 3 : 6,
-            axisLabel: { formatter: (v) => day.format(scale.from(v)) + "\n" + clock.format(scale.from(v)), hideOverlap: true },
+            axisLabel: { formatter: (v) => day.format(scale.from(v)) + "\n" + clock.format(scale.from(v)), hideOverlap: true, lineHeight: 14 },
             splitLine: { lineStyle: { color: "#e3e8ee" } },
           }
         : {
