@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -162,7 +163,7 @@ def gantt_for(
         }
         for leg in legs
     ]
-    rows.sort(key=lambda row: (row["start"], row["kind"] == "leg"))
+    rows.sort(key=lambda row: (datetime.fromisoformat(row["start"]), row["kind"] == "leg"))
     return {"rows": rows, "currency": currency, "element_id": element_id}
 
 

@@ -1,8 +1,13 @@
 """The job card a workshop works from and the leg card a carrier works from: what they show,
 who may open them, and that the part file follows the design access rules."""
 
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from marketplace.designs.models import DesignDownload
 from marketplace.orders.models import Job
@@ -123,3 +128,68 @@ def test_the_order_map_follows_the_plan_after_a_re_plan(client, customer_alice, 
     _, html = page(client, customer_alice, reverse("order_detail", args=[story.order.pk]))
     assert "Zwolle" in html
     assert story.job.workshop.city not in html.split("Route of this option")[-1].split("</svg>")[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    volume=st.floats(min_value=0.001, max_value=5e7, allow_nan=False),
+    density=st.decimals(min_value="0.5", max_value="22", places=3),
+    quantity=st.integers(min_value=1, max_value=10_000),
+)
+def test_a_parcel_weighs_what_its_parts_weigh_to_the_gram(volume, density, quantity):
+    """Rounded once for the whole quantity: never more than half a gram from the exact mass,
+    and one more part never makes the parcel lighter."""
+    exact = Decimal(str(volume)) / 1000 * density * quantity
+    weight = part_weight_g(volume_mm3=volume, density_g_cm3=density, quantity=quantity)
+    assert abs(weight - exact) <= Decimal("0.5")
+    more = part_weight_g(volume_mm3=volume, density_g_cm3=density, quantity=quantity + 1)
+    assert more >= weight
+
+
+moments = st.datetimes(
+    min_value=datetime(2026, 1, 1),
+    max_value=datetime(2027, 1, 1),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(moments, st.integers(1, 600), st.one_of(st.none(), st.integers(0, 10**7))),
+        max_size=8,
+    ),
+    legs=st.lists(st.tuples(moments, st.integers(60, 5 * 1440)), max_size=4),
+)
+def test_the_gantt_has_every_step_and_leg_once_in_time_order(steps, legs):
+    """Each step and leg becomes one row, rows run in time order, and a price withheld from
+    the viewer (None) stays withheld."""
+    from marketplace.orders.selectors import gantt_for
+
+    step_dicts = [
+        {
+            "name": f"step {i}",
+            "workshop_name": "W",
+            "machine_name": "M",
+            "start": start.isoformat(),
+            "end": (start + timedelta(minutes=minutes)).isoformat(),
+            "cost_minor": cost,
+        }
+        for i, (start, minutes, cost) in enumerate(steps)
+    ]
+    leg_dicts = [
+        {
+            "carrier_name": "C",
+            "depart": start.isoformat(),
+            "arrive": (start + timedelta(minutes=minutes)).isoformat(),
+            "km": 100,
+        }
+        for start, minutes in legs
+    ]
+    rows = gantt_for(steps=step_dicts, legs=leg_dicts, currency="EUR")["rows"]
+    assert len(rows) == len(steps) + len(legs)
+    starts = [datetime.fromisoformat(row["start"]) for row in rows]
+    assert starts == sorted(starts)
+    priced = {row["name"]: row["cost_minor"] for row in rows if row["kind"] == "step"}
+    assert priced == {f"step {i}": cost for i, (_, _, cost) in enumerate(steps)}
+    assert all(row["cost_minor"] is None for row in rows if row["kind"] == "leg")
