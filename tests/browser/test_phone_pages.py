@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 
 from accounts.models import Membership
 from accounts.selectors import active_membership
+from marketplace.designs.models import DesignDownload
 from marketplace.orders.models import Job, Order, Shipment
 from tests.browser.helpers import screenshot
 from tests.browser.phone_story import PHONE, open_and_check, seed_demo_for, signed_in
@@ -27,7 +28,9 @@ def _sole_member_email(organization) -> str:
 def test_every_role_works_on_a_phone(chromium, live_site, transactional_db, settings):
     seed_demo_for(live_site, settings)
     order = Order.objects.filter(status="in_production").first()
-    job = Job.objects.filter(order=order, status__in=["accepted", "in_progress"]).first()
+    job = Job.objects.filter(
+        order=order, status__in=["accepted", "in_progress"], line__isnull=False
+    ).first()
     leg = Shipment.objects.filter(status="planned").first()
     carrier_email = _sole_member_email(leg.carrier.organization)
     workshop_email = _sole_member_email(job.workshop.organization)
@@ -52,6 +55,16 @@ def test_every_role_works_on_a_phone(chromium, live_site, transactional_db, sett
         for path, name in pages:
             open_and_check(visit, path, max_width=PHONE["width"])
             screenshot(visit.page, f"phone-{name}")
+            if name == "job-card":  # the workshop takes the part file from its card
+                with visit.page.expect_download() as download:
+                    visit.page.click("[data-testid=job-download]")
+                assert download.value.suggested_filename.endswith(".stl")
+                assert DesignDownload.objects.filter(revision=job.line.revision).exists()
+            if name == "leg-card":
+                pickup = visit.page.inner_text("[data-testid=leg-pickup]")
+                assert leg.origin.city in pickup
+                assert leg.origin.address in pickup
+                assert visit.page.inner_text("[data-testid=leg-weight]").endswith(("g", "kg"))
         visit.page.context.close()
 
 
