@@ -6,6 +6,7 @@ from marketplace.dashboards import views as dashboard
 from marketplace.designs import views as designs
 from marketplace.network import views as network
 from marketplace.orders import views as orders
+from marketplace.orders import work_views
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -87,8 +88,10 @@ urlpatterns += [
     ),
     path("orders/<int:order_id>/reviews/", orders.order_review, name="order_review"),
     path("jobs/", orders.job_board, name="job_board"),
+    path("jobs/<int:job_id>/", work_views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/<str:action>/", orders.job_action, name="job_action"),
     path("shipments/", orders.shipment_board, name="shipment_board"),
+    path("shipments/<int:shipment_id>/", work_views.shipment_detail, name="shipment_detail"),
     path(
         "shipments/<int:shipment_id>/<str:action>/", orders.shipment_action, name="shipment_action"
     ),

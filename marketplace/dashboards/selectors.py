@@ -1,4 +1,5 @@
-"""What the operator console shows: queues to work through and the network's health."""
+"""What each role's dashboard shows: its own latest orders, jobs or legs; for operators,
+queues to work through and the network's health."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from marketplace.network.models import (
     Workshop,
 )
 from marketplace.network.selectors import workshop_utilisation
-from marketplace.orders.models import Order
+from marketplace.orders.models import Job, Order, Shipment
 
 
 def operator_overview() -> dict:
@@ -25,12 +26,11 @@ def operator_overview() -> dict:
     by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")))
     completed = Order.objects.filter(status="completed", delivered_at__isnull=False)
     on_time = completed.filter(delivered_at__lte=F("promised_delivery_at")).count()
-    orders_chart = [
-        {"label": label, "count": by_status.get(value, 0)} for value, label in Order.Status.choices
-    ]
-    peak = max([row["count"] for row in orders_chart] + [1])
-    for row in orders_chart:
-        row["width"] = round(300 * row["count"] / peak)
+    orders_chart = {
+        "labels": [label for _, label in Order.Status.choices],
+        "values": [by_status.get(value, 0) for value, _ in Order.Status.choices],
+    }
+    utilisation = workshop_utilisation()
     return {
         "organizations_by_kind": [
             (kind.label, by_kind.get(kind.value, 0)) for kind in Organization.Kind
@@ -52,8 +52,15 @@ def operator_overview() -> dict:
         "platform_balances": [
             (account, money) for account, money in platform_balances() if money.minor
         ],
-        "utilisation": workshop_utilisation(),
-        "billing": [_with_chart(row) for row in billing_overview(days=30)],
+        "utilisation": utilisation,
+        "utilisation_chart": {
+            "labels": [str(row["workshop"]) for row in utilisation],
+            "values": [row["percent"] for row in utilisation],
+            "unit": "%",
+            "max": 100,
+            "color": "#6b4c9a",
+        },
+        "billing": [revenue_chart(row) for row in billing_overview(days=30)],
     }
 
 
@@ -64,24 +71,62 @@ def machines_not_available():
     )
 
 
-CHART_HEIGHT = 60  # px: bars stand on the baseline at y = 60
+def revenue_chart(row) -> dict:
+    """The platform's revenue per day as the revenue chart draws it (static/js/charts.js):
+    integer minor units, one bar a day; a day the platform paid more than it earned (it
+    covered a shortfall) is a bar below the axis, not a missing one."""
+    return {
+        "row": row,
+        "chart": {
+            "currency": row.currency,
+            "days": [day.day.isoformat() for day in row.daily_revenue],
+            "minor": [day.revenue.minor for day in row.daily_revenue],
+        },
+        "element_id": f"revenue-data-{row.currency}",
+    }
 
 
-def _with_chart(row) -> dict:
-    """Bars for the daily revenue chart (0-60 px, standing on the baseline). A day the
-    platform paid more than it earned (it covered a shortfall) draws no bar; its amount is
-    in the bar's title like every other day's."""
-    peak = max([day.revenue.minor for day in row.daily_revenue] + [1])
-    bars = []
-    for index, day in enumerate(row.daily_revenue):
-        height = max(0, round(CHART_HEIGHT * day.revenue.minor / peak))
-        bars.append(
-            {
-                "x": index * 10,
-                "y": CHART_HEIGHT - height,
-                "h": height,
-                "day": day.day,
-                "revenue": day.revenue,
-            }
-        )
-    return {"row": row, "bars": bars}
+DASHBOARD_ROWS = 8  # the latest few; the full lists are one click away
+
+
+def customer_recent_orders(*, organization: Organization) -> list[Order]:
+    """The customer's latest orders, newest first, for its dashboard."""
+    return list(
+        Order.objects.filter(organization=organization).order_by("-placed_at", "-pk")[
+            :DASHBOARD_ROWS
+        ]
+    )
+
+
+def workshop_open_jobs(*, workshop: Workshop) -> dict:
+    """The jobs a workshop has to act on (offered, accepted, under way) and how many it has
+    done, for its dashboard; the job board holds the rest."""
+    jobs = Job.objects.filter(workshop=workshop)
+    return {
+        "open_jobs": list(
+            jobs.filter(
+                status__in=[Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS]
+            )
+            .select_related("order", "machine")
+            .order_by("planned_start", "pk")[:DASHBOARD_ROWS]
+        ),
+        "open_job_count": jobs.filter(
+            status__in=[Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS]
+        ).count(),
+        "done_job_count": jobs.filter(status=Job.Status.DONE).count(),
+    }
+
+
+def carrier_open_legs(*, carrier) -> dict:
+    """The legs a carrier still has to move, soonest first, and how many it has delivered."""
+    legs = Shipment.objects.filter(carrier=carrier)
+    waiting = legs.filter(status__in=[Shipment.Status.PLANNED, Shipment.Status.IN_TRANSIT])
+    return {
+        "open_legs": list(
+            waiting.select_related("order", "origin", "destination").order_by(
+                "planned_departure", "pk"
+            )[:DASHBOARD_ROWS]
+        ),
+        "open_leg_count": waiting.count(),
+        "delivered_leg_count": legs.filter(status=Shipment.Status.DELIVERED).count(),
+    }

@@ -57,14 +57,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 machine.free_hours = free[machine.pk]
             context["machines"] = machines
             context["free_hours_total"] = round(sum(free.values()), 1)
+            context.update(selectors.workshop_open_jobs(workshop=workshop))
         return render(request, "marketplace/dashboard_workshop.html", context)
     if organization.kind == Organization.Kind.LOGISTICS:
-        context["carrier"] = getattr(organization, "carrier", None)
+        carrier = getattr(organization, "carrier", None)
+        context["carrier"] = carrier
+        if carrier is not None:
+            context.update(selectors.carrier_open_legs(carrier=carrier))
         return render(request, "marketplace/dashboard_logistics.html", context)
     if organization.kind == Organization.Kind.PLATFORM:
         context.update(selectors.operator_overview())
         return render(request, "marketplace/dashboard_operator.html", context)
     context["designs"] = design_selectors.designs_of_organization(organization=organization)[:8]
+    context["orders"] = selectors.customer_recent_orders(organization=organization)
     return render(request, "marketplace/dashboard_customer.html", context)
 
 

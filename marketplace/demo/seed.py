@@ -66,6 +66,9 @@ def seed_demo() -> dict:
     _give_demo_workshops_work(
         [users[login.email] for login in DEMO_LOGINS if login.role == "workshop"]
     )
+    _give_demo_carrier_legs(
+        [users[login.email] for login in DEMO_LOGINS if login.role == "logistics"]
+    )
     return counts
 
 
@@ -277,6 +280,30 @@ def _machine(workshop, process, materials, number, index) -> Machine:
             note="Planned service" if number == 1 else "Local holiday",
         )
     return machine
+
+
+def _give_demo_carrier_legs(carrier_users: list[User]) -> None:
+    """The demo carrier login acts for the carrier the matcher gave the most legs, so its
+    dashboard and leg cards show work. The matcher, not the seed, picks carriers; the login
+    moves to that carrier rather than joining it, so that it lands there on sign-in."""
+    from django.db.models import Count
+
+    busiest = (
+        Carrier.objects.annotate(legs=Count("shipments"))
+        .filter(legs__gt=0)
+        .select_related("organization")
+        .order_by("-legs", "pk")
+        .first()
+    )
+    if busiest is None:
+        return
+    for user in carrier_users:
+        Membership.objects.filter(
+            user=user, organization__kind=Organization.Kind.LOGISTICS
+        ).exclude(organization=busiest.organization).delete()
+        Membership.objects.get_or_create(
+            user=user, organization=busiest.organization, defaults={"role": Membership.Role.OWNER}
+        )
 
 
 def _seed_carriers() -> None:

@@ -98,7 +98,9 @@ def workshop_verify(request: HttpRequest, workshop_id: int) -> HttpResponse:
     form = VerificationForm(request.POST)
     if form.is_valid():
         try:
-            services.workshop_verify(user=request.user, workshop=workshop, **form.cleaned_data)
+            workshop = services.workshop_verify(
+                user=request.user, workshop=workshop, **form.cleaned_data
+            )
         except DomainError as error:
             messages.error(request, error.message)
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
@@ -156,6 +156,26 @@ def jobs_for_workshop(*, workshop: Workshop) -> QuerySet[Job]:
     )
 
 
+def jobs_moved_away_from(*, workshop: Workshop, limit: int = 20) -> list[Job]:
+    """The workshop's jobs a re-plan gave to another workshop (newest first), so that a step
+    it had accepted does not vanish from its board without a word. A step re-offered to the
+    same workshop is not listed: its new job is on the board."""
+    from django.db.models import Exists, OuterRef
+
+    kept_here = Job.objects.filter(
+        order=OuterRef("order"),
+        job_key=OuterRef("job_key"),
+        step_key=OuterRef("step_key"),
+        workshop=workshop,
+    ).exclude(status=Job.Status.SUPERSEDED)
+    return list(
+        Job.objects.filter(workshop=workshop, status=Job.Status.SUPERSEDED)
+        .exclude(Exists(kept_here))
+        .select_related("order", "machine", "process", "line__revision__design")
+        .order_by("-planned_start", "-pk")[:limit]
+    )
+
+
 def shipments_for_carrier(*, carrier: Carrier) -> QuerySet[Shipment]:
     return (
         Shipment.objects.filter(carrier=carrier)
@@ -165,69 +185,104 @@ def shipments_for_carrier(*, carrier: Carrier) -> QuerySet[Shipment]:
     )
 
 
-def gantt_for(*, steps: list[dict], legs: list[dict], width: int = 900) -> dict:
-    """Bars of a plan laid out over time: one row per step, legs drawn between them."""
-    from django.utils.dateparse import parse_datetime
-
-    items = [
+def gantt_for(
+    *, steps: list[dict], legs: list[dict], currency: str = "", element_id: str = "gantt-data"
+) -> dict:
+    """A plan as the Gantt chart draws it (static/js/charts.js): one row per step or leg in
+    time order, with what the tooltip says. Prices are integer minor units; a row without
+    ``cost_minor`` (someone else's price) shows none. ``element_id`` names the data's script
+    element, one per chart on a page."""
+    rows = [
         {
-            **s,
             "kind": "step",
-            "start_at": parse_datetime(s["start"]),
-            "end_at": parse_datetime(s["end"]),
+            "label": f"{s['name']} · {s.get('workshop_name', '')}",
+            "name": s["name"],
+            "workshop": s.get("workshop_name", ""),
+            "machine": s.get("machine_name", ""),
+            "start": s["start"],
+            "end": s["end"],
+            "cost_minor": s.get("cost_minor"),
         }
         for s in steps
     ] + [
         {
-            **leg,
             "kind": "leg",
-            "start_at": parse_datetime(leg["depart"]),
-            "end_at": parse_datetime(leg["arrive"]),
+            "label": f"Transport · {leg.get('carrier_name', '')}",
+            "name": "Transport",
+            "carrier": leg.get("carrier_name", ""),
+            "km": round(float(leg.get("km") or 0)),
+            "start": leg["depart"],
+            "end": leg["arrive"],
+            "cost_minor": leg.get("cost_minor"),
         }
         for leg in legs
     ]
-    if not items:
-        return {"rows": [], "width": width, "height": 0, "ticks": []}
-    start = min(i["start_at"] for i in items)
-    end = max(i["end_at"] for i in items)
-    span = max((end - start).total_seconds(), 3600)
-    label_width, row_height = 230, 26
-    scale = (width - label_width - 10) / span
-    rows = []
-    for index, item in enumerate(sorted(items, key=lambda i: (i["start_at"], i["kind"]))):
-        x = label_width + (item["start_at"] - start).total_seconds() * scale
-        w = max(3.0, (item["end_at"] - item["start_at"]).total_seconds() * scale)
-        if item["kind"] == "step":
-            label = f"{item['name']} · {item.get('workshop_name', '')}"
-        else:
-            label = f"Transport · {item.get('carrier_name', '')}"
-        rows.append(
+    rows.sort(key=lambda row: (datetime.fromisoformat(row["start"]), row["kind"] == "leg"))
+    return {"rows": rows, "currency": currency, "element_id": element_id}
+
+
+def order_gantt(view: OrderForParty) -> dict:
+    """The Gantt of an order's live plan as one party sees it: a price only on the rows that
+    are the viewer's own (or for the customer and operators, every row)."""
+    mine = view.organization_ids
+    retired = (Job.Status.SUPERSEDED, Job.Status.DECLINED, Job.Status.CANCELLED)
+    return gantt_for(
+        steps=[
             {
-                "y": 10 + index * row_height,
-                "x": round(x, 1),
-                "w": round(w, 1),
-                "label": label,
-                "kind": item["kind"],
-                "title": f"{label}: {item['start_at']:%a %d %b %H:%M} – "
-                f"{item['end_at']:%a %d %b %H:%M}",
+                "name": job.name,
+                "workshop_name": str(job.workshop),
+                "machine_name": job.machine.name,
+                "start": job.planned_start.isoformat(),
+                "end": job.planned_end.isoformat(),
+                "cost_minor": job.cost_minor
+                if view.sees_everything or job.workshop.organization_id in mine
+                else None,
             }
-        )
-    days = int(span // 86400) + 1
-    step_days = max(1, days // 8)
-    ticks = []
-    day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    for d in range(0, days + 2, step_days):
-        moment = day0 + timedelta(days=d)
-        x = label_width + (moment - start).total_seconds() * scale
-        if label_width <= x <= width:
-            ticks.append({"x": round(x, 1), "label": f"{moment:%d %b}"})
-    return {
-        "rows": rows,
-        "width": width,
-        "height": 20 + len(rows) * row_height,
-        "ticks": ticks,
-        "label_width": label_width,
-    }
+            for job in view.jobs
+            if job.status not in retired
+        ],
+        legs=[
+            {
+                "carrier_name": str(leg.carrier),
+                "depart": leg.planned_departure.isoformat(),
+                "arrive": leg.planned_arrival.isoformat(),
+                "km": leg.km,
+                "cost_minor": leg.cost_minor
+                if view.sees_everything or leg.carrier.organization_id in mine
+                else None,
+            }
+            for leg in view.shipments
+            if leg.status != Shipment.Status.CANCELLED
+        ],
+        currency=view.order.currency,
+    )
+
+
+LIVE_JOB_STATUSES = frozenset(
+    {Job.Status.PLANNED, Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS}
+    | {Job.Status.DONE}
+)
+
+
+def live_route(*, jobs: list[Job], shipments: list[Shipment]) -> dict:
+    """The order's route as it stands now, in the shape of a quote option's route: the
+    workshops of its live steps and its live legs. A re-plan changes jobs and legs, not the
+    quote, so the order's map reads this rather than the option it was bought from."""
+    workshop_ids: list[int] = []
+    for job in sorted(jobs, key=lambda j: (j.planned_start, j.sequence, j.pk)):
+        if job.status in LIVE_JOB_STATUSES and job.workshop_id not in workshop_ids:
+            workshop_ids.append(job.workshop_id)
+    legs = [
+        {
+            "origin_workshop_id": leg.origin_id,
+            "destination_workshop_id": leg.destination_id,
+            "carrier_name": str(leg.carrier),
+            "km": float(leg.km),
+        }
+        for leg in shipments
+        if leg.status not in (Shipment.Status.CANCELLED, Shipment.Status.SUPERSEDED)
+    ]
+    return {"workshop_ids": workshop_ids, "legs": legs}
 
 
 def route_map_for(*, option: OptionDict, ship_to: tuple[float, float]) -> NetworkMap:

@@ -85,7 +85,10 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
                 "option": option,
                 "map": selectors.route_map_for(option=route, ship_to=ship_to),
                 "gantt": selectors.gantt_for(
-                    steps=route.get("steps", []), legs=route.get("legs", [])
+                    steps=route.get("steps", []),
+                    legs=route.get("legs", []),
+                    currency=option.currency,
+                    element_id=f"gantt-data-{option.pk}",
                 ),
                 "steps": route.get("steps", []),
                 "legs": route.get("legs", []),
@@ -156,7 +159,6 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             },
             key=str,
         )
-    route = order.option.route
     context = {
         "order": order,
         "jobs": jobs,
@@ -191,33 +193,12 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             if m.organization_id in user_orgs
         ],
         "map": selectors.route_map_for(
-            option=route,
+            option=selectors.live_route(jobs=jobs, shipments=shipments),
             ship_to=(float(order.request.ship_to_latitude), float(order.request.ship_to_longitude)),
         )
         if view.sees_everything
         else None,
-        "gantt": selectors.gantt_for(
-            steps=[
-                {
-                    "name": j.name,
-                    "workshop_name": str(j.workshop),
-                    "start": j.planned_start.isoformat(),
-                    "end": j.planned_end.isoformat(),
-                }
-                for j in jobs
-                if j.status
-                not in (Job.Status.SUPERSEDED, Job.Status.DECLINED, Job.Status.CANCELLED)
-            ],
-            legs=[
-                {
-                    "carrier_name": str(s.carrier),
-                    "depart": s.planned_departure.isoformat(),
-                    "arrive": s.planned_arrival.isoformat(),
-                }
-                for s in shipments
-                if s.status != Shipment.Status.CANCELLED
-            ],
-        ),
+        "gantt": selectors.order_gantt(view),
     }
     return render(request, "marketplace/order_detail.html", context)
 
@@ -355,7 +336,8 @@ def job_board(request: HttpRequest) -> HttpResponse:
         ("Done", [j for j in jobs if j.status == Job.Status.DONE][-20:]),
         (
             "Declined or moved",
-            [j for j in jobs if j.status in (Job.Status.DECLINED, Job.Status.CANCELLED)][-20:],
+            [j for j in jobs if j.status in (Job.Status.DECLINED, Job.Status.CANCELLED)][-20:]
+            + (selectors.jobs_moved_away_from(workshop=workshop) if workshop else []),
         ),
     ]
     return render(request, "marketplace/job_board.html", {"workshop": workshop, "columns": columns})

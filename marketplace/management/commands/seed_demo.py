@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from accounts.models import User
+from accounts.selectors import active_membership
 from marketplace.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 
 
@@ -14,5 +16,6 @@ class Command(BaseCommand):
             "{designs} sample designs, {orders} orders in every state.".format(**counts)
         )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
-        for login in DEMO_LOGINS:
-            self.stdout.write(f"  {login.role:<10} {login.email:<38} {login.organization}")
+        for login in DEMO_LOGINS:  # where each login lands (the carrier's follows its legs)
+            membership = active_membership(user=User.objects.get(email=login.email))
+            self.stdout.write(f"  {login.role:<10} {login.email:<38} {membership.organization}")

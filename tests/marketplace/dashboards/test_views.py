@@ -62,17 +62,64 @@ def test_the_dashboard_query_count_does_not_grow_with_machines(
         client.get(reverse("dashboard"))
 
 
-def test_revenue_bars_stand_on_the_baseline_and_a_loss_draws_no_bar():
-    """Before: bars had no y and a day of negative revenue drew a negative height."""
+def test_the_revenue_chart_gets_every_day_in_minor_units_a_loss_below_the_axis():
+    """Before: the hand-drawn bars rendered with empty y attributes (30 console errors)."""
     import datetime as dt
     from types import SimpleNamespace
 
     from billing.money import Money
-    from marketplace.dashboards.selectors import CHART_HEIGHT, _with_chart
+    from marketplace.dashboards.selectors import revenue_chart
 
     days = [
         SimpleNamespace(day=dt.date(2026, 11, d), revenue=Money(minor, "EUR"))
         for d, minor in ((1, 1000), (2, -4000), (3, 500))
     ]
-    bars = _with_chart(SimpleNamespace(daily_revenue=days))["bars"]
-    assert [(b["y"], b["h"]) for b in bars] == [(0, CHART_HEIGHT), (CHART_HEIGHT, 0), (30, 30)]
+    chart = revenue_chart(SimpleNamespace(daily_revenue=days, currency="EUR"))
+    assert chart["chart"] == {
+        "currency": "EUR",
+        "days": ["2026-11-01", "2026-11-02", "2026-11-03"],
+        "minor": [1000, -4000, 500],
+    }
+    assert chart["element_id"] == "revenue-data-EUR"
+
+
+def test_the_operator_console_sends_its_charts_data_as_json(client, operator_olga):
+    """Chart data goes to the page as json_script (no inline script: the CSP forbids it)."""
+    import json
+    import re
+
+    from tests.factories.orders import OrderFactory
+
+    OrderFactory(status="paid")
+    OrderFactory(status="paid")
+    page = dashboard_of(client, operator_olga)
+    found = re.search(
+        r'<script id="orders-chart-data" type="application/json">(.*?)</script>', page
+    )
+    data = json.loads(found.group(1))
+    assert dict(zip(data["labels"], data["values"], strict=True))["Paid"] == 2
+    assert 'data-chart="bars"' in page
+    assert "<svg" not in page.split('id="billing"')[-1]
+
+
+def test_each_role_dashboard_lists_its_own_orders_jobs_and_legs(
+    client, customer_alice, workshop_bob, workshop_charlie
+):
+    """Before: every dashboard said "No orders yet" whatever the organization had."""
+    from tests.factories.work import order_in_production
+
+    story = order_in_production(customer_alice, workshop_bob)
+    customer = dashboard_of(client, customer_alice)
+    assert "No orders yet" not in customer
+    assert story.order.reference in customer
+    workshop = dashboard_of(client, workshop_bob)
+    assert "No jobs assigned yet" not in workshop
+    assert reverse("job_detail", args=[story.job.pk]) in workshop
+    carrier = dashboard_of(client, story.carrier_user)
+    assert "No shipments to move yet" not in carrier
+    assert reverse("shipment_detail", args=[story.leg.pk]) in carrier
+    assert story.order.reference not in dashboard_of(client, workshop_charlie)
+
+
+def test_dashboards_say_so_when_there_is_nothing_to_do(client, workshop_bob):
+    assert "No jobs assigned yet" in dashboard_of(client, workshop_bob)

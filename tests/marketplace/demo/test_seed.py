@@ -82,3 +82,16 @@ def test_the_seed_command_prints_one_login_per_role(seeded, capsys):
     output = capsys.readouterr().out
     for role in ("customer", "workshop", "logistics", "operator"):
         assert role in output
+
+
+@pytest.mark.django_db
+def test_the_demo_carrier_login_lands_on_a_carrier_with_legs(seeded, client):
+    """Before: every leg went to a carrier nobody could log in as."""
+    from marketplace.orders.models import Shipment
+
+    carrier_login = next(login for login in DEMO_LOGINS if login.role == "logistics")
+    assert client.login(email=carrier_login.email, password=DEMO_PASSWORD)
+    page = client.get("/dashboard/").content.decode()
+    assert "No shipments to move yet" not in page
+    user = User.objects.get(email=carrier_login.email)
+    assert Shipment.objects.filter(carrier__organization__memberships__user=user).exists()

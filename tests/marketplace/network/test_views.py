@@ -304,9 +304,12 @@ def test_an_unverified_workshop_page_is_hidden_from_customers_but_not_operators(
 def test_an_operator_verifies_a_workshop_from_its_page(client, operator_olga, network):
     pending = Workshop.objects.get(organization__name="Hidden Pending")
     client.force_login(operator_olga)
-    client.post(reverse("workshop_verify", args=[pending.pk]), {"status": "verified"})
+    response = client.post(
+        reverse("workshop_verify", args=[pending.pk]), {"status": "verified"}, follow=True
+    )
     pending.refresh_from_db()
     assert pending.is_verified
+    assert "Hidden Pending is now verified." in messages_of(response)
 
 
 def test_a_workshop_cannot_verify_itself_from_the_page(bob, workshop_bob):
