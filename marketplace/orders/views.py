@@ -28,7 +28,7 @@ from marketplace.orders import jobs as job_services
 from marketplace.orders import quotes as quote_services
 from marketplace.orders import shipments as shipment_services
 from marketplace.orders.forms import QuoteForm
-from marketplace.orders.models import Job, QuoteOption, Shipment
+from marketplace.orders.models import Job, QuoteOption
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
