@@ -43,6 +43,7 @@ from marketplace.orders.models import (
     Shipment,
 )
 from marketplace.orders.notices import require_role
+from marketplace.orders.partner_events import jobs_emit
 from marketplace.orders.plans import job_booking_release, plan_create
 from marketplace.orders.shipments import shipment_receive
 from marketplace.orders.transitions import order_transition
@@ -110,6 +111,9 @@ def order_mark_paid(*, order_id: int) -> Order | None:
             order.jobs.filter(status=Job.Status.PLANNED).select_related("workshop__organization")
         )
         Job.objects.filter(pk__in=[j.pk for j in jobs]).update(status=Job.Status.OFFERED)
+        for job in jobs:
+            job.status = Job.Status.OFFERED
+        jobs_emit("job.offered", jobs)
         for workshop in {job.workshop for job in jobs}:
             notify(
                 users=member_users(workshop.organization_id),

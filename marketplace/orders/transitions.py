@@ -14,6 +14,7 @@ from marketplace.orders import flow as order_flow
 from marketplace.orders.flow import JOB_MOVES, JobStatus, OrderStatus, Role, job_move_allowed
 from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.notices import announce, job_event_record
+from marketplace.orders.partner_events import job_status_emit, order_status_emit
 
 
 def order_transition(
@@ -59,6 +60,7 @@ def order_transition(
         announce(
             order, f"order.{to.value}", f"Order {order.reference}: {order_flow.LABELS[to]}", reason
         )
+        order_status_emit(order, reason)
     return order
 
 
@@ -100,4 +102,5 @@ def job_transition(
         job.status = to
         job.save(update_fields=["status", *fields])
         job_event_record(job, user, event, text)
+        job_status_emit(job)
     return job, True
