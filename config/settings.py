@@ -423,6 +423,7 @@ SPECTACULAR_SETTINGS = {
         "VerificationStatusEnum": "marketplace.network.models.Workshop.Verification",
         "InspectionEnum": "marketplace.orders.models.Job.Inspection",
         "DisputeOutcomeEnum": "marketplace.orders.models.DisputeDecision.Outcome",
+        "WebhookEventTypeEnum": "accounts.webhooks.events.EVENT_TYPE_CHOICES",
     },
 }
 

@@ -26,6 +26,8 @@ EVENT_TYPES: dict[str, str] = {
     "machine.available": "One of your machines is available again.",
 }
 
+EVENT_TYPE_CHOICES = sorted(EVENT_TYPES)  # the API's one enum of event types
+
 
 class Envelope(TypedDict):
     """What a receiver gets: the same outer shape for every event type."""

@@ -9,6 +9,7 @@ from accounts.webhooks.events import API_VERSION, EVENT_TYPES
 from accounts.webhooks.models import WebhookDelivery
 from billing import services as billing
 from billing.models import Payout
+from marketplace.api.webhook_events import EVENT_SERIALIZERS
 from marketplace.network.models import Machine
 from marketplace.network.services import machine_status_set
 from marketplace.orders.jobs import job_accept, job_complete, job_start
@@ -105,6 +106,9 @@ def test_the_whole_story_reaches_each_party_with_only_its_own_events(
         assert event["organization"] == organization_id
         assert event["api_version"] == API_VERSION
         seen.add(event["type"])
+        documented = EVENT_SERIALIZERS[event["type"]](data=event)
+        assert documented.is_valid(), (event["type"], documented.errors)
+        assert _keys(documented.validated_data) == _keys(event)  # no field left undocumented
         subject = _subject(event)
         if subject.startswith("payout:"):
             assert Payout.objects.get(pk=event["data"]["payout"]["id"]).party_id == organization_id
@@ -115,6 +119,15 @@ def test_the_whole_story_reaches_each_party_with_only_its_own_events(
             assert organization_id in owners[subject], (event["type"], subject)
     assert seen == set(EVENT_TYPES)
     assert not WebhookDelivery.objects.exclude(status="delivered").exists()
+
+
+def _keys(value, prefix="") -> set[str]:
+    if not isinstance(value, dict):
+        return set()
+    keys = set()
+    for key, inner in value.items():
+        keys |= {f"{prefix}{key}"} | _keys(inner, f"{prefix}{key}.")
+    return keys
 
 
 def _workshops():
