@@ -17,7 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.errors import WebhookInvalid
+from accounts.errors import WebhookInvalid  # noqa: F401  (raised to callers)
 from accounts.models import Membership, Organization, User
 from accounts.permissions import require_manager
 from accounts.webhooks import signing, transport
