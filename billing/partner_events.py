@@ -31,5 +31,5 @@ def payout_paid_emit(payout: Payout) -> None:
     webhook_emit(
         event_type="payout.paid",
         organization_ids=[payout.party_id],
-        data={"payout": payout_data(payout)},
+        data=lambda: {"payout": payout_data(payout)},
     )

@@ -8,7 +8,7 @@ may therefore see an event more than once and recognise it by its ``id``.
 
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.errors import WebhookInvalid  # noqa: F401  (raised to callers)
+from accounts.errors import WebhookInvalid
 from accounts.models import Membership, Organization, User
 from accounts.permissions import require_manager
 from accounts.webhooks import signing, transport
@@ -64,13 +64,14 @@ def webhook_emit(
     *,
     event_type: str,
     organization_ids: Iterable[int | None],
-    data: dict[str, Any],
+    data: dict[str, Any] | Callable[[], dict[str, Any]],
     at: datetime | None = None,
 ) -> list[WebhookDelivery]:
     """Queue one event for each organization's active endpoints that subscribed to it.
 
     Call it inside the transaction that made the change; each organization gets its own
-    event id and sees only its own organization in the envelope.
+    event id and sees only its own organization in the envelope. ``data`` may be a function,
+    called only when some endpoint wants the event (most changes cost one query, no more).
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"Unknown webhook event type {event_type!r}.")
@@ -85,6 +86,8 @@ def webhook_emit(
     if not endpoints:
         return []
     now = timezone.now()
+    if callable(data):
+        data = data()
     events = {
         pk: envelope(event_type=event_type, organization_id=pk, data=data, at=at or now)
         for pk in {endpoint.organization_id for endpoint in endpoints}

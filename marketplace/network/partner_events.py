@@ -33,5 +33,5 @@ def machine_status_emit(machine: Machine, *, available: bool) -> None:
     webhook_emit(
         event_type="machine.available" if available else "machine.down",
         organization_ids=[machine.workshop.organization_id],
-        data={"machine": machine_data(machine)},
+        data=lambda: {"machine": machine_data(machine)},
     )

@@ -9,7 +9,7 @@ The shapes are documented in the API schema (``marketplace.api.webhook_events``)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from accounts.webhooks.services import webhook_emit
 from marketplace.orders.models import Job, Order, Shipment
@@ -109,8 +109,11 @@ def order_status_emit(order: Order, reason: str = "") -> None:
     """`order.paid` and `order.cancelled`, to the customer's organization."""
     event_type = ORDER_EVENTS.get(order.status)
     if event_type:
-        data: dict[str, Any] = {"order": order_data(order), "reason": reason}
-        webhook_emit(event_type=event_type, organization_ids=[order.organization_id], data=data)
+        webhook_emit(
+            event_type=event_type,
+            organization_ids=[order.organization_id],
+            data=lambda: {"order": order_data(order), "reason": reason},
+        )
 
 
 def jobs_emit(event_type: str, jobs: list[Job]) -> None:
@@ -119,7 +122,7 @@ def jobs_emit(event_type: str, jobs: list[Job]) -> None:
         webhook_emit(
             event_type=event_type,
             organization_ids=[job.workshop.organization_id],
-            data={"job": job_data(job)},
+            data=lambda job=job: {"job": job_data(job)},
         )
 
 
@@ -146,5 +149,5 @@ def shipment_emit(event_type: str, shipment: Shipment) -> None:
             shipment.carrier.organization_id,
             receiver,
         ],
-        data={"shipment": shipment_data(shipment)},
+        data=lambda: {"shipment": shipment_data(shipment)},
     )
