@@ -77,6 +77,8 @@ def test_another_organizations_endpoints_and_deliveries_are_not_found(
     client = api_client_for(customer_alice)
     assert ids(client.get(ENDPOINTS)) == set()
     assert ids(client.get(DELIVERIES)) == set()
+    assert ids(client.get(DELIVERIES, {"endpoint": bobs.pk})) == set()
+    assert ids(client.get(DELIVERIES, {"endpoint": bobs.pk + 1000})) == set()
     for response in (
         client.get(f"{ENDPOINTS}{bobs.pk}/"),
         client.patch(f"{ENDPOINTS}{bobs.pk}/", {"is_active": False}, format="json"),
