@@ -4,6 +4,7 @@ import json
 import threading
 import time
 from datetime import timedelta
+from http.server import ThreadingHTTPServer
 
 import pytest
 import time_machine
@@ -256,3 +257,22 @@ def test_after_a_rotation_both_secrets_verify_for_a_day(
 
 def _t(header: str) -> int:
     return int(header.split(",")[0].removeprefix("t="))
+
+
+@pytest.mark.parametrize(("knows_the_secret", "expected"), [(True, 200), (False, 400)])
+def test_the_example_receiver_itself_accepts_only_correctly_signed_deliveries(
+    customer_alice, django_capture_on_commit_callbacks, knows_the_secret, expected
+):
+    example = example_receiver_module()
+    endpoint = endpoint_for(customer_alice, "http://127.0.0.1:1/")
+    secret = endpoint.secret if knows_the_secret else "whsec_someone-elses"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), example.make_handler(secret))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/"
+        endpoint.save(update_fields=["url"])
+        [pk] = emit_paid(django_capture_on_commit_callbacks, [endpoint.organization_id])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert fresh(pk).last_status_code == expected
