@@ -53,7 +53,7 @@ migrate: install
 
 ## A Celery worker for every queue (production runs one per queue, see README).
 worker: install
-	$(BIN)/celery -A config worker -Q default,analysis,matching,billing -l info
+	$(BIN)/celery -A config worker -Q default,analysis,matching,billing,webhooks -l info
 
 bench-geometry: install
 	$(BIN)/python benchmarks/bench_geometry.py

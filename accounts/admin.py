@@ -65,3 +65,6 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "email_enabled", "muted_kinds"]
+
+
+from accounts.webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers the screens)

@@ -9,6 +9,7 @@ __all__ = [
     "LastOwner",
     "NotFound",
     "PermissionDenied",
+    "WebhookInvalid",
 ]
 
 
@@ -18,3 +19,7 @@ class InvitationInvalid(DomainError):
 
 class LastOwner(DomainError):
     code = "last_owner"
+
+
+class WebhookInvalid(DomainError):
+    code = "webhook_invalid"

@@ -209,3 +209,7 @@ class NotificationPreference(models.Model):
         return (
             self.email_enabled and kind not in self.muted_kinds and prefix not in self.muted_kinds
         )
+
+
+# Webhook models live in their own package under this app's label (one migration history).
+from accounts.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

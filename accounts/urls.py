@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from accounts.webhooks import views as webhooks
 
 urlpatterns = [
     path("organizations/new/", views.organization_new, name="organization_new"),
@@ -22,4 +23,19 @@ urlpatterns = [
     path("memberships/<int:membership_id>/", views.membership_update, name="membership_update"),
     path("settings/tokens/", views.token_list, name="token_list"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path(
+        "organizations/<int:organization_id>/webhooks/",
+        webhooks.webhook_endpoint_list,
+        name="webhook_endpoint_list",
+    ),
+    path(
+        "webhooks/<int:endpoint_id>/",
+        webhooks.webhook_endpoint_detail,
+        name="webhook_endpoint_detail",
+    ),
+    path(
+        "webhooks/deliveries/<int:delivery_id>/send-again/",
+        webhooks.webhook_delivery_redeliver,
+        name="webhook_delivery_redeliver",
+    ),
 ]

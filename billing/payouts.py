@@ -17,6 +17,7 @@ from billing.errors import Conflict, PaymentAmountMismatch, ProviderError
 from billing.ledger import account_for, ledger_transfer
 from billing.models import ConnectedAccount, LedgerAccount, LedgerTransaction, Payment, Payout
 from billing.money import Money
+from billing.partner_events import payout_paid_emit
 from billing.providers import default_provider_name, get_provider
 from billing.providers.base import PaymentProvider, PayoutRequest, PayoutResult, ReversalRequest
 
@@ -147,6 +148,7 @@ def _payout_post(payout: Payout) -> None:
         kind=LedgerTransaction.Kind.PAYOUT,
         idempotency_key=f"payout:{payout.pk}",
     )
+    payout_paid_emit(payout)
 
 
 def payout_confirm_manual(*, operator: User, payout: Payout) -> Payout:

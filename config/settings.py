@@ -193,6 +193,7 @@ CELERY_TASK_ROUTES = {
     "marketplace.orders.tasks.quote_solve_task": {"queue": "matching"},
     "marketplace.orders.tasks.outage_replan_task": {"queue": "matching"},
     "billing.tasks.*": {"queue": "billing"},
+    "accounts.webhooks.tasks.*": {"queue": "webhooks"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -217,12 +218,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "options": {"queue": "billing"},
     },
+    "webhooks-dispatch-due": {
+        "task": "accounts.webhooks.tasks.webhook_dispatch_due_task",
+        "schedule": 60,  # seconds: retries come due from one minute on
+        "options": {"queue": "webhooks"},
+    },
     "billing-refunds-retry": {
         "task": "billing.tasks.refunds_retry_task",
         "schedule": 10 * 60,
         "options": {"queue": "billing"},
     },
 }
+
+# Outgoing webhooks (accounts/webhooks): private, loopback and reserved addresses are refused
+# unless allowed (development only); timeouts in seconds; a failing endpoint is disabled after
+# this many days of failures.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)
+WEBHOOKS_TOTAL_TIMEOUT = env.float("WEBHOOKS_TOTAL_TIMEOUT", default=10.0)
+WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=3)
 
 # Uploaded designs: what one file may cost before it is refused (see marketplace/designs/geometry).
 DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)
@@ -417,6 +431,7 @@ SPECTACULAR_SETTINGS = {
         "VerificationStatusEnum": "marketplace.network.models.Workshop.Verification",
         "InspectionEnum": "marketplace.orders.models.Job.Inspection",
         "DisputeOutcomeEnum": "marketplace.orders.models.DisputeDecision.Outcome",
+        "WebhookEventTypeEnum": "accounts.webhooks.events.EVENT_TYPE_CHOICES",
     },
 }
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from config.api import Router
+from marketplace.api.webhook_events import WebhookEventCatalogView
 from marketplace.designs.api import views as designs
 from marketplace.network.api import views as network
 from marketplace.orders.api import outages
@@ -26,5 +27,6 @@ urlpatterns = [
     path("capacity/", network.CapacityView.as_view(), name="api-capacity"),
     path("outages/preview/", outages.OutagePreviewView.as_view(), name="api-outage-preview"),
     path("outages/", outages.OutageTakeDownView.as_view(), name="api-outage-take-down"),
+    path("webhook-events/", WebhookEventCatalogView.as_view(), name="api-webhook-events"),
     *router.urls,
 ]

@@ -35,6 +35,7 @@ from marketplace.network.models import (
     Workshop,
     WorkshopPhoto,
 )
+from marketplace.network.partner_events import machine_status_emit
 from marketplace.network.selectors import weekly_slots
 from marketplace.network.signals import machine_available, machine_unavailable
 
@@ -467,6 +468,8 @@ def machine_status_set(
                 "data": {"machine": machine.pk, "status": status, "note": machine.status_note},
             },
         )
+    if (status == Machine.Status.AVAILABLE) != (previous == Machine.Status.AVAILABLE):
+        machine_status_emit(machine, available=status == Machine.Status.AVAILABLE)
     if status == Machine.Status.AVAILABLE and previous != Machine.Status.AVAILABLE:
         transaction.on_commit(
             lambda: machine_available.send(

@@ -32,6 +32,7 @@ from marketplace.orders.models import (
     Shipment,
 )
 from marketplace.orders.notices import announce
+from marketplace.orders.partner_events import jobs_emit
 from marketplace.orders.plans import (
     acceptance_deadline,
     job_hold_place,
@@ -225,6 +226,7 @@ def _offer_replacement(order: Order, old: Job, new, *, supersede: bool) -> Job:
                 )[:500],
             )
         job_retire(old, JobStatus.SUPERSEDED)
+        jobs_emit("job.replanned", [old])
     machine = Machine.objects.select_related("workshop").get(pk=new.machine_id)
     job = Job.objects.create(
         order=order,
@@ -247,6 +249,8 @@ def _offer_replacement(order: Order, old: Job, new, *, supersede: bool) -> Job:
         plan_version=order.plan_version,
     )
     job_hold_place(job)
+    if job.status == Job.Status.OFFERED:
+        jobs_emit("job.offered", [job])
     return job
 
 

@@ -42,6 +42,7 @@ from marketplace.orders.models import (
     Shipment,
 )
 from marketplace.orders.notices import require_role
+from marketplace.orders.partner_events import jobs_emit
 from marketplace.orders.plans import plan_create
 from marketplace.orders.shipments import shipment_receive
 from marketplace.orders.transitions import jobs_offer, order_transition, remaining_work_cancel
@@ -106,6 +107,7 @@ def order_mark_paid(*, order_id: int) -> Order | None:
             order=order, to=OrderStatus.PAID, role=Role.SYSTEM, reason="Payment received"
         )
         jobs = jobs_offer(order)
+        jobs_emit("job.offered", jobs)
         for workshop in {job.workshop for job in jobs}:
             notify(
                 users=member_users(workshop.organization_id),

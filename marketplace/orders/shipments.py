@@ -17,6 +17,7 @@ from marketplace.orders.models import (
     Shipment,
 )
 from marketplace.orders.notices import order_event_record
+from marketplace.orders.partner_events import shipment_emit
 from marketplace.orders.transitions import order_transition
 
 
@@ -53,6 +54,7 @@ def shipment_hand_over(*, user: User, shipment: Shipment, tracking_number: str =
         shipment.handed_over_at = timezone.now()
         shipment.handed_over_by = user
         shipment.save()
+        shipment_emit("shipment.handed_over", shipment)
         if shipment.to_customer and shipment.order.status == OrderStatus.IN_PRODUCTION:
             order_transition(
                 order=shipment.order,
@@ -85,6 +87,7 @@ def shipment_receive(*, user: User, shipment: Shipment) -> Shipment:
         shipment.received_at = timezone.now()
         shipment.received_by = user
         shipment.save()
+        shipment_emit("shipment.delivered", shipment)
         # Escrow: the receiver's confirmation releases the price of the work handed over.
         transaction.on_commit(lambda: release_on_handover(shipment=shipment), robust=True)
         order_event_record(

@@ -26,6 +26,7 @@ from marketplace.orders.flow import (
 )
 from marketplace.orders.models import Job, Order, OrderEvent, Shipment
 from marketplace.orders.notices import announce, job_event_record
+from marketplace.orders.partner_events import job_status_emit, order_status_emit
 from marketplace.orders.plans import job_booking_release
 
 
@@ -72,6 +73,7 @@ def order_transition(
         announce(
             order, f"order.{to.value}", f"Order {order.reference}: {order_flow.LABELS[to]}", reason
         )
+        order_status_emit(order, reason)
     return order
 
 
@@ -113,6 +115,7 @@ def job_transition(
         job.status = to
         job.save(update_fields=["status", *fields])
         job_event_record(job, user, event, text)
+        job_status_emit(job)
     return job, True
 
 
@@ -124,6 +127,8 @@ def jobs_offer(order: Order) -> list[Job]:
         )
     )
     Job.objects.filter(pk__in=[j.pk for j in jobs]).update(status=JobStatus.OFFERED)
+    for job in jobs:
+        job.status = JobStatus.OFFERED
     return jobs
 
 
