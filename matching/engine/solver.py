@@ -27,11 +27,12 @@ time, the greedy plan is returned instead.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from matching.engine.bounds import makespan_lower_bound
 from matching.engine.compiled import FOREVER, Compiled, earliest_slot
-from matching.engine.greedy import greedy_choice, plan_from_choice
+from matching.engine.greedy import cheapest_routing_choice, greedy_choice, plan_from_choice
 from matching.engine.model import CpSatModel, Warmstart, configure
 from matching.engine.portfolio import improve_incumbent, tabu_portfolio
 from matching.engine.problem import (
@@ -42,6 +43,7 @@ from matching.engine.problem import (
     Routing,
     SolveParams,
 )
+from matching.engine.subproblem import improve_by_subproblems
 from matching.engine.tabu import tabu_applies
 from matching.engine.validate import validate
 
@@ -108,6 +110,15 @@ def solve_compiled(
     # a proven bound on the objective itself, when it is the makespan alone
     own_bound = objective.makespan * makespan_bound if objective.is_makespan_only() else None
     use_tabu = portfolio and tabu_applies(compiled)
+    if portfolio and (objective.cost or objective.co2) and params.hint is None:
+        cheap = cheapest_routing_choice(compiled)
+        candidate = plan_from_choice(compiled, cheap, "feasible", "greedy", 0.0) if cheap else None
+        if (
+            candidate is not None
+            and not validate(problem, candidate)
+            and (best_plan is None or (candidate.objective or 0) < (best_plan.objective or 0))
+        ):
+            hint, best_plan = cheap, candidate
     if use_tabu and hint is not None:
         seconds = TABU_FIRST_SHARE * params.time_limit_s
         improved = tabu_portfolio(compiled, hint, params, seconds, makespan_bound)
@@ -160,7 +171,25 @@ def solve_compiled(
         # Phase 1: the whole model for a share of the budget; phase 2 (below): small LNS
         # solves and tabu bursts on the incumbent (portfolio.py).
         solver.parameters.max_time_in_seconds = max(0.05, first - (time.perf_counter() - started))
-    status = solver.solve(model.model)
+    if portfolio and lns and not use_tabu and hint is not None and len(compiled.job_ops) >= 8:
+        # the whole model on workers - 1 threads for the bound (and its own solutions), and
+        # sub-problem neighbourhoods on the other thread, together until the deadline
+        solver.parameters.num_workers = max(1, params.workers - 1)
+        solver.parameters.max_time_in_seconds = max(0.05, remaining)
+        with ThreadPoolExecutor(max_workers=1) as pool:  # CP-SAT releases the GIL
+            running = pool.submit(solver.solve, model.model)
+            improved = improve_by_subproblems(
+                compiled, hint, params, started + params.time_limit_s, stop=running.done
+            )
+            status = running.result()
+        lns = False
+        candidate = plan_from_choice(compiled, improved, "feasible", "cp-sat", 0.0)
+        if not validate(problem, candidate) and (
+            best_plan is None or (candidate.objective or 0) < (best_plan.objective or 0)
+        ):
+            best_plan = candidate
+    else:
+        status = solver.solve(model.model)
     elapsed = time.perf_counter() - started
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         choice = model.read(solver)
