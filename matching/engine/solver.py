@@ -26,6 +26,7 @@ time, the greedy plan is returned instead.
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -231,7 +232,15 @@ def solve_compiled(
             solve_time_s=elapsed,
         )
     if best_plan is not None:
-        return replace(best_plan, solve_time_s=time.perf_counter() - started)
+        bound = None
+        if status == cp_model.UNKNOWN and (warmstart is None or warmstart.move_penalty == 0):
+            # no solution in time, but the search may have proven a bound (its LP)
+            found = solver.best_objective_bound
+            if math.isfinite(found) and found <= (best_plan.objective or 0):
+                bound = int(found + 0.5 - 1e-6)
+            if own_bound is not None:
+                bound = max(bound or 0, own_bound)
+        return replace(best_plan, solve_time_s=time.perf_counter() - started, lower_bound=bound)
     if any(job.deadline is not None for job in problem.jobs):
         return _explain_deadlines(problem, params, started)
     return Plan(
