@@ -31,7 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from matching.engine.bounds import makespan_lower_bound
+from matching.engine.bounds import makespan_lower_bound, objective_lower_bound
 from matching.engine.compiled import FOREVER, Compiled, earliest_slot
 from matching.engine.greedy import cheapest_routing_choice, greedy_choice, plan_from_choice
 from matching.engine.model import CpSatModel, Warmstart, configure
@@ -109,7 +109,9 @@ def solve_compiled(
     portfolio = params.engine == "portfolio" and warmstart is None
     makespan_bound = makespan_lower_bound(compiled) if portfolio else 0
     # a proven bound on the objective itself, when it is the makespan alone
-    own_bound = objective.makespan * makespan_bound if objective.is_makespan_only() else None
+    own_bound = None
+    if portfolio:
+        own_bound = objective_lower_bound(compiled)
     use_tabu = portfolio and tabu_applies(compiled)
     if portfolio and (objective.cost or objective.co2) and params.hint is None:
         cheap = cheapest_routing_choice(compiled)

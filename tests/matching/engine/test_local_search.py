@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine.bounds import jackson_preemptive, makespan_lower_bound
+from matching.engine.bounds import jackson_preemptive, makespan_lower_bound, objective_lower_bound
 from matching.engine.compiled import Compiled
 from matching.engine.fjsp import FjspInstance, read_fjsp, to_problem
 from matching.engine.generate import random_marketplace
@@ -207,3 +207,14 @@ def test_marketplace_solve_is_valid_and_beats_the_greedy() -> None:
     assert plan.objective <= Compiled(problem).totals(first).objective
     assert plan.lower_bound is not None
     assert plan.lower_bound <= plan.objective
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000))
+def test_objective_bound_never_exceeds_a_proven_optimum(seed: int) -> None:
+    problem = random_marketplace(seed=seed, workshops=3, machines=5, orders=3, days=3, shortlist=2)
+    exact = solve(problem, SolveParams(time_limit_s=5.0, engine="previous"))
+    assert validate(problem, exact) == []
+    if exact.status == "optimal":
+        assert exact.objective is not None
+        assert objective_lower_bound(Compiled(problem)) <= exact.objective
