@@ -55,9 +55,11 @@ LARGE_MODEL = 5_000  # variables; above it presolve probing costs more than it g
 LNS_AFTER_S = 10.0
 LNS_FIRST_SHARE = 0.3
 # The portfolio (params.engine == "portfolio"): the tabu search first (where it applies) for
-# TABU_FIRST_SHARE of the budget, the whole CP-SAT model until FIRST_SHARE of it, then LNS
-# solves and tabu bursts on the incumbent (portfolio.py) for budgets of LNS_MIN_S and more.
+# TABU_FIRST_SHARE of the budget (at most TABU_FIRST_MAX_S), the whole CP-SAT model until
+# FIRST_SHARE of it, then LNS solves and tabu bursts on the incumbent (portfolio.py) for
+# budgets of LNS_MIN_S and more.
 TABU_FIRST_SHARE = 0.2
+TABU_FIRST_MAX_S = 2.0
 FIRST_SHARE = 0.5
 LNS_MIN_S = 4.0
 REDUNDANT_CUMULATIVES = True
@@ -123,7 +125,7 @@ def solve_compiled(
         ):
             hint, best_plan = cheap, candidate
     if use_tabu and hint is not None:
-        seconds = TABU_FIRST_SHARE * params.time_limit_s
+        seconds = min(TABU_FIRST_MAX_S, TABU_FIRST_SHARE * params.time_limit_s)
         improved = tabu_portfolio(compiled, hint, params, seconds, makespan_bound)
         candidate = plan_from_choice(compiled, improved, "feasible", "tabu", 0.0)
         if not validate(problem, candidate):
