@@ -110,7 +110,7 @@ def solve_compiled(
     objective = problem.objective
     portfolio = params.engine == "portfolio" and warmstart is None
     makespan_bound = makespan_lower_bound(compiled) if portfolio else 0
-    # a proven bound on the objective itself, when it is the makespan alone
+    # proven bounds (bounds.py): on the makespan, for the model; on the weighted objective
     own_bound = None
     if portfolio:
         own_bound = objective_lower_bound(compiled)
