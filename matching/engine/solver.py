@@ -105,6 +105,13 @@ def solve_compiled(
         candidate = plan_from_choice(compiled, fallback, "feasible", "greedy", 0.0)
         if not validate(problem, candidate):
             best_plan = candidate
+    if params.hint is not None and hint is not fallback and hint is not None:
+        # a valid given plan is an answer too: the solve never returns anything worse
+        candidate = plan_from_choice(compiled, hint, "feasible", params.hint.solver, 0.0)
+        if not validate(problem, candidate) and (
+            best_plan is None or (candidate.objective or 0) < (best_plan.objective or 0)
+        ):
+            best_plan = candidate
     if not ops_present(compiled):
         return plan_from_choice(compiled, [], "optimal", "greedy", time.perf_counter() - started, 0)
     objective = problem.objective

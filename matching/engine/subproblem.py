@@ -12,6 +12,8 @@ a small *problem* of its own instead:
   released one minute before the fixed part's latest completion, makes the sub-problem's
   makespan ``max(fixed, free)``: the sub-objective is then the whole objective minus a
   constant, so a better sub-plan is a better plan;
+* the machines' calendars are clipped to the time the freed steps can use (from their
+  release to a day after their current end), which keeps the model small;
 * the sub-problem is solved by CP-SAT (hinted with the incumbent's part, so never worse)
   for ``STEP_S`` seconds, merged back, validated, and kept when no worse.
 
@@ -43,6 +45,7 @@ from matching.engine.validate import validate
 STEP_S = 2.0
 TARGET_STEPS = 30  # steps per neighbourhood, about what CP-SAT re-optimises in a second
 DUMMY = "__fixed_part__"
+SLACK = 24 * 60  # minutes of room after the freed steps' current end
 
 
 def orders(compiled: Compiled) -> list[list[int]]:
@@ -95,6 +98,8 @@ def improve_by_subproblems(
             break
         step += 1
         free = _pick(compiled, best, groups, rng, step, size)
+        if not any(compiled.job_ops[j] for j in free):
+            continue  # e.g. no order on the machines drawn
         sub, hint = _subproblem(compiled, best, free)
         plan = solve(
             sub,
@@ -174,10 +179,24 @@ def _subproblem(c: Compiled, best: Choice, free: set[int]) -> tuple[Problem, Pla
         fixed_end = max(fixed_end, _completion(c, best, j))
     jobs = [problem.jobs[j] for j in sorted(free)]
     used = sorted({a.machine for j in free for i in c.job_ops[j] for a in c.ops[i].alts})
-    machines = [
-        replace(problem.machines[m], booked=problem.machines[m].booked + tuple(extra.get(m, ())))
-        for m in used
-    ]
+    # Only the stretch of time the freed steps can use: from their earliest release to a day
+    # after the incumbent's last of them. Calendars clipped to it keep the no-overlaps small
+    # (unclipped, presolve alone took longer than the whole step).
+    free_ops = [i for j in free for i in c.job_ops[j]]
+    lo = min(c.ops[i].release for i in free_ops)
+    hi = max(best[i][1] + c.ops[i].alts[best[i][0]].duration for i in free_ops) + SLACK
+    machines = []
+    for m in used:
+        machine = problem.machines[m]
+        windows = machine.windows if machine.windows is not None else ((0, hi),)
+        booked = machine.booked + tuple(extra.get(m, ()))
+        machines.append(
+            replace(
+                machine,
+                windows=tuple((s, min(e, hi)) for s, e in windows if s < hi and e > lo),
+                booked=tuple((s, e) for s, e in booked if s < hi and e > lo),
+            )
+        )
     hint = [a for a in c.assignments(best) if c.job_index[a.job] in free]
     if problem.objective.makespan and fixed_end > 0:
         machines.append(Resource(DUMMY, workshop=DUMMY))
