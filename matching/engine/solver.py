@@ -202,6 +202,23 @@ def solve_compiled(
             best_plan = candidate
     else:
         status = solver.solve(model.model)
+    deadline = started + params.time_limit_s
+    if (
+        status == cp_model.UNKNOWN
+        and lns
+        and hint is not None
+        and deadline - time.perf_counter() > 1
+    ):
+        # the whole model found nothing in its share (presolve on a loaded machine): the
+        # neighbourhoods and tabu bursts still work from the hint, which is complete
+        given = plan_from_choice(compiled, hint, "feasible", "cp-sat", 0.0)
+        if not validate(problem, given):
+            improved = improve_incumbent(model, params, hint, own_bound or 0, deadline, use_tabu)
+            candidate = plan_from_choice(compiled, improved, "feasible", "cp-sat", 0.0)
+            if not validate(problem, candidate) and (
+                best_plan is None or (candidate.objective or 0) < (best_plan.objective or 0)
+            ):
+                best_plan = candidate
     elapsed = time.perf_counter() - started
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         choice = model.read(solver)
@@ -212,9 +229,7 @@ def solve_compiled(
             if own_bound is not None:
                 bound = max(bound, own_bound)
         if lns and not optimal and bound is not None:
-            choice = improve_incumbent(
-                model, params, choice, bound, started + params.time_limit_s, use_tabu
-            )
+            choice = improve_incumbent(model, params, choice, bound, deadline, use_tabu)
             elapsed = time.perf_counter() - started
         plan = plan_from_choice(compiled, choice, "feasible", "cp-sat", elapsed, bound)
         if (
