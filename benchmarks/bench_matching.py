@@ -135,7 +135,9 @@ def bench_fjsp(
             print("".join(cells), flush=True)
     print()
     for (solver, s), values in sorted(gaps.items(), key=lambda item: (item[0][1], item[0][0])):
-        print(f"mean gap at {s:g} s, {solver}: {statistics.fmean(values):.2f} %")
+        known = [v for v in values if v == v]  # without a reference (NaN) no gap
+        if known:
+            print(f"mean gap at {s:g} s, {solver}: {statistics.fmean(known):.2f} %")
     print(f"\n({_load()} at the end)\n", flush=True)
     return gaps
 
