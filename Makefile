@@ -58,8 +58,9 @@ worker: install
 bench-geometry: install
 	$(BIN)/python benchmarks/bench_geometry.py
 
+# BENCH_MATCHING_ARGS="--quick" (2 s smoke check) or "--part brandimarte" (one part)
 bench-matching: install
-	$(BIN)/python benchmarks/bench_matching.py
+	$(BIN)/python benchmarks/bench_matching.py $(BENCH_MATCHING_ARGS)
 
 bench-map: install
 	$(BIN)/python benchmarks/bench_map.py

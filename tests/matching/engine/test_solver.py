@@ -38,7 +38,7 @@ def solved(problem: Problem, params: SolveParams = FAST) -> Plan:
 def test_kacem1_is_solved_to_its_proven_optimum_of_11(data_dir: Path) -> None:
     plan = solved(to_problem(read_fjsp(data_dir / "kacem" / "Kacem1.fjs")))
     assert plan.status == "optimal"
-    assert plan.solver == "cp-sat"
+    assert plan.solver in ("cp-sat", "tabu")  # the tabu search meets the lower bound first
     assert plan.makespan == 11
     assert plan.lower_bound == 11
 
