@@ -51,7 +51,7 @@ def quote_new(request: HttpRequest) -> HttpResponse:
     designs = design_selectors.designs_of_organization(organization=organization)
     chosen = [d for d in designs if d.pk in ids] if ids else []
     revisions = [d.latest for d in chosen if d.latest and d.latest.is_analysed]
-    form = QuoteForm(request.POST or None, revisions=revisions)
+    form = QuoteForm(request.POST or None, revisions=revisions, organization=organization)
     if request.method == "POST" and form.is_valid():
         try:
             quote = quote_services.quote_request_create(
