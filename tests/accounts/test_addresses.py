@@ -82,7 +82,8 @@ def test_any_typed_country_code_is_accepted_or_refused_cleanly(text):
         code = country_code(text)
     except PlaceNotFound:
         return
-    assert len(code) == 2 and code.isupper()
+    assert len(code) == 2
+    assert code.isupper()
 
 
 def test_the_address_book_page_saves_lists_and_refuses_bad_input(client, customer_alice):
@@ -121,7 +122,8 @@ def test_the_quote_form_takes_the_delivery_location_from_the_chosen_address(cust
         float(address.latitude),
         float(address.longitude),
     )
-    assert ship_to.city == "München" and ship_to.country == "DE"
+    assert ship_to.city == "München"
+    assert ship_to.country == "DE"
 
 
 def test_a_typed_address_without_coordinates_is_located_and_a_foreign_saved_one_refused(
@@ -144,4 +146,5 @@ def test_a_typed_address_without_coordinates_is_located_and_a_foreign_saved_one_
     )
     assert not form.is_valid()
     form = QuoteForm(typed | {"ship_to_country": "I"}, revisions=[], organization=None)
-    assert not form.is_valid() and "ship_to_country" in form.errors
+    assert not form.is_valid()
+    assert "ship_to_country" in form.errors
