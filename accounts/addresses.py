@@ -29,7 +29,8 @@ def address_create(
     company_name: str = "",
     recipient: str = "",
 ) -> Address:
-    """Add an address to the book, located at its city (refused if the city is unknown)."""
+    """Add an address to the book, located at its city (refused if the city is unknown).
+    The same address entered twice is kept once."""
     require_membership(user=user, organization=organization)
     if kind not in Address.Kind.values:
         raise AddressInvalid("An address is for shipping or for billing.")
@@ -40,7 +41,7 @@ def address_create(
         place = place_locate(city=city, country=code)
     except PlaceNotFound as error:
         raise AddressInvalid(str(error)) from error
-    return Address.objects.create(
+    address, _created = Address.objects.get_or_create(
         organization=organization,
         kind=kind,
         label=label.strip(),
@@ -50,10 +51,13 @@ def address_create(
         postcode=postcode.strip().upper(),
         city=city.strip(),
         country=code,
-        latitude=Decimal(f"{place.latitude:.5f}"),
-        longitude=Decimal(f"{place.longitude:.5f}"),
-        located_as=f"{place.name}, {place.country}",
+        defaults={
+            "latitude": Decimal(f"{place.latitude:.5f}"),
+            "longitude": Decimal(f"{place.longitude:.5f}"),
+            "located_as": f"{place.name}, {place.country}",
+        },
     )
+    return address
 
 
 def address_delete(*, user: User, address_id: int) -> None:
