@@ -35,3 +35,22 @@ def checkout_for(
         payment_provider="manual",
     )
     return order_id
+
+
+def pdf_text(content: bytes) -> str:
+    """The page streams of a reportlab PDF, inflated, as text (enough to find words in)."""
+    import base64
+    import re
+    import zlib
+
+    assert content.startswith(b"%PDF")
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\s*endstream", content, re.S):
+        data = stream.strip()
+        if data.endswith(b"~>"):  # reportlab writes ASCII85 over Flate
+            data = base64.a85decode(data, adobe=True)
+        try:
+            chunks.append(zlib.decompress(data))
+        except zlib.error:
+            chunks.append(data)
+    return b"\n".join(chunks).decode("latin-1")
