@@ -143,3 +143,14 @@ def test_numbers_stay_gapless_under_any_sequence_of_issues_and_cancellations(buy
     credit_notes = Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE)
     assert all(note.credits_id for note in credit_notes)
     assert credit_notes.count() == Invoice.objects.filter(credit_note__isnull=False).count()
+
+
+def test_a_refund_credit_note_names_the_orders_vat_invoice(buyer):
+    from billing.credit_notes import credited_invoice_number
+    from billing.models import CreditNote
+
+    invoice = _issue(buyer, checkout_for(buyer), 1000)
+    without = CreditNote(order_id=invoice.order_id + 1, reference="CF-OLD")
+    with_invoice = CreditNote(order_id=invoice.order_id, reference=invoice.reference)
+    assert credited_invoice_number(note=with_invoice) == invoice.number
+    assert credited_invoice_number(note=without) == "INV-CF-OLD"
