@@ -38,9 +38,10 @@ class BillingChoice:
 
 def payment_methods() -> list[tuple[str, str]]:
     """(provider, label) the customer may choose: bank transfer always (the manual provider),
-    card wherever the Stripe provider is configured (a secret key is set)."""
+    card wherever the Stripe provider is configured (its secret key is set); the configured
+    default provider first."""
     methods = [("manual", "Bank transfer")]
-    if getattr(settings, "STRIPE_API_KEY", "") or default_provider_name() == "stripe":
+    if getattr(settings, "STRIPE_API_KEY", ""):
         methods.append(("stripe", "Card (Stripe)"))
     default = default_provider_name()
     return sorted(methods, key=lambda method: method[0] != default)

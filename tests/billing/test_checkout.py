@@ -131,3 +131,14 @@ def test_a_payment_method_not_offered_is_refused(customer, option, settings):
     response = customer.post(_url(option), PARIS | {"payment_method": "stripe"})
     assert response.status_code == 400
     assert not Order.objects.exists()
+
+
+def test_the_chosen_payment_method_opens_the_payment_with_that_provider(customer, option, settings):
+    # The registry's documented hook stands in for Stripe: what matters is the routing.
+    settings.STRIPE_API_KEY = "sk_test_x"
+    settings.PAYMENT_PROVIDER_CLASSES = {"stripe": "billing.providers.manual.ManualProvider"}
+    response = customer.post(_url(option), PARIS | {"payment_method": "stripe"})
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert Payment.objects.get(order_id=order.pk).provider == "stripe"
+    assert CheckoutDetails.objects.get(order_id=order.pk).payment_provider == "stripe"
