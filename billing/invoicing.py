@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization
+from accounts.selectors import is_member_of, is_operator
 from billing.errors import Conflict, NotFound
 from billing.models import CheckoutDetails, Invoice, InvoiceCounter, InvoiceLine
 from billing.money import Money
@@ -223,7 +224,7 @@ def invoice_issue(
     ).first()
     if existing is not None:
         return existing
-    details = CheckoutDetails.objects.filter(order_id=order_id).first()
+    details = checkout_details_for(order_id=order_id)
     seller = platform_seller()
     buyer = buyer_of(organization=buyer_organization, details=details)
     rule = rule_for(seller=seller, buyer=buyer)
@@ -378,10 +379,17 @@ def document_of(invoice: Invoice) -> Document:
     )
 
 
+def invoices_for_order(*, order_id: int) -> list[Invoice]:
+    """The order's invoices and credit notes, oldest first (for the order page)."""
+    return list(Invoice.objects.filter(order_id=order_id).order_by("issued_at", "id"))
+
+
+def checkout_details_for(*, order_id: int) -> CheckoutDetails | None:
+    return CheckoutDetails.objects.filter(order_id=order_id).first()
+
+
 def invoice_get_for_user(*, user, invoice_id: int) -> Invoice:
     """An invoice the user may read: a member of the buyer, or an operator."""
-    from accounts.selectors import is_member_of, is_operator
-
     invoice = Invoice.objects.select_related("credits").filter(pk=invoice_id).first()
     if invoice is None or not (
         is_member_of(user=user, organization_ids=[invoice.buyer_id]) or is_operator(user=user)

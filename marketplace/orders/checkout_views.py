@@ -11,8 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from accounts import addresses
 from accounts.errors import DomainError as AccountsError
 from billing.invoice_pdf import document_pdf
-from billing.invoicing import buyer_of, proforma
-from billing.models import CheckoutDetails, Invoice
+from billing.invoicing import buyer_of, checkout_details_for, proforma
 from marketplace.errors import DomainError
 from marketplace.orders import checkout, selectors
 from marketplace.orders.checkout_forms import CheckoutForm
@@ -92,7 +91,7 @@ def order_proforma(request: HttpRequest, order_id: int) -> HttpResponse:
     if not (view.is_customer or view.is_operator):
         return HttpResponse("Only the customer gets the proforma of an order.", status=403)
     order = view.order
-    details = CheckoutDetails.objects.filter(order_id=order.pk).first()
+    details = checkout_details_for(order_id=order.pk)
     document = proforma(
         reference=order.reference,
         po_number=details.po_number if details else "",
@@ -101,8 +100,3 @@ def order_proforma(request: HttpRequest, order_id: int) -> HttpResponse:
         currency=order.currency,
     )
     return _pdf(document_pdf(document), f"proforma-{order.reference}.pdf")
-
-
-def order_documents(*, order_id: int) -> list[Invoice]:
-    """The order's invoices and credit notes, for the order page."""
-    return list(Invoice.objects.filter(order_id=order_id).order_by("issued_at", "id"))

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organization
 from accounts.permissions import require_kind
 from billing import selectors as billing_selectors
+from billing.invoicing import invoices_for_order
 from billing.money import MoneyError, from_decimal
 from config.ids import parse_id, parse_ids
 from marketplace.designs import selectors as design_selectors
@@ -27,7 +28,6 @@ from marketplace.orders import inspection as inspection_services
 from marketplace.orders import jobs as job_services
 from marketplace.orders import quotes as quote_services
 from marketplace.orders import shipments as shipment_services
-from marketplace.orders.checkout_views import order_documents
 from marketplace.orders.forms import QuoteForm
 from marketplace.orders.models import Job, QuoteOption, Shipment
 
@@ -183,7 +183,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         if view.sees_everything or operator
         else [],
         "inspection_outcomes": Job.Inspection.choices,
-        "documents": order_documents(order_id=order.pk) if is_customer or operator else [],
+        "documents": invoices_for_order(order_id=order.pk) if is_customer or operator else [],
         "payment": billing_selectors.payments_for_order(order_id=order.pk).first()
         if view.sees_everything
         else None,
