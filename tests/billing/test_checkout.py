@@ -2,6 +2,9 @@
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.models import Address
 from billing.models import CheckoutDetails, Invoice, Payment
@@ -142,3 +145,19 @@ def test_the_chosen_payment_method_opens_the_payment_with_that_provider(customer
     order = Order.objects.get()
     assert Payment.objects.get(order_id=order.pk).provider == "stripe"
     assert CheckoutDetails.objects.get(order_id=order.pk).payment_provider == "stripe"
+
+
+@hypothesis_settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(vat_id=st.text(max_size=50), po_number=st.text(max_size=80))
+def test_any_vat_id_or_po_number_gets_an_answer_never_a_server_error(
+    customer, option, vat_id, po_number
+):
+    response = customer.post(_url(option), PARIS | {"vat_id": vat_id, "po_number": po_number})
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:  # the message is on the page, next to its field or on top
+        page = response.content.decode()
+        assert 'class="error' in page or 'role="alert"' in page
