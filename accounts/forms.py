@@ -19,3 +19,22 @@ class InvitationForm(forms.Form):
 
 class MembershipRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class AddressForm(forms.Form):
+    """An address for the book; the country is chosen from ISO 3166-1, the city located."""
+
+    kind = forms.ChoiceField(choices=[("shipping", "Shipping"), ("billing", "Billing")])
+    label = forms.CharField(max_length=80, required=False, label="Label (optional)")
+    company_name = forms.CharField(max_length=200, required=False, label="Company (optional)")
+    recipient = forms.CharField(max_length=200, required=False, label="Attention of (optional)")
+    street = forms.CharField(max_length=255)
+    postcode = forms.CharField(max_length=20)
+    city = forms.CharField(max_length=100)
+    country = forms.ChoiceField(choices=())
+
+    def __init__(self, *args, **kwargs):
+        from accounts.places import country_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "Choose a country"), *country_choices()]

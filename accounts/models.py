@@ -211,5 +211,66 @@ class NotificationPreference(models.Model):
         )
 
 
+class Address(models.Model):
+    """A postal address in an organization's address book, located once when saved.
+
+    Coordinates come from the offline place-name dataset (``accounts.places``), never typed by
+    a person; the quote request copies them (and the lines) into its ship-to fields, so a
+    later edit of the book does not move an order already planned.
+    """
+
+    class Kind(models.TextChoices):
+        SHIPPING = "shipping", "Shipping"
+        BILLING = "billing", "Billing"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="addresses"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SHIPPING)
+    label = models.CharField(max_length=80, blank=True, help_text="e.g. Main plant, Head office")
+    company_name = models.CharField(max_length=200, blank=True)
+    recipient = models.CharField(max_length=200, blank=True)
+    street = models.CharField(max_length=255)
+    postcode = models.CharField(max_length=20)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, upper case.")
+    latitude = models.DecimalField(max_digits=8, decimal_places=5)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5)
+    located_as = models.CharField(
+        max_length=200, blank=True, help_text="The place of the dataset the address was put at."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "kind", "label", "city", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90)
+                & models.Q(longitude__gte=-180, longitude__lte=180),
+                name="address_coordinates_on_earth",
+            )
+        ]
+
+    def __str__(self) -> str:
+        name = self.label or self.company_name or self.recipient
+        return f"{name + ': ' if name else ''}{self.one_line}"
+
+    @property
+    def one_line(self) -> str:
+        return f"{self.street}, {self.postcode} {self.city}, {self.country}"
+
+    @property
+    def lines(self) -> list[str]:
+        """The address as printed on a document, company first."""
+        head = [line for line in (self.company_name, self.recipient) if line]
+        return [*head, self.street, f"{self.postcode} {self.city}", self.country_name]
+
+    @property
+    def country_name(self) -> str:
+        from accounts.places import country_name
+
+        return country_name(self.country)
+
+
 # Webhook models live in their own package under this app's label (one migration history).
 from accounts.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

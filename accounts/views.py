@@ -7,11 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import services, tokens
+from accounts import addresses, services, tokens
 from accounts.errors import DomainError
-from accounts.forms import InvitationForm, MembershipRoleForm, OrganizationForm
+from accounts.forms import AddressForm, InvitationForm, MembershipRoleForm, OrganizationForm
 from accounts.models import Invitation, Membership, NotificationPreference
 from accounts.selectors import (
     ACTIVE_ORGANIZATION_SESSION_KEY,
@@ -207,3 +208,45 @@ NOTIFICATION_KINDS = {
     "job": "Jobs offered to your workshop",
     "order.message": "Messages on orders",
 }
+
+
+@login_required
+def address_book(request: HttpRequest) -> HttpResponse:
+    """The active organization's addresses: add one (located from its city), or remove one."""
+    if not request.membership:
+        messages.error(request, "Join or create an organization first.")
+        return redirect("dashboard")
+    organization = request.membership.organization
+    form = AddressForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "delete":
+        try:
+            addresses.address_delete(user=request.user, address_id=request.POST.get("address", ""))
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "The address was removed from the book.")
+        return redirect("address_book")
+    if request.method == "POST" and form.is_valid():
+        try:
+            address = addresses.address_create(
+                user=request.user, organization=organization, **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Saved; located at {address.located_as}.")
+            target = request.POST.get("next", "")
+            if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                return redirect(target)
+            return redirect("address_book")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "accounts/address_book.html",
+        {
+            "organization": organization,
+            "addresses": addresses.addresses_of(organization=organization),
+            "form": form,
+        },
+        status=status,
+    )

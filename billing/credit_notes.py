@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from accounts.selectors import is_member_of, is_operator
 from billing.errors import Conflict, NotFound
-from billing.models import CreditNote, Refund
+from billing.models import CreditNote, Invoice, Refund
 from billing.statements import OrderStatement, order_statement
 
 ISSUE_ATTEMPTS = 5  # retries when a concurrent issuer took the number first
@@ -121,3 +121,15 @@ def credit_note_get_for_user(*, user: User, credit_note_id: int) -> CreditNote:
     ):
         raise NotFound("No such credit note.")
     return note
+
+
+def credited_invoice_number(*, note: CreditNote) -> str:
+    """The invoice a refund's credit note credits: the order's VAT invoice when it has one
+    (``billing.invoicing``), else the statement invoice ``INV-<reference>`` of older orders."""
+    number = (
+        Invoice.objects.filter(order_id=note.order_id, kind=Invoice.Kind.INVOICE)
+        .order_by("issued_at")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return number or f"INV-{note.reference}"

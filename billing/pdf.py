@@ -20,6 +20,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from billing.credit_notes import credited_invoice_number
 from billing.models import CreditNote
 from billing.money import Money
 from billing.statements import KIND_ADJUSTMENT, KIND_TAKEN_BACK, ROLE_CUSTOMER, OrderStatement
@@ -301,7 +302,7 @@ def refund_credit_note_pdf(
         reference=note.reference,
         to=note.organization.name,
         date=note.issued_at,
-        extra=[("Credits invoice", f"INV-{note.reference}")],
+        extra=[("Credits invoice", credited_invoice_number(note=note))],
     )
     rows: list[list] = [
         ["Refunded on", "Reason", "", "", "Amount"],

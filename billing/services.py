@@ -10,6 +10,7 @@ own module, and this one re-exports their services:
 - ``billing.payouts``: payouts (open, send, record, confirm, reverse).
 - ``billing.connect``: connected accounts (onboarding, sync).
 - ``billing.webhook_events``: storing and processing the provider's webhook events.
+- ``billing.invoicing``: checkout details, VAT invoices and the credit notes cancelling them.
 - ``billing.ledger``: the only writer of the ledger, used by all of the above.
 
 Two rules shape them all. No database lock is held across a network call: a service records
@@ -20,6 +21,7 @@ duplicate webhook or a second worker cannot move money twice.
 """
 
 from billing.connect import connected_account_onboard, connected_account_sync
+from billing.invoicing import checkout_details_record, invoice_cancel, invoice_issue
 from billing.payments import (
     payment_cancel,
     payment_confirm,
@@ -45,10 +47,13 @@ from billing.webhook_events import webhook_event_process, webhook_event_record
 
 __all__ = [
     "PaymentRefused",
+    "checkout_details_record",
     "connected_account_onboard",
     "connected_account_sync",
     "escrow_top_up",
     "funds_release",
+    "invoice_cancel",
+    "invoice_issue",
     "payment_cancel",
     "payment_confirm",
     "payment_confirm_manual",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views
+from billing import invoice_views, views
 from billing.webhooks import stripe_connect_webhook, stripe_webhook
 
 urlpatterns = [
@@ -34,6 +34,12 @@ urlpatterns = [
         name="billing_credit_note_pdf",
     ),
     path("billing/audit/", views.money_audit_page, name="billing_audit"),
+    path("billing/documents/", invoice_views.document_list, name="billing_documents"),
+    path(
+        "billing/invoices/<int:invoice_id>/pdf/",
+        invoice_views.invoice_download,
+        name="billing_invoice_pdf",
+    ),
     path("billing/settlements/", views.settlement_list, name="billing_settlements"),
     path(
         "billing/settlements/<int:run_id>/",

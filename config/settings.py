@@ -275,6 +275,13 @@ ESCROW_AUTO_RELEASE_DAYS = env.int("ESCROW_AUTO_RELEASE_DAYS", default=7)
 
 # Payments: "manual" (bank transfer, operators confirm) or "stripe" (Connect marketplace).
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="manual")
+# The platform as the seller on customer invoices (see docs/billing.md, "Invoices and VAT").
+INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="Cloud Factory GmbH")
+INVOICE_SELLER_ADDRESS = env.list(
+    "INVOICE_SELLER_ADDRESS", default=["Torstraße 1", "10119 Berlin", "Germany"]
+)
+INVOICE_SELLER_COUNTRY = env.str("INVOICE_SELLER_COUNTRY", default="DE")
+INVOICE_SELLER_VAT_ID = env.str("INVOICE_SELLER_VAT_ID", default="DE100000008")
 STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # The Connect endpoint (/billing/webhooks/stripe/connect/) has its own signing secret.

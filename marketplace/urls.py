@@ -5,8 +5,8 @@ from django.urls import path
 from marketplace.dashboards import views as dashboard
 from marketplace.designs import views as designs
 from marketplace.network import views as network
+from marketplace.orders import checkout_views, work_views
 from marketplace.orders import views as orders
-from marketplace.orders import work_views
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -70,6 +70,12 @@ urlpatterns += [
     path("quotes/<int:quote_id>/", orders.quote_detail, name="quote_detail"),
     path("quotes/<int:quote_id>/status/", orders.quote_status, name="quote_status"),
     path("quotes/options/<int:option_id>/order/", orders.order_place, name="order_place"),
+    path(
+        "quotes/options/<int:option_id>/checkout/",
+        checkout_views.order_checkout,
+        name="order_checkout",
+    ),
+    path("orders/<int:order_id>/proforma/", checkout_views.order_proforma, name="order_proforma"),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/<int:order_id>/", orders.order_detail, name="order_detail"),
     path("orders/<int:order_id>/cancel/", orders.order_cancel, name="order_cancel"),

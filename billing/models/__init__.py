@@ -9,6 +9,7 @@ human ``reference``), so billing does not depend on marketplace.
 
 from billing.models.columns import CURRENCY_LENGTH, MoneyColumn
 from billing.models.credit_notes import CreditNote
+from billing.models.invoices import CheckoutDetails, Invoice, InvoiceCounter, InvoiceLine
 from billing.models.ledger import (
     AppendOnlyModel,
     AppendOnlyQuerySet,
@@ -38,8 +39,12 @@ __all__ = [
     "AppendOnlyQuerySet",
     "BankAccount",
     "BankFile",
+    "CheckoutDetails",
     "ConnectedAccount",
     "CreditNote",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",

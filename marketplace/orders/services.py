@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -33,6 +33,7 @@ from marketplace.orders.escrow import (
     release_on_delivery,
 )
 from marketplace.orders.flow import OrderStatus, Role
+from marketplace.orders.invoicing import order_invoice_issue
 from marketplace.orders.models import (
     DisputeDecision,
     Order,
@@ -48,8 +49,16 @@ from marketplace.orders.shipments import shipment_receive
 from marketplace.orders.transitions import jobs_offer, order_transition, remaining_work_cancel
 
 
-def order_place(*, user: User, option: QuoteOption) -> Order:
-    """Turns a quote option into an order awaiting payment, and opens the payment."""
+def order_place(
+    *,
+    user: User,
+    option: QuoteOption,
+    payment_provider: str | None = None,
+    before_payment: Callable[[Order], object] | None = None,
+) -> Order:
+    """Turns a quote option into an order awaiting payment, and opens the payment (with the
+    provider named, else the configured one). ``before_payment`` records what goes with the
+    order (the checkout's billing details) in the order's transaction."""
     request = option.request
     require_membership(user=user, organization=request.organization)
     if request.is_expired:
@@ -79,6 +88,8 @@ def order_place(*, user: User, option: QuoteOption) -> Order:
             order=order, to_status=OrderStatus.PLACED, actor=user, role=Role.CUSTOMER
         )
         plan_create(order, option.route, version=1)
+        if before_payment is not None:
+            before_payment(order)
         notify(
             users=[user],
             kind="order.placed",
@@ -93,6 +104,7 @@ def order_place(*, user: User, option: QuoteOption) -> Order:
         amount=Money(order.price_minor, order.currency),
         payer=order.organization,
         customer_email=user.email,
+        provider=payment_provider,
     )
     return order
 
@@ -116,6 +128,7 @@ def order_mark_paid(*, order_id: int) -> Order | None:
                 body="Accept or decline it on your job board.",
                 url=reverse("job_board"),
             )
+    order_invoice_issue(order=order)
     return order
 
 

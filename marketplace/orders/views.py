@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organization
 from accounts.permissions import require_kind
 from billing import selectors as billing_selectors
+from billing.invoicing import invoices_for_order
 from billing.money import MoneyError, from_decimal
 from config.ids import parse_id, parse_ids
 from marketplace.designs import selectors as design_selectors
@@ -51,7 +52,7 @@ def quote_new(request: HttpRequest) -> HttpResponse:
     designs = design_selectors.designs_of_organization(organization=organization)
     chosen = [d for d in designs if d.pk in ids] if ids else []
     revisions = [d.latest for d in chosen if d.latest and d.latest.is_analysed]
-    form = QuoteForm(request.POST or None, revisions=revisions)
+    form = QuoteForm(request.POST or None, revisions=revisions, organization=organization)
     if request.method == "POST" and form.is_valid():
         try:
             quote = quote_services.quote_request_create(
@@ -184,6 +185,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         if view.sees_everything or operator
         else [],
         "inspection_outcomes": Job.Inspection.choices,
+        "documents": invoices_for_order(order_id=order.pk) if is_customer or operator else [],
         "payment": billing_selectors.payments_for_order(order_id=order.pk).first()
         if view.sees_everything
         else None,

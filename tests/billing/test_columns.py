@@ -13,6 +13,9 @@ from billing.money import CURRENCY_EXPONENTS, Money
 EXPECTED = {
     ("BankFile", "total"): "total_minor",
     ("CreditNote", "amount"): "amount_minor",
+    ("Invoice", "gross"): "gross_minor",
+    ("Invoice", "net"): "net_minor",
+    ("Invoice", "vat"): "vat_minor",
     ("LedgerEntry", "amount"): "amount_minor",
     ("Payment", "amount"): "amount_minor",
     ("PaymentDispute", "amount"): "amount_minor",

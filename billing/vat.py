@@ -1,0 +1,146 @@
+"""VAT for invoices: EU standard rates, VAT ID checks, the treatment of a sale, rounding.
+
+No Django import (pure, tested with hypothesis). Rates are in basis points (1 % = 100), so
+Finland's 25.5 % is an integer. VAT is computed per invoice line, on the line's net amount in
+minor units, rounded half-up (half a cent goes up; a credit line mirrors it, half a cent goes
+down), and the invoice's VAT is the sum of its lines' VAT.
+
+``EU_STANDARD_RATES_BP``: the standard rate of each member state. Source: European
+Commission, DG TAXUD, "VAT rates applied in the Member States of the European Union",
+situation at 1 January 2025, with the changes since then that the Commission published:
+Estonia 24 % from 1 July 2025, Romania 21 % from 1 August 2025. Table as of 2025-08-01;
+review it whenever a member state changes its standard rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+EU_STANDARD_RATES_BP: dict[str, int] = {
+    "AT": 2000,
+    "BE": 2100,
+    "BG": 2000,
+    "CY": 1900,
+    "CZ": 2100,
+    "DE": 1900,
+    "DK": 2500,
+    "EE": 2400,
+    "ES": 2100,
+    "FI": 2550,
+    "FR": 2000,
+    "GR": 2400,
+    "HR": 2500,
+    "HU": 2700,
+    "IE": 2300,
+    "IT": 2200,
+    "LT": 2100,
+    "LU": 1700,
+    "LV": 2100,
+    "MT": 1800,
+    "NL": 2100,
+    "PL": 2300,
+    "PT": 2300,
+    "RO": 2100,
+    "SE": 2500,
+    "SI": 2200,
+    "SK": 2300,
+}
+RATES_AS_OF = "2025-08-01"
+RATES_SOURCE = (
+    "European Commission, VAT rates applied in the Member States of the European Union"
+    " (situation at 1 January 2025; EE 24 % from 2025-07-01, RO 21 % from 2025-08-01)"
+)
+REVERSE_CHARGE_MENTION = "Reverse charge, Art. 196 Directive 2006/112/EC"
+EXPORT_MENTION = "Outside the scope of EU VAT: supply to a customer outside the EU"
+# VAT number prefixes that differ from the ISO 3166-1 code of the country.
+_VAT_PREFIX_TO_ISO = {"EL": "GR", "XI": "GB"}
+MAX_VAT_ID_LENGTH = 20  # characters once spaces and punctuation are gone
+
+Treatment = Literal["domestic", "intra_eu_b2c", "reverse_charge", "export"]
+
+
+class VatIdInvalid(ValueError):
+    """A VAT ID that is not well formed or whose check digits are wrong (message for people)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VatId:
+    number: str  # compact, with the country prefix, e.g. DE136695976
+    country: str  # ISO 3166-1 alpha-2 (Greece: GR although its numbers start with EL)
+
+
+@dataclass(frozen=True, slots=True)
+class VatRule:
+    """How VAT applies to one sale: the rate of every line and the mention to print."""
+
+    treatment: Treatment
+    rate_bp: int
+    mention: str = ""
+
+
+def vat_id_parse(text: str) -> VatId:
+    """The VAT ID in compact form, checked offline (format and check digits with
+    python-stdnum; not whether the number is registered: that is VIES, online).
+
+    Any string gives a VatId or VatIdInvalid, never another exception.
+    """
+    from stdnum.eu import vat
+
+    raw = "".join(ch for ch in (text or "") if ch.isalnum()).upper()
+    if not raw:
+        raise VatIdInvalid("Enter a VAT ID starting with its country code, e.g. DE136695976.")
+    if len(raw) > MAX_VAT_ID_LENGTH or not raw.isascii():
+        raise VatIdInvalid(f"“{text[:40]}” is not an EU VAT ID.")
+    try:
+        number = vat.compact(raw)
+        valid = vat.is_valid(number)
+    except Exception:  # stdnum raises its own errors on odd input; all mean "not valid"
+        valid = False
+        number = raw
+    if not valid:
+        raise VatIdInvalid(
+            f"“{text[:40]}” is not a valid EU VAT ID: check the country code and the digits."
+        )
+    prefix = number[:2]
+    return VatId(number=number, country=_VAT_PREFIX_TO_ISO.get(prefix, prefix))
+
+
+def vat_rule(*, seller_country: str, buyer_country: str, buyer_vat: VatId | None) -> VatRule:
+    """The VAT rule of a sale of services and goods by a seller established in the EU.
+
+    - buyer in the seller's country: the seller's standard rate (domestic);
+    - buyer in another member state with a valid VAT ID (B2B): no VAT, the buyer accounts
+      for it (reverse charge, Art. 196);
+    - buyer in another member state without a VAT ID (B2C): the seller's standard rate
+      (a simplification: above the EU distance-sales threshold the buyer country's rate
+      applies, through OSS);
+    - buyer outside the EU: no EU VAT.
+    """
+    seller_country = seller_country.upper()
+    buyer_country = (buyer_country or "").upper()
+    if seller_country not in EU_STANDARD_RATES_BP:
+        raise ValueError(f"No EU standard rate for the seller's country {seller_country!r}.")
+    seller_rate = EU_STANDARD_RATES_BP[seller_country]
+    if buyer_country == seller_country:
+        return VatRule("domestic", seller_rate)
+    if buyer_country and buyer_country not in EU_STANDARD_RATES_BP:
+        return VatRule("export", 0, EXPORT_MENTION)
+    if buyer_vat is not None and buyer_vat.country != seller_country:
+        return VatRule("reverse_charge", 0, REVERSE_CHARGE_MENTION)
+    return VatRule("intra_eu_b2c", seller_rate)
+
+
+def vat_of_line(net_minor: int, rate_bp: int) -> int:
+    """VAT on one line in minor units, half-up (symmetric for negative lines)."""
+    if rate_bp < 0:
+        raise ValueError("A VAT rate is never negative.")
+    if net_minor < 0:
+        return -vat_of_line(-net_minor, rate_bp)
+    return (net_minor * rate_bp + 5_000) // 10_000
+
+
+def rate_label(rate_bp: int) -> str:
+    """19 %, 25.5 %."""
+    whole, rest = divmod(rate_bp, 100)
+    return f"{whole} %" if not rest else f"{whole}.{rest:02d}".rstrip("0") + " %"

@@ -1,0 +1,123 @@
+"""Checkout for businesses: the order review, billing details, the proforma, the invoice.
+
+The customer reviews the chosen option (lines, delivery address), gives a billing address,
+an optional VAT ID (checked offline), a purchase order number and accepts the terms; then
+the order is placed and the payment opened with the provider chosen. The invoice is issued
+by billing when the payment arrives; its lines are built here from the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from accounts.models import Address, User
+from billing import services as billing
+from billing.invoicing import Party, proforma
+from billing.providers import default_provider_name
+from billing.vat import VatIdInvalid, vat_id_parse
+from marketplace.errors import DomainError
+from marketplace.orders.invoicing import invoice_lines_for
+from marketplace.orders.models import Order, QuoteOption
+from marketplace.orders.services import order_place
+
+
+class CheckoutInvalid(DomainError):
+    code = "checkout_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class BillingChoice:
+    name: str
+    lines: list[str]
+    country: str
+    vat_id: str
+    po_number: str
+
+
+def payment_methods() -> list[tuple[str, str]]:
+    """(provider, label) the customer may choose: bank transfer always (the manual provider),
+    card wherever the Stripe provider is configured (its secret key is set); the configured
+    default provider first."""
+    methods = [("manual", "Bank transfer")]
+    if getattr(settings, "STRIPE_API_KEY", ""):
+        methods.append(("stripe", "Card (Stripe)"))
+    default = default_provider_name()
+    return sorted(methods, key=lambda method: method[0] != default)
+
+
+def delivery_lines(option: QuoteOption) -> list[str]:
+    request = option.request
+    return [
+        request.ship_to_name,
+        request.ship_to_address,
+        f"{request.ship_to_city}, {request.ship_to_country}",
+    ]
+
+
+def billing_choice(
+    *, address: Address, vat_id: str, po_number: str, organization_name: str
+) -> BillingChoice:
+    """The buyer as invoiced, from a billing address of the book; CheckoutInvalid with the
+    message to show for a VAT ID that is not valid."""
+    compact = ""
+    if vat_id.strip():
+        try:
+            compact = vat_id_parse(vat_id).number
+        except VatIdInvalid as error:
+            raise CheckoutInvalid(str(error)) from error
+    lines = [address.street, f"{address.postcode} {address.city}", address.country_name]
+    if address.recipient:
+        lines.insert(0, f"Attn. {address.recipient}")
+    return BillingChoice(
+        name=address.company_name or organization_name,
+        lines=lines,
+        country=address.country,
+        vat_id=compact,
+        po_number=po_number.strip(),
+    )
+
+
+def option_proforma(*, option: QuoteOption, choice: BillingChoice, reference: str):
+    return proforma(
+        reference=reference,
+        po_number=choice.po_number,
+        buyer=Party(choice.name, choice.lines, choice.country, choice.vat_id),
+        lines=invoice_lines_for(option=option),
+        currency=option.currency,
+    )
+
+
+def order_checkout(
+    *,
+    user: User,
+    option: QuoteOption,
+    choice: BillingChoice,
+    terms_accepted: bool,
+    payment_provider: str,
+) -> Order:
+    """Place the order reviewed at checkout with its billing details, and open the payment
+    with the provider chosen among those offered."""
+    if not terms_accepted:
+        raise CheckoutInvalid("Accept the terms of sale to place the order.")
+    if payment_provider not in dict(payment_methods()):
+        raise CheckoutInvalid("Choose one of the payment methods offered.")
+    order = order_place(
+        user=user,
+        option=option,
+        payment_provider=payment_provider,
+        before_payment=lambda order: billing.checkout_details_record(
+            order_id=order.pk,
+            reference=order.reference,
+            organization=order.organization,
+            billing_name=choice.name,
+            billing_lines=choice.lines,
+            billing_country=choice.country,
+            vat_id=choice.vat_id,
+            po_number=choice.po_number,
+            delivery_lines=delivery_lines(option),
+            payment_provider=payment_provider,
+        ),
+    )
+    return order

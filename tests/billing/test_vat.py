@@ -1,0 +1,90 @@
+"""VAT rules, rates and VAT ID checks: pure functions, no database."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from billing.vat import (
+    EU_STANDARD_RATES_BP,
+    REVERSE_CHARGE_MENTION,
+    VatId,
+    VatIdInvalid,
+    rate_label,
+    vat_id_parse,
+    vat_of_line,
+    vat_rule,
+)
+
+
+def test_a_valid_vat_id_is_compacted_and_gives_its_country():
+    assert vat_id_parse(" de 136.695.976 ") == VatId("DE136695976", "DE")
+    assert vat_id_parse("EL094259216").country == "GR"
+    assert vat_id_parse("FR40303265045").number == "FR40303265045"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "DE136695977", "DE12", "US123456789", "ΕΛ0942"])
+def test_a_bad_vat_id_is_refused_with_a_message(text):
+    with pytest.raises(VatIdInvalid) as refused:
+        vat_id_parse(text)
+    assert "VAT ID" in str(refused.value)
+
+
+@given(st.text(max_size=60))
+def test_any_string_is_a_vat_id_or_refused_cleanly_never_a_crash(text):
+    outcome = _parsed_or_message(text)
+    if isinstance(outcome, str):
+        assert "VAT ID" in outcome
+    else:
+        assert outcome.number.isalnum()
+        assert outcome.country in EU_STANDARD_RATES_BP or outcome.country == "GB"
+
+
+def _parsed_or_message(text: str) -> VatId | str:
+    try:
+        return vat_id_parse(text)
+    except VatIdInvalid as error:
+        return str(error)
+
+
+def test_domestic_sales_pay_the_seller_rate():
+    rule = vat_rule(seller_country="DE", buyer_country="DE", buyer_vat=vat_id_parse("DE136695976"))
+    assert (rule.treatment, rule.rate_bp, rule.mention) == ("domestic", 1900, "")
+
+
+def test_cross_border_b2b_with_a_valid_vat_id_is_reverse_charged():
+    buyer = vat_id_parse("FR40303265045")
+    rule = vat_rule(seller_country="DE", buyer_country="FR", buyer_vat=buyer)
+    assert (rule.treatment, rule.rate_bp) == ("reverse_charge", 0)
+    assert rule.mention == REVERSE_CHARGE_MENTION
+    assert "Art. 196 Directive 2006/112/EC" in rule.mention
+
+
+def test_cross_border_without_a_vat_id_pays_the_seller_rate_and_outside_the_eu_none():
+    assert vat_rule(seller_country="DE", buyer_country="FR", buyer_vat=None).rate_bp == 1900
+    export = vat_rule(seller_country="DE", buyer_country="US", buyer_vat=None)
+    assert (export.treatment, export.rate_bp) == ("export", 0)
+
+
+def test_every_member_state_has_a_plausible_standard_rate():
+    assert len(EU_STANDARD_RATES_BP) == 27
+    assert all(1500 <= rate <= 2700 for rate in EU_STANDARD_RATES_BP.values())
+    assert rate_label(EU_STANDARD_RATES_BP["FI"]) == "25.5 %"
+
+
+@pytest.mark.parametrize(
+    ("net", "rate", "vat"), [(1005, 1900, 191), (50, 1000, 5), (25, 2000, 5), (1, 5000, 1)]
+)
+def test_vat_rounds_half_up_per_line(net, rate, vat):
+    assert vat_of_line(net, rate) == vat
+    assert vat_of_line(-net, rate) == -vat
+
+
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.sampled_from(sorted({*EU_STANDARD_RATES_BP.values(), 0})),
+)
+def test_vat_of_a_line_is_the_exact_amount_rounded_half_up(net, rate):
+    exact = Decimal(net) * Decimal(rate) / Decimal(10_000)
+    assert vat_of_line(net, rate) == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
