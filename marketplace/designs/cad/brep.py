@@ -97,8 +97,9 @@ def is_valid(shape: TopoDS_Shape) -> bool:
 def facts(shape: TopoDS_Shape) -> BrepFacts:
     """Exact volume, area, box, solid count, planar faces and cylindrical holes of a shape.
 
-    A hole is a cylindrical face whose material lies outside the cylinder (the face normal
-    points at the axis): a boss or a shaft is a cylinder too, but not a hole.
+    A hole is a full turn of cylindrical faces on one axis whose material lies outside the
+    cylinder (the face normal points at the axis): a boss or a shaft is a cylinder too, and a
+    rounded inside corner a quarter turn, but neither is a hole.
     """
     surface = GProp_GProps()
     BRepGProp.SurfaceProperties_s(shape, surface)
@@ -106,7 +107,7 @@ def facts(shape: TopoDS_Shape) -> BrepFacts:
     BRepBndLib.AddOptimal_s(shape, box, False, False)
     lo, hi = box.CornerMin(), box.CornerMax()
     planar = cylindrical = 0
-    holes: Counter[float] = Counter()
+    hollow: dict[tuple, float] = {}  # (axis, diameter) -> angle the inward faces go round
     for face in _faces(shape):
         adaptor = BRepAdaptor_Surface(face)
         kind = adaptor.GetType()
@@ -115,7 +116,12 @@ def facts(shape: TopoDS_Shape) -> BrepFacts:
         elif kind == GeomAbs_Cylinder:
             cylindrical += 1
             if _is_hole(face, adaptor):
-                holes[round(2 * adaptor.Cylinder().Radius(), HOLE_DIGITS)] += 1
+                key = _axis_key(adaptor)
+                span = adaptor.LastUParameter() - adaptor.FirstUParameter()
+                hollow[key] = hollow.get(key, 0.0) + span
+    holes: Counter[float] = Counter(
+        key[-1] for key, angle in hollow.items() if angle >= 2 * math.pi - 1e-6
+    )
     return BrepFacts(
         volume_mm3=volume_mm3(shape),
         area_mm2=abs(surface.Mass()),
@@ -128,6 +134,23 @@ def facts(shape: TopoDS_Shape) -> BrepFacts:
         cylindrical_faces=cylindrical,
         holes_mm=dict(holes),
         valid=is_valid(shape),
+    )
+
+
+def _axis_key(adaptor: BRepAdaptor_Surface) -> tuple:
+    """The cylinder's axis (direction and the point nearest the origin) and its diameter."""
+    cylinder = adaptor.Cylinder()
+    axis = cylinder.Axis()
+    d, p = axis.Direction(), axis.Location()
+    direction = np.array([d.X(), d.Y(), d.Z()])
+    if direction[np.argmax(np.abs(direction))] < 0:
+        direction = -direction
+    point = np.array([p.X(), p.Y(), p.Z()])
+    point = point - point.dot(direction) * direction
+    return (
+        *np.round(direction, 6).tolist(),
+        *np.round(point, 3).tolist(),
+        round(2 * cylinder.Radius(), HOLE_DIGITS),
     )
 
 
