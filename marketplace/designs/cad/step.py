@@ -7,8 +7,10 @@ own LENGTH_UNIT entities so the analysis can say what the file was drawn in.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -68,10 +70,13 @@ def declared_unit(data: bytes) -> str:
 
 
 def read_shape(path: str | os.PathLike[str]) -> TopoDS_Shape:
-    reader = STEPControl_Reader()
-    if reader.ReadFile(str(path)) != IFSelect_RetDone:
+    with _quiet_stdout():
+        reader = STEPControl_Reader()
+        status = reader.ReadFile(str(path))
+        transferred = reader.TransferRoots() if status == IFSelect_RetDone else 0
+    if status != IFSelect_RetDone:
         raise StepReadError("the STEP translator could not parse the file")
-    if reader.TransferRoots() == 0:
+    if transferred == 0:
         raise StepReadError("the STEP file holds no shape")
     shape = reader.OneShape()
     if shape.IsNull():
@@ -97,7 +102,25 @@ def write_step(shape: TopoDS_Shape, path: str | os.PathLike[str]) -> None:
     """Writes the shape as AP214 STEP in millimetres."""
     Interface_Static.SetCVal_s("write.step.unit", "MM")
     Interface_Static.SetCVal_s("write.step.schema", "AP214IS")
-    writer = STEPControl_Writer()
-    writer.Transfer(shape, STEPControl_AsIs)
-    if writer.Write(str(path)) != IFSelect_RetDone:
+    with _quiet_stdout():
+        writer = STEPControl_Writer()
+        writer.Transfer(shape, STEPControl_AsIs)
+        written = writer.Write(str(path))
+    if written != IFSelect_RetDone:
         raise StepReadError("the STEP translator could not write the file")
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """OpenCASCADE's translators print progress on the process's standard output, which in
+    the analysis child is the reply pipe and in `make_part` the JSON: send it to /dev/null."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)

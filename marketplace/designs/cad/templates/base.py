@@ -112,6 +112,8 @@ class Template:
     # Sheet metal: (thickness parameter, inner bend radius parameter or None); None: not sheet.
     sheet: tuple[str, str | None] | None = None
     solids: int = 1
+    # Sheet: the flat blank (length, width, thickness) before bending, for the cutting envelope.
+    flat_mm: Callable[[Values], tuple[float, float, float]] | None = None
     defaults: Values = field(init=False)
 
     def __post_init__(self) -> None:
@@ -189,7 +191,10 @@ def _fits(box: tuple[float, float, float], envelope: tuple[float, float, float])
 
 def _process_findings(template: Template, values: Values, process: ProcessLimits):
     code = process.code
-    for box in template.pieces_mm(values):
+    boxes = template.pieces_mm(values)
+    if process.sheet and template.flat_mm is not None:
+        boxes = [template.flat_mm(values)]  # a sheet shop cuts the blank, then bends it
+    for box in boxes:
         if not _fits(box, process.envelope_mm):
             size = " x ".join(f"{b:g}" for b in box)
             envelope = " x ".join(f"{e:g}" for e in process.envelope_mm)

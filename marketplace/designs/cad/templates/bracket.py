@@ -49,6 +49,14 @@ def _volume(v: Values) -> float:
     return section * v["width"] - holes
 
 
+def _flat_blank(v: Values) -> tuple[float, float, float]:
+    """The blank before bending: both flat lengths plus the bend along its mid-surface
+    (K factor 0.5), by the width, by the thickness."""
+    t, r = v["thickness"], v["bend_radius"]
+    bend = math.pi / 2 * (r + t / 2)
+    return (_flat(v, "base_length") + _flat(v, "upright_height") + bend, v["width"], t)
+
+
 def _walls(v: Values) -> dict[str, float]:
     walls = {"thickness": v["thickness"]}
     if _count(v):
@@ -110,4 +118,5 @@ BRACKET = Template(
     holes_mm=lambda v: {"hole_diameter": v["hole_diameter"]} if _count(v) else {},
     build=_build,
     sheet=("thickness", "bend_radius"),
+    flat_mm=_flat_blank,
 )

@@ -122,4 +122,5 @@ PLATE = Template(
     holes_mm=lambda v: {"hole_diameter": v["hole_diameter"]} if _centres(v) else {},
     build=_build,
     sheet=("thickness", None),
+    flat_mm=lambda v: (v["length"], v["width"], v["thickness"]),
 )
