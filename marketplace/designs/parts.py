@@ -108,7 +108,9 @@ def network_process_limits() -> list[ProcessLimits]:
     ]
 
 
-def _generate(template: Template, parameters: dict, *, step_to=None, stl_to=None) -> dict:
+def _generate(
+    template: Template, parameters: dict, *, step_to=None, stl_to=None, thumbnail_to=None
+) -> dict:
     from marketplace.designs.cad.generate import generate_isolated
 
     try:
@@ -120,6 +122,7 @@ def _generate(template: Template, parameters: dict, *, step_to=None, stl_to=None
             process_limits=network_process_limits(),
             step_to=step_to,
             stl_to=stl_to,
+            thumbnail_to=thumbnail_to,
         )
     except TemplateError as error:
         raise PartInvalid(error.errors) from error
@@ -255,8 +258,16 @@ def design_generate(
     template = template_or_404(template_key)
     with tempfile.TemporaryDirectory(prefix="part-") as workdir:
         step_path, stl_path = Path(workdir) / "part.step", Path(workdir) / "part.stl"
-        analysis = _generate(template, parameters, step_to=step_path, stl_to=stl_path)
+        thumbnail_path = Path(workdir) / "thumbnail.png"
+        analysis = _generate(
+            template,
+            parameters,
+            step_to=step_path,
+            stl_to=stl_path,
+            thumbnail_to=thumbnail_path,
+        )
         step_bytes, stl_bytes = step_path.read_bytes(), stl_path.read_bytes()
+        thumbnail = thumbnail_path.read_bytes()
     values = analysis["template"]["parameters"]
     with transaction.atomic():
         if design is None:
@@ -285,6 +296,7 @@ def design_generate(
         )
         revision.file.save("part.step", ContentFile(step_bytes), save=False)
         revision.preview.save("preview.stl", ContentFile(stl_bytes), save=False)
+        revision.thumbnail.save("thumbnail.png", ContentFile(thumbnail), save=False)
         revision.save()
         publish_to_users_on_commit(
             member_user_ids(organization.pk),

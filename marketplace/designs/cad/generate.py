@@ -43,6 +43,7 @@ def generate(
     process_limits: Sequence[ProcessLimits] = REFERENCE_PROCESS_LIMITS,
     step_to: str | os.PathLike[str] | None = None,
     stl_to: str | os.PathLike[str] | None = None,
+    thumbnail_to: str | os.PathLike[str] | None = None,
 ) -> dict:
     """The `analyze_design` JSON of the part, plus `template` (key, parameters, closed-form
     volume) and `template_findings` (the process rules). Raises TemplateError for bad values."""
@@ -58,6 +59,11 @@ def generate(
     if stl_to is not None:
         with open(stl_to, "wb") as handle:
             handle.write(stl_bytes(mesh, header=f"Cloud Factory {template.key}, mm".encode()))
+    if thumbnail_to is not None:
+        from marketplace.designs.geometry.render import thumbnail_png
+
+        with open(thumbnail_to, "wb") as handle:
+            handle.write(thumbnail_png(mesh))
     cad = {
         **facts.to_dict(),
         "volume_mm3": facts.volume_mm3,
@@ -106,6 +112,7 @@ def generate_request(request: dict) -> dict:
             process_limits=limits,
             step_to=request.get("step_to"),
             stl_to=request.get("stl_to"),
+            thumbnail_to=request.get("thumbnail_to"),
         )
     except TemplateError as error:
         raise DesignFileError(file_errors.BAD_PARAMETERS, error.message) from error
@@ -120,6 +127,7 @@ def generate_isolated(
     process_limits: Sequence[ProcessLimits] = REFERENCE_PROCESS_LIMITS,
     step_to: str | os.PathLike[str] | None = None,
     stl_to: str | os.PathLike[str] | None = None,
+    thumbnail_to: str | os.PathLike[str] | None = None,
 ) -> dict:
     """`generate` in a child of a warm CAD parent, under the analysis memory and time limits.
 
@@ -138,5 +146,6 @@ def generate_isolated(
         "process_limits": [dataclasses.asdict(p) for p in process_limits],
         "step_to": None if step_to is None else str(step_to),
         "stl_to": None if stl_to is None else str(stl_to),
+        "thumbnail_to": None if thumbnail_to is None else str(thumbnail_to),
     }
     return run_job(job, limits, kind="cad", what="part")

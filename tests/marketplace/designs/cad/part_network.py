@@ -1,39 +1,15 @@
-"""A small verified network for part prices: a mill, a printer and a deburring bench in
-Stuttgart, and a carrier to bring the part to the customer."""
+"""An FDM printer added to the shared small network, so parts are priced by two processes."""
 
 from __future__ import annotations
 
 from datetime import time
 
-from accounts.models import Organization
-from marketplace.network.models import Carrier, Machine, WeeklyAvailability
-from tests.factories import (
-    MachineFactory,
-    MaterialFactory,
-    OrganizationFactory,
-    ProcessFactory,
-    WorkshopFactory,
-)
+from marketplace.network.models import Machine, WeeklyAvailability, Workshop
+from tests.factories import MachineFactory, MaterialFactory, ProcessFactory
 
 
-def _open_every_day(machine: Machine) -> Machine:
-    WeeklyAvailability.objects.bulk_create(
-        WeeklyAvailability(machine=machine, weekday=d, start_time=time(6), end_time=time(22))
-        for d in range(7)
-    )
-    return machine
-
-
-def small_network() -> dict:
-    mill = ProcessFactory(
-        code="cnc-3axis",
-        name="3-axis CNC milling",
-        family="subtractive",
-        rate_unit="cm3_per_min",
-        typical_tolerance_mm="0.050",
-        min_wall_mm="0.80",
-        min_feature_mm="0.50",
-    )
+def add_printer(workshop: Workshop) -> Machine:
+    """A Prusa XL printing PLA at `workshop`, open 06:00-22:00 every day."""
     fdm = ProcessFactory(
         code="fdm",
         name="FDM printing",
@@ -44,39 +20,23 @@ def small_network() -> dict:
         min_feature_mm="1.00",
         self_supporting_angle_deg=45,
     )
-    aluminium = MaterialFactory(code="al-6061", name="Aluminium 6061-T6", processes=[mill])
     pla = MaterialFactory(
         code="pla", name="PLA", family="thermoplastic", density_g_cm3="1.240", processes=[fdm]
     )
-    shop = WorkshopFactory()
-    milling = _open_every_day(MachineFactory(workshop=shop, process=mill, name="Haas VF-2"))
-    milling.materials.add(aluminium)
-    printer = _open_every_day(
-        MachineFactory(
-            workshop=shop,
-            process=fdm,
-            name="Prusa XL",
-            envelope_x_mm=360,
-            envelope_y_mm=360,
-            envelope_z_mm=360,
-            throughput="15",
-            hourly_rate_minor=800,
-            setup_cost_minor=500,
-        )
+    printer = MachineFactory(
+        workshop=workshop,
+        process=fdm,
+        name="Prusa XL",
+        envelope_x_mm=360,
+        envelope_y_mm=360,
+        envelope_z_mm=360,
+        throughput="15",
+        hourly_rate_minor=800,
+        setup_cost_minor=500,
     )
     printer.materials.add(pla)
-    deburring = ProcessFactory(
-        code="deburring", name="Deburring", family="finishing", rate_unit="parts_per_h"
+    WeeklyAvailability.objects.bulk_create(
+        WeeklyAvailability(machine=printer, weekday=d, start_time=time(6), end_time=time(22))
+        for d in range(7)
     )
-    _open_every_day(
-        MachineFactory(workshop=shop, process=deburring, name="Deburr bench", throughput="30")
-    )
-    Carrier.objects.create(
-        organization=OrganizationFactory(name="Rhein Cargo", kind=Organization.Kind.LOGISTICS),
-        countries="DE",
-        base_fee_minor=1500,
-        per_100km_minor=80,
-        speed_km_per_day=600,
-        co2_g_per_km=250,
-    )
-    return {"mill": milling, "printer": printer, "workshop": shop}
+    return printer

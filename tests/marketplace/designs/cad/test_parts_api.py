@@ -13,7 +13,7 @@ from marketplace.designs.cad.templates import TEMPLATES
 from marketplace.designs.models import Design, DesignRevision
 from tests.factories import OrganizationFactory
 from tests.helpers import api_client_for, organization_of
-from tests.marketplace.designs.cad.part_network import small_network
+from tests.marketplace.designs.cad.part_network import add_printer
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +87,8 @@ def test_an_unknown_template_is_a_404(customer_alice):
     assert response.status_code == 404
 
 
-def test_prices_come_per_process_and_follow_the_parameters(customer_alice):
-    small_network()
+def test_prices_come_per_process_and_follow_the_parameters(customer_alice, small_network):
+    add_printer(small_network["stuttgart"])
     client = api_client_for(customer_alice)
 
     def prices(hole: float) -> dict[str, int]:
