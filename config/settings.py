@@ -409,6 +409,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
+        # Each part preview builds a solid in a child process (about half a second).
+        "part_preview": env.str("API_THROTTLE_PART_PREVIEW", default="120/min"),
     },
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

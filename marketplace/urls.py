@@ -51,6 +51,12 @@ urlpatterns = [
 urlpatterns += [
     path("designs/", designs.design_list, name="design_list"),
     path("designs/upload/", designs.design_upload, name="design_upload"),
+    path("designs/new-part/", designs.part_designer, name="part_designer"),
+    path(
+        "designs/files/<int:revision_id>/part.step",
+        designs.design_step_download,
+        name="design_step_download",
+    ),
     path("designs/<int:design_id>/", designs.design_detail, name="design_detail"),
     path("designs/<int:design_id>/delete/", designs.design_delete, name="design_delete"),
     path("designs/files/<int:revision_id>/", designs.design_download, name="design_download"),

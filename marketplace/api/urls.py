@@ -4,6 +4,7 @@ from django.urls import path
 
 from config.api import Router
 from marketplace.api.webhook_events import WebhookEventCatalogView
+from marketplace.designs.api import parts
 from marketplace.designs.api import views as designs
 from marketplace.network.api import views as network
 from marketplace.orders.api import outages
@@ -17,6 +18,7 @@ router.register("certifications", network.CertificationViewSet, basename="certif
 router.register("workshops", network.WorkshopViewSet, basename="workshop")
 router.register("machines", network.MachineViewSet, basename="machine")
 router.register("designs", designs.DesignViewSet, basename="design")
+router.register("part-templates", parts.PartTemplateViewSet, basename="part-template")
 router.register("capacity/closures", network.CapacityExceptionViewSet, basename="capacity-closure")
 router.register("quotes", orders.QuoteViewSet, basename="quote")
 router.register("orders", orders.OrderViewSet, basename="order")

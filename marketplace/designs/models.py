@@ -142,6 +142,10 @@ class DesignRevision(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
+    # A part made from a template: which one and with what values, so it can be edited again.
+    # Its `file` is the generated STEP and its `preview` the full STL.
+    template = models.CharField(max_length=40, blank=True)
+    parameters = models.JSONField(null=True, blank=True)
 
     objects = DesignRevisionQuerySet.as_manager()
 
@@ -161,6 +165,11 @@ class DesignRevision(models.Model):
     @property
     def bbox_mm(self) -> list[float] | None:
         return (self.analysis or {}).get("bbox_mm")
+
+    @property
+    def has_step(self) -> bool:
+        """Uploaded as STEP or generated (stored as STEP): workshops can take the B-rep."""
+        return self.format == "step"
 
 
 class DesignReport(models.Model):

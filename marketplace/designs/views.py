@@ -1,4 +1,7 @@
-"""Design pages: upload (many files, drag and drop), the analysis, the 3D preview, downloads."""
+"""Design pages: upload (many files, drag and drop), the analysis, the 3D preview, downloads,
+and the part designer."""
+
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,10 +15,10 @@ from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_member_of
 from config.ids import parse_id
-from marketplace.designs import selectors, services
+from marketplace.designs import parts, selectors, services
 from marketplace.designs.forms import DesignUploadForm
 from marketplace.designs.models import DesignReport, DesignRevision
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound
 
 
 @login_required
@@ -126,6 +129,47 @@ def design_download(request: HttpRequest, revision_id: int) -> HttpResponse:
     services.design_download_record(revision=revision, user=request.user)
     return FileResponse(
         revision.file.open("rb"), as_attachment=True, filename=revision.original_name or "design"
+    )
+
+
+@login_required
+def design_step_download(request: HttpRequest, revision_id: int) -> HttpResponse:
+    """The B-rep as STEP (uploaded as STEP, or generated from a template), logged like any
+    download; a revision that only has a mesh has no STEP to give."""
+    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    if not revision.has_step:
+        raise NotFound("This design was uploaded as a mesh: there is no STEP file of it.")
+    services.design_download_record(revision=revision, user=request.user)
+    name = Path(revision.original_name or "design").stem or "design"
+    return FileResponse(
+        revision.file.open("rb"),
+        as_attachment=True,
+        filename=f"{revision.design.name or name}-v{revision.number}.step",
+        content_type="application/step",
+    )
+
+
+@login_required
+def part_designer(request: HttpRequest) -> HttpResponse:
+    """Design a part from a template with a live preview; `?revision=` edits a saved part."""
+    require_kind(membership=request.membership, kinds=(Organization.Kind.CUSTOMER,))
+    start = {"template": "bracket", "parameters": {}, "design": None}
+    if request.GET.get("revision"):
+        revision = selectors.revision_get_for_member(
+            revision_id=parse_id(request.GET["revision"]), user=request.user
+        )
+        if revision.template and is_member_of(
+            user=request.user, organization_ids=[revision.design.organization_id]
+        ):
+            start = {
+                "template": revision.template,
+                "parameters": revision.parameters or {},
+                "design": revision.design_id,
+            }
+    return render(
+        request,
+        "marketplace/part_designer.html",
+        {"templates": parts.templates_described(), "start": start},
     )
 
 

@@ -14,7 +14,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-HEAVY = ("ortools", "pandas", "scipy", "trimesh", "matplotlib", "numpy", "stripe", "reportlab")
+HEAVY = (
+    "ortools",
+    "pandas",
+    "scipy",
+    "trimesh",
+    "matplotlib",
+    "numpy",
+    "stripe",
+    "reportlab",
+    "OCP",
+    "build123d",
+)
 
 
 def _loaded_after(code: str, *argv: str) -> dict:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .findings import Issue
     from .isolation import analyze_path_isolated
     from .limits import DEFAULT_LIMITS, Limits
-    from .loading import Design, cascadio_available, load_design
+    from .loading import Design, load_design
     from .manufacturability import (
         REFERENCE_PROCESSES,
         ManufacturabilityReport,
@@ -38,7 +38,7 @@ _HOMES = {
     "findings": ("Issue",),
     "isolation": ("analyze_path_isolated",),
     "limits": ("DEFAULT_LIMITS", "Limits"),
-    "loading": ("Design", "cascadio_available", "load_design"),
+    "loading": ("Design", "load_design"),
     "manufacturability": (
         "REFERENCE_PROCESSES",
         "ManufacturabilityReport",
@@ -70,7 +70,6 @@ __all__ = [
     "analyze",
     "analyze_path",
     "analyze_path_isolated",
-    "cascadio_available",
     "load_design",
     "preview_stl",
     "sniff",

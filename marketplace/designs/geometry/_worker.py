@@ -68,6 +68,10 @@ def handle(request: dict) -> dict:
 
 
 def _run(request: dict) -> dict:
+    if request.get("kind") == "generate":
+        from marketplace.designs.cad.generate import generate_request
+
+        return generate_request(request)
     from marketplace.designs.geometry.analysis import analyze
     from marketplace.designs.geometry.limits import Limits
     from marketplace.designs.geometry.loading import load_design
@@ -98,8 +102,13 @@ def _run(request: dict) -> dict:
     return result
 
 
-def warm_up() -> None:
+def warm_up(kind: str = "mesh") -> None:
     """Imports the libraries and runs one small analysis, so first calls are paid here once."""
+    if kind == "cad":  # the kernel too, and one small part through it
+        from marketplace.designs.cad.generate import generate
+        from marketplace.designs.cad.templates import template_get
+
+        generate(template_get("plate"), {})
     from marketplace.designs.geometry import samples
     from marketplace.designs.geometry.analysis import analyze
     from marketplace.designs.geometry.loading import load_design
@@ -151,9 +160,9 @@ def _collect(read_end: int) -> bytes:
     return b"".join(chunks)
 
 
-def serve() -> int:
+def serve(kind: str = "mesh") -> int:
     """The warm parent's loop: one forked child per request line, until stdin closes."""
-    warm_up()
+    warm_up(kind)
     if threading.active_count() != 1:  # a thread would not survive fork, with its locks
         _answer({"ready": False, "error": "threads left after warm-up"})
         return 1
@@ -177,4 +186,4 @@ def serve() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(serve())
+    sys.exit(serve(sys.argv[2] if len(sys.argv) > 2 else "mesh"))

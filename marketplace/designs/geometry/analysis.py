@@ -72,6 +72,7 @@ class Analysis:
     manufacturability: ManufacturabilityReport | None
     issues: tuple[Issue, ...]
     seconds: float
+    cad: dict | None = None  # B-rep facts of a STEP file: solids, faces, holes (see cad/brep.py)
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -109,6 +110,7 @@ class Analysis:
             ),
             "issues": [i.to_dict() for i in self.issues],
             "seconds": round(self.seconds, 3),
+            "cad": self.cad,
         }
 
 
@@ -133,6 +135,10 @@ def analyze(
     area = float(s.areas.sum())
     lo = mesh.vertices.min(axis=0)
     hi = mesh.vertices.max(axis=0)
+    cad = _exact_from_brep(design.cad)
+    if cad is not None:  # the solid's own figures beat its tessellation's
+        signed_volume, area = design.cad["volume_mm3"], design.cad["area_mm2"]  # type: ignore[index]
+        lo, hi = np.array(design.cad["bbox_min_mm"]), np.array(design.cad["bbox_max_mm"])  # type: ignore[index]
     extents = tuple(float(x) for x in hi - lo)
     thickness, (hull_volume, hull_estimated), topo, body = _measure(
         mesh, s, processes=processes, thickness_rays=thickness_rays, seed=seed
@@ -185,7 +191,16 @@ def analyze(
         manufacturability=report,
         issues=tuple(issues),
         seconds=time.perf_counter() - started,
+        cad=cad,
     )
+
+
+def _exact_from_brep(cad: dict | None) -> dict | None:
+    """The B-rep facts for the report, without the figures that have their own fields."""
+    if cad is None:
+        return None
+    moved = ("volume_mm3", "area_mm2", "bbox_min_mm", "bbox_max_mm")
+    return {key: value for key, value in cad.items() if key not in moved}
 
 
 def _measure(mesh, s: measure.Surface, *, processes, thickness_rays: int, seed: int):

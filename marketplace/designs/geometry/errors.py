@@ -39,7 +39,7 @@ ARCHIVE_RATIO = "archive_ratio"
 ARCHIVE_UNSAFE_PATH = "archive_unsafe_path"
 ARCHIVE_NESTED = "archive_nested"
 UNSAFE_XML = "unsafe_xml"
-STEP_UNSUPPORTED = "step_unsupported"
+BAD_PARAMETERS = "bad_parameters"  # a parametric part asked for the impossible
 UNKNOWN_UNIT = "unknown_unit"
 OUT_OF_MEMORY = "out_of_memory"
 TIMEOUT = "timeout"
@@ -65,7 +65,7 @@ ALL_CODES = (
     ARCHIVE_UNSAFE_PATH,
     ARCHIVE_NESTED,
     UNSAFE_XML,
-    STEP_UNSUPPORTED,
+    BAD_PARAMETERS,
     UNKNOWN_UNIT,
     OUT_OF_MEMORY,
     TIMEOUT,

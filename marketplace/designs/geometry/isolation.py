@@ -51,12 +51,25 @@ def analyze_path_isolated(
         "thumbnail_to": None if thumbnail_to is None else str(thumbnail_to),
         "preview_to": None if preview_to is None else str(preview_to),
     }
-    outcome = _run_in_child(job, limits)
+    return run_job(job, limits)
+
+
+def run_job(job: dict, limits: Limits, *, kind: str = "mesh", what: str = "file") -> dict:
+    """One job in a limited child of a warm parent of `kind`; its result or DesignFileError.
+
+    `what` names the thing in the messages: an upload is a "file", a generated "part".
+    """
+    doing = "analyse" if what == "file" else "generate"
+    outcome = _run_in_child(job, limits, kind)
     if outcome.timed_out:
         raise DesignFileError(
             errors.TIMEOUT,
-            f"The file took too long to analyse (more than {limits.max_seconds:g} s). "
-            "Simplify the model or export it with fewer triangles.",
+            f"The {what} took too long to {doing} (more than {limits.max_seconds:g} s). "
+            + (
+                "Simplify the model or export it with fewer triangles."
+                if what == "file"
+                else "Choose fewer holes or a simpler shape."
+            ),
         )
     reply = _reply(outcome.output)
     if reply is not None:
@@ -66,7 +79,7 @@ def analyze_path_isolated(
     if outcome.exit_code == -signal.SIGXCPU:
         raise DesignFileError(
             errors.TIMEOUT,
-            f"The file took too long to analyse (more than {limits.max_seconds:g} s of "
+            f"The {what} took too long to {doing} (more than {limits.max_seconds:g} s of "
             "processor time).",
         )
     if b"MemoryError" in outcome.output or outcome.exit_code < 0:
@@ -74,13 +87,13 @@ def analyze_path_isolated(
     raise DesignFileError(errors.WORKER_FAILED, OUR_SIDE_MESSAGE)
 
 
-def _run_in_child(job: dict, limits: Limits) -> pool.Outcome:
+def _run_in_child(job: dict, limits: Limits, kind: str = "mesh") -> pool.Outcome:
     """The job in a child of a warm parent; a parent that fails is replaced once."""
     cpu_seconds = max(1, int(limits.max_seconds) + 1)
     failure: Exception | None = None
     for _attempt in range(2):
         try:
-            parent = pool.borrow()
+            parent = pool.borrow(kind)
         except (pool.PoolUnavailable, OSError, TimeoutError) as exc:
             failure = exc
             continue

@@ -30,14 +30,8 @@ class Design:
     unit: str  # unit the file's numbers were read in
     unit_source: str  # "file" (3MF, STEP) or "user" (chosen at upload)
     size_bytes: int
-
-
-def cascadio_available() -> bool:
-    try:
-        import cascadio  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    # What the B-rep says exactly (STEP only): volume, area, box, solids, faces, holes.
+    cad: dict | None = None
 
 
 def load_design(
@@ -50,8 +44,13 @@ def load_design(
     user_unit = normalize_unit(unit)
     src = _Source(source)
     sniffed = _sniff(src, limits)
+    cad: dict | None = None
     try:
-        mesh = _parse(src, sniffed)
+        if sniffed.format == STEP:
+            mesh, step_unit, cad = _parse_step(src)
+            sniffed = Sniffed(STEP, sniffed.size_bytes, None, step_unit)
+        else:
+            mesh = _parse(src, sniffed)
     except DesignFileError:
         raise
     except MemoryError as exc:
@@ -81,9 +80,10 @@ def load_design(
         file_unit, unit_source = sniffed.unit, "file"
     else:
         file_unit, unit_source = user_unit, "user"
-    mesh = mesh.scaled(mm_per(file_unit))
+    if cad is None:  # STEP comes back from the kernel in mm whatever it declares
+        mesh = mesh.scaled(mm_per(file_unit))
     _check_range(mesh)
-    return Design(mesh, sniffed.format, file_unit, unit_source, src.size)
+    return Design(mesh, sniffed.format, file_unit, unit_source, src.size, cad)
 
 
 # Coordinates beyond a kilometre are no part any workshop makes, and squaring them for areas
@@ -123,8 +123,6 @@ def _parse(src: _Source, sniffed: Sniffed) -> Mesh:
                 "The file contains coordinates that are not numbers (NaN or infinity).",
             )
         return mesh_from_triangles(corners)
-    if sniffed.format == STEP:
-        return _parse_step(src)
     file_type = {STL_ASCII: "stl", THREEMF: "3mf", OBJ: "obj"}[sniffed.format]
     return _parse_with_trimesh(src, file_type)
 
@@ -166,19 +164,20 @@ def _mesh_from_loaded(loaded) -> Mesh:
     return mesh_from_arrays(combined.vertices, combined.faces)
 
 
-def _parse_step(src: _Source) -> Mesh:
-    if not cascadio_available():
-        raise DesignFileError(
-            errors.STEP_UNSUPPORTED,
-            "STEP is not supported on this server yet. Export the part as STL or 3MF and "
-            "upload that instead.",
-        )
-    import trimesh
+def _parse_step(src: _Source) -> tuple[Mesh, str, dict]:
+    """B-rep solids through OpenCASCADE: the tessellation (mm), the declared unit, exact facts."""
+    from marketplace.designs.cad.step import read_step
 
-    data = src.data if src.data is not None else src.path.read_bytes()  # type: ignore[union-attr]
-    with _quiet():
-        loaded = trimesh.load(io.BytesIO(data), file_type="step")
-    return _mesh_from_loaded(loaded)
+    part = read_step(src.data if src.data is not None else src.path)  # type: ignore[arg-type]
+    facts = part.facts
+    cad = {
+        **facts.to_dict(),
+        "volume_mm3": facts.volume_mm3,
+        "area_mm2": facts.area_mm2,
+        "bbox_min_mm": list(facts.bbox_min_mm),
+        "bbox_max_mm": list(facts.bbox_max_mm),
+    }
+    return mesh_from_triangles(part.corners), part.unit, cad
 
 
 @contextlib.contextmanager

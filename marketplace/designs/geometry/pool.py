@@ -27,6 +27,10 @@ _BOOT = (
     "sys.path.insert(0, sys.argv[1])\n"
     "runpy.run_module('marketplace.designs.geometry._worker', run_name='__main__')\n"
 )
+# What a parent has loaded before it forks: "mesh" (numpy, SciPy, trimesh, matplotlib) for
+# uploads, "cad" (the same plus OpenCASCADE, about 500 MB more address space) for generating
+# parametric parts. Upload children do not pay for a kernel they rarely need.
+KINDS = ("mesh", "cad")
 START_SECONDS = 120.0  # importing and warming up, on a busy machine
 REAP_SECONDS = 10.0  # from killing a child to its parent reporting it
 MAX_IDLE = 2  # warm parents kept per process, each about 150 MB resident
@@ -48,7 +52,10 @@ class Outcome:
 class WarmParent:
     """One warm parent process; used by one thread at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "mesh") -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown parent kind {kind!r}")
+        self.kind = kind
         env = dict(os.environ)
         # One BLAS thread each: thread pools reserve address space that RLIMIT_AS counts, and
         # a thread in the parent would not survive its fork.
@@ -57,7 +64,7 @@ class WarmParent:
         env["MPLBACKEND"] = "Agg"
         self.owner = os.getpid()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, str(_ROOT)],
+            [sys.executable, "-c", _BOOT, str(_ROOT), kind],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -132,20 +139,22 @@ _idle: list[WarmParent] = []
 _lock = threading.Lock()
 
 
-def borrow() -> WarmParent:
+def borrow(kind: str = "mesh") -> WarmParent:
     """An idle warm parent of this process, or a new one (which takes seconds to start)."""
     with _lock:
-        while _idle:
-            parent = _idle.pop()
-            if parent.alive:
-                return parent
-    return WarmParent()
+        for parent in reversed(_idle):
+            if parent.kind == kind:
+                _idle.remove(parent)
+                if parent.alive:
+                    return parent
+    return WarmParent(kind)
 
 
 def give_back(parent: WarmParent) -> None:
-    """Keeps a healthy parent for the next job, up to MAX_IDLE; ends the others."""
+    """Keeps a healthy parent for the next job, up to MAX_IDLE of its kind; ends the others."""
     with _lock:
-        if parent.alive and len(_idle) < MAX_IDLE:
+        same = sum(1 for idle in _idle if idle.kind == parent.kind)
+        if parent.alive and same < MAX_IDLE:
             _idle.append(parent)
             return
     if parent.owner == os.getpid():
@@ -158,16 +167,16 @@ def discard(parent: WarmParent) -> None:
         parent.kill()
 
 
-def idle_parents() -> list[int]:
+def idle_parents(kind: str = "mesh") -> list[int]:
     """The process ids of this process's idle warm parents (for tests and the benchmark)."""
     with _lock:
-        return [parent.process.pid for parent in _idle if parent.alive]
+        return [parent.process.pid for parent in _idle if parent.alive and parent.kind == kind]
 
 
 def prewarm() -> threading.Thread | None:
     """Starts a warm parent in the background unless one is idle, so the first upload is fast."""
     with _lock:
-        if any(parent.alive for parent in _idle):
+        if any(parent.alive and parent.kind == "mesh" for parent in _idle):
             return None
 
     def start() -> None:

@@ -145,7 +145,7 @@ def _sniff(src: _Source, limits: Limits) -> Sniffed:
 
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"ISO-10303-21"):
-        return Sniffed(STEP, src.size, None, "m")
+        return Sniffed(STEP, src.size, None, None)  # its unit is read with the shapes
 
     for magic, what in _OTHER_MAGIC:
         if head.startswith(magic) and not (magic == b"ply" and not head.startswith(b"ply\n")):
