@@ -1,7 +1,7 @@
 """The marketplace app's models, defined in their domain packages and registered here.
 
-Django loads `marketplace.models`; every model lives in `network/`, `designs/` or `orders/`
-under the one app label, so moving them needed no migration. Landed migrations also refer to
+Django loads `marketplace.models`; every model lives in `network/`, `designs/`, `orders/` or
+`shopfloor/` under the one app label, so moving them needed no migration. Landed migrations also refer to
 `_design_upload_path`, `_design_derived_path`, `TsTzRange` and `PostgresExclusionConstraint`
 here by name.
 """
@@ -45,6 +45,7 @@ from marketplace.orders.models import (
     Review,
     Shipment,
 )
+from marketplace.shopfloor.models import DeviceKey, MachineFeed, ProcessedEvent
 
 __all__ = [
     "CapacityBooking",
@@ -52,6 +53,7 @@ __all__ = [
     "Carrier",
     "Certification",
     "Design",
+    "DeviceKey",
     "DesignDownload",
     "DesignQuerySet",
     "DesignReport",
@@ -60,6 +62,7 @@ __all__ = [
     "Finish",
     "Job",
     "Machine",
+    "MachineFeed",
     "MachineStatusChange",
     "Material",
     "Message",
@@ -67,6 +70,7 @@ __all__ = [
     "OrderEvent",
     "OrderQuerySet",
     "PostgresExclusionConstraint",
+    "ProcessedEvent",
     "Process",
     "QuoteLine",
     "QuoteOption",
