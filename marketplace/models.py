@@ -1,9 +1,9 @@
 """The marketplace app's models, defined in their domain packages and registered here.
 
 Django loads `marketplace.models`; every model lives in `network/`, `designs/`, `orders/` or
-`shopfloor/` under the one app label, so moving them needed no migration. Landed migrations also refer to
-`_design_upload_path`, `_design_derived_path`, `TsTzRange` and `PostgresExclusionConstraint`
-here by name.
+`shopfloor/` under the one app label, so moving them needed no migration. Landed migrations
+also refer to `_design_upload_path`, `_design_derived_path`, `TsTzRange` and
+`PostgresExclusionConstraint` here by name.
 """
 
 from marketplace.designs.models import (
@@ -53,11 +53,11 @@ __all__ = [
     "Carrier",
     "Certification",
     "Design",
-    "DeviceKey",
     "DesignDownload",
     "DesignQuerySet",
     "DesignReport",
     "DesignRevision",
+    "DeviceKey",
     "DisputeDecision",
     "Finish",
     "Job",
@@ -70,8 +70,8 @@ __all__ = [
     "OrderEvent",
     "OrderQuerySet",
     "PostgresExclusionConstraint",
-    "ProcessedEvent",
     "Process",
+    "ProcessedEvent",
     "QuoteLine",
     "QuoteOption",
     "QuoteRequest",
