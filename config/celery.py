@@ -10,4 +10,4 @@ app = Celery("cloudfactory")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()  # accounts.tasks, billing.tasks
 # The marketplace keeps its tasks in its domain packages.
-app.autodiscover_tasks(["marketplace.designs", "marketplace.orders"])
+app.autodiscover_tasks(["marketplace.designs", "marketplace.orders", "marketplace.shopfloor"])

@@ -217,7 +217,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "options": {"queue": "billing"},
     },
+    "shopfloor-silence": {
+        "task": "marketplace.shopfloor.tasks.shopfloor_silence_task",
+        "schedule": 60,  # seconds: machines silent past their timeout (docs/shop-floor-mqtt.md)
+    },
 }
+
+# Shop floor over MQTT: the broker `manage.py shopfloor_bridge` subscribes to.
+SHOPFLOOR_MQTT_URL = env.str("SHOPFLOOR_MQTT_URL", default="mqtt://127.0.0.1:1883")
 
 # Uploaded designs: what one file may cost before it is refused (see marketplace/designs/geometry).
 DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)
