@@ -74,11 +74,13 @@ class Bridge:
         client_id: str | None = None,
         group: str = protocol.SHARED_GROUP,
         silence_every: float = 60.0,
+        session_expiry: int = SESSION_EXPIRY,
         on_result: Callable[[str, IngestResult], None] | None = None,
     ) -> None:
         self.broker = broker
         self.subscription = f"$share/{group}/{protocol.SUBSCRIPTION}"
         self.silence_every = silence_every
+        self.session_expiry = session_expiry
         self.on_result = on_result
         self.counts = BridgeCounts()
         self.connected = threading.Event()
@@ -139,7 +141,7 @@ class Bridge:
     # -- life cycle (the calling thread) ------------------------------------------------------
     def start(self) -> None:
         properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = SESSION_EXPIRY
+        properties.SessionExpiryInterval = self.session_expiry
         self.client.connect_async(
             self.broker.host,
             self.broker.port,
