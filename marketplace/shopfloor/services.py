@@ -21,7 +21,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import Membership, User
 from accounts.permissions import require_membership
-from accounts.selectors import member_user_ids
+from accounts.selectors import is_member_of, is_operator, member_user_ids
 from config.errors import DomainError
 from config.live import publish_to_users_on_commit
 from marketplace.network.models import Machine, Workshop
@@ -51,9 +51,20 @@ def _digest(secret: str) -> str:
 
 
 @transaction.atomic
-def device_key_create(*, user: User, workshop: Workshop, name: str) -> tuple[DeviceKey, str]:
-    """A new key for the workshop's machines; the secret is returned once, never stored."""
-    require_membership(user=user, organization=workshop.organization, roles=Membership.MANAGERS)
+def device_key_create(
+    *, user: User, workshop: Workshop, name: str, acting_user: User | None = None
+) -> tuple[DeviceKey, str]:
+    """A new key for the workshop's machines; the secret is returned once, never stored.
+
+    Events signed with it act as ``acting_user`` (by default the creator), as an API token
+    acts as its creator: a workshop manager creates keys; an operator may issue one (admin)
+    acting as a member of the workshop.
+    """
+    if not is_operator(user=user):
+        require_membership(user=user, organization=workshop.organization, roles=Membership.MANAGERS)
+    acting_user = acting_user or user
+    if not is_member_of(user=acting_user, organization_ids=[workshop.organization_id]):
+        raise DomainError(f"Events must act as a member of {workshop}: pick one of its team.")
     name = name.strip()
     if not name:
         raise DomainError("Name the key after the agent or machine that will use it.")
@@ -62,7 +73,7 @@ def device_key_create(*, user: User, workshop: Workshop, name: str) -> tuple[Dev
         key_id=DeviceKey.new_key_id(),
         name=name[:100],
         salt=secrets.token_hex(16),
-        created_by=user,
+        created_by=acting_user,
     )
     secret = device_secret(key)
     key.secret_digest = _digest(secret)
