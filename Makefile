@@ -9,7 +9,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
 MQTT_TEST_URL ?= mqtt://127.0.0.1:1883
 
-.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench install lock migrate worker
+.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench-shopfloor bench install lock migrate worker
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -72,6 +72,11 @@ bench-analysis: install
 ## The production layout (daphne on PostgreSQL and Redis) under a page and API mix of three roles.
 bench-web: install
 	$(BIN)/python benchmarks/bench_web.py
+
+## Events/s through the MQTT bridge and machine -> order page delay, beside the REST path
+## (needs Mosquitto: BENCH_MQTT_URL, default mqtt://127.0.0.1:1883).
+bench-shopfloor: install
+	$(BIN)/python benchmarks/bench_shopfloor.py
 
 bench: bench-geometry bench-matching bench-map bench-analysis
 

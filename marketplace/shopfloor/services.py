@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,9 +21,8 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import Membership, User
 from accounts.permissions import require_membership
-from accounts.selectors import is_member_of, is_operator, member_user_ids
+from accounts.selectors import is_member_of, is_operator
 from config.errors import DomainError
-from config.live import publish_to_users_on_commit
 from marketplace.network.models import Machine, Workshop
 from marketplace.network.services import machine_status_set
 from marketplace.orders.jobs import job_complete, job_progress, job_report_delay, job_start
@@ -36,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SILENCE_NOTE = "Silent: no report from the machine since"
 BACK_NOTE = "Reporting again after a silence."
+KEY_USE_PRECISION = timedelta(minutes=1)  # "last used" is written at most this often per key
 
 
 # -- device keys ------------------------------------------------------------------------------
@@ -197,8 +197,10 @@ def _record_and_apply(
     *, workshop: Workshop, key: DeviceKey, machine: Machine, event: ShopfloorEvent, now: datetime
 ) -> IngestResult:
     slug, event_id = workshop.organization.slug, str(event.event_id)
-    feed, _ = MachineFeed.objects.get_or_create(machine=machine)
-    feed = MachineFeed.objects.select_for_update().get(pk=feed.pk)
+    feed = MachineFeed.objects.select_for_update().filter(machine=machine).first()
+    if feed is None:
+        MachineFeed.objects.get_or_create(machine=machine)  # a concurrent first event may win
+        feed = MachineFeed.objects.select_for_update().get(machine=machine)
     if ProcessedEvent.objects.filter(workshop=workshop, event_id=event.event_id).exists():
         return IngestResult("duplicate", slug, event_id=event_id)
     at_field, id_field = _CURSOR[event.kind]
@@ -230,11 +232,8 @@ def _record_and_apply(
         reason=reason[:500],
         body=_body_json(event),
     )
-    DeviceKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    publish_to_users_on_commit(
-        member_user_ids(workshop.organization_id),
-        {"type": "shopfloor.event", "data": {"machine": machine.pk, "kind": event.kind}},
-    )
+    if key.last_used_at is None or now - key.last_used_at > KEY_USE_PRECISION:
+        DeviceKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return IngestResult(outcome, slug, code, reason, event_id)
 
 
