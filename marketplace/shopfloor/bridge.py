@@ -75,12 +75,14 @@ class Bridge:
         group: str = protocol.SHARED_GROUP,
         silence_every: float = 60.0,
         session_expiry: int = SESSION_EXPIRY,
+        leave_on_stop: bool = False,
         on_result: Callable[[str, IngestResult], None] | None = None,
     ) -> None:
         self.broker = broker
         self.subscription = f"$share/{group}/{protocol.SUBSCRIPTION}"
         self.silence_every = silence_every
         self.session_expiry = session_expiry
+        self.leave_on_stop = leave_on_stop
         self.on_result = on_result
         self.counts = BridgeCounts()
         self.connected = threading.Event()
@@ -169,8 +171,17 @@ class Bridge:
         self._stop.set()
 
     def shutdown(self) -> None:
-        """Finish the message in hand, then leave the broker cleanly (no will, no error)."""
+        """Finish the message in hand, then leave the broker cleanly (no will, no error).
+
+        The broker keeps a stopped bridge's session, and goes on handing it its share of the
+        shared subscription until it comes back under the same client id; a bridge retired
+        for good (``leave_on_stop``) ends its session instead, so its share goes to the others.
+        """
         self._stop.set()
-        self.client.disconnect()
+        properties = None
+        if self.leave_on_stop:
+            properties = Properties(PacketTypes.DISCONNECT)
+            properties.SessionExpiryInterval = 0
+        self.client.disconnect(properties=properties)
         self.client.loop_stop()
         close_old_connections()

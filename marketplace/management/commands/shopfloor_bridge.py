@@ -26,6 +26,12 @@ class Command(BaseCommand):
             default=60.0,
             help="seconds between two passes of the silence watch",
         )
+        parser.add_argument(
+            "--leave",
+            action="store_true",
+            help="end this bridge's broker session when it stops (retiring it for good); "
+            "without it the broker keeps handing this client id its share until it returns",
+        )
 
     def handle(self, *args, **options) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -35,7 +41,10 @@ class Command(BaseCommand):
             self.stderr.write(str(error))
             raise SystemExit(2) from error
         bridge = Bridge(
-            broker, client_id=options["client_id"], silence_every=options["silence_every"]
+            broker,
+            client_id=options["client_id"],
+            silence_every=options["silence_every"],
+            leave_on_stop=options["leave"],
         )
         signal.signal(signal.SIGTERM, bridge.stop)
         signal.signal(signal.SIGINT, bridge.stop)
