@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -182,7 +182,12 @@ def event_ingest(*, topic: str, payload: bytes, now: datetime | None = None) -> 
             )
     except Rejected as rejected:
         return IngestResult("rejected", slug, rejected.code, rejected.message)
-    return _record_and_apply(workshop=workshop, key=key, machine=machine, event=event, now=now)
+    try:
+        return _record_and_apply(workshop=workshop, key=key, machine=machine, event=event, now=now)
+    except IntegrityError:
+        # The same event id on two machines' topics at once: the second insert loses, and
+        # what it applied is rolled back with it.
+        return IngestResult("duplicate", slug, event_id=str(event.event_id))
 
 
 _CURSOR = {

@@ -189,3 +189,14 @@ def test_counters_merge_and_an_older_counter_report_is_only_recorded(bob_device)
     assert bob_device.send("counters", counters={"parts": 3}, at=T0).outcome == "stale"
     bob_device.machine.feed.refresh_from_db()
     assert bob_device.machine.feed.counters == {"parts": 12, "spindle_h": 1.5}
+
+
+def test_one_event_id_on_two_machines_is_applied_once(bob_device):
+    other = MachineFactory(workshop=bob_device.machine.workshop)
+    event_id = uuid.uuid4()
+    bob_device.send("status", event_id=event_id, status="down")
+    bob_device.machine = other
+    assert bob_device.send("status", event_id=event_id, status="down").outcome == "duplicate"
+    other.refresh_from_db()
+    assert other.status == "available"
+    assert ProcessedEvent.objects.count() == 1
