@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.selectors import is_member_of
 from marketplace.errors import DomainError
 from marketplace.shopfloor.models import DeviceKey, MachineFeed, ProcessedEvent
-from marketplace.shopfloor.services import device_key_create, device_key_revoke
+from marketplace.shopfloor.services import device_key_issue, device_key_revoke
 
 
 class DeviceKeyIssueForm(forms.ModelForm):
@@ -71,8 +71,7 @@ class DeviceKeyAdmin(admin.ModelAdmin):
         if change:
             return
         try:
-            key, secret = device_key_create(
-                user=request.user,
+            key, secret = device_key_issue(
                 workshop=form.cleaned_data["workshop"],
                 name=form.cleaned_data["name"],
                 acting_user=form.cleaned_data["created_by"],
@@ -90,7 +89,7 @@ class DeviceKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset):
         for key in queryset.select_related("workshop__organization"):
-            device_key_revoke(user=request.user, key=key)
+            device_key_revoke(user=None, key=key)
         self.message_user(request, f"{queryset.count()} key(s) revoked.")
 
 

@@ -51,18 +51,10 @@ def _digest(secret: str) -> str:
 
 
 @transaction.atomic
-def device_key_create(
-    *, user: User, workshop: Workshop, name: str, acting_user: User | None = None
-) -> tuple[DeviceKey, str]:
-    """A new key for the workshop's machines; the secret is returned once, never stored.
-
-    Events signed with it act as ``acting_user`` (by default the creator), as an API token
-    acts as its creator: a workshop manager creates keys; an operator may issue one (admin)
-    acting as a member of the workshop.
-    """
-    if not is_operator(user=user):
-        require_membership(user=user, organization=workshop.organization, roles=Membership.MANAGERS)
-    acting_user = acting_user or user
+def device_key_issue(*, workshop: Workshop, name: str, acting_user: User) -> tuple[DeviceKey, str]:
+    """A new key whose events act as ``acting_user`` (a member of the workshop), as an API
+    token acts as its creator; the secret is returned once, never stored. Callers check who
+    may issue: ``device_key_create`` for the workshop's page, the admin's own permissions."""
     if not is_member_of(user=acting_user, organization_ids=[workshop.organization_id]):
         raise DomainError(f"Events must act as a member of {workshop}: pick one of its team.")
     name = name.strip()
@@ -81,10 +73,19 @@ def device_key_create(
     return key, secret
 
 
-@transaction.atomic
-def device_key_revoke(*, user: User, key: DeviceKey) -> DeviceKey:
-    """From now on every event signed with the key is refused; revoking twice is harmless."""
-    require_membership(user=user, organization=key.workshop.organization, roles=Membership.MANAGERS)
+def device_key_create(*, user: User, workshop: Workshop, name: str) -> tuple[DeviceKey, str]:
+    """A workshop owner or admin creates a key acting as themselves."""
+    require_membership(user=user, organization=workshop.organization, roles=Membership.MANAGERS)
+    return device_key_issue(workshop=workshop, name=name, acting_user=user)
+
+
+def device_key_revoke(*, user: User | None, key: DeviceKey) -> DeviceKey:
+    """From now on every event signed with the key is refused; revoking twice is harmless.
+    ``user`` None: the admin, whose own permissions guard it."""
+    if user is not None and not is_operator(user=user):
+        require_membership(
+            user=user, organization=key.workshop.organization, roles=Membership.MANAGERS
+        )
     DeviceKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     key.refresh_from_db()
     return key
