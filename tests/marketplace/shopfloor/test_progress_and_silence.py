@@ -25,6 +25,20 @@ def running(small_network):
     return order, order.jobs.get(), device_of(small_network["bob"], machine)
 
 
+def test_a_machine_going_down_over_mqtt_replans_like_the_rest_api(
+    running, small_network, django_capture_on_commit_callbacks
+):
+    order, job, device = running
+    with django_capture_on_commit_callbacks(execute=True):
+        assert device.send("status", status="down", note="Spindle alarm").outcome == "applied"
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUPERSEDED
+    assert live_jobs(order).get().machine_id == mill("Eindhoven").pk
+    assert order.events.filter(kind="order.outage").count() == 1
+    change = device.machine.status_changes.get()
+    assert (change.status, change.changed_by) == ("down", small_network["bob"])
+
+
 def test_progress_on_an_accepted_job_starts_it_and_records_the_percentage(running):
     order, job, device = running
     assert device.send("progress", percent=40, note="Layer 120 of 300").outcome == "applied"
