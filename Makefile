@@ -7,8 +7,9 @@ PYTEST_WORKERS ?= 2
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
+MQTT_TEST_URL ?= mqtt://127.0.0.1:1883
 
-.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench-upload-memory bench install lock migrate worker
+.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench-upload-memory bench-shopfloor bench install lock migrate worker
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,10 +30,10 @@ test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -m "not services" -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-## The same suite plus the tests that need real services, on PostgreSQL, Redis and RabbitMQ.
+## The same suite plus the tests that need real services: PostgreSQL, Redis, RabbitMQ, Mosquitto.
 test-services: install
 	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL=$(REDIS_TEST_URL) \
-	CELERY_TASK_ALWAYS_EAGER=true TEST_AMQP_URL=$(AMQP_TEST_URL) \
+	CELERY_TASK_ALWAYS_EAGER=true TEST_AMQP_URL=$(AMQP_TEST_URL) MQTT_TEST_URL=$(MQTT_TEST_URL) \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## Refresh the screenshots kept in docs/screenshots/ from the end-to-end story.
@@ -76,6 +77,11 @@ bench-web: install
 ## Peak memory of the production web server under 20 concurrent 100 MB uploads and junk bodies.
 bench-upload-memory: install
 	$(BIN)/python benchmarks/bench_upload_memory.py
+
+## Events/s through the MQTT bridge and machine -> order page delay, beside the REST path
+## (needs Mosquitto: BENCH_MQTT_URL, default mqtt://127.0.0.1:1883).
+bench-shopfloor: install
+	$(BIN)/python benchmarks/bench_shopfloor.py
 
 bench: bench-geometry bench-matching bench-map bench-analysis
 

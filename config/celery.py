@@ -11,7 +11,7 @@ app = Celery("cloudfactory")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()  # accounts.tasks, billing.tasks
 # The marketplace keeps its tasks in its domain packages.
-app.autodiscover_tasks(["marketplace.designs", "marketplace.orders"])
+app.autodiscover_tasks(["marketplace.designs", "marketplace.orders", "marketplace.shopfloor"])
 app.autodiscover_tasks(["accounts.webhooks"])
 
 # What this worker consumes, noted before its pool forks so that every child knows it.

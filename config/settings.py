@@ -228,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "options": {"queue": "billing"},
     },
+    "shopfloor-silence": {
+        "task": "marketplace.shopfloor.tasks.shopfloor_silence_task",
+        "schedule": 60,  # seconds: machines silent past their timeout (docs/shop-floor-mqtt.md)
+    },
 }
 
 # Outgoing webhooks (accounts/webhooks): private, loopback and reserved addresses are refused
@@ -237,6 +241,9 @@ WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
 WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)
 WEBHOOKS_TOTAL_TIMEOUT = env.float("WEBHOOKS_TOTAL_TIMEOUT", default=10.0)
 WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=3)
+
+# Shop floor over MQTT: the broker `manage.py shopfloor_bridge` subscribes to.
+SHOPFLOOR_MQTT_URL = env.str("SHOPFLOOR_MQTT_URL", default="mqtt://127.0.0.1:1883")
 
 # Uploaded designs: what one file may cost before it is refused (see marketplace/designs/geometry).
 DESIGN_MAX_FILE_MB = env.int("DESIGN_MAX_FILE_MB", default=100)

@@ -3,3 +3,4 @@
 from marketplace.designs import admin as designs_admin  # noqa: F401
 from marketplace.network import admin as network_admin  # noqa: F401
 from marketplace.orders import admin as orders_admin  # noqa: F401
+from marketplace.shopfloor import admin as shopfloor_admin  # noqa: F401

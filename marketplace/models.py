@@ -1,9 +1,9 @@
 """The marketplace app's models, defined in their domain packages and registered here.
 
-Django loads `marketplace.models`; every model lives in `network/`, `designs/` or `orders/`
-under the one app label, so moving them needed no migration. Landed migrations also refer to
-`_design_upload_path`, `_design_derived_path`, `TsTzRange` and `PostgresExclusionConstraint`
-here by name.
+Django loads `marketplace.models`; every model lives in `network/`, `designs/`, `orders/` or
+`shopfloor/` under the one app label, so moving them needed no migration. Landed migrations
+also refer to `_design_upload_path`, `_design_derived_path`, `TsTzRange` and
+`PostgresExclusionConstraint` here by name.
 """
 
 from marketplace.designs.models import (
@@ -45,6 +45,7 @@ from marketplace.orders.models import (
     Review,
     Shipment,
 )
+from marketplace.shopfloor.models import DeviceKey, MachineFeed, ProcessedEvent
 
 __all__ = [
     "CapacityBooking",
@@ -56,10 +57,12 @@ __all__ = [
     "DesignQuerySet",
     "DesignReport",
     "DesignRevision",
+    "DeviceKey",
     "DisputeDecision",
     "Finish",
     "Job",
     "Machine",
+    "MachineFeed",
     "MachineStatusChange",
     "Material",
     "Message",
@@ -68,6 +71,7 @@ __all__ = [
     "OrderQuerySet",
     "PostgresExclusionConstraint",
     "Process",
+    "ProcessedEvent",
     "QuoteLine",
     "QuoteOption",
     "QuoteRequest",

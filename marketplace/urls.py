@@ -7,11 +7,24 @@ from marketplace.designs import views as designs
 from marketplace.network import views as network
 from marketplace.orders import checkout_views, work_views
 from marketplace.orders import views as orders
+from marketplace.shopfloor import views as shopfloor
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("operations/outages/", dashboard.operator_outage, name="operator_outage"),
+    path("shopfloor/", shopfloor.shopfloor_live, name="shopfloor_live"),
+    path("shopfloor/keys/", shopfloor.device_key_new, name="device_key_new"),
+    path(
+        "shopfloor/keys/<int:key_id>/revoke/",
+        shopfloor.device_key_revoke,
+        name="device_key_revoke",
+    ),
+    path(
+        "shopfloor/machines/<int:machine_id>/silence/",
+        shopfloor.machine_feed_settings,
+        name="machine_feed_settings",
+    ),
     path("network/", network.network, name="network"),
     path("network/basemap/<str:key>.svg", network.network_basemap, name="network_basemap"),
     path("network/workshops/<int:workshop_id>/", network.workshop_detail, name="workshop_detail"),

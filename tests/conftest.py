@@ -95,6 +95,12 @@ def amqp_url():
 
 
 @pytest.fixture
+def mqtt_url():
+    """Mosquitto (or any MQTT 5 broker) for the shop-floor bridge and edge agent tests."""
+    return require_service("Mosquitto", os.environ.get("MQTT_TEST_URL"), 1883)
+
+
+@pytest.fixture
 def fast_matcher(settings):
     """Short solver limits for tests that quote through the real matcher."""
     settings.QUOTE_TIME_LIMIT_S = 1.0
