@@ -70,7 +70,11 @@ def network_capabilities() -> list[geometry.ProcessCapability]:
                 min_wall_mm=float(process.min_wall_mm or 0),
                 min_feature_mm=float(process.min_feature_mm or 0),
                 additive=process.family == Process.Family.ADDITIVE,
+                # No self-supporting angle means the powder bed holds the part (SLS, MJF).
+                powder_bed=process.family == Process.Family.ADDITIVE
+                and process.self_supporting_angle_deg is None,
                 self_supporting_angle_deg=float(process.self_supporting_angle_deg or 90),
+                shape=geometry.shape_for(code=process.code, family=process.family),
                 materials=tuple(m.code for m in process.materials.all()),
                 # Sheet and machining start from stock: an open surface still tells the shape.
                 needs_watertight=process.family == Process.Family.ADDITIVE,
