@@ -141,6 +141,12 @@ class DesignRevision(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
+    # The customer's reason to order despite error findings, shown wherever the design is seen.
+    findings_override_reason = models.TextField(blank=True)
+    findings_overridden_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    findings_overridden_at = models.DateTimeField(null=True, blank=True)
 
     objects = DesignRevisionQuerySet.as_manager()
 
@@ -160,6 +166,21 @@ class DesignRevision(models.Model):
     @property
     def bbox_mm(self) -> list[float] | None:
         return (self.analysis or {}).get("bbox_mm")
+
+    @property
+    def error_findings(self) -> list[dict]:
+        """The analysis's error-severity findings: each one stops a quote until fixed or
+        overridden."""
+        return [i for i in (self.analysis or {}).get("issues", []) if i.get("severity") == "error"]
+
+    @property
+    def findings_overridden(self) -> bool:
+        return bool(self.findings_override_reason)
+
+    @property
+    def is_quotable(self) -> bool:
+        """Analysed, and either free of error findings or overridden by the customer."""
+        return self.is_analysed and (not self.error_findings or self.findings_overridden)
 
 
 class DesignReport(models.Model):

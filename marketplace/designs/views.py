@@ -189,3 +189,19 @@ def design_report_decide(request: HttpRequest, report_id: int) -> HttpResponse:
     else:
         messages.success(request, "Decision recorded.")
     return redirect("/dashboard/#moderation")
+
+
+@login_required
+@require_POST
+def design_findings_override(request: HttpRequest, revision_id: int) -> HttpResponse:
+    """The customer accepts a revision's error findings with a reason (or withdraws it)."""
+    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    try:
+        services.revision_findings_override(
+            user=request.user, revision=revision, reason=request.POST.get("reason", "")
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Saved. Everyone who sees this design reads your reason.")
+    return redirect("design_detail", design_id=revision.design_id)
