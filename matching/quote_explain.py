@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from matching.engine import Assignment, Option, Plan
 from matching.estimation import Estimate, LegQuote
+from matching.option_labels import earned_labels
 from matching.planning import PlannedStep
 from matching.quote_problem import QuoteContext
 
@@ -136,9 +137,10 @@ def explain(
     """Customer-facing options: price with margin and fee, delivery, CO2 in kg, the route.
 
     ``margin_bp`` and ``platform_fee_bp`` are basis points of the cost (1 % = 100), plus a
-    fixed ``platform_fee_minor`` per order; billing chooses them.
+    fixed ``platform_fee_minor`` per order; billing chooses them. Labels are earned by the
+    figures shown (``matching.option_labels``), not by the goal a plan was solved for.
     """
-    return [
+    quoted = [
         explain_option(
             o,
             context,
@@ -148,6 +150,11 @@ def explain(
         )
         for o in options
     ]
+    labels = earned_labels(
+        [(q.price, q.delivery_minute, q.option.plan.co2) for q in quoted],
+        [q.labels for q in quoted],
+    )
+    return [replace(q, labels=earned) for q, earned in zip(quoted, labels, strict=True)]
 
 
 def explain_option(
