@@ -61,7 +61,9 @@ def design_upload(request: HttpRequest) -> HttpResponse:
                     {
                         "file": upload.name,
                         "design": revision.design_id,
+                        "revision": revision.pk,
                         "url": reverse("design_detail", args=[revision.design_id]),
+                        "status_url": reverse("design_status", args=[revision.pk]),
                     }
                 )
     else:
@@ -113,6 +115,7 @@ def design_status(request: HttpRequest, revision_id: int) -> HttpResponse:
     return JsonResponse(
         {
             "status": revision.status,
+            "status_text": revision.get_status_display(),
             "error": revision.error_message,
             "analysed": revision.is_analysed,
         }
