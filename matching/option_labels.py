@@ -53,3 +53,30 @@ def earned_labels(
             labels.append(BALANCED)
         out.append(tuple(labels) or (ALTERNATIVE,))
     return out
+
+
+def dominated(figures: Sequence[tuple[int, int, float]], index: int) -> bool:
+    """Whether another option is at least as good on price, delivery and CO2, and better on
+    one: offering it would only make the customer compare for nothing."""
+    mine = figures[index]
+    return any(
+        all(o <= m for o, m in zip(other, mine, strict=True)) and other != mine
+        for i, other in enumerate(figures)
+        if i != index
+    )
+
+
+def best_alternative_to(figures: Sequence[tuple[int, int, float]], index: int) -> int:
+    """The option that stands for ``index``: itself unless another is no worse on every figure
+    (and better on one, or the same and listed earlier); then the first in figure order."""
+    mine = figures[index]
+    better = [
+        i
+        for i, other in enumerate(figures)
+        if i != index
+        and all(o <= m for o, m in zip(other, mine, strict=True))
+        and (other != mine or i < index)
+    ]
+    if not better:
+        return index
+    return min(better, key=lambda i: (figures[i], i))

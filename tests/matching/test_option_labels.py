@@ -5,7 +5,15 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.option_labels import ALTERNATIVE, BALANCED, EARNED, earned_labels, label_words
+from matching.option_labels import (
+    ALTERNATIVE,
+    BALANCED,
+    EARNED,
+    best_alternative_to,
+    dominated,
+    earned_labels,
+    label_words,
+)
 
 GOALS = ("cheapest", "fastest", "lowest_co2", "balanced")
 
@@ -49,3 +57,41 @@ def test_labels_read_as_words():
     assert label_words("lowest_co2") == "Lowest CO2"
     assert label_words("cheapest") == "Cheapest"
     assert label_words("some_new_goal") == "Some new goal"
+
+
+@given(option_sets)
+def test_an_option_that_is_dominated_earns_no_label_its_better_lacks(options):
+    """So dropping dominated alternatives never drops the only cheapest (fastest, ...)."""
+    figures = [f for f, _ in options]
+    labels = earned_labels(figures, [g for _, g in options])
+    for i, mine in enumerate(figures):
+        if not dominated(figures, i):
+            continue
+        for j, other in enumerate(figures):
+            if j != i and all(o <= m for o, m in zip(other, mine, strict=True)):
+                assert set(labels[i]) & set(EARNED) <= set(labels[j])
+
+
+def test_an_option_worse_on_every_figure_is_dominated():
+    figures = [(100, 10, 5), (120, 12, 5), (90, 20, 1)]
+    assert dominated(figures, 1)
+    assert not dominated(figures, 0)
+    assert not dominated(figures, 2)
+
+
+@given(option_sets)
+def test_every_option_stands_for_itself_or_for_one_that_stands_for_itself_and_is_no_worse(
+    options,
+):
+    figures = [f for f, _ in options]
+    labels = earned_labels(figures, [g for _, g in options])
+    for i, mine in enumerate(figures):
+        home = best_alternative_to(figures, i)
+        assert best_alternative_to(figures, home) == home
+        assert all(o <= m for o, m in zip(figures[home], mine, strict=True))
+        assert set(labels[i]) & set(EARNED) <= set(labels[home])
+
+
+def test_the_same_figures_are_offered_once():
+    figures = [(100, 10, 5), (100, 10, 5), (100, 12, 5)]
+    assert [best_alternative_to(figures, i) for i in range(3)] == [0, 0, 0]
