@@ -75,6 +75,11 @@ urlpatterns += [
     path("designs/files/<int:revision_id>/", designs.design_download, name="design_download"),
     path("designs/files/<int:revision_id>/status/", designs.design_status, name="design_status"),
     path(
+        "designs/files/<int:revision_id>/override/",
+        designs.design_findings_override,
+        name="design_findings_override",
+    ),
+    path(
         "designs/files/<int:revision_id>/thumbnail.png",
         designs.design_thumbnail,
         name="design_thumbnail",

@@ -1,12 +1,10 @@
 """Time, cost and CO2 of each planned step on each capable machine, and of transport legs.
 
 Pure: dataclasses describing machines, carriers and the part in; estimates out; no Django.
-The models are deliberately simple and every constant carries its unit; they are written
-up in docs/process-planning.md ("Estimation models"). Units: minutes, integer minor units
-of the machine's currency, grams of CO2, millimetres.
-
-One batch per step: a step of quantity q is set up once (``setup_minutes``,
-``setup_cost_minor``) and then runs q parts.
+Simple models, every constant with its unit, written up in docs/process-planning.md;
+freight pricing lives in matching.transport. Units: minutes, integer minor units of the
+machine's currency, grams of CO2, millimetres. One batch per step: a step of quantity q is
+set up once (``setup_minutes``, ``setup_cost_minor``) and then runs q parts.
 """
 
 from __future__ import annotations
@@ -22,6 +20,17 @@ from matching.planning import (
     MaterialSpec,
     PartGeometry,
     PlannedStep,
+)
+from matching.transport import (
+    PALLET_MAX_KG,
+    PARCEL_MAX_CM,
+    PARCEL_MAX_KG,
+    ROAD_FACTOR,
+    SMALL_PARCEL,
+    Consignment,
+    RateBand,
+    carrier_leg,
+    road_km,
 )
 
 # -- constants ---------------------------------------------------------------------------------
@@ -106,10 +115,6 @@ CUT_FEATURE_FACTOR = 1.5  # holes and cut-outs add half the outline again to the
 SHEET_NEST_WASTE = 1.3  # sheet bought per sheet used (nesting skeleton)
 MAX_BENDS = 12  # cap of the bend-count estimate
 
-# Transport.
-ROAD_FACTOR = 1.3  # road km per great-circle km
-MIN_LEG_MINUTES = 24 * 60  # minutes; any handover between two places takes at least a day
-
 # Capability filters, in the order they are checked (a rejection says which one failed).
 FILTERS = ("process", "currency", "material", "envelope", "tolerance")
 
@@ -163,17 +168,22 @@ class MachineSpec:
 
 @dataclass(frozen=True)
 class CarrierSpec:
-    """A logistics partner's tariff: base fee and price per 100 road km, speed and CO2."""
+    """A logistics partner's tariff: parcel and pallet prices by distance band (``rates``,
+    see matching.transport); without a table, a dedicated vehicle at base fee + per 100 km."""
 
     id: str
     base_fee_minor: int
     per_100km_minor: int
     speed_km_per_day: float
-    co2_g_per_km: float
+    co2_g_per_km: float  # a dedicated vehicle's, used only without ``rates``
     name: str = ""
     organization: str = ""  # as on MachineSpec: who stands behind the offer
     members: frozenset[str] = frozenset()
     verified: bool = True
+    rates: tuple[RateBand, ...] = ()
+    parcel_max_kg: float = PARCEL_MAX_KG
+    parcel_max_cm: float = PARCEL_MAX_CM
+    pallet_max_kg: float = PALLET_MAX_KG
 
 
 # -- outputs -----------------------------------------------------------------------------------
@@ -512,24 +522,11 @@ def no_machine_reason(
 # -- transport ---------------------------------------------------------------------------------
 
 
-def road_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Road distance estimate: great circle x ``ROAD_FACTOR``."""
-    return haversine_km(lat1, lon1, lat2, lon2) * ROAD_FACTOR
-
-
-def carrier_leg(carrier: CarrierSpec, km: float) -> tuple[int, int, int]:
-    """(minutes, cost minor, CO2 g) of ``km`` road km with one carrier.
-
-    minutes = max(one day, km / (km per day) x 1440); cost = base fee + per-100-km x km/100;
-    CO2 = g per km x km.
-    """
-    minutes = max(MIN_LEG_MINUTES, math.ceil(km / carrier.speed_km_per_day * 24 * 60))
-    cost = carrier.base_fee_minor + _minor(carrier.per_100km_minor * km / 100)
-    return minutes, cost, _minor(carrier.co2_g_per_km * km)
-
-
 def transport_leg(
-    origin: tuple[float, float], destination: tuple[float, float], carriers: Sequence[CarrierSpec]
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    carriers: Sequence[CarrierSpec],
+    load: Consignment = SMALL_PARCEL,
 ) -> LegQuote:
     """The cheapest carrier's leg between two (lat, lon) places (ties: faster, then id).
 
@@ -542,7 +539,7 @@ def transport_leg(
     km = road_km(*origin, *destination)
     by_id = {c.id: c for c in carriers}
     quotes = sorted(
-        ((*carrier_leg(c, km), c.id) for c in carriers), key=lambda t: (t[1], t[0], t[3])
+        ((*carrier_leg(c, km, load), c.id) for c in carriers), key=lambda t: (t[1], t[0], t[3])
     )
     minutes, cost, co2, carrier = quotes[0]
     others = [q for q in quotes[1:] if independent(by_id[carrier], by_id[q[3]])]

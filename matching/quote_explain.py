@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from matching.engine import Assignment, Option, Plan
 from matching.estimation import Estimate, LegQuote
+from matching.option_labels import ALTERNATIVE, best_alternative_to, earned_labels
 from matching.planning import PlannedStep
 from matching.quote_problem import QuoteContext
 
@@ -136,9 +137,12 @@ def explain(
     """Customer-facing options: price with margin and fee, delivery, CO2 in kg, the route.
 
     ``margin_bp`` and ``platform_fee_bp`` are basis points of the cost (1 % = 100), plus a
-    fixed ``platform_fee_minor`` per order; billing chooses them.
+    fixed ``platform_fee_minor`` per order; billing chooses them. Labels are earned by the
+    figures shown (``matching.option_labels``), not by the goal a plan was solved for; an
+    option no better than another on any figure is not offered (plans with the very same
+    price, delivery and CO2 are offered once).
     """
-    return [
+    quoted = [
         explain_option(
             o,
             context,
@@ -148,6 +152,21 @@ def explain(
         )
         for o in options
     ]
+    figures = [(q.price, q.delivery_minute, q.option.plan.co2) for q in quoted]
+    labels = earned_labels(figures, [q.labels for q in quoted])
+    # An option another beats or equals on every figure is not offered; its labels go to the
+    # best of those that beat it (which earns every figure-label it had, see option_labels).
+    home = {i: best_alternative_to(figures, i) for i in range(len(quoted))}
+    merged: dict[int, list[str]] = {i: [] for i in range(len(quoted)) if home[i] == i}
+    for i, earned in enumerate(labels):
+        target = merged[home[i]]
+        target += [x for x in earned if x not in target]
+    out = []
+    for i, names in merged.items():
+        if len(names) > 1 and ALTERNATIVE in names:
+            names.remove(ALTERNATIVE)
+        out.append(replace(quoted[i], labels=tuple(names)))
+    return out
 
 
 def explain_option(

@@ -44,6 +44,7 @@ from matching.planning import (
     assembly_steps,
     plan_line,
 )
+from matching.transport import Consignment, consignment_of
 
 SHORTLIST = 6  # machines handed to the engine per step (cheapest, fastest, greenest first)
 
@@ -291,13 +292,24 @@ def _workshop_places(specs: Mapping[str, MachineSpec], used: Sequence[str]) -> d
     return places
 
 
+def consignment_of_query(query: QuoteQuery) -> Consignment:
+    """Everything the quote asks for, packed: every leg is priced as carrying all of it (a
+    leg between two workshops carries one part's batch, so this errs on the dear side)."""
+    return consignment_of(
+        [
+            (p.geometry.volume_mm3, p.geometry.bbox_mm, p.material.density_g_cm3, p.quantity)
+            for p in query.lines
+        ]
+    )
+
+
 def _workshop_legs(
-    places: Mapping[str, Place], carriers: Sequence[CarrierSpec]
+    places: Mapping[str, Place], carriers: Sequence[CarrierSpec], load: Consignment
 ) -> dict[tuple[str, str], LegQuote]:
     """The best carrier's leg between every ordered pair of candidate workshops."""
     workshops = sorted(places)
     return {
-        (a, b): transport_leg(places[a], places[b], carriers)
+        (a, b): transport_leg(places[a], places[b], carriers, load)
         for a in workshops
         for b in workshops
         if a != b
@@ -310,6 +322,7 @@ def _delivery_legs(
     places: Mapping[str, Place],
     customer: Place,
     carriers: Sequence[CarrierSpec],
+    load: Consignment,
 ) -> dict[str, LegQuote]:
     """The leg to the customer from every workshop that may do a delivering job's last step."""
     delivery: dict[str, LegQuote] = {}
@@ -319,7 +332,7 @@ def _delivery_legs(
         steps = found.order[job]
         for e in found.chosen[(job, steps[-1].id)] if steps else ():
             if e.workshop not in delivery:
-                delivery[e.workshop] = transport_leg(places[e.workshop], customer, carriers)
+                delivery[e.workshop] = transport_leg(places[e.workshop], customer, carriers, load)
     return delivery
 
 
@@ -392,10 +405,11 @@ def build_problem(
     places = _workshop_places(specs, used)
     if places and not carriers:
         found.issues.append("No carrier is available to move the parts.")
-    legs = _workshop_legs(places, carriers) if carriers else {}
+    load = consignment_of_query(query)
+    legs = _workshop_legs(places, carriers, load) if carriers else {}
     delivering = (assembly_job,) if assembly_job else tuple(found.order)
     customer = (query.customer_lat, query.customer_lon)
-    delivery = _delivery_legs(found, delivering, places, customer, carriers)
+    delivery = _delivery_legs(found, delivering, places, customer, carriers, load)
     problem = Problem(
         jobs=tuple(
             _routing(

@@ -41,6 +41,7 @@ from matching.estimation import (
     power_kw,
     transport_leg,
 )
+from matching.planning import PROCESS_NAMES
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute
 
 __all__ = [
@@ -87,6 +88,7 @@ class CurrentAssignment:
     part_dims_mm: tuple[float, float, float] | None = None
     tolerance_mm: float | None = None
     waits_for: tuple[str, ...] = ()
+    name: str = ""  # the step in words ("3-axis CNC milling of Bracket"), for messages
 
 
 @dataclass(frozen=True)
@@ -418,12 +420,14 @@ def _move_reason(
     here = specs.get(a.machine)
     there = specs.get(str(old.machine_id))
     where = here.label if here else a.machine
+    what = old.name or f"The {PROCESS_NAMES.get(old.process_code, old.process_code)} step"
+    what = what[0].upper() + what[1:]
     if str(old.machine_id) != a.machine:
         return (
-            f"{a.step} of {job} moves from {there.label if there else old.machine_id}"
+            f"{what} moves from {there.label if there else old.machine_id}"
             f" to {where}, starting {start:%a %d %b %H:%M}."
         )
-    return f"{a.step} of {job} now starts {start:%a %d %b %H:%M} at {where}."
+    return f"{what} now starts {start:%a %d %b %H:%M} at {where}."
 
 
 def _new_assignments(

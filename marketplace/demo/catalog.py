@@ -349,3 +349,30 @@ CARRIERS = [
         120,
     ),
 ]
+
+# Each carrier's tariff: (up to road km, EUR cents per parcel, per pallet). Typical 2025-26
+# business list prices of European parcel and pallet networks: a parcel 5-13 EUR within a
+# country (up to about 800 km), 12-30 EUR across the EU; a pallet 60-270 EUR.
+CARRIER_RATES = {
+    "EuroParcel Express": [
+        (150, 690, 6900),
+        (400, 890, 8900),
+        (800, 1290, 12900),
+        (1500, 1990, 18900),
+        (3000, 2990, 26900),
+    ],
+    "Rhein Cargo": [
+        (150, 590, 5900),
+        (400, 790, 7900),
+        (800, 1190, 11500),
+        (1500, 1890, 17500),
+        (3000, 2790, 24900),
+    ],
+    "Alpina Logistics": [
+        (150, 650, 6500),
+        (400, 850, 8500),
+        (800, 1250, 12500),
+        (1500, 1950, 18500),
+        (3000, 2950, 25900),
+    ],
+}

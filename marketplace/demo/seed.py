@@ -21,6 +21,7 @@ from marketplace.designs.services import design_upload
 from marketplace.network.models import (
     CapacityException,
     Carrier,
+    CarrierRate,
     Certification,
     Finish,
     Machine,
@@ -103,7 +104,7 @@ def seed_catalog() -> tuple[dict, dict, dict]:
 def _seed_network() -> dict:
     processes, materials, certifications = seed_catalog()
     machines = _seed_workshops(processes, materials, certifications)
-    _seed_carriers()
+    seed_carriers()
     organizations = {
         "Acme Robotics": _organization("Acme Robotics", Organization.Kind.CUSTOMER),
         "Cloud Factory Operations": _organization(
@@ -306,10 +307,11 @@ def _give_demo_carrier_legs(carrier_users: list[User]) -> None:
         )
 
 
-def _seed_carriers() -> None:
+def seed_carriers() -> None:
+    """The demo carriers with their parcel and pallet tariffs (idempotent)."""
     for name, description, countries, base, per_100km, speed, co2 in catalog.CARRIERS:
         organization = _organization(name, Organization.Kind.LOGISTICS)
-        Carrier.objects.update_or_create(
+        carrier, _ = Carrier.objects.update_or_create(
             organization=organization,
             defaults={
                 "description": description,
@@ -320,6 +322,12 @@ def _seed_carriers() -> None:
                 "co2_g_per_km": co2,
             },
         )
+        for upto_km, parcel, pallet in catalog.CARRIER_RATES.get(name, []):
+            CarrierRate.objects.update_or_create(
+                carrier=carrier,
+                upto_km=upto_km,
+                defaults={"parcel_minor": parcel, "pallet_minor": pallet},
+            )
 
 
 def _demo_user(login: DemoLogin, organization: Organization) -> User:

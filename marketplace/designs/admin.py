@@ -26,9 +26,21 @@ class DesignAdmin(admin.ModelAdmin):
 @admin.register(DesignRevision)
 class DesignRevisionAdmin(admin.ModelAdmin):
     list_display = ["design", "number", "format", "status", "size_bytes", "uploaded_at"]
-    list_filter = ["status", "format", "unit"]
+    list_filter = [
+        "status",
+        "format",
+        "unit",
+        ("findings_override_reason", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["design__name", "original_name", "sha256"]
-    readonly_fields = ["sha256", "analysis", "error_code", "error_message"]
+    readonly_fields = [
+        "sha256",
+        "analysis",
+        "error_code",
+        "error_message",
+        "findings_overridden_by",
+        "findings_overridden_at",
+    ]
 
 
 @admin.register(DesignReport)

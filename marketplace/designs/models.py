@@ -146,6 +146,12 @@ class DesignRevision(models.Model):
     # Its `file` is the generated STEP and its `preview` the full STL.
     template = models.CharField(max_length=40, blank=True)
     parameters = models.JSONField(null=True, blank=True)
+    # The customer's reason to order despite error findings, shown wherever the design is seen.
+    findings_override_reason = models.TextField(blank=True)
+    findings_overridden_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    findings_overridden_at = models.DateTimeField(null=True, blank=True)
 
     objects = DesignRevisionQuerySet.as_manager()
 
@@ -170,6 +176,21 @@ class DesignRevision(models.Model):
     def has_step(self) -> bool:
         """Uploaded as STEP or generated (stored as STEP): workshops can take the B-rep."""
         return self.format == "step"
+
+    @property
+    def error_findings(self) -> list[dict]:
+        """The analysis's error-severity findings: each one stops a quote until fixed or
+        overridden."""
+        return [i for i in (self.analysis or {}).get("issues", []) if i.get("severity") == "error"]
+
+    @property
+    def findings_overridden(self) -> bool:
+        return bool(self.findings_override_reason)
+
+    @property
+    def is_quotable(self) -> bool:
+        """Analysed, and either free of error findings or overridden by the customer."""
+        return self.is_analysed and (not self.error_findings or self.findings_overridden)
 
 
 class DesignReport(models.Model):

@@ -70,7 +70,11 @@ def network_capabilities() -> list[geometry.ProcessCapability]:
                 min_wall_mm=float(process.min_wall_mm or 0),
                 min_feature_mm=float(process.min_feature_mm or 0),
                 additive=process.family == Process.Family.ADDITIVE,
+                # No self-supporting angle means the powder bed holds the part (SLS, MJF).
+                powder_bed=process.family == Process.Family.ADDITIVE
+                and process.self_supporting_angle_deg is None,
                 self_supporting_angle_deg=float(process.self_supporting_angle_deg or 90),
+                shape=geometry.shape_for(code=process.code, family=process.family),
                 materials=tuple(m.code for m in process.materials.all()),
                 # Sheet and machining start from stock: an open surface still tells the shape.
                 needs_watertight=process.family == Process.Family.ADDITIVE,
@@ -321,3 +325,51 @@ def design_report_decide(*, operator: User, report: DesignReport, uphold: bool, 
                 url=f"/designs/{design.pk}/",
             )
     return report
+
+
+OVERRIDE_REASON_MIN = 10  # characters: a sentence, not "ok"
+OVERRIDE_REASON_MAX = 1000
+
+
+def revision_findings_override(*, user: User, revision: DesignRevision, reason: str):
+    """The customer orders a revision despite its error findings, and says why.
+
+    The reason is kept on the revision and shown to everyone who sees the design or a quote
+    for it (the workshops making it know what they were warned about). An empty reason
+    withdraws the override.
+    """
+    require_membership(user=user, organization=revision.design.organization)
+    reason = reason.strip()
+    with transaction.atomic():
+        revision = DesignRevision.objects.select_for_update().get(pk=revision.pk)
+        if not reason:
+            revision.findings_override_reason = ""
+            revision.findings_overridden_by = None
+            revision.findings_overridden_at = None
+        else:
+            if not revision.is_analysed:
+                raise DomainError(
+                    "The analysis is not finished; there is nothing to override yet.",
+                    code="not_analysed",
+                )
+            if not revision.error_findings:
+                raise DomainError(
+                    "This revision has no error findings to override.", code="nothing_to_override"
+                )
+            if not OVERRIDE_REASON_MIN <= len(reason) <= OVERRIDE_REASON_MAX:
+                raise DomainError(
+                    f"Say in {OVERRIDE_REASON_MIN} to {OVERRIDE_REASON_MAX} characters why the "
+                    "part can be made as it is; the workshops read it.",
+                    code="reason_required",
+                )
+            revision.findings_override_reason = reason
+            revision.findings_overridden_by = user
+            revision.findings_overridden_at = timezone.now()
+        revision.save(
+            update_fields=[
+                "findings_override_reason",
+                "findings_overridden_by",
+                "findings_overridden_at",
+            ]
+        )
+    return revision

@@ -64,7 +64,9 @@ def design_upload(request: HttpRequest) -> HttpResponse:
                     {
                         "file": upload.name,
                         "design": revision.design_id,
+                        "revision": revision.pk,
                         "url": reverse("design_detail", args=[revision.design_id]),
+                        "status_url": reverse("design_status", args=[revision.pk]),
                     }
                 )
     else:
@@ -116,6 +118,7 @@ def design_status(request: HttpRequest, revision_id: int) -> HttpResponse:
     return JsonResponse(
         {
             "status": revision.status,
+            "status_text": revision.get_status_display(),
             "error": revision.error_message,
             "analysed": revision.is_analysed,
         }
@@ -233,3 +236,19 @@ def design_report_decide(request: HttpRequest, report_id: int) -> HttpResponse:
     else:
         messages.success(request, "Decision recorded.")
     return redirect("/dashboard/#moderation")
+
+
+@login_required
+@require_POST
+def design_findings_override(request: HttpRequest, revision_id: int) -> HttpResponse:
+    """The customer accepts a revision's error findings with a reason (or withdraws it)."""
+    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    try:
+        services.revision_findings_override(
+            user=request.user, revision=revision, reason=request.POST.get("reason", "")
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Saved. Everyone who sees this design reads your reason.")
+    return redirect("design_detail", design_id=revision.design_id)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
     Carrier,
+    CarrierRate,
     Certification,
     Finish,
     Machine,
@@ -18,6 +21,7 @@ from marketplace.network.models import (
     Workshop,
     WorkshopPhoto,
 )
+from matching.transport import RateBand, validate_rates
 
 
 @admin.register(Process)
@@ -83,9 +87,37 @@ class MachineAdmin(admin.ModelAdmin):
     list_select_related = ["workshop__organization", "process"]
 
 
+class CarrierRateFormSet(BaseInlineFormSet):
+    """The tariff table as a whole: distinct bands, dearer with distance, pallets >= parcels."""
+
+    def clean(self) -> None:
+        super().clean()
+        bands = [
+            RateBand(
+                float(form.cleaned_data["upto_km"]),
+                form.cleaned_data["parcel_minor"],
+                form.cleaned_data["pallet_minor"],
+            )
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and {"upto_km", "parcel_minor", "pallet_minor"} <= set(form.cleaned_data)
+        ]
+        problems = validate_rates(bands)
+        if problems:
+            raise ValidationError(problems)
+
+
+class CarrierRateInline(admin.TabularInline):
+    model = CarrierRate
+    formset = CarrierRateFormSet
+    extra = 1
+
+
 @admin.register(Carrier)
 class CarrierAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "countries", "base_fee_minor", "per_100km_minor", "speed_km_per_day"]
+    list_display = ["__str__", "countries", "parcel_max_kg", "pallet_max_kg", "speed_km_per_day"]
+    inlines = [CarrierRateInline]
 
 
 @admin.register(CapacityBooking)

@@ -339,7 +339,24 @@ class Carrier(models.Model):
     currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
     speed_km_per_day = models.PositiveIntegerField(default=600)
     co2_g_per_km = models.PositiveIntegerField(
-        default=250, help_text="Grams of CO2 per km for a typical parcel share of a van."
+        default=250,
+        help_text="Grams of CO2 per km of a dedicated vehicle; used only without a rate table "
+        "(with one, CO2 comes from published per-tonne-km factors).",
+    )
+    parcel_max_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("31.5"),
+        validators=[MinValueValidator(Decimal("0.5"))],
+        help_text="Heaviest parcel accepted (chargeable kg); heavier goes on pallets.",
+    )
+    parcel_max_cm = models.PositiveSmallIntegerField(
+        default=120,
+        validators=[MinValueValidator(10)],
+        help_text="Longest parcel side accepted, in cm; longer goes on pallets.",
+    )
+    pallet_max_kg = models.PositiveIntegerField(
+        default=1000, validators=[MinValueValidator(50)], help_text="Load per pallet, in kg."
     )
 
     class Meta:
@@ -347,6 +364,45 @@ class Carrier(models.Model):
 
     def __str__(self) -> str:
         return str(self.organization)
+
+
+class CarrierRate(models.Model):
+    """One line of a carrier's tariff: up to `upto_km` road km, the price per parcel and per
+    pallet (minor units of the carrier's currency). The table as a whole is checked by
+    `matching.transport.validate_rates` where it is edited."""
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="rates")
+    upto_km = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Upper bound of the band, in road km."
+    )
+    parcel_minor = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Minor units per parcel."
+    )
+    pallet_minor = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Minor units per pallet."
+    )
+
+    class Meta:
+        ordering = ["carrier", "upto_km"]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "upto_km"], name="carrier_rate_band_unique"),
+            models.CheckConstraint(
+                condition=Q(upto_km__gt=0) & Q(parcel_minor__gt=0),
+                name="carrier_rate_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(pallet_minor__gte=models.F("parcel_minor")),
+                name="carrier_rate_pallet_not_below_parcel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} up to {self.upto_km} km"
+
+    def clean(self) -> None:
+        both = self.pallet_minor is not None and self.parcel_minor is not None
+        if both and self.pallet_minor < self.parcel_minor:
+            raise ValidationError({"pallet_minor": "A pallet cannot cost less than a parcel."})
 
 
 class WorkshopPhoto(models.Model):

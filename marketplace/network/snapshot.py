@@ -30,6 +30,7 @@ from marketplace.network.selectors import weekly_slots
 from matching.estimation import CarrierSpec, MachineSpec
 from matching.planning import MaterialSpec
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute, minute_windows
+from matching.transport import RateBand
 
 __all__ = [
     "carrier_specs",
@@ -83,7 +84,11 @@ def carrier_specs(
     Carriers are registered by operators (there is no self-service sign-up for them), so
     every carrier counts as verified for runner-up prices.
     """
-    rows = list(Carrier.objects.select_related("organization").filter(currency=currency))
+    rows = list(
+        Carrier.objects.select_related("organization")
+        .prefetch_related("rates")
+        .filter(currency=currency)
+    )
     if members is None:
         members = members_by_organization(c.organization_id for c in rows)
     carriers = tuple(
@@ -97,6 +102,12 @@ def carrier_specs(
             organization=str(c.organization_id),
             members=members.get(c.organization_id, frozenset()),
             verified=True,
+            rates=tuple(
+                RateBand(float(r.upto_km), r.parcel_minor, r.pallet_minor) for r in c.rates.all()
+            ),
+            parcel_max_kg=float(c.parcel_max_kg),
+            parcel_max_cm=float(c.parcel_max_cm),
+            pallet_max_kg=float(c.pallet_max_kg),
         )
         for c in rows
     )

@@ -24,6 +24,7 @@ from marketplace.network.models import (
     Workshop,
 )
 from marketplace.orders import flow as order_flow
+from matching.option_labels import label_words
 
 
 def late_grace() -> timedelta:
@@ -123,7 +124,7 @@ class QuoteOption(models.Model):
         ordering = ["request", "rank"]
 
     def __str__(self) -> str:
-        return f"{', '.join(self.labels)} option of {self.request}"
+        return f"{', '.join(label_words(label) for label in self.labels)} option of {self.request}"
 
 
 class OrderQuerySet(models.QuerySet["Order"]):
@@ -207,6 +208,11 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}: {self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def to_status_label(self) -> str:
+        """The status moved to, in words ("In production", not "in_production")."""
+        return order_flow.LABELS.get(self.to_status, self.to_status.replace("_", " ").capitalize())
 
 
 class Job(models.Model):

@@ -77,6 +77,12 @@ def quote_request_create(
             )
         if not line.revision.is_analysed:
             raise QuoteInvalid(f"{line.revision.design} is not analysed yet; wait a moment.")
+        if not line.revision.is_quotable:
+            findings = "; ".join(f["message"] for f in line.revision.error_findings)
+            raise QuoteInvalid(
+                f"{line.revision.design} has errors in its analysis ({findings}). Upload a "
+                "fixed file, or accept the findings with a reason on the design's page."
+            )
         if not 1 <= line.quantity <= MAX_QUANTITY:
             raise QuoteInvalid(f"Quantities must be from 1 to {MAX_QUANTITY:,}.")
     if due_at is not None and due_at <= timezone.now():

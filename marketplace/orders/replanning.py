@@ -69,6 +69,7 @@ def _current_assignment(
         cost_minor=0 if declined else job.cost_minor,
         material_code=None if declined or not job.line else job.line.material.code,
         part_dims_mm=None if declined else _part_dims(job),
+        name=job.name,
     )
 
 

@@ -1,4 +1,22 @@
 // Live analysis progress: websocket events first, a status poll as a fallback.
+// On the design list: every card still waiting for its analysis follows it and shows the
+// finished state; then the cards are fetched again (thumbnail and dimensions).
+(function () {
+  if (!window.followAnalysis) return;
+  const follow = () => {
+    const cards = Array.from(document.querySelectorAll("[data-waiting-status-url]:not([data-following])"));
+    if (!cards.length) return;
+    Promise.all(cards.map((card) => {
+      card.dataset.following = "1";
+      return window.followAnalysis(card.dataset.waitingStatusUrl).then((body) => {
+        const badge = card.querySelector("[data-status]");
+        if (badge) { badge.textContent = body.status_text; badge.className = "badge badge-" + body.status; }
+      });
+    })).then(window.refreshDesignGrid);
+  };
+  document.addEventListener("designs:refreshed", follow);
+  follow();
+})();
 (function () {
   const box = document.getElementById("analysis-status");
   if (!box) return;

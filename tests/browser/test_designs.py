@@ -97,3 +97,23 @@ def test_the_analysis_arrives_live_from_a_separate_worker(
     page.wait_for_selector("#viewer[data-loaded=true]")
     screenshot(page, "design-analysed-by-worker")
     context.close()
+
+
+def test_files_uploaded_together_show_their_finished_analysis_in_the_list(
+    page, live_site, tmp_path
+):
+    """The result lines and the cards follow each analysis to its end, without a reload."""
+    _customer(page)
+    names = ["gear.stl", "bracket.stl"]
+    (tmp_path / names[0]).write_bytes(samples.gear())
+    (tmp_path / names[1]).write_bytes(samples.bracket())
+    page.goto("/designs/")
+    page.set_input_files("input[name=files]", [str(tmp_path / n) for n in names])
+    page.click("form[data-uploader] button[type=submit]")
+    for name in names:
+        page.wait_for_selector(f".upload-results li:has-text('{name} uploaded and analysed.')")
+    page.wait_for_function("document.querySelectorAll('.design-card').length === 2")
+    assert "under way" not in page.inner_text(".upload-results")
+    badges = page.locator(".design-card [data-status]").all_inner_texts()
+    assert badges == ["Analysed", "Analysed"]
+    screenshot(page, "design-list-analysed")

@@ -126,7 +126,8 @@ def test_each_order_gets_its_own_keys_and_reasons_back():
     )
     for result in results.values():
         assert [(a.job_key, a.step_key) for a in result.assignments] == [("p", "mill")]
-        assert "mill of p moves from Mill Works to Eindhoven Fab" in result.summary
+        assert "CNC milling step moves from Mill Works to Eindhoven Fab" in result.summary
+        assert "mill of p" not in result.summary  # words, not the plan's keys
         assert "/" not in result.summary
 
 

@@ -10,6 +10,10 @@ from marketplace.designs.models import Design, DesignRevision
 
 class DesignRevisionSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
+    is_quotable = serializers.BooleanField(
+        read_only=True,
+        help_text="Analysed and free of error findings, or overridden with a reason.",
+    )
 
     class Meta:
         model = DesignRevision
@@ -28,7 +32,11 @@ class DesignRevisionSerializer(serializers.ModelSerializer):
             "uploaded_at",
             "analysed_at",
             "download_url",
+            "is_quotable",
+            "findings_override_reason",
+            "findings_overridden_at",
         ]
+        read_only_fields = ["findings_override_reason", "findings_overridden_at"]
 
     def get_download_url(self, revision: DesignRevision) -> str:
         return reverse("design_download", args=[revision.pk])
@@ -51,3 +59,12 @@ class DesignUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     unit = serializers.ChoiceField(choices=DesignRevision.Unit.choices, default="mm")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class FindingsOverrideSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=1000,
+        allow_blank=True,
+        trim_whitespace=True,
+        help_text="Why the part can be made despite the error findings; blank withdraws it.",
+    )

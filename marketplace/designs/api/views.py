@@ -14,6 +14,7 @@ from accounts.permissions import require_kind
 from marketplace.designs import selectors, services
 from marketplace.designs.api import serializers as s
 from marketplace.designs.models import Design
+from marketplace.errors import DomainError
 
 
 class DesignViewSet(
@@ -72,6 +73,22 @@ class DesignViewSet(
     def revisions(self, request, pk=None):
         """Uploads a new revision of the design."""
         return self._upload(request, self.get_object())
+
+    @extend_schema(request=s.FindingsOverrideSerializer, responses={200: s.DesignSerializer})
+    @action(detail=True, methods=["post"], url_path="findings-override")
+    def findings_override(self, request, pk=None):
+        """Accepts the latest revision's error findings with a reason, so it can be quoted."""
+        design = self.get_object()
+        serializer = s.FindingsOverrideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        latest = design.latest
+        if latest is None:
+            raise DomainError("This design has no revision yet.", code="no_revision")
+        services.revision_findings_override(
+            user=request.user, revision=latest, reason=serializer.validated_data["reason"]
+        )
+        design = selectors.design_get_for_member(design_id=design.pk, user=request.user)
+        return Response(s.DesignSerializer(design).data)
 
     def perform_destroy(self, instance: Design) -> None:
         services.design_delete(user=self.request.user, design=instance)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         ManufacturabilityReport,
         ProcessAssessment,
         ProcessCapability,
+        shape_for,
     )
     from .mesh import Mesh, stl_bytes
     from .render import preview_stl, thumbnail_png
@@ -44,6 +45,7 @@ _HOMES = {
         "ManufacturabilityReport",
         "ProcessAssessment",
         "ProcessCapability",
+        "shape_for",
     ),
     "mesh": ("Mesh", "stl_bytes"),
     "render": ("preview_stl", "thumbnail_png"),
@@ -72,6 +74,7 @@ __all__ = [
     "analyze_path_isolated",
     "load_design",
     "preview_stl",
+    "shape_for",
     "sniff",
     "stl_bytes",
     "suggest_unit",

@@ -19,6 +19,7 @@ from .manufacturability import (
     ProcessCapability,
     assess,
 )
+from .shape import Shape, classify
 from .thickness import ThicknessSample, sample_thickness
 from .units import suggest_unit
 
@@ -162,6 +163,7 @@ def analyze(
             bodies=body,
             surface=s,
             material=material,
+            shape=_shape_if_needed(processes, s, extents, topo.watertight, seed),
         )
         if not report.makeable_by:
             issues.append(_nothing_can_make_it(report, extents))
@@ -250,6 +252,7 @@ def _judge(
     bodies,
     surface: measure.Surface,
     material: str | None,
+    shape: Shape | None = None,
 ) -> ManufacturabilityReport:
     """Every process's assessment; overhangs are computed once per self-supporting angle."""
     cache: dict[float, Overhangs] = {}
@@ -265,10 +268,20 @@ def _judge(
                 surface=surface,
                 material=material,
                 overhang_cache=cache,
+                shape=shape,
             )
             for p in processes
         )
     )
+
+
+def _shape_if_needed(
+    processes: Sequence[ProcessCapability], s: measure.Surface, extents, watertight: bool, seed: int
+) -> Shape | None:
+    """Sheet and revolution tests, run only when some process takes one kind of part."""
+    if all(p.shape == "any" for p in processes):
+        return None
+    return classify(s, extents=extents, watertight=watertight, seed=seed)
 
 
 def _summarise(sample: ThicknessSample) -> ThicknessSummary:

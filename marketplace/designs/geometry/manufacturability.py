@@ -15,6 +15,7 @@ import numpy as np
 
 from .findings import Issue, fmt_dims, fmt_mm
 from .measure import Bodies, Surface
+from .shape import Shape
 from .thickness import ThicknessSample
 
 # A wall counts as thin when more than this share of the sampled surface is below the
@@ -26,6 +27,19 @@ THIN_ERROR_FRACTION = 0.25
 OVERHANG_WARNING_FRACTION = 0.10
 PLATE_TOLERANCE = 1e-4  # share of the part height treated as resting on the build plate
 AXES = ("+z", "-z", "+x", "-x", "+y", "-y")
+# The kinds of part a process takes: any shape, sheets of one thickness, parts of revolution.
+ANY_SHAPE, SHEET, REVOLVED = "any", "sheet", "revolved"
+SHAPES = (ANY_SHAPE, SHEET, REVOLVED)
+
+
+def shape_for(*, code: str, family: str) -> str:
+    """The kind of part a catalog process takes: sheet-metal processes want sheets, lathes
+    parts of revolution (named by their code, as the catalog has no field for it)."""
+    if family == "sheet":
+        return SHEET
+    if "turning" in code or "lathe" in code:
+        return REVOLVED
+    return ANY_SHAPE
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,13 @@ class ProcessCapability:
     self_supporting_angle_deg: float = 45.0  # from the horizontal; steeper needs no support
     materials: tuple[str, ...] = ()
     needs_watertight: bool = True
+    shape: str = ANY_SHAPE  # one of SHAPES
+    powder_bed: bool = False  # the unfused powder holds the part up: overhangs need no support
+
+    @property
+    def needs_support(self) -> bool:
+        """Layer processes that print in air (FDM, SLA) support overhangs; powder beds do not."""
+        return self.additive and not self.powder_bed
 
     def to_dict(self) -> dict:
         return {
@@ -52,6 +73,8 @@ class ProcessCapability:
             "additive": self.additive,
             "self_supporting_angle_deg": self.self_supporting_angle_deg,
             "materials": list(self.materials),
+            "shape": self.shape,
+            "powder_bed": self.powder_bed,
         }
 
 
@@ -64,7 +87,15 @@ REFERENCE_PROCESSES: tuple[ProcessCapability, ...] = (
         "sla", "SLA printing", (145.0, 145.0, 185.0), 0.5, 0.3, True, 30.0, ("Standard resin",)
     ),
     ProcessCapability(
-        "sls", "SLS printing", (340.0, 340.0, 600.0), 0.7, 0.5, False, 0.0, ("PA12", "PA11")
+        "sls",
+        "SLS printing",
+        (340.0, 340.0, 600.0),
+        0.7,
+        0.5,
+        True,
+        0.0,
+        ("PA12", "PA11"),
+        powder_bed=True,
     ),
     ProcessCapability(
         "cnc_milling",
@@ -288,8 +319,8 @@ def _thin_wall_findings(
 def _overhang_findings(
     process: ProcessCapability, surface: Surface | None, cache: dict[float, Overhangs]
 ) -> tuple[float | None, str | None, list[Issue]]:
-    """For additive processes: overhanging share as uploaded, the best up axis, the finding."""
-    if not process.additive or surface is None:
+    """For processes that print in air: overhanging share as uploaded, best up axis, finding."""
+    if not process.needs_support or surface is None:
         return None, None, []
     angle = process.self_supporting_angle_deg
     if angle not in cache:
@@ -320,6 +351,31 @@ def _overhang_findings(
     )
 
 
+def _shape_findings(process: ProcessCapability, shape: Shape | None) -> list[Issue]:
+    """A sheet process for a part that is no sheet, a lathe for a part that is not round."""
+    if shape is None or process.shape == ANY_SHAPE:
+        return []
+    if process.shape == SHEET and not shape.is_sheet:
+        return [
+            Issue(
+                "not_sheet",
+                "error",
+                f"{process.name} makes parts from sheet of one thickness, and this part is not "
+                "one: its walls are not of a single constant thickness.",
+            )
+        ]
+    if process.shape == REVOLVED and not shape.is_revolved:
+        return [
+            Issue(
+                "not_revolved",
+                "error",
+                f"{process.name} makes round parts turned about one axis, and this part is not "
+                "round about any axis.",
+            )
+        ]
+    return []
+
+
 def assess(
     process: ProcessCapability,
     *,
@@ -331,6 +387,7 @@ def assess(
     surface: Surface | None,
     material: str | None = None,
     overhang_cache: dict[float, Overhangs] | None = None,
+    shape: Shape | None = None,
 ) -> ProcessAssessment:
     """Run every check for one process; any error-severity finding means it cannot make it."""
     placed, findings = _fit_findings(process, extents)
@@ -338,6 +395,7 @@ def assess(
         process, material=material, watertight=watertight, inverted=inverted
     )
     findings += _size_findings(process, extents, bodies)
+    findings += _shape_findings(process, shape)
     thin_fraction, thin_findings = _thin_wall_findings(process, thickness, watertight)
     cache = overhang_cache if overhang_cache is not None else {}
     overhang_fraction, best_axis, overhang_findings = _overhang_findings(process, surface, cache)
