@@ -48,3 +48,24 @@ def _membership_or_none(request):
         session_choice=request.session.get(ACTIVE_ORGANIZATION_SESSION_KEY),
     )
     return membership if membership is not None else _NoMembership()
+
+
+class SecondFactorMiddleware:
+    """Sends operators (and anyone opening bank details) without a second factor to set one up
+    (accounts.second_factor); the API gives its own 403 through `accounts.api.authentication`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        from accounts.second_factor import SETUP_URL, second_factor_refusal
+
+        if not request.path.startswith("/api/"):
+            refusal = second_factor_refusal(user=request.user, path=request.path)
+            if refusal:
+                messages.warning(request, refusal)
+                return redirect(SETUP_URL)
+        return self.get_response(request)

@@ -22,4 +22,5 @@ urlpatterns = [
     path("memberships/<int:membership_id>/", views.membership_update, name="membership_update"),
     path("settings/tokens/", views.token_list, name="token_list"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path("operations/audit/", views.operator_audit_log, name="operator_audit_log"),
 ]

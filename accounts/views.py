@@ -207,3 +207,25 @@ NOTIFICATION_KINDS = {
     "job": "Jobs offered to your workshop",
     "order.message": "Messages on orders",
 }
+
+
+@login_required
+def operator_audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log of operator actions, newest first, filtered and paginated."""
+    from urllib.parse import urlencode
+
+    from accounts.audit import action_names, operator_actions_page
+    from accounts.permissions import require_operator
+
+    require_operator(user=request.user)
+    filters = {
+        name: request.GET.get(name, "").strip()[:100]
+        for name in ("action", "actor", "target_type", "target_id")
+    }
+    page = operator_actions_page(page=request.GET.get("page"), **filters)
+    query = urlencode({name: value for name, value in filters.items() if value})
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {"page": page, "filters": filters, "actions": action_names(), "query": query},
+    )
