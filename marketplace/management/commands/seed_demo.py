@@ -1,6 +1,11 @@
 from django.core.management.base import BaseCommand
 
-from marketplace.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from marketplace.demo.seed import (
+    DEMO_LOGINS,
+    DEMO_OPERATOR_TOTP_SECRET,
+    DEMO_PASSWORD,
+    seed_demo,
+)
 
 
 class Command(BaseCommand):
@@ -16,3 +21,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.role:<10} {login.email:<38} {login.organization}")
+        self.stdout.write(
+            "The operator signs in with a second factor: add the secret "
+            f"{DEMO_OPERATOR_TOTP_SECRET} to an authenticator app "
+            f"(or run: oathtool --totp -b {DEMO_OPERATOR_TOTP_SECRET})."
+        )
