@@ -61,11 +61,13 @@ class SecondFactorMiddleware:
         from django.contrib import messages
         from django.shortcuts import redirect
 
-        from accounts.second_factor import SETUP_URL, second_factor_refusal
+        from accounts.second_factor import SETUP_URL, second_factor_check
 
         if not request.path.startswith("/api/"):
-            refusal = second_factor_refusal(user=request.user, path=request.path)
-            if refusal:
-                messages.warning(request, refusal)
+            check = second_factor_check(user=request.user, path=request.path)
+            if check.is_operator is not None:
+                request.user_is_operator = check.is_operator  # for the navigation, no 2nd query
+            if check.refusal:
+                messages.warning(request, check.refusal)
                 return redirect(SETUP_URL)
         return self.get_response(request)

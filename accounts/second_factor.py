@@ -4,8 +4,8 @@ A stolen password must not be enough to run the platform or to redirect money, s
 
 - operators (members of the platform organization) reach nothing but their account pages until
   they have set up a second factor (an authenticator app or a security key / passkey);
-- anyone reaching bank details or payout set-up (owners and admins of the organizations that
-  are paid) needs one too.
+- owners and admins of the organizations that are paid (workshops, carriers) need one before
+  they reach bank details or payout set-up.
 
 Once a second factor is set up, allauth asks for it at every password sign-in. The same rule
 serves the web (`SecondFactorMiddleware` sends the person to set one up) and the API (the
@@ -14,11 +14,13 @@ authentication classes answer 403 with the reason), so it lives here once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 
-from accounts.models import User
-from accounts.selectors import is_operator
+from accounts.models import Membership, Organization, User
 
 SETUP_URL = "/accounts/2fa/"
 # Pages an operator without a second factor may still open: signing in and out, setting one up.
@@ -36,6 +38,7 @@ MONEY_DESTINATIONS = (
     "/billing/payouts/onboarding/",
     "/api/v1/billing/bank-account/",
 )
+PAID_KINDS = (Organization.Kind.WORKSHOP, Organization.Kind.LOGISTICS)
 STRONG_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 OPERATOR_REFUSAL = (
@@ -53,17 +56,43 @@ def has_second_factor(*, user: User) -> bool:
     return Authenticator.objects.filter(user=user, type__in=STRONG_FACTORS).exists()
 
 
+def _factor_of_user() -> Exists:
+    return Exists(Authenticator.objects.filter(user=OuterRef("user"), type__in=STRONG_FACTORS))
+
+
+@dataclass(frozen=True)
+class SecondFactorCheck:
+    is_operator: bool | None  # None: not looked up (a money page, or the rule is off)
+    refusal: str | None
+
+
+def second_factor_check(*, user: User, path: str) -> SecondFactorCheck:
+    """Whether this user may reach this path, with what was learnt on the way (one query):
+    the middleware hands `is_operator` on to the templates so that no page pays twice."""
+    if (
+        not getattr(settings, "MFA_REQUIRED_FOR_OPERATORS", True)
+        or not user.is_authenticated
+        or path.startswith(OPEN_TO_EVERYONE)
+    ):
+        return SecondFactorCheck(is_operator=None, refusal=None)
+    if path.startswith(MONEY_DESTINATIONS):
+        # Those who are paid: owners and admins of workshops and carriers.
+        paid = Membership.objects.filter(
+            user=user, role__in=Membership.MANAGERS, organization__kind__in=PAID_KINDS
+        ).annotate(factor=_factor_of_user())
+        factors = list(paid.values_list("factor", flat=True)[:1])
+        refusal = MONEY_REFUSAL if factors and not factors[0] else None
+        return SecondFactorCheck(is_operator=None, refusal=refusal)
+    operator = Membership.objects.filter(user=user, organization__kind=Organization.Kind.PLATFORM)
+    factors = list(operator.annotate(factor=_factor_of_user()).values_list("factor", flat=True)[:1])
+    if not factors:
+        return SecondFactorCheck(is_operator=False, refusal=None)
+    return SecondFactorCheck(is_operator=True, refusal=None if factors[0] else OPERATOR_REFUSAL)
+
+
 def second_factor_refusal(*, user: User, path: str) -> str | None:
     """Why this user may not reach this path without a second factor, or None if they may."""
-    if not getattr(settings, "MFA_REQUIRED_FOR_OPERATORS", True):
-        return None
-    if not user.is_authenticated or path.startswith(OPEN_TO_EVERYONE):
-        return None
-    if path.startswith(MONEY_DESTINATIONS):
-        return None if has_second_factor(user=user) else MONEY_REFUSAL
-    if is_operator(user=user) and not has_second_factor(user=user):
-        return OPERATOR_REFUSAL
-    return None
+    return second_factor_check(user=user, path=path).refusal
 
 
 def totp_authenticator_set(*, user: User, secret: str) -> Authenticator:

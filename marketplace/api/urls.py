@@ -4,6 +4,7 @@ from django.urls import path
 
 from config.api import Router
 from marketplace.designs.api import views as designs
+from marketplace.exports import api as exports
 from marketplace.network.api import views as network
 from marketplace.orders.api import outages
 from marketplace.orders.api import views as orders
@@ -26,5 +27,16 @@ urlpatterns = [
     path("capacity/", network.CapacityView.as_view(), name="api-capacity"),
     path("outages/preview/", outages.OutagePreviewView.as_view(), name="api-outage-preview"),
     path("outages/", outages.OutageTakeDownView.as_view(), name="api-outage-take-down"),
+    path(
+        "organizations/<int:organization_id>/exports/",
+        exports.OrganizationExportsView.as_view(),
+        name="api-organization-exports",
+    ),
+    path("exports/<int:export_id>/", exports.ExportDetailView.as_view(), name="api-export"),
+    path(
+        "exports/<int:export_id>/download/",
+        exports.ExportDownloadView.as_view(),
+        name="api-export-download",
+    ),
     *router.urls,
 ]
