@@ -77,6 +77,8 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=220, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Closed by its owner: its people erased, its name kept on the invoices the law keeps.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = OrganizationQuerySet.as_manager()
 

@@ -50,6 +50,7 @@ def organization_detail(request: HttpRequest, organization_id: int) -> HttpRespo
             "members": organization_members(organization=organization),
             "invitations": organization_pending_invitations(organization=organization),
             "can_manage": bool(own and own.can_manage),
+            "is_owner": bool(own and own.role == Membership.Role.OWNER),
             "invitation_form": InvitationForm(),
             "roles": Membership.Role.choices,
         },

@@ -197,6 +197,10 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)  # secon
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # `celery -A config beat` runs these; the embedded default has no beat (run the command).
 CELERY_BEAT_SCHEDULE = {
+    "exports-expired-delete": {
+        "task": "marketplace.exports.tasks.exports_expired_delete_task",
+        "schedule": 60 * 60,  # seconds
+    },
     "orders-housekeeping": {
         "task": "marketplace.orders.tasks.orders_housekeeping_task",
         "schedule": 15 * 60,  # seconds

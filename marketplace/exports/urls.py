@@ -9,5 +9,10 @@ urlpatterns = [
         views.export_start,
         name="export_start",
     ),
+    path(
+        "organizations/<int:organization_id>/close/",
+        views.organization_close,
+        name="organization_close",
+    ),
     path("exports/<int:export_id>/download/", views.export_download, name="export_download"),
 ]

@@ -61,3 +61,41 @@ def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
     return FileResponse(
         export.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip"
     )
+
+
+@login_required
+def organization_close(request: HttpRequest, organization_id: int) -> HttpResponse:
+    """What closing erases and keeps, what still stands in the way (GET); the closure (POST)."""
+    from marketplace.exports.closure import closure_check
+    from marketplace.exports.closure import organization_close as close
+
+    organization = organization_get_for_member(organization_id=organization_id, user=request.user)
+    error = ""
+    if request.method == "POST":
+        try:
+            close(
+                user=request.user,
+                organization=organization,
+                confirm_name=request.POST.get("confirm_name", ""),
+            )
+        except DomainError as refusal:
+            error = refusal.message
+        else:
+            from django.contrib.auth import logout
+
+            still_active = request.user.is_active
+            request.user.refresh_from_db()
+            if not request.user.is_active and still_active:
+                logout(request)
+            messages.success(request, f"{organization.name} is closed.")
+            return redirect("home")
+    return render(
+        request,
+        "marketplace/exports/organization_close.html",
+        {
+            "organization": organization,
+            "reasons": closure_check(organization=organization).reasons,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

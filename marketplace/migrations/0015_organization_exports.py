@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_operator_actions'),
+        ('accounts', '0003_api_tokens_expire'),
         ('marketplace', '0014_job_needs_replan'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
