@@ -40,7 +40,9 @@ def export_start(request: HttpRequest, organization_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The export is being built. This page shows how far it is.")
+        messages.success(
+            request, "Export requested. This page shows its progress, then the download link."
+        )
     return redirect("export_list", organization_id=organization.pk)
 
 
