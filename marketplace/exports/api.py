@@ -49,6 +49,7 @@ class OrganizationExportsView(APIView):
 
     serializer_class = ExportSerializer
 
+    @extend_schema(responses={200: ExportSerializer(many=True)})
     def get(self, request, organization_id: int):
         organization = organization_get_for_member(
             organization_id=organization_id, user=request.user
