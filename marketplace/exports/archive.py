@@ -131,6 +131,8 @@ def _orders(organization: Organization, jobs, legs) -> list[dict]:
                 "created_at": plain(message.created_at),
             }
             for message in order.messages.all()
+            # A party keeps what it wrote; the whole conversation is the customer's.
+            if is_customer or message.organization_id == organization.pk
         ]
         out.append(data)
     return out

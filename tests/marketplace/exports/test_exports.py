@@ -119,9 +119,11 @@ def test_a_workshop_export_holds_its_machines_calendars_and_jobs_not_the_custome
     assert any(m["weekly_hours"] for m in machines)
     assert document["designs"] == []
     assert document["quotes"] == []
+    assert document["orders"]
     for order in document["orders"]:
         assert order["role"] == "party"
         assert "price_minor" not in order
+        assert order["messages"] == []  # the customer's message stays the customer's
 
 
 def test_a_second_request_while_one_is_building_returns_it(customer_alice):
