@@ -6,6 +6,7 @@ from accounts.models import (
     Membership,
     Notification,
     NotificationPreference,
+    OperatorAction,
     Organization,
     User,
 )
@@ -65,6 +66,25 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "email_enabled", "muted_kinds"]
+
+
+@admin.register(OperatorAction)
+class OperatorActionAdmin(admin.ModelAdmin):
+    """Read-only: the log is appended by operator services, never written by hand."""
+
+    list_display = ["created_at", "actor_email", "action", "target_type", "target_label"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_email", "target_label", "target_id"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 from accounts.webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers the screens)

@@ -14,6 +14,10 @@ def organizations(request) -> dict:
         "active_membership": membership if membership else None,
         "active_organization": organization,
         "active_kind": organization.kind if organization else None,
-        "user_is_operator": is_operator(user=user),
+        "user_is_operator": (
+            request.user_is_operator
+            if hasattr(request, "user_is_operator")  # SecondFactorMiddleware looked it up
+            else is_operator(user=user)
+        ),
         "unread_notifications": user.notifications.filter(read_at=None).count(),
     }

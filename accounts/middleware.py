@@ -48,3 +48,26 @@ def _membership_or_none(request):
         session_choice=request.session.get(ACTIVE_ORGANIZATION_SESSION_KEY),
     )
     return membership if membership is not None else _NoMembership()
+
+
+class SecondFactorMiddleware:
+    """Sends operators (and anyone opening bank details) without a second factor to set one up
+    (accounts.second_factor); the API gives its own 403 through `accounts.api.authentication`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        from accounts.second_factor import SETUP_URL, second_factor_check
+
+        if not request.path.startswith("/api/"):
+            check = second_factor_check(user=request.user, path=request.path)
+            if check.is_operator is not None:
+                request.user_is_operator = check.is_operator  # for the navigation, no 2nd query
+            if check.refusal:
+                messages.warning(request, check.refusal)
+                return redirect(SETUP_URL)
+        return self.get_response(request)

@@ -77,6 +77,8 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=220, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Closed by its owner: its people erased, its name kept on the invoices the law keeps.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -270,6 +272,55 @@ class Address(models.Model):
         from accounts.places import country_name
 
         return country_name(self.country)
+
+
+class AppendOnly(Exception):
+    """The audit log is never rewritten: a correction is a new entry."""
+
+
+class OperatorActionQuerySet(models.QuerySet["OperatorAction"]):
+    def update(self, **kwargs):
+        raise AppendOnly("Operator actions are never changed; record a new one instead.")
+
+    def delete(self):
+        raise AppendOnly("Operator actions are never deleted.")
+
+
+class OperatorAction(models.Model):
+    """One thing an operator did to one object: who, what, to which object, when, and details.
+
+    Written only by `accounts.audit.record`; the queryset and the instance refuse updates and
+    deletes, so neither the admin nor a helper can rewrite history. The actor's e-mail is kept
+    beside the link so the entry still reads right if the account is renamed or erased.
+    """
+
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="operator_actions"
+    )
+    actor_email = models.EmailField()
+    action = models.CharField(max_length=60, help_text="Dotted, e.g. workshop.verify.")
+    target_type = models.CharField(max_length=60, help_text="app_label.model of the object.")
+    target_id = models.CharField(max_length=64)
+    target_label = models.CharField(max_length=200)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    objects = OperatorActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_email} {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("Operator actions are never changed; record a new one instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("Operator actions are never deleted.")
 
 
 # Webhook models live in their own package under this app's label (one migration history).

@@ -39,4 +39,5 @@ urlpatterns = [
         webhooks.webhook_delivery_redeliver,
         name="webhook_delivery_redeliver",
     ),
+    path("operations/audit/", views.operator_audit_log, name="operator_audit_log"),
 ]

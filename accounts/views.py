@@ -51,6 +51,7 @@ def organization_detail(request: HttpRequest, organization_id: int) -> HttpRespo
             "members": organization_members(organization=organization),
             "invitations": organization_pending_invitations(organization=organization),
             "can_manage": bool(own and own.can_manage),
+            "is_owner": bool(own and own.role == Membership.Role.OWNER),
             "invitation_form": InvitationForm(),
             "roles": Membership.Role.choices,
         },
@@ -249,4 +250,26 @@ def address_book(request: HttpRequest) -> HttpResponse:
             "form": form,
         },
         status=status,
+    )
+
+
+@login_required
+def operator_audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log of operator actions, newest first, filtered and paginated."""
+    from urllib.parse import urlencode
+
+    from accounts.audit import action_names, operator_actions_page
+    from accounts.permissions import require_operator
+
+    require_operator(user=request.user)
+    filters = {
+        name: request.GET.get(name, "").strip()[:100]
+        for name in ("action", "actor", "target_type", "target_id")
+    }
+    page = operator_actions_page(page=request.GET.get("page"), **filters)
+    query = urlencode({name: value for name, value in filters.items() if value})
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {"page": page, "filters": filters, "actions": action_names(), "query": query},
     )

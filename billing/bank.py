@@ -22,6 +22,7 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
 
+from accounts.audit import record
 from accounts.models import Membership, Organization, User
 from accounts.permissions import require_membership, require_operator
 from billing.errors import Conflict, DomainError
@@ -207,6 +208,12 @@ def bank_file_export(*, operator: User, bank_file: BankFile, again: bool = False
         locked.export_count += 1
         locked.last_exported_at = timezone.now()
         locked.save(update_fields=["export_count", "last_exported_at"])
+        record(
+            actor=operator,
+            action="bank_file.export",
+            target=locked,
+            details={"export": locked.export_count, "again": again},
+        )
     return locked
 
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import Organization, User
 from accounts.permissions import require_operator
 from billing import selectors as billing_selectors
@@ -257,9 +258,16 @@ def payment_confirm_manual(*, operator: User, payment: Payment, amount: Money) -
         raise PaymentNotConfirmable(
             f"Payment {payment.reference} goes through {payment.provider}; it confirms itself."
         )
-    return payment_confirm(
+    confirmed = payment_confirm(
         payment=payment, amount=amount, provider_reference=payment.provider_payment_id
     )
+    record(
+        actor=operator,
+        action="payment.confirm_manual",
+        target=payment,
+        details={"amount_minor": amount.minor, "currency": amount.currency},
+    )
+    return confirmed
 
 
 def payment_fail(*, payment: Payment, message: str) -> Payment:

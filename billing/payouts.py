@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import Organization, User
 from accounts.permissions import require_operator
 from billing.errors import Conflict, PaymentAmountMismatch, ProviderError
@@ -162,6 +163,12 @@ def payout_confirm_manual(*, operator: User, payout: Payout) -> Payout:
             raise Conflict(f"Payout {locked.idempotency_key} is not in a bank file yet.")
         _payout_post(locked)
         locked.save()
+        record(
+            actor=operator,
+            action="payout.mark_paid",
+            target=locked,
+            details={"amount_minor": locked.amount_minor, "currency": locked.currency},
+        )
     return locked
 
 

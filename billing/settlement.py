@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import User
 from accounts.permissions import require_operator
 from billing.errors import Conflict, DomainError
@@ -105,6 +106,8 @@ def settlement_start(
             run = SettlementRun.objects.create(
                 **key, cutoff=now, started_at=now, started_by=operator
             )
+            if operator is not None:
+                record(actor=operator, action="settlement.start", target=run, details=key)
             return run, True
     except IntegrityError:
         existing = running.first() or SettlementRun.objects.filter(**key).order_by("-id").first()

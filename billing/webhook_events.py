@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import User
 from accounts.permissions import require_operator
 from billing.connect import connected_account_sync
@@ -109,6 +110,9 @@ def webhook_event_retry(*, operator: User, event: WebhookEvent) -> WebhookEvent:
     """An operator processes one event again now (a failed one, or one ignored at the time
     because its object was not known yet); a processed event is left alone."""
     require_operator(user=operator)
+    record(
+        actor=operator, action="webhook_event.retry", target=event, details={"status": event.status}
+    )
     WebhookEvent.objects.filter(pk=event.pk).exclude(status=WebhookEvent.Status.PROCESSED).update(
         status=WebhookEvent.Status.RECEIVED
     )

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "knox",
     "django_filters",
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.ActiveOrganizationMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
 ]
 
 if PRODUCTION:
@@ -201,6 +203,10 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)  # secon
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # `celery -A config beat` runs these; the embedded default has no beat (run the command).
 CELERY_BEAT_SCHEDULE = {
+    "exports-expired-delete": {
+        "task": "marketplace.exports.tasks.exports_expired_delete_task",
+        "schedule": 60 * 60,  # seconds
+    },
     "orders-housekeeping": {
         "task": "marketplace.orders.tasks.orders_housekeeping_task",
         "schedule": 15 * 60,  # seconds
@@ -339,6 +345,15 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # project's own limits (accounts/signin.py) replace it. allauth's other limits stay.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 
+# Second factors (allauth.mfa): offered to everyone on /accounts/2fa/, required of operators and
+# of whoever opens bank details or payout set-up (accounts/second_factor.py).
+MFA_REQUIRED_FOR_OPERATORS = env.bool("MFA_REQUIRED_FOR_OPERATORS", default=True)
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Cloud Factory"
+# Security keys need a secure origin; the embedded default serves plain http on localhost.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+
 # Client addresses: X-Forwarded-For is believed only for this many proxies in front of the
 # application (0: none, REMOTE_ADDR is the client). Sign-in limits and API throttles read it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -391,8 +406,9 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # knox tokens and sessions, refusing operators without a second factor (403, the reason)
+        "accounts.api.authentication.SecondFactorTokenAuthentication",
+        "accounts.api.authentication.SecondFactorSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",

@@ -15,6 +15,7 @@ from marketplace.designs.models import (
     _design_derived_path,
     _design_upload_path,
 )
+from marketplace.exports.models import OrganizationExport
 from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
@@ -69,6 +70,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderQuerySet",
+    "OrganizationExport",
     "PostgresExclusionConstraint",
     "Process",
     "ProcessedEvent",

@@ -1,6 +1,6 @@
 """The marketplace's pages: dashboards, the network and workshops, designs, orders."""
 
-from django.urls import path
+from django.urls import include, path
 
 from marketplace.dashboards import views as dashboard
 from marketplace.designs import views as designs
@@ -139,4 +139,5 @@ urlpatterns += [
         orders.order_resolve_dispute,
         name="order_resolve_dispute",
     ),
+    path("", include("marketplace.exports.urls")),
 ]

@@ -16,6 +16,7 @@ from accounts.models import Membership, Organization
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, WorkshopFactory
 from tests.helpers import (
     IN_CI,
+    give_second_factor,
     organization_of,
     require_service,
 )
@@ -68,7 +69,10 @@ def workshop_charlie(db):
 
 @pytest.fixture
 def operator_olga(db):
-    return _member("olga@example.com", "Cloud Factory Operations", Organization.Kind.PLATFORM)
+    """An operator, with the authenticator app operators must have (tests.helpers.totp_code)."""
+    user = _member("olga@example.com", "Cloud Factory Operations", Organization.Kind.PLATFORM)
+    give_second_factor(user)
+    return user
 
 
 @pytest.fixture

@@ -160,3 +160,32 @@ def imported_django_modules(*modules: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
+
+
+# -- second factors ---------------------------------------------------------------------------
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # base32; a test account's authenticator app
+
+
+def give_second_factor(user, secret: str = TEST_TOTP_SECRET) -> str:
+    """Sets up an authenticator app for the user, as operators must have; returns its secret."""
+    from accounts.second_factor import totp_authenticator_set
+
+    totp_authenticator_set(user=user, secret=secret)
+    return secret
+
+
+def totp_code(secret: str, at: float | None = None, step: int = 30, digits: int = 6) -> str:
+    """The code an authenticator app shows now (RFC 6238, HMAC-SHA1), computed here on its own
+    so that the tests check allauth's verification rather than reuse it."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    import time as clock
+
+    counter = int((clock.time() if at is None else at) // step)
+    key = base64.b32decode(secret, casefold=True)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 10**digits:0{digits}d}"

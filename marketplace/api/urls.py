@@ -6,6 +6,7 @@ from config.api import Router
 from marketplace.api.webhook_events import WebhookEventCatalogView
 from marketplace.designs.api import parts
 from marketplace.designs.api import views as designs
+from marketplace.exports import api as exports
 from marketplace.network.api import views as network
 from marketplace.orders.api import outages
 from marketplace.orders.api import views as orders
@@ -30,5 +31,16 @@ urlpatterns = [
     path("outages/preview/", outages.OutagePreviewView.as_view(), name="api-outage-preview"),
     path("outages/", outages.OutageTakeDownView.as_view(), name="api-outage-take-down"),
     path("webhook-events/", WebhookEventCatalogView.as_view(), name="api-webhook-events"),
+    path(
+        "organizations/<int:organization_id>/exports/",
+        exports.OrganizationExportsView.as_view(),
+        name="api-organization-exports",
+    ),
+    path("exports/<int:export_id>/", exports.ExportDetailView.as_view(), name="api-export"),
+    path(
+        "exports/<int:export_id>/download/",
+        exports.ExportDownloadView.as_view(),
+        name="api-export-download",
+    ),
     *router.urls,
 ]

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
+from accounts.second_factor import has_second_factor, totp_authenticator_set
 from marketplace.demo import catalog
 from marketplace.designs.geometry import samples
 from marketplace.designs.models import Design
@@ -54,6 +55,9 @@ DEMO_LOGINS = [
     DemoLogin("logistics", "carla@demo.cloudfactory.example", "EuroParcel Express"),
     DemoLogin("operator", "olga@demo.cloudfactory.example", "Cloud Factory Operations"),
 ]
+# Operators must sign in with a second factor: the demo operator's authenticator app holds this
+# public secret (add it to any TOTP app, or compute the code with `oathtool --totp -b SECRET`).
+DEMO_OPERATOR_TOTP_SECRET = "CFDEMOOPERATORTWOFACTOROLGAQUXYZ"  # base32
 
 
 def seed_demo() -> dict:
@@ -343,6 +347,8 @@ def _demo_user(login: DemoLogin, organization: Organization) -> User:
     Membership.objects.get_or_create(
         user=user, organization=organization, defaults={"role": Membership.Role.OWNER}
     )
+    if login.role == "operator" and not has_second_factor(user=user):
+        totp_authenticator_set(user=user, secret=DEMO_OPERATOR_TOTP_SECRET)
     return user
 
 

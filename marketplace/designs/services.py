@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import Organization, User
 from accounts.permissions import require_membership
 from accounts.selectors import member_user_ids, member_users, operator_users
@@ -312,6 +313,12 @@ def design_report_decide(*, operator: User, report: DesignReport, uphold: bool, 
         report.decision_note = note.strip()
         report.decided_at = timezone.now()
         report.save()
+        record(
+            actor=operator,
+            action="design_report.decide",
+            target=report,
+            details={"upheld": uphold, "note": report.decision_note},
+        )
         if uphold:
             design = Design.objects.select_for_update().get(pk=report.design_id)
             design.blocked = True

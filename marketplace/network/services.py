@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import Membership, Organization, User
 from accounts.permissions import require_membership, require_operator
 from accounts.selectors import is_operator, member_user_ids
@@ -114,6 +115,12 @@ def workshop_verify(*, user: User, workshop: Workshop, status: str, note: str = 
     workshop.verification_note = note
     workshop.verified_at = timezone.now() if status == Workshop.Verification.VERIFIED else None
     workshop.save(update_fields=["verification_status", "verification_note", "verified_at"])
+    record(
+        actor=user,
+        action="workshop.verify",
+        target=workshop,
+        details={"status": status, "note": note},
+    )
     for member_id in member_user_ids(workshop.organization_id):
         publish_on_commit(
             user_group(member_id),
@@ -550,7 +557,14 @@ def workshop_take_down(
     targets = [m for m in machines if m.status == Machine.Status.AVAILABLE]
     if not targets:
         raise InvalidMachine(f"{workshop} has no available machine to take down.")
-    return [
+    taken = [
         machine_status_set(user=user, machine=m, status=status, note=note, until=until)
         for m in targets
     ]
+    record(
+        actor=user,
+        action="workshop.take_down",
+        target=workshop,
+        details={"machines": [m.pk for m in taken], "status": status, "until": until, "note": note},
+    )
+    return taken

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from accounts.audit import record
 from accounts.models import Organization, User
 from billing import selectors as billing_selectors
 from billing.money import Money, sum_money
@@ -177,6 +178,17 @@ def dispute_decision_record(
             paid_parties=chosen,
             explanation=explanation.strip(),
             decided_by=user,
+        )
+        record(
+            actor=user,
+            action="dispute.decide",
+            target=locked,
+            details={
+                "outcome": outcome,
+                "refund_minor": refund.minor,
+                "currency": refund.currency,
+                "paid_parties": chosen,
+            },
         )
         release_prices(
             order=locked,

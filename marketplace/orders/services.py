@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import User
 from accounts.permissions import require_membership
 from accounts.selectors import is_operator, member_users
@@ -160,6 +161,13 @@ def order_cancel(*, user: User, order: Order, reason: str) -> Order:
             order=order, to=OrderStatus.CANCELLED, role=role, actor=user, reason=reason
         )
         remaining_work_cancel(order)
+        if role == Role.OPERATOR:
+            record(
+                actor=user,
+                action="order.cancel",
+                target=order,
+                details={"reason": reason, "refund_held": was_paid},
+            )
     if was_paid:
         # Whatever is still held goes back; prices already released stay with those who worked.
         refund_held(order=order, reason=reason)

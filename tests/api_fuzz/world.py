@@ -28,6 +28,7 @@ from tests.factories.orders import (
     QuoteOptionFactory,
     ShipmentFactory,
 )
+from tests.helpers import give_second_factor
 
 ROLES = ("customer", "workshop", "carrier", "operator")
 _PARAMETER = re.compile(r"\{(\w+)\}")
@@ -65,6 +66,8 @@ def build_world() -> World:
     workshop_user, shop_org = _member(Organization.Kind.WORKSHOP, "bob@example.com")
     carrier_user, cargo = _member(Organization.Kind.LOGISTICS, "carla@example.com")
     operator, _ = _member(Organization.Kind.PLATFORM, "olga@example.com")
+    for needs_a_second_factor in (operator, workshop_user, carrier_user):  # accounts.second_factor
+        give_second_factor(needs_a_second_factor)
     colleague = MembershipFactory(organization=acme, role=Membership.Role.MEMBER)
 
     workshop = WorkshopFactory(organization=shop_org)

@@ -20,7 +20,7 @@ from billing.models import BankAccount, BankFile, LedgerTransaction, Payout, Set
 from billing.settlement import settlement_run
 from tests.billing.helpers import confirmed_manual_payment, org, release
 from tests.factories import MembershipFactory, UserFactory
-from tests.helpers import api_client_for, error_of
+from tests.helpers import api_client_for, error_of, give_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +100,7 @@ def test_only_the_owner_may_enter_bank_details(workshop_bob):
 
 
 def test_the_page_and_the_api_for_bank_details(client, workshop_bob):
+    give_second_factor(workshop_bob)  # bank details need one (accounts.second_factor)
     client.force_login(workshop_bob)
     assert client.get("/billing/bank-account/").status_code == 200
     bad = client.post(

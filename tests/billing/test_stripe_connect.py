@@ -13,6 +13,7 @@ from billing.models import ConnectedAccount, Payout, WebhookEvent
 from billing.money import Money
 from config import urls as config_urls
 from tests.fakestripe import sign
+from tests.helpers import give_second_factor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.billing.test_stripe_connect")]
 
@@ -50,6 +51,7 @@ def visit(url: str) -> str:
 def test_an_owner_onboards_from_the_page_and_comes_back_to_its_state(
     stripe_settings, fake_stripe, client, workshop_bob
 ):
+    give_second_factor(workshop_bob)  # payout set-up needs one (accounts.second_factor)
     client.force_login(workshop_bob)
     page = client.get(PAGE)
     assert page.status_code == 200

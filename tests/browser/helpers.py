@@ -5,6 +5,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from marketplace.demo.seed import DEMO_LOGINS, DEMO_OPERATOR_TOTP_SECRET
+from tests.helpers import TEST_TOTP_SECRET, totp_code
+
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
 
 
@@ -15,12 +18,28 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+SIGNED_IN_OR_ASKED = re.compile(r".*/(dashboard|accounts/2fa/authenticate)/")
+DEMO_OPERATOR = next(login.email for login in DEMO_LOGINS if login.role == "operator")
+
+
+def answer_second_factor(page, email: str = "") -> None:
+    """After the password: types the authenticator app's code if the site asks for one (users
+    given one by tests.helpers.give_second_factor, or the demo operator), then waits for the
+    dashboard."""
+    page.wait_for_url(SIGNED_IN_OR_ASKED)
+    if "/accounts/2fa/authenticate/" in page.url:
+        secret = DEMO_OPERATOR_TOTP_SECRET if email == DEMO_OPERATOR else TEST_TOTP_SECRET
+        page.fill("input[name=code]", totp_code(secret))
+        page.click("button[type=submit]")
+        page.wait_for_url("**/dashboard/")
+
+
 def log_in(page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard/")
+    answer_second_factor(page, email)
 
 
 def last_mail_link(outbox: Path) -> str:

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from marketplace.designs.geometry import samples
 from marketplace.orders.models import Job, Order
-from tests.browser.helpers import ARTIFACTS, screenshot
+from tests.browser.helpers import ARTIFACTS, answer_second_factor, screenshot
 
 PASSWORD = "correct-horse-battery-staple"
 SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
@@ -24,6 +24,7 @@ def _login(browser, live_site, email):
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    answer_second_factor(page, email)
     page.wait_for_load_state()
     assert "/dashboard/" in page.url, f"{email}: " + page.inner_text("main")
     return page

@@ -10,7 +10,7 @@ import pytest
 from marketplace.network.models import Machine
 from marketplace.orders.jobs import job_accept
 from marketplace.orders.models import Job
-from tests.browser.helpers import screenshot
+from tests.browser.helpers import answer_second_factor, screenshot
 from tests.factories import PASSWORD
 from tests.factories.network import member_for
 from tests.helpers import pay_manually, place_quoted_order
@@ -29,7 +29,7 @@ def _login(browser, live_site, email: str, viewport: dict):
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard/")
+    answer_second_factor(page, email)
     return page
 
 

@@ -2,7 +2,12 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import User
 from accounts.selectors import active_membership
-from marketplace.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from marketplace.demo.seed import (
+    DEMO_LOGINS,
+    DEMO_OPERATOR_TOTP_SECRET,
+    DEMO_PASSWORD,
+    seed_demo,
+)
 
 
 class Command(BaseCommand):
@@ -19,3 +24,8 @@ class Command(BaseCommand):
         for login in DEMO_LOGINS:  # where each login lands (the carrier's follows its legs)
             membership = active_membership(user=User.objects.get(email=login.email))
             self.stdout.write(f"  {login.role:<10} {login.email:<38} {membership.organization}")
+        self.stdout.write(
+            "The operator signs in with a second factor: add the secret "
+            f"{DEMO_OPERATOR_TOTP_SECRET} to an authenticator app "
+            f"(or run: oathtool --totp -b {DEMO_OPERATOR_TOTP_SECRET})."
+        )

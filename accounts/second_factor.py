@@ -1,0 +1,104 @@
+"""Who must have a second factor (allauth's MFA) before reaching what.
+
+A stolen password must not be enough to run the platform or to redirect money, so:
+
+- operators (members of the platform organization) reach nothing but their account pages until
+  they have set up a second factor (an authenticator app or a security key / passkey);
+- owners and admins of the organizations that are paid (workshops, carriers) need one before
+  they reach bank details or payout set-up.
+
+Once a second factor is set up, allauth asks for it at every password sign-in. The same rule
+serves the web (`SecondFactorMiddleware` sends the person to set one up) and the API (the
+authentication classes answer 403 with the reason), so it lives here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+
+from accounts.models import Membership, Organization, User
+
+SETUP_URL = "/accounts/2fa/"
+# Pages an operator without a second factor may still open: signing in and out, setting one up.
+OPEN_TO_EVERYONE = (
+    "/accounts/",
+    "/static/",
+    "/media/",
+    "/healthz",
+    "/api/v1/schema/",
+    "/api/v1/docs/",
+)
+# Pages that handle where money goes: a second factor for everyone who reaches them.
+MONEY_DESTINATIONS = (
+    "/billing/bank-account/",
+    "/billing/payouts/onboarding/",
+    "/api/v1/billing/bank-account/",
+)
+PAID_KINDS = (Organization.Kind.WORKSHOP, Organization.Kind.LOGISTICS)
+STRONG_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+OPERATOR_REFUSAL = (
+    "Operators must set up a second factor (an authenticator app or a security key) "
+    "before using the operator console or its API: open /accounts/2fa/ in the browser."
+)
+MONEY_REFUSAL = (
+    "Bank details and payouts need a second factor (an authenticator app or a security key) "
+    "on your account: set one up at /accounts/2fa/ in the browser."
+)
+
+
+def has_second_factor(*, user: User) -> bool:
+    """Recovery codes alone do not count: they back up a factor, they are not one."""
+    return Authenticator.objects.filter(user=user, type__in=STRONG_FACTORS).exists()
+
+
+def _factor_of_user() -> Exists:
+    return Exists(Authenticator.objects.filter(user=OuterRef("user"), type__in=STRONG_FACTORS))
+
+
+@dataclass(frozen=True)
+class SecondFactorCheck:
+    is_operator: bool | None  # None: not looked up (a money page, or the rule is off)
+    refusal: str | None
+
+
+def second_factor_check(*, user: User, path: str) -> SecondFactorCheck:
+    """Whether this user may reach this path, with what was learnt on the way (one query):
+    the middleware hands `is_operator` on to the templates so that no page pays twice."""
+    if (
+        not getattr(settings, "MFA_REQUIRED_FOR_OPERATORS", True)
+        or not user.is_authenticated
+        or path.startswith(OPEN_TO_EVERYONE)
+    ):
+        return SecondFactorCheck(is_operator=None, refusal=None)
+    if path.startswith(MONEY_DESTINATIONS):
+        # Those who are paid: owners and admins of workshops and carriers.
+        paid = Membership.objects.filter(
+            user=user, role__in=Membership.MANAGERS, organization__kind__in=PAID_KINDS
+        ).annotate(factor=_factor_of_user())
+        factors = list(paid.values_list("factor", flat=True)[:1])
+        refusal = MONEY_REFUSAL if factors and not factors[0] else None
+        return SecondFactorCheck(is_operator=None, refusal=refusal)
+    operator = Membership.objects.filter(user=user, organization__kind=Organization.Kind.PLATFORM)
+    factors = list(operator.annotate(factor=_factor_of_user()).values_list("factor", flat=True)[:1])
+    if not factors:
+        return SecondFactorCheck(is_operator=False, refusal=None)
+    return SecondFactorCheck(is_operator=True, refusal=None if factors[0] else OPERATOR_REFUSAL)
+
+
+def second_factor_refusal(*, user: User, path: str) -> str | None:
+    """Why this user may not reach this path without a second factor, or None if they may."""
+    return second_factor_check(user=user, path=path).refusal
+
+
+def totp_authenticator_set(*, user: User, secret: str) -> Authenticator:
+    """Gives the user an authenticator app with this base32 secret (the demo's operator, tests);
+    people set theirs up on /accounts/2fa/, which shows them a fresh secret."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+    return TOTP.activate(user, secret).instance
