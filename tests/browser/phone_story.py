@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.core.management import call_command
 
 from marketplace.demo.seed import DEMO_PASSWORD
+from tests.browser.helpers import answer_second_factor
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -55,7 +56,7 @@ def signed_in(chromium, live_site, email: str, viewport: dict, password: str = D
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard/")
+    answer_second_factor(page, email)
     return visit
 
 

@@ -7,7 +7,7 @@ import pytest
 from billing.models import Invoice
 from marketplace.orders.models import Order
 from tests.billing.invoice_story import pdf_text
-from tests.browser.helpers import screenshot
+from tests.browser.helpers import answer_second_factor, screenshot
 from tests.helpers import quote_bracket_and_gear
 
 PASSWORD = "correct-horse-battery-staple"
@@ -41,7 +41,7 @@ def _login(browser, live_site, email, problems):
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard/")
+    answer_second_factor(page, email)
     return page
 
 
