@@ -158,6 +158,14 @@ def _authenticate(topic: protocol.Topic, raw_topic: str, payload: bytes) -> tupl
         )
     if not protocol.signature_valid(secret, raw_topic, envelope):
         raise Rejected("The signature does not match the topic and body.", code="bad_signature")
+    # The key acts as its creator, as an API token does: once they leave the workshop it
+    # speaks for no one (counters and the silence lift call no service that would check).
+    if not is_member_of(user=key.created_by, organization_ids=[workshop.organization_id]):
+        raise Rejected(
+            f"Device key {key.key_id} was created by someone who has left the workshop: "
+            "create a new key.",
+            code="stale_key",
+        )
     return workshop, key, envelope
 
 
@@ -278,10 +286,12 @@ def _apply_status(*, event: ShopfloorEvent, machine: Machine, feed: MachineFeed,
     and an agent that restarts repeats its state."""
     feed.silenced_down = False
     machine.refresh_from_db(fields=["status", "status_note", "status_until"])
+    # The status service keeps no 'until' for an available machine: compare as it stores.
+    until = None if event.status == Machine.Status.AVAILABLE else event.until
     if (
         machine.status == event.status
         and machine.status_note == event.note
-        and (machine.status_until == event.until)
+        and machine.status_until == until
     ):
         return
     machine_status_set(
