@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ def _map_status(raw: Any, status_map: dict[str, str]) -> str | None:
 def _percent(value: Any, scale: float = 1.0) -> int | None:
     try:
         return max(0, min(100, round(float(value) * scale)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # None, "abc", NaN, Infinity, 1e308 * 100
         return None
 
 
@@ -101,7 +102,9 @@ class OpcUaAdapter(Adapter):
         counters = {
             name.removeprefix("counter."): float(value)
             for name, value in values.items()
-            if name.startswith("counter.") and isinstance(value, int | float)
+            if name.startswith("counter.")
+            and isinstance(value, int | float)
+            and math.isfinite(value)  # the platform refuses NaN and infinities
         }
         job = values.get("job")
         return Reading(
@@ -138,7 +141,8 @@ class OctoPrintAdapter(Adapter):
             job = await asyncio.to_thread(_get_json, f"{base}/api/job", headers)
         except Exception as error:
             return Reading(reachable=False, note=f"OctoPrint: {error}"[:255])
-        flags = _dig(printer, "state.flags") or {}
+        flags = _dig(printer, "state.flags")
+        flags = flags if isinstance(flags, dict) else {}
         down = bool(flags.get("error") or flags.get("closedOrError"))
         printing = bool(flags.get("printing") or flags.get("paused"))
         return Reading(
@@ -198,7 +202,9 @@ class MqttPrinterAdapter(Adapter):
     def _on_message(self, client, userdata, message) -> None:
         try:
             report = json.loads(message.payload)
-        except ValueError:
+        except (ValueError, RecursionError):
+            return
+        if not isinstance(report, dict):  # an exception here would end the MQTT thread
             return
         with self._lock:
             self._latest = _merge(self._latest or {}, report)  # reports are often partial

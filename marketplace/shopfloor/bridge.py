@@ -2,8 +2,10 @@
 
 Several bridges may run at once: they share one MQTT 5 shared subscription, so the broker
 hands each message to one of them, and the (workshop, event id) table is the real guard when
-a message is delivered twice (a bridge dying before its PUBACK). paho acknowledges a QoS 1
-message only after ``on_message`` returns, that is after the event is committed.
+a message is delivered twice (a bridge dying before its PUBACK). The bridge acknowledges a
+QoS 1 message itself, only once its event is committed or refused: while the database is
+unreachable it keeps trying, and a bridge stopped meanwhile leaves the message unacknowledged,
+so the broker hands it over again when the bridge's session comes back.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -32,6 +34,7 @@ from marketplace.shopfloor.services import (
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY = 3600  # seconds the broker keeps a stopped bridge's unacknowledged messages
+DB_RETRY_MAX_S = 30.0  # the longest wait between two tries while the database is unreachable
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Bridge:
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id or f"cf-bridge-{socket.gethostname()}",
             protocol=mqtt.MQTTv5,
+            manual_ack=True,
         )
         if broker.username:
             self.client.username_pw_set(broker.username, broker.password)
@@ -118,16 +122,30 @@ class Bridge:
             log.warning("Bridge lost the broker (%s); reconnecting.", reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
-        self.handle(message.topic, message.payload)
+        if self.handle(message.topic, message.payload) is not None:
+            client.ack(message.mid, message.qos)
 
-    def handle(self, topic: str, payload: bytes) -> IngestResult:
-        """One message through the intake; a refusal goes back to the workshop's errors topic."""
-        close_old_connections()  # a long-lived process outlives its database connections
-        try:
-            result = event_ingest(topic=topic, payload=payload)
-        except Exception:
-            log.exception("The intake failed on a message of %s", topic)
-            result = IngestResult("rejected", code="internal", reason="The platform failed.")
+    def handle(self, topic: str, payload: bytes) -> IngestResult | None:
+        """One message through the intake; a refusal goes back to the workshop's errors topic.
+
+        None: the database stayed unreachable until the bridge was stopped, so nothing was
+        decided and the message must not be acknowledged (a bug, unlike an outage, is answered
+        'internal' and acknowledged, lest one message block the bridge forever)."""
+        delay = 1.0
+        while True:
+            close_old_connections()  # a long-lived process outlives its database connections
+            try:
+                result = event_ingest(topic=topic, payload=payload)
+                break
+            except (OperationalError, InterfaceError) as error:
+                log.warning("The database is unreachable (%s); retrying in %.0f s.", error, delay)
+                if self._stop.wait(delay):
+                    return None
+                delay = min(delay * 2, DB_RETRY_MAX_S)
+            except Exception:
+                log.exception("The intake failed on a message of %s", topic)
+                result = IngestResult("rejected", code="internal", reason="The platform failed.")
+                break
         self.counts.received += 1
         self.counts.by_outcome[result.outcome] = self.counts.by_outcome.get(result.outcome, 0) + 1
         if result.is_error and result.workshop_slug:

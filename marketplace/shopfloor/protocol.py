@@ -15,7 +15,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 TOPIC_ROOT = "cf"
 KINDS = ("status", "progress", "counters")
@@ -26,6 +26,7 @@ MAX_BODY_BYTES = 16 * 1024  # bytes: a status or a progress report is a few hund
 MAX_CLOCK_AHEAD = timedelta(minutes=10)  # a machine clock further ahead would pin its state
 MAX_NOTE = 255  # characters, as the status and progress notes of the REST API
 MAX_COUNTERS = 32
+MAX_ID_DIGITS = 18  # a machine id fits a 64-bit database integer
 
 
 class Rejected(Exception):
@@ -88,8 +89,13 @@ def parse_topic(topic: str) -> Topic:
         raise Rejected(
             f"Topic {topic!r} is not cf/<workshop>/machines/<machine-id>/<kind>.", code="bad_topic"
         )
-    if not parts[3].isdigit():
-        raise Rejected(f"Machine id {parts[3]!r} is not a number.", code="bad_topic")
+    # isdigit() alone lets through '²' and other scripts' digits, which int() refuses.
+    if not (parts[3].isascii() and parts[3].isdigit()) or len(parts[3]) > MAX_ID_DIGITS:
+        raise Rejected(
+            f"Machine id {parts[3][:40]!r} is not a machine id (digits 0-9, at most "
+            f"{MAX_ID_DIGITS}).",
+            code="bad_topic",
+        )
     if parts[4] not in KINDS:
         raise Rejected(
             f"Unknown kind {parts[4]!r}: use one of {', '.join(KINDS)}.", code="bad_topic"
@@ -117,6 +123,8 @@ def _json(raw: bytes | str, what: str) -> dict:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise Rejected(f"The {what} is not valid JSON: {error}.", code="bad_json") from error
+    except RecursionError as error:  # a few KiB of nested brackets
+        raise Rejected(f"The {what} is nested too deeply.", code="bad_json") from error
     if not isinstance(value, dict):
         raise Rejected(f"The {what} must be a JSON object.", code="bad_json")
     return value
@@ -145,6 +153,10 @@ def _time(value: object, name: str) -> datetime:
         raise Rejected(f"'{name}' is not an ISO 8601 time: {value!r}.", code="bad_field") from error
     if parsed.tzinfo is None:
         raise Rejected(f"'{name}' needs its time zone offset (e.g. Z).", code="bad_field")
+    try:  # year 1 at +05:00 or year 9999 at -05:00 has no UTC time, and the database keeps UTC
+        parsed.astimezone(UTC)
+    except OverflowError as error:
+        raise Rejected(f"'{name}' is out of range: {value!r}.", code="bad_field") from error
     return parsed
 
 
@@ -152,6 +164,8 @@ def _text(data: dict, name: str) -> str:
     value = data.get(name, "")
     if not isinstance(value, str):
         raise Rejected(f"'{name}' must be a string.", code="bad_field")
+    if "\x00" in value:  # PostgreSQL cannot store it; the REST API refuses it too
+        raise Rejected(f"'{name}' contains a NUL character.", code="bad_field")
     return value.strip()[:MAX_NOTE]
 
 
@@ -198,8 +212,7 @@ def _counters(data: dict) -> dict:
         )
     clean: dict[str, float] = {}
     for name, value in counters.items():
-        number_ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if len(name) > 64 or not number_ok or not math.isfinite(value):
+        if len(name) > 64 or "\x00" in name or not _finite_number(value):
             raise Rejected(
                 f"Counter {name[:64]!r} must be a finite number under a name of at most 64 "
                 "characters.",
@@ -207,6 +220,16 @@ def _counters(data: dict) -> dict:
             )
         clean[name] = value
     return {"counters": clean}
+
+
+def _finite_number(value: object) -> bool:
+    """A JSON number a float can hold: JSON integers have no bound, floats do."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 _KIND_FIELDS = {"status": _status, "progress": _progress, "counters": _counters}

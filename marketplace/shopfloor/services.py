@@ -158,6 +158,14 @@ def _authenticate(topic: protocol.Topic, raw_topic: str, payload: bytes) -> tupl
         )
     if not protocol.signature_valid(secret, raw_topic, envelope):
         raise Rejected("The signature does not match the topic and body.", code="bad_signature")
+    # The key acts as its creator, as an API token does: once they leave the workshop it
+    # speaks for no one (counters and the silence lift call no service that would check).
+    if not is_member_of(user=key.created_by, organization_ids=[workshop.organization_id]):
+        raise Rejected(
+            f"Device key {key.key_id} was created by someone who has left the workshop: "
+            "create a new key.",
+            code="stale_key",
+        )
     return workshop, key, envelope
 
 
@@ -213,13 +221,14 @@ def _record_and_apply(
     last_at, last_id = getattr(feed, at_field), getattr(feed, id_field)
     newest = last_at is None or event.order_key > (last_at, last_id)
     outcome, code, reason = ProcessedEvent.Outcome.STALE, "", ""
-    if newest:
+    if newest or _late_completion(event=event, machine=machine):
         try:
             with transaction.atomic():
                 _apply(event=event, machine=machine, feed=feed, user=key.created_by)
             outcome = ProcessedEvent.Outcome.APPLIED
-            setattr(feed, at_field, event.machine_time)
-            setattr(feed, id_field, event_id)
+            if newest:
+                setattr(feed, at_field, event.machine_time)
+                setattr(feed, id_field, event_id)
         except (DomainError, Rejected) as error:
             outcome, code, reason = ProcessedEvent.Outcome.REFUSED, error.code, error.message
     if outcome != ProcessedEvent.Outcome.REFUSED and feed.silenced_down and event.kind != "status":
@@ -241,6 +250,16 @@ def _record_and_apply(
     if key.last_used_at is None or now - key.last_used_at > KEY_USE_PRECISION:
         DeviceKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return IngestResult(outcome, slug, code, reason, event_id)
+
+
+def _late_completion(*, event: ShopfloorEvent, machine: Machine) -> bool:
+    """An older ``done`` for a named job that is not done yet: a newer report on another job
+    of the machine says nothing about this one, so its completion must not be lost."""
+    if event.kind != "progress" or not event.done or event.job is None:
+        return False
+    return (
+        Job.objects.filter(pk=event.job, machine=machine).exclude(status=Job.Status.DONE).exists()
+    )
 
 
 def _body_json(event: ShopfloorEvent) -> dict:
@@ -278,10 +297,12 @@ def _apply_status(*, event: ShopfloorEvent, machine: Machine, feed: MachineFeed,
     and an agent that restarts repeats its state."""
     feed.silenced_down = False
     machine.refresh_from_db(fields=["status", "status_note", "status_until"])
+    # The status service keeps no 'until' for an available machine: compare as it stores.
+    until = None if event.status == Machine.Status.AVAILABLE else event.until
     if (
         machine.status == event.status
         and machine.status_note == event.note
-        and (machine.status_until == event.until)
+        and machine.status_until == until
     ):
         return
     machine_status_set(
