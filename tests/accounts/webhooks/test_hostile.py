@@ -1,0 +1,163 @@
+"""What a hostile partner or a careless one sends: odd ids and URLs, a receiver that trickles its
+answer, a request that lies about its length. Each is a clear refusal or a bounded failure."""
+
+import http.client
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accounts.webhooks import transport
+from accounts.webhooks.addresses import AddressRefused, check_literal
+from accounts.webhooks.models import WebhookEndpoint
+from tests.accounts.webhooks.receiver import example_receiver_module
+from tests.helpers import api_client_for, error_of
+
+DELIVERIES = "/api/v1/webhook-deliveries/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["99999999999999999999999", "-99999999999999999999999"])
+def test_an_endpoint_filter_beyond_any_id_is_a_400_not_a_server_error(customer_alice, value):
+    response = api_client_for(customer_alice).get(DELIVERIES, {"endpoint": value})
+    assert response.status_code == 400
+    assert "endpoint" in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://erp.example.com/hooks with space",
+        "https://erp.example.com/hooks\r\nX-Injected: 1",
+        "https://erp.example.com/\thooks",
+        "https://erp.example.com:0/hooks",
+    ],
+)
+def test_a_url_no_request_could_be_sent_to_is_refused_when_saved(url):
+    with pytest.raises(AddressRefused):
+        check_literal(url, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost./",
+        "http://127.1/",
+        "http://0x7f000001/",
+        "http://2130706433/",
+        "http://017700000001/",
+        "http://0/",
+        "http://[2002:7f00:1::]/",  # 6to4 around 127.0.0.1
+        "http://[2002:a9fe:a9fe::1]/",  # 6to4 around the cloud metadata address
+    ],
+)
+def test_a_private_address_in_another_spelling_is_refused_when_saved(url):
+    with pytest.raises(AddressRefused):
+        check_literal(url, allow_private=False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["http://127.1/", "http://localhost./", "http://[2002:7f00:1::]/"])
+def test_the_api_answers_such_a_url_with_a_400_and_saves_nothing(customer_alice, url):
+    response = api_client_for(customer_alice).post(
+        "/api/v1/webhook-endpoints/", {"url": url, "event_types": ["order.paid"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "url_refused"
+    assert not WebhookEndpoint.objects.exists()
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_any_url_is_either_accepted_or_refused_with_a_message(tail):
+    """Whatever follows the scheme, saving never fails in any other way."""
+    message = ""
+    try:
+        check_literal(f"https://{tail}", allow_private=False)
+    except AddressRefused as error:
+        message = str(error) or "(empty)"
+    assert message != "(empty)"
+
+
+@contextmanager
+def trickling_receiver(*, interval: float):
+    """Answers a status line, then one header byte every `interval` seconds, forever."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(5)
+        try:
+            connection, _ = server.accept()
+        except OSError:
+            return
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not stop.is_set():
+                try:
+                    connection.sendall(b"a")
+                except OSError:
+                    return
+                time.sleep(interval)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
+    finally:
+        stop.set()
+        server.close()
+        thread.join(5)
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_total_time_limit():
+    """A byte every 0.2 s never trips a per-read timeout; the whole attempt still ends."""
+    with trickling_receiver(interval=0.2) as url:
+        started = time.monotonic()
+        outcome = transport.post(
+            url=url,
+            body=b"{}",
+            headers={"Content-Type": "application/json"},
+            allow_private=True,
+            connect_timeout=1.0,
+            total_timeout=1.0,
+        )
+        took = time.monotonic() - started
+    assert took < 2.5, took
+    assert not outcome.succeeded
+    assert outcome.status_code is None
+    assert outcome.error == "No answer within 1 s."
+
+
+@contextmanager
+def example_receiver(secret: str):
+    from http.server import ThreadingHTTPServer
+
+    example = example_receiver_module()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), example.make_handler(secret))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "1e3", ""])
+def test_the_example_receiver_answers_a_lying_content_length_with_a_400_at_once(length):
+    with example_receiver("whsec_test") as port:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+        connection.putrequest("POST", "/")
+        connection.putheader("Content-Length", length)
+        connection.endheaders()
+        connection.send(b"{}")
+        response = connection.getresponse()
+        assert response.status in (400, 411)
+        assert response.read()
+        connection.close()
