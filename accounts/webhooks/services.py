@@ -177,8 +177,24 @@ def _record(delivery: WebhookDelivery, outcome: transport.Outcome) -> WebhookDel
         wait = None if delivery.is_manual else retry_delay(delivery.attempts)
         delivery.status = WebhookDelivery.Status.PENDING if wait else WebhookDelivery.Status.FAILED
         delivery.next_attempt_at = now + wait if wait else None
+    fields = [
+        "attempts",
+        "last_attempt_at",
+        "last_status_code",
+        "last_error",
+        "last_duration_ms",
+        "last_response",
+        "status",
+        "delivered_at",
+        "next_attempt_at",
+    ]
     with transaction.atomic():
-        delivery.save()
+        # An update, never an insert: the endpoint (and with it this row) may have been
+        # deleted while the request was in flight; then there is nothing left to record.
+        if not WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            **{name: getattr(delivery, name) for name in fields}
+        ):
+            return delivery
         if delivery.endpoint.is_active:
             _endpoint_health(delivery.endpoint, succeeded=outcome.succeeded, now=now)
     return delivery

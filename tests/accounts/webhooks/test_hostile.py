@@ -6,15 +6,20 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.webhooks import transport
 from accounts.webhooks.addresses import AddressRefused, check_literal
-from accounts.webhooks.models import WebhookEndpoint
+from accounts.webhooks.models import WebhookDelivery, WebhookEndpoint
+from accounts.webhooks.services import delivery_attempt
 from tests.accounts.webhooks.receiver import example_receiver_module
+from tests.accounts.webhooks.story import endpoint_for
 from tests.helpers import api_client_for, error_of
 
 DELIVERIES = "/api/v1/webhook-deliveries/"
@@ -135,8 +140,6 @@ def test_a_receiver_trickling_its_answer_is_cut_off_at_the_total_time_limit():
 
 @contextmanager
 def example_receiver(secret: str):
-    from http.server import ThreadingHTTPServer
-
     example = example_receiver_module()
     server = ThreadingHTTPServer(("127.0.0.1", 0), example.make_handler(secret))
     server.daemon_threads = True
@@ -161,3 +164,67 @@ def test_the_example_receiver_answers_a_lying_content_length_with_a_400_at_once(
         assert response.status in (400, 411)
         assert response.read()
         connection.close()
+
+
+@contextmanager
+def receiver_that_waits(arrived: threading.Event, go: threading.Event):
+    """Answers 200, but only once the test says so: the attempt is in flight until then."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            arrived.set()
+            go.wait(5)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_endpoint_deleted_while_its_delivery_is_in_flight_ends_the_attempt_quietly(
+    customer_alice, transactional_db, settings
+):
+    """The worker records nothing for a delivery that no longer exists, and does not crash."""
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    arrived, go = threading.Event(), threading.Event()
+    outcome: dict = {}
+    with receiver_that_waits(arrived, go) as url:
+        endpoint = endpoint_for(customer_alice, url)
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event_id="evt_in_flight",
+            event_type="order.paid",
+            api_version="2026-12-01",
+            payload={"id": "evt_in_flight", "type": "order.paid"},
+            next_attempt_at=timezone.now(),
+        )
+
+        def worker() -> None:
+            try:
+                outcome["result"] = delivery_attempt(delivery_id=delivery.pk)
+            except Exception as error:  # what a Celery worker would log as a crash
+                outcome["error"] = error
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        assert arrived.wait(5)
+        endpoint.delete()
+        go.set()
+        thread.join(10)
+    assert "error" not in outcome, outcome
+    assert not WebhookDelivery.objects.exists()
+    assert not WebhookEndpoint.objects.exists()
