@@ -270,6 +270,7 @@ def _clean(url: str, event_types: list[str]) -> tuple[str, list[str]]:
     return url, sorted(set(event_types))
 
 
+@transaction.atomic
 def endpoint_create(
     *,
     user: User,
@@ -281,6 +282,15 @@ def endpoint_create(
     """A new endpoint; its secret is shown to the creator once, from the returned object."""
     require_manager(user=user, organization=organization)
     url, event_types = _clean(url, event_types)
+    limit = _setting("WEBHOOKS_MAX_ENDPOINTS", 20)
+    # The organization's row is locked so two creations at once cannot both take the last place.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    if WebhookEndpoint.objects.filter(organization=organization).count() >= limit:
+        raise WebhookInvalid(
+            f"An organization may register at most {limit} webhook endpoints; "
+            "delete one or subscribe an existing one to more events.",
+            code="endpoint_limit",
+        )
     return WebhookEndpoint.objects.create(
         organization=organization,
         url=url,

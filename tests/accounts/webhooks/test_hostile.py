@@ -228,3 +228,19 @@ def test_an_endpoint_deleted_while_its_delivery_is_in_flight_ends_the_attempt_qu
     assert "error" not in outcome, outcome
     assert not WebhookDelivery.objects.exists()
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_organization_registers_at_most_the_endpoint_limit(customer_alice, settings):
+    """Each endpoint multiplies every event (and a worker's time); past the limit, a 400."""
+    settings.WEBHOOKS_MAX_ENDPOINTS = 3
+    client = api_client_for(customer_alice)
+    body = {"url": "https://erp.acme.example/hooks", "event_types": ["order.paid"]}
+    for _ in range(3):
+        assert client.post("/api/v1/webhook-endpoints/", body, format="json").status_code == 201
+    response = client.post("/api/v1/webhook-endpoints/", body, format="json")
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "endpoint_limit"
+    assert "3" in error["message"]
+    assert WebhookEndpoint.objects.count() == 3
