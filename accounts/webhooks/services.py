@@ -229,7 +229,11 @@ def _tell_disabled(endpoint: WebhookEndpoint, reason: str) -> None:
         memberships__role__in=Membership.MANAGERS,
     )
     users = {user.pk: user for user in managers}
-    if endpoint.created_by_id and endpoint.created_by_id not in users:
+    # Its creator too, but only while still a member: the URL is the organization's business.
+    creator_is_member = Membership.objects.filter(
+        user_id=endpoint.created_by_id, organization_id=endpoint.organization_id
+    ).exists()
+    if creator_is_member and endpoint.created_by_id not in users:
         users[endpoint.created_by_id] = endpoint.created_by
     notify(
         users=list(users.values()),

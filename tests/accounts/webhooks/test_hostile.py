@@ -6,21 +6,26 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
+from django.core import mail
 from django.db import connection
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from accounts.models import Membership, Notification
 from accounts.webhooks import transport
 from accounts.webhooks.addresses import AddressRefused, check_literal
 from accounts.webhooks.models import WebhookDelivery, WebhookEndpoint
 from accounts.webhooks.services import delivery_attempt
-from tests.accounts.webhooks.receiver import example_receiver_module
-from tests.accounts.webhooks.story import endpoint_for
-from tests.helpers import api_client_for, error_of
+from tests.accounts.webhooks.receiver import example_receiver_module, running_receiver
+from tests.accounts.webhooks.story import emit_paid, endpoint_for
+from tests.factories import MembershipFactory
+from tests.helpers import api_client_for, error_of, organization_of
 
 DELIVERIES = "/api/v1/webhook-deliveries/"
 
@@ -244,3 +249,29 @@ def test_an_organization_registers_at_most_the_endpoint_limit(customer_alice, se
     assert error["code"] == "endpoint_limit"
     assert "3" in error["message"]
     assert WebhookEndpoint.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_someone_who_left_the_organization_hears_nothing_of_its_endpoints(
+    customer_alice, django_capture_on_commit_callbacks, settings
+):
+    """The creator of an endpoint is told when it is disabled only while still a member: the
+    URL (its path may hold a token) is the organization's, not a former admin's."""
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    organization = organization_of(customer_alice)
+    former = MembershipFactory(organization=organization, role=Membership.Role.ADMIN).user
+    with (
+        time_machine.travel(timezone.now(), tick=False) as clock,
+        running_receiver(statuses=[500] * 50) as receiver,
+    ):
+        endpoint = endpoint_for(former, receiver.url)
+        Membership.objects.filter(user=former, organization=organization).delete()
+        for day in range(4):
+            emit_paid(django_capture_on_commit_callbacks, [organization.pk], f"D{day}")
+            clock.shift(timedelta(days=1, minutes=1))
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active
+    told = [m for m in mail.outbox if "disabled" in m.subject]
+    assert [m.to for m in told] == [[customer_alice.email]]
+    assert not Notification.objects.filter(user=former, kind="webhook.disabled").exists()
+    assert Notification.objects.filter(user=customer_alice, kind="webhook.disabled").exists()
