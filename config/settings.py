@@ -247,6 +247,7 @@ WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
 WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)
 WEBHOOKS_TOTAL_TIMEOUT = env.float("WEBHOOKS_TOTAL_TIMEOUT", default=10.0)
 WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=3)
+WEBHOOKS_MAX_ENDPOINTS = env.int("WEBHOOKS_MAX_ENDPOINTS", default=20)  # per organization
 
 # Shop floor over MQTT: the broker `manage.py shopfloor_bridge` subscribes to.
 SHOPFLOOR_MQTT_URL = env.str("SHOPFLOOR_MQTT_URL", default="mqtt://127.0.0.1:1883")

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -53,10 +54,17 @@ def verify_signature(
 def make_handler(secret: str, seen_event_ids: set[str] | None = None):
     """A request handler class that verifies each POST with `secret`."""
     seen = set() if seen_event_ids is None else seen_event_ids
+    seen_lock = threading.Lock()  # requests run in threads: a repeat racing its first is one
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
+            declared = self.headers.get("Content-Length", "")
+            if not declared.isascii() or not declared.isdigit():
+                # Never trust it: "-1" would read until the sender stops, "abc" would crash.
+                self.close_connection = True
+                self._answer(400, "a Content-Length (a number of bytes) is required")
+                return
+            length = int(declared)
             if length > MAX_BODY_BYTES:
                 self._answer(413, "too large")
                 return
@@ -67,10 +75,12 @@ def make_handler(secret: str, seen_event_ids: set[str] | None = None):
             except (InvalidSignature, ValueError) as error:
                 self._answer(400, str(error))
                 return
-            if event["id"] in seen:
+            with seen_lock:
+                repeat = event["id"] in seen
+                seen.add(event["id"])
+            if repeat:
                 self._answer(200, "duplicate ignored")
                 return
-            seen.add(event["id"])
             print(f"{event['type']} {event['id']}: {json.dumps(event['data'])}", flush=True)
             self._answer(200, "ok")
 

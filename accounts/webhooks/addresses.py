@@ -27,8 +27,13 @@ class Target:
 
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address carried inside IPv6 (mapped, 6to4, Teredo) is judged as itself.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo and ip.teredo[1])
+        if embedded is not None and not is_public(str(embedded)):
+            return False
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     return not (
         ip.is_private
         or ip.is_loopback
@@ -42,11 +47,17 @@ def is_public(address: str) -> bool:
 
 def split(url: str) -> tuple[str, str, int, str]:
     """Scheme, host, port and path of an http(s) URL, or AddressRefused."""
+    if any(
+        character.isspace() or ord(character) < 32 or ord(character) == 127 for character in url
+    ):
+        raise AddressRefused("The URL may not contain spaces or control characters.")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
         raise AddressRefused(f"The URL is not valid: {error}.") from None
+    if port == 0:
+        raise AddressRefused("The URL's port must be between 1 and 65535.")
     if parts.scheme not in ("http", "https"):
         raise AddressRefused("Only http and https URLs can receive webhooks.")
     if not parts.hostname:
@@ -63,14 +74,27 @@ def check_literal(url: str, *, allow_private: bool) -> None:
     _, host, _, _ = split(url)
     if allow_private:
         return
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+    name = host.lower().rstrip(".")  # "localhost." is localhost
+    if name == "localhost" or name.endswith(".localhost"):
         raise AddressRefused("Webhooks cannot be sent to localhost.")
     try:
-        ipaddress.ip_address(host)
+        address = str(ipaddress.ip_address(host))
     except ValueError:
-        return
-    if not is_public(host):
+        address = _legacy_ipv4(name)
+        if address is None:
+            return
+    if not is_public(address):
         raise AddressRefused(f"Webhooks cannot be sent to the private address {host}.")
+
+
+def _legacy_ipv4(name: str) -> str | None:
+    """The address of "127.1", "0x7f000001", "2130706433" and other forms resolvers accept."""
+    if not name.isascii() or not name[:1].isdigit():
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(name))
+    except OSError:
+        return None
 
 
 def resolve(url: str, *, allow_private: bool) -> Target:

@@ -169,7 +169,10 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
 class WebhookDeliveryFilter(django_filters.FilterSet):
     # A number, not a choice among all endpoints: an unknown id and another organization's
     # look the same (an empty list).
-    endpoint = django_filters.NumberFilter(field_name="endpoint_id")
+    # Bounded like the ids themselves: a number past them is a 400, not a database error.
+    endpoint = django_filters.NumberFilter(
+        field_name="endpoint_id", min_value=1, max_value=2**63 - 1
+    )
 
     class Meta:
         model = WebhookDelivery

@@ -177,8 +177,24 @@ def _record(delivery: WebhookDelivery, outcome: transport.Outcome) -> WebhookDel
         wait = None if delivery.is_manual else retry_delay(delivery.attempts)
         delivery.status = WebhookDelivery.Status.PENDING if wait else WebhookDelivery.Status.FAILED
         delivery.next_attempt_at = now + wait if wait else None
+    fields = [
+        "attempts",
+        "last_attempt_at",
+        "last_status_code",
+        "last_error",
+        "last_duration_ms",
+        "last_response",
+        "status",
+        "delivered_at",
+        "next_attempt_at",
+    ]
     with transaction.atomic():
-        delivery.save()
+        # An update, never an insert: the endpoint (and with it this row) may have been
+        # deleted while the request was in flight; then there is nothing left to record.
+        if not WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            **{name: getattr(delivery, name) for name in fields}
+        ):
+            return delivery
         if delivery.endpoint.is_active:
             _endpoint_health(delivery.endpoint, succeeded=outcome.succeeded, now=now)
     return delivery
@@ -213,7 +229,11 @@ def _tell_disabled(endpoint: WebhookEndpoint, reason: str) -> None:
         memberships__role__in=Membership.MANAGERS,
     )
     users = {user.pk: user for user in managers}
-    if endpoint.created_by_id and endpoint.created_by_id not in users:
+    # Its creator too, but only while still a member: the URL is the organization's business.
+    creator_is_member = Membership.objects.filter(
+        user_id=endpoint.created_by_id, organization_id=endpoint.organization_id
+    ).exists()
+    if creator_is_member and endpoint.created_by_id not in users:
         users[endpoint.created_by_id] = endpoint.created_by
     notify(
         users=list(users.values()),
@@ -254,6 +274,7 @@ def _clean(url: str, event_types: list[str]) -> tuple[str, list[str]]:
     return url, sorted(set(event_types))
 
 
+@transaction.atomic
 def endpoint_create(
     *,
     user: User,
@@ -265,6 +286,15 @@ def endpoint_create(
     """A new endpoint; its secret is shown to the creator once, from the returned object."""
     require_manager(user=user, organization=organization)
     url, event_types = _clean(url, event_types)
+    limit = _setting("WEBHOOKS_MAX_ENDPOINTS", 20)
+    # The organization's row is locked so two creations at once cannot both take the last place.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    if WebhookEndpoint.objects.filter(organization=organization).count() >= limit:
+        raise WebhookInvalid(
+            f"An organization may register at most {limit} webhook endpoints; "
+            "delete one or subscribe an existing one to more events.",
+            code="endpoint_limit",
+        )
     return WebhookEndpoint.objects.create(
         organization=organization,
         url=url,

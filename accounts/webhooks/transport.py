@@ -5,9 +5,11 @@ Standard library only (``http.client``): the connection is opened to the address
 host. Redirects are not followed (a 3xx is a failure like any other non-2xx answer).
 """
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 
@@ -31,15 +33,21 @@ class Outcome:
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
+    raw_sock: socket.socket | None = None  # the TCP socket, for the deadline to cut
+
     def __init__(self, target: Target, timeout: float):
         super().__init__(target.host, target.port, timeout=timeout)
         self._address = target.address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self.raw_sock = socket.create_connection(
+            (self._address, self.port), self.timeout
+        )
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    raw_sock: socket.socket | None = None
+
     def __init__(self, target: Target, timeout: float):
         super().__init__(
             target.host, target.port, timeout=timeout, context=ssl.create_default_context()
@@ -47,8 +55,8 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._address = target.address
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.raw_sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(self.raw_sock, server_hostname=self.host)
 
 
 def post(
@@ -73,6 +81,19 @@ def post(
         return Outcome(None, str(error), elapsed_ms())
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = kind(target, timeout=min(connect_timeout, total_timeout))
+    # Socket timeouts bound each read, not the whole: a receiver sending a byte now and then
+    # would hold the worker for ever. At the deadline the watchdog cuts the connection.
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        if connection.raw_sock is not None:
+            with contextlib.suppress(OSError):
+                connection.raw_sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.connect()
         sock = connection.sock  # kept: http.client lets go of it once the answer is read
@@ -89,14 +110,19 @@ def post(
             if not chunk:
                 break
             excerpt += chunk
+        if expired.is_set():
+            raise TimeoutError
         return Outcome(response.status, "", elapsed_ms(), excerpt.decode("utf-8", errors="replace"))
     except TimeoutError:
         return Outcome(None, f"No answer within {total_timeout:g} s.", elapsed_ms())
-    except ssl.SSLError as error:
-        return Outcome(None, f"TLS failed: {error.reason or error}.", elapsed_ms())
     except (OSError, http.client.HTTPException) as error:
+        if expired.is_set():
+            return Outcome(None, f"No answer within {total_timeout:g} s.", elapsed_ms())
+        if isinstance(error, ssl.SSLError):
+            return Outcome(None, f"TLS failed: {error.reason or error}.", elapsed_ms())
         return Outcome(
             None, f"Connection failed: {error.__class__.__name__} {error}".strip(), elapsed_ms()
         )
     finally:
+        watchdog.cancel()
         connection.close()
