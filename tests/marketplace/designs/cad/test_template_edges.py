@@ -1,0 +1,88 @@
+"""Parameters at the edges of what the checks allow still build the part they promise.
+
+The checks are the only gate before the kernel: a combination they pass but the kernel cannot
+build is a server error for the customer, and one the kernel builds differently (a hole
+breaking out of the side) is a part with the wrong volume and price.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from marketplace.designs.cad import brep
+from marketplace.designs.cad.templates import TEMPLATES, TemplateError, template_get
+
+
+@pytest.mark.parametrize(
+    ("raw", "parameter"),
+    [
+        # a fillet of exactly half the width leaves no straight edge: the kernel cannot build it
+        ({"corner_radius": 25, "width": 50}, "corner_radius"),
+        ({"corner_radius": 50, "length": 100, "width": 100, "holes_x": 0}, "corner_radius"),
+        # a single hole sits in the middle whatever the margin: it must fit the plate itself
+        ({"holes_x": 1, "holes_y": 1, "hole_diameter": 60, "edge_margin": 31}, "hole_diameter"),
+        (
+            {"length": 10, "width": 100, "holes_x": 1, "holes_y": 2, "hole_diameter": 12},
+            "hole_diameter",
+        ),
+    ],
+)
+def test_a_plate_the_kernel_cannot_make_as_promised_is_refused_naming_the_parameter(raw, parameter):
+    with pytest.raises(TemplateError) as refused:
+        template_get("plate").validate(raw)
+    assert parameter in refused.value.errors
+
+
+def _edge_values(template):
+    """Whole bounds, their ends, and one parameter set to another's half or whole value:
+    where the checks' comparisons are decided."""
+
+    def value(param):
+        if param.integer:
+            return st.integers(int(param.minimum), int(param.maximum)).map(float)
+        return st.one_of(
+            st.sampled_from([param.minimum, param.maximum, param.default]),
+            st.floats(param.minimum, param.maximum).map(lambda x: round(x, 2)),
+        )
+
+    lengths = [p for p in template.params if p.unit == "mm"]
+
+    @st.composite
+    def values(draw):
+        raw = draw(st.fixed_dictionaries({p.name: value(p) for p in template.params}))
+        if len(lengths) > 1 and draw(st.booleans()):
+            target, source = draw(st.permutations(lengths))[:2]
+            share = draw(st.sampled_from([0.5, 1.0]))
+            candidate = raw[source.name] * share
+            if target.minimum <= candidate <= target.maximum:
+                raw[target.name] = candidate
+        return raw
+
+    return values()
+
+
+@pytest.mark.parametrize("key", sorted(TEMPLATES))
+def test_every_accepted_combination_builds_one_valid_part_of_its_closed_form_volume(key):
+    template = TEMPLATES[key]
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+    )
+    @given(raw=_edge_values(template))
+    def check(raw):
+        try:
+            values = template.validate(raw)
+        except TemplateError:
+            assume(False)
+        facts = brep.facts(template.build(values))
+        assert facts.valid
+        assert facts.solids == template.solids
+        assert math.isclose(facts.volume_mm3, template.volume_mm3(values), rel_tol=1e-3)
+
+    check()
