@@ -9,9 +9,12 @@ its analysis the same JSON, plus the template and parameters so it can be edited
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,51 @@ class PartInvalid(DomainError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(" ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class PartsBusy(DomainError):
+    """Every slot for making parts in this process is taken; the caller may retry."""
+
+    code = "parts_busy"
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Parts are being made for many customers right now: try again in a few seconds."
+        )
+
+
+class _Slots:
+    """How many parts this process is making. Each one borrows a warm CAD parent (about
+    500 MB) and holds a request thread, so a burst of previews waits briefly for a slot and
+    is then refused, instead of starting a parent per thread and stalling every page."""
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self.turns = threading.Condition()
+
+
+_slots = _Slots()
+
+
+@contextlib.contextmanager
+def generation_slot():
+    """One of PART_GENERATIONS_AT_ONCE slots, waited for up to PART_GENERATION_WAIT_SECONDS;
+    PartsBusy after that."""
+    deadline = time.monotonic() + settings.PART_GENERATION_WAIT_SECONDS
+    with _slots.turns:
+        while _slots.busy >= settings.PART_GENERATIONS_AT_ONCE:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PartsBusy()
+            _slots.turns.wait(left)
+        _slots.busy += 1
+    try:
+        yield
+    finally:
+        with _slots.turns:
+            _slots.busy -= 1
+            _slots.turns.notify()
 
 
 @dataclass(frozen=True)
@@ -111,19 +159,25 @@ def network_process_limits() -> list[ProcessLimits]:
 def _generate(
     template: Template, parameters: dict, *, step_to=None, stl_to=None, thumbnail_to=None
 ) -> dict:
+    """The part made in a limited child; bad values are refused before a slot is taken."""
     from marketplace.designs.cad.generate import generate_isolated
 
+    values = _validated(template, parameters)
+    network = {
+        "limits": design_limits(),
+        "processes": network_capabilities(),
+        "process_limits": network_process_limits(),
+    }
     try:
-        return generate_isolated(
-            template.key,
-            parameters,
-            limits=design_limits(),
-            processes=network_capabilities(),
-            process_limits=network_process_limits(),
-            step_to=step_to,
-            stl_to=stl_to,
-            thumbnail_to=thumbnail_to,
-        )
+        with generation_slot():
+            return generate_isolated(
+                template.key,
+                values,
+                step_to=step_to,
+                stl_to=stl_to,
+                thumbnail_to=thumbnail_to,
+                **network,
+            )
     except TemplateError as error:
         raise PartInvalid(error.errors) from error
     except geometry.DesignFileError as error:

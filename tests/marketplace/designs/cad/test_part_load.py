@@ -1,0 +1,54 @@
+"""Making parts in the web process is bounded: a burst of previews cannot start a CAD parent
+(hundreds of MB each) per request thread, nor hold every thread of the server for long."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.test import override_settings
+
+from marketplace.designs import parts
+from marketplace.designs.models import Design
+from tests.helpers import api_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@override_settings(PART_GENERATIONS_AT_ONCE=1, PART_GENERATION_WAIT_SECONDS=0.2)
+def test_when_every_slot_is_busy_a_part_is_refused_quickly_with_a_message_and_nothing_stored(
+    customer_alice,
+):
+    client = api_client_for(customer_alice)
+    with parts.generation_slot():
+        started = time.monotonic()
+        for path in ("preview", "designs"):
+            response = client.post(
+                f"/api/v1/part-templates/spacer/{path}/",
+                {"parameters": {"length": 21.5}},
+                format="json",
+            )
+            assert response.status_code == 503, response.content
+            error = response.json()["error"]
+            assert error["code"] == "parts_busy"
+            assert "try again" in error["message"]
+        assert time.monotonic() - started < 5
+    assert not Design.objects.exists()
+    response = client.post(
+        "/api/v1/part-templates/spacer/preview/", {"parameters": {"length": 21.5}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+
+@override_settings(PART_GENERATIONS_AT_ONCE=2)
+def test_the_slots_are_counted_and_given_back():
+    with (
+        parts.generation_slot(),
+        parts.generation_slot(),
+        override_settings(PART_GENERATION_WAIT_SECONDS=0),
+        pytest.raises(parts.PartsBusy),
+        parts.generation_slot(),
+    ):
+        pass
+    with parts.generation_slot(), parts.generation_slot():
+        pass  # both were given back, also after the refusal
