@@ -232,6 +232,13 @@ def part_prices(*, analysis: dict, quantity: int = 1) -> list[dict]:
     design = {0: DesignAnalysis(revision_id=0, name="This part", analysis=analysis)}
     prices = []
     process_names = dict(Process.objects.values_list("code", "name"))
+    # The matcher prices a material's usual route; the template's rules know better (a
+    # round spacer is not cut from sheet, a 0.8 mm hole is not printed): skip such routes.
+    refused = {
+        finding["process"]
+        for finding in analysis.get("template_findings", [])
+        if finding["severity"] == "error"
+    }
     for material in _price_materials():
         quote = quote_for(
             QuoteInput(
@@ -249,9 +256,14 @@ def part_prices(*, analysis: dict, quantity: int = 1) -> list[dict]:
             time_limit_s=PRICE_SECONDS,
             workers=1,
         )
-        if quote.status != "ok" or not quote.options:
+        options = [
+            option
+            for option in (quote.options if quote.status == "ok" else [])
+            if not any(step["process"] in refused for step in option["steps"])
+        ]
+        if not options:
             continue
-        cheapest = min(quote.options, key=lambda option: option["price_minor"])
+        cheapest = min(options, key=lambda option: option["price_minor"])
         shaping = cheapest["steps"][0]["process"] if cheapest["steps"] else ""
         if any(price["process"] == shaping for price in prices):
             continue  # one price per process: the cheaper material came first

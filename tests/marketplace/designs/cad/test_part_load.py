@@ -11,6 +11,7 @@ from django.test import override_settings
 from marketplace.designs import parts
 from marketplace.designs.models import Design
 from tests.helpers import api_client_for
+from tests.marketplace.designs.cad.part_network import add_printer
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +53,22 @@ def test_the_slots_are_counted_and_given_back():
         pass
     with parts.generation_slot(), parts.generation_slot():
         pass  # both were given back, also after the refusal
+
+
+def test_no_price_is_shown_for_a_process_the_part_s_own_rules_refuse(customer_alice, small_network):
+    """A 0.8 mm hole is below what FDM can make: the findings say so, and the price list must
+    not offer FDM anyway (it did: the matcher prices the material's route, not the rules)."""
+    add_printer(small_network["stuttgart"])
+    client = api_client_for(customer_alice)
+    response = client.post(
+        "/api/v1/part-templates/bracket/preview/?prices=1",
+        {"parameters": {"hole_diameter": 0.8, "holes_per_leg": 2}},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    refused = {f["process"] for f in body["findings"] if f["severity"] == "error"}
+    assert "fdm" in refused
+    priced = {p["process"] for p in body["prices"]}
+    assert priced, "the mills still price it"
+    assert not priced & refused
