@@ -167,6 +167,8 @@ def _number(value: Any, param: Param) -> float | str:
         number = float(value)
     except (TypeError, ValueError):
         return f"{param.label} must be a number, not {str(value)[:40]!r}."
+    except OverflowError:  # a JSON integer of hundreds of digits: no float holds it
+        return f"{param.label} must be a finite number."
     if not math.isfinite(number):
         return f"{param.label} must be a finite number."
     if param.integer:

@@ -86,3 +86,42 @@ def test_every_accepted_combination_builds_one_valid_part_of_its_closed_form_vol
         assert math.isclose(facts.volume_mm3, template.volume_mm3(values), rel_tol=1e-3)
 
     check()
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(10**300, 10**500)  # JSON allows them; no float holds the larger ones
+    | st.floats()
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=5,
+)
+
+
+@pytest.mark.parametrize("key", sorted(TEMPLATES))
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_any_json_value_is_a_number_in_bounds_or_refused_naming_its_parameter(key, data):
+    template = TEMPLATES[key]
+    param = data.draw(st.sampled_from(template.params))
+    value = data.draw(JSON_VALUES)
+    refused = None
+    try:
+        values = template.validate({param.name: value})
+    except TemplateError as error:
+        refused = error
+    if refused is None:
+        assert param.minimum <= values[param.name] <= param.maximum
+    else:
+        assert refused.errors
+        assert all(isinstance(text, str) and text for text in refused.errors.values())
+
+
+def test_an_integer_too_large_for_a_float_is_refused_naming_its_parameter():
+    with pytest.raises(TemplateError) as refused:
+        template_get("plate").validate({"length": 10**400})
+    assert "Length must be a finite number" in refused.value.errors["length"]
