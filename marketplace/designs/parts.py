@@ -77,10 +77,12 @@ class PartsBusy(DomainError):
 class _Slots:
     """How many parts this process is making. Each one borrows a warm CAD parent (about
     500 MB) and holds a request thread, so a burst of previews waits briefly for a slot and
-    is then refused, instead of starting a parent per thread and stalling every page."""
+    is then refused, instead of starting a parent per thread and stalling every page. One
+    caller (a user typing fast) holds one slot at a time, leaving the others to the rest."""
 
     def __init__(self) -> None:
         self.busy = 0
+        self.owners: set[object] = set()
         self.turns = threading.Condition()
 
 
@@ -88,23 +90,28 @@ _slots = _Slots()
 
 
 @contextlib.contextmanager
-def generation_slot():
-    """One of PART_GENERATIONS_AT_ONCE slots, waited for up to PART_GENERATION_WAIT_SECONDS;
-    PartsBusy after that."""
+def generation_slot(owner: object = None):
+    """One of PART_GENERATIONS_AT_ONCE slots, and at most one per `owner` (a user id),
+    waited for up to PART_GENERATION_WAIT_SECONDS; PartsBusy after that."""
     deadline = time.monotonic() + settings.PART_GENERATION_WAIT_SECONDS
     with _slots.turns:
-        while _slots.busy >= settings.PART_GENERATIONS_AT_ONCE:
+        while _slots.busy >= settings.PART_GENERATIONS_AT_ONCE or (
+            owner is not None and owner in _slots.owners
+        ):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise PartsBusy()
             _slots.turns.wait(left)
         _slots.busy += 1
+        if owner is not None:
+            _slots.owners.add(owner)
     try:
         yield
     finally:
         with _slots.turns:
             _slots.busy -= 1
-            _slots.turns.notify()
+            _slots.owners.discard(owner)
+            _slots.turns.notify_all()  # waiters wait for different things
 
 
 @dataclass(frozen=True)
@@ -157,7 +164,13 @@ def network_process_limits() -> list[ProcessLimits]:
 
 
 def _generate(
-    template: Template, parameters: dict, *, step_to=None, stl_to=None, thumbnail_to=None
+    template: Template,
+    parameters: dict,
+    *,
+    owner: object = None,
+    step_to=None,
+    stl_to=None,
+    thumbnail_to=None,
 ) -> dict:
     """The part made in a limited child; bad values are refused before a slot is taken."""
     from marketplace.designs.cad.generate import generate_isolated
@@ -169,7 +182,7 @@ def _generate(
         "process_limits": network_process_limits(),
     }
     try:
-        with generation_slot():
+        with generation_slot(owner):
             return generate_isolated(
                 template.key,
                 values,
@@ -191,7 +204,7 @@ def _validated(template: Template, parameters: dict) -> dict:
         raise PartInvalid(error.errors) from error
 
 
-def _made(template: Template, values: dict) -> tuple[dict, bytes]:
+def _made(template: Template, values: dict, owner: object = None) -> tuple[dict, bytes]:
     """(analysis, STL) of the part, from the cache when the same values were just previewed:
     typing back and forth, then asking for prices, builds each part once."""
     identity = json.dumps([template.key, sorted(values.items())]).encode()
@@ -201,17 +214,19 @@ def _made(template: Template, values: dict) -> tuple[dict, bytes]:
         return cached
     with tempfile.TemporaryDirectory(prefix="part-") as workdir:
         stl = Path(workdir) / "part.stl"
-        analysis = _generate(template, values, stl_to=stl)
+        analysis = _generate(template, values, owner=owner, stl_to=stl)
         made = (analysis, stl.read_bytes())
     cache.set(key, made, PREVIEW_CACHE_SECONDS)
     return made
 
 
-def part_preview(*, template_key: str, parameters: dict, prices: bool = False) -> PartPreview:
+def part_preview(
+    *, template_key: str, parameters: dict, prices: bool = False, user_id: int | None = None
+) -> PartPreview:
     """The part made in the child: its mesh, analysis and the template's findings; with
     `prices`, the cheapest quote per process as well (a second or more)."""
     template = template_or_404(template_key)
-    analysis, mesh = _made(template, _validated(template, parameters))
+    analysis, mesh = _made(template, _validated(template, parameters), user_id)
     return PartPreview(analysis, mesh, part_prices(analysis=analysis) if prices else [])
 
 
@@ -328,6 +343,7 @@ def design_generate(
         analysis = _generate(
             template,
             parameters,
+            owner=user.pk,
             step_to=step_path,
             stl_to=stl_path,
             thumbnail_to=thumbnail_path,

@@ -41,6 +41,26 @@ def test_when_every_slot_is_busy_a_part_is_refused_quickly_with_a_message_and_no
     assert response.status_code == 200, response.content
 
 
+@override_settings(PART_GENERATIONS_AT_ONCE=2, PART_GENERATION_WAIT_SECONDS=0.2)
+def test_one_caller_holds_one_slot_so_others_still_get_their_parts(customer_alice):
+    """Typing fast sends previews before the last one is back: the second waits for the
+    first instead of taking the slot another customer's preview needs."""
+    client = api_client_for(customer_alice)
+    with parts.generation_slot(owner=customer_alice.pk):
+        response = client.post(
+            "/api/v1/part-templates/spacer/preview/",
+            {"parameters": {"length": 23.5}},
+            format="json",
+        )
+        assert response.status_code == 503, response.content
+        with parts.generation_slot(owner=customer_alice.pk + 1):
+            pass  # someone else still gets the second slot
+    response = client.post(
+        "/api/v1/part-templates/spacer/preview/", {"parameters": {"length": 23.5}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+
 @override_settings(PART_GENERATIONS_AT_ONCE=2)
 def test_the_slots_are_counted_and_given_back():
     with (
