@@ -14,7 +14,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from marketplace.designs.cad import brep
-from marketplace.designs.cad.templates import TEMPLATES, TemplateError, template_get
+from marketplace.designs.cad.templates import (
+    REFERENCE_PROCESS_LIMITS,
+    TEMPLATES,
+    TemplateError,
+    template_get,
+)
 
 
 @pytest.mark.parametrize(
@@ -125,3 +130,13 @@ def test_an_integer_too_large_for_a_float_is_refused_naming_its_parameter():
     with pytest.raises(TemplateError) as refused:
         template_get("plate").validate({"length": 10**400})
     assert "Length must be a finite number" in refused.value.errors["length"]
+
+
+def test_the_not_sheet_message_reads_right_for_every_template():
+    sheet = next(p for p in REFERENCE_PROCESS_LIMITS if p.sheet)
+    enclosure = template_get("enclosure")
+    found = {f.code: f.message for f in enclosure.findings(enclosure.defaults, [sheet])}
+    assert found["not_sheet"].startswith("An enclosure with lid is not made from sheet")
+    spacer = template_get("spacer")
+    found = {f.code: f.message for f in spacer.findings(spacer.defaults, [sheet])}
+    assert found["not_sheet"].startswith("A round spacer is not made from sheet")
