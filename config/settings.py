@@ -266,6 +266,10 @@ DESIGN_ANALYSIS_PREWARM = env.bool("DESIGN_ANALYSIS_PREWARM", default=CELERY_TAS
 # The same in each process of a Celery worker that consumes the analysis queue, so that the
 # first file after a worker (re)starts does not pay the imports either.
 DESIGN_ANALYSIS_WORKER_PREWARM = env.bool("DESIGN_ANALYSIS_WORKER_PREWARM", default=True)
+# Parts made from templates in the web process at once (each borrows a warm CAD parent of
+# about 500 MB and holds a request thread); more wait up to the given seconds, then get a 503.
+PART_GENERATIONS_AT_ONCE = env.int("PART_GENERATIONS_AT_ONCE", default=2)
+PART_GENERATION_WAIT_SECONDS = env.float("PART_GENERATION_WAIT_SECONDS", default=5.0)
 
 # Quotes and orders.
 QUOTE_MARGIN_BP = env.int("QUOTE_MARGIN_BP", default=800)  # basis points on cost, shared out

@@ -9,9 +9,12 @@ its analysis the same JSON, plus the template and parameters so it can be edited
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,58 @@ class PartInvalid(DomainError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(" ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class PartsBusy(DomainError):
+    """Every slot for making parts in this process is taken; the caller may retry."""
+
+    code = "parts_busy"
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Parts are being made for many customers right now: try again in a few seconds."
+        )
+
+
+class _Slots:
+    """How many parts this process is making. Each one borrows a warm CAD parent (about
+    500 MB) and holds a request thread, so a burst of previews waits briefly for a slot and
+    is then refused, instead of starting a parent per thread and stalling every page. One
+    caller (a user typing fast) holds one slot at a time, leaving the others to the rest."""
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self.owners: set[object] = set()
+        self.turns = threading.Condition()
+
+
+_slots = _Slots()
+
+
+@contextlib.contextmanager
+def generation_slot(owner: object = None):
+    """One of PART_GENERATIONS_AT_ONCE slots, and at most one per `owner` (a user id),
+    waited for up to PART_GENERATION_WAIT_SECONDS; PartsBusy after that."""
+    deadline = time.monotonic() + settings.PART_GENERATION_WAIT_SECONDS
+    with _slots.turns:
+        while _slots.busy >= settings.PART_GENERATIONS_AT_ONCE or (
+            owner is not None and owner in _slots.owners
+        ):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PartsBusy()
+            _slots.turns.wait(left)
+        _slots.busy += 1
+        if owner is not None:
+            _slots.owners.add(owner)
+    try:
+        yield
+    finally:
+        with _slots.turns:
+            _slots.busy -= 1
+            _slots.owners.discard(owner)
+            _slots.turns.notify_all()  # waiters wait for different things
 
 
 @dataclass(frozen=True)
@@ -109,21 +164,33 @@ def network_process_limits() -> list[ProcessLimits]:
 
 
 def _generate(
-    template: Template, parameters: dict, *, step_to=None, stl_to=None, thumbnail_to=None
+    template: Template,
+    parameters: dict,
+    *,
+    owner: object = None,
+    step_to=None,
+    stl_to=None,
+    thumbnail_to=None,
 ) -> dict:
+    """The part made in a limited child; bad values are refused before a slot is taken."""
     from marketplace.designs.cad.generate import generate_isolated
 
+    values = _validated(template, parameters)
+    network = {
+        "limits": design_limits(),
+        "processes": network_capabilities(),
+        "process_limits": network_process_limits(),
+    }
     try:
-        return generate_isolated(
-            template.key,
-            parameters,
-            limits=design_limits(),
-            processes=network_capabilities(),
-            process_limits=network_process_limits(),
-            step_to=step_to,
-            stl_to=stl_to,
-            thumbnail_to=thumbnail_to,
-        )
+        with generation_slot(owner):
+            return generate_isolated(
+                template.key,
+                values,
+                step_to=step_to,
+                stl_to=stl_to,
+                thumbnail_to=thumbnail_to,
+                **network,
+            )
     except TemplateError as error:
         raise PartInvalid(error.errors) from error
     except geometry.DesignFileError as error:
@@ -137,7 +204,7 @@ def _validated(template: Template, parameters: dict) -> dict:
         raise PartInvalid(error.errors) from error
 
 
-def _made(template: Template, values: dict) -> tuple[dict, bytes]:
+def _made(template: Template, values: dict, owner: object = None) -> tuple[dict, bytes]:
     """(analysis, STL) of the part, from the cache when the same values were just previewed:
     typing back and forth, then asking for prices, builds each part once."""
     identity = json.dumps([template.key, sorted(values.items())]).encode()
@@ -147,17 +214,19 @@ def _made(template: Template, values: dict) -> tuple[dict, bytes]:
         return cached
     with tempfile.TemporaryDirectory(prefix="part-") as workdir:
         stl = Path(workdir) / "part.stl"
-        analysis = _generate(template, values, stl_to=stl)
+        analysis = _generate(template, values, owner=owner, stl_to=stl)
         made = (analysis, stl.read_bytes())
     cache.set(key, made, PREVIEW_CACHE_SECONDS)
     return made
 
 
-def part_preview(*, template_key: str, parameters: dict, prices: bool = False) -> PartPreview:
+def part_preview(
+    *, template_key: str, parameters: dict, prices: bool = False, user_id: int | None = None
+) -> PartPreview:
     """The part made in the child: its mesh, analysis and the template's findings; with
     `prices`, the cheapest quote per process as well (a second or more)."""
     template = template_or_404(template_key)
-    analysis, mesh = _made(template, _validated(template, parameters))
+    analysis, mesh = _made(template, _validated(template, parameters), user_id)
     return PartPreview(analysis, mesh, part_prices(analysis=analysis) if prices else [])
 
 
@@ -178,6 +247,13 @@ def part_prices(*, analysis: dict, quantity: int = 1) -> list[dict]:
     design = {0: DesignAnalysis(revision_id=0, name="This part", analysis=analysis)}
     prices = []
     process_names = dict(Process.objects.values_list("code", "name"))
+    # The matcher prices a material's usual route; the template's rules know better (a
+    # round spacer is not cut from sheet, a 0.8 mm hole is not printed): skip such routes.
+    refused = {
+        finding["process"]
+        for finding in analysis.get("template_findings", [])
+        if finding["severity"] == "error"
+    }
     for material in _price_materials():
         quote = quote_for(
             QuoteInput(
@@ -195,9 +271,14 @@ def part_prices(*, analysis: dict, quantity: int = 1) -> list[dict]:
             time_limit_s=PRICE_SECONDS,
             workers=1,
         )
-        if quote.status != "ok" or not quote.options:
+        options = [
+            option
+            for option in (quote.options if quote.status == "ok" else [])
+            if not any(step["process"] in refused for step in option["steps"])
+        ]
+        if not options:
             continue
-        cheapest = min(quote.options, key=lambda option: option["price_minor"])
+        cheapest = min(options, key=lambda option: option["price_minor"])
         shaping = cheapest["steps"][0]["process"] if cheapest["steps"] else ""
         if any(price["process"] == shaping for price in prices):
             continue  # one price per process: the cheaper material came first
@@ -262,6 +343,7 @@ def design_generate(
         analysis = _generate(
             template,
             parameters,
+            owner=user.pk,
             step_to=step_path,
             stl_to=stl_path,
             thumbnail_to=thumbnail_path,

@@ -159,7 +159,8 @@ async function update() {
   root.dataset.state = "priced-pending";
   const priced = await post("prices/", { parameters: values });
   if (mine !== generation) return;
-  showPrices(priced.ok ? priced.data.prices : []);
+  if (priced.ok) showPrices(priced.data.prices);
+  else showPricesMissing(priced.data?.error?.message || "The prices could not be worked out just now.");
   root.dataset.state = "ready";
   root.dataset.generation = String(mine);
 }
@@ -173,11 +174,15 @@ function showFindings(part) {
   findingsList.replaceChildren(...items.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
 }
 
+function showPricesMissing(text) {
+  const row = document.createElement("tr");
+  row.append(Object.assign(document.createElement("td"), { colSpan: 4, textContent: text }));
+  pricesBody.replaceChildren(row);
+}
+
 function showPrices(prices) {
   if (!prices.length) {
-    const row = document.createElement("tr");
-    row.append(Object.assign(document.createElement("td"), { colSpan: 4, textContent: "No workshop in the network can make it as it is." }));
-    pricesBody.replaceChildren(row);
+    showPricesMissing("No workshop in the network can make it as it is.");
     return;
   }
   pricesBody.replaceChildren(...prices.map((p) => {

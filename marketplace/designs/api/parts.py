@@ -131,6 +131,7 @@ class PartTemplateViewSet(viewsets.ViewSet):
                 template_key=key,
                 parameters=_parameters(request),
                 prices=request.query_params.get("prices") in ("1", "true"),
+                user_id=request.user.pk,
             )
         except parts.PartInvalid as error:
             raise _refused(error) from error
@@ -145,7 +146,10 @@ class PartTemplateViewSet(viewsets.ViewSet):
         """The cheapest quote option per shaping process for the part, as a quote would give."""
         try:
             preview = parts.part_preview(
-                template_key=key, parameters=_parameters(request), prices=True
+                template_key=key,
+                parameters=_parameters(request),
+                prices=True,
+                user_id=request.user.pk,
             )
         except parts.PartInvalid as error:
             raise _refused(error) from error

@@ -167,6 +167,8 @@ def _number(value: Any, param: Param) -> float | str:
         number = float(value)
     except (TypeError, ValueError):
         return f"{param.label} must be a number, not {str(value)[:40]!r}."
+    except OverflowError:  # a JSON integer of hundreds of digits: no float holds it
+        return f"{param.label} must be a finite number."
     if not math.isfinite(number):
         return f"{param.label} must be a finite number."
     if param.integer:
@@ -212,7 +214,8 @@ def _process_findings(template: Template, values: Values, process: ProcessLimits
                 "not_sheet",
                 "error",
                 template.params[0].name,
-                f"A {template.name.lower()} is not made from sheet: choose another process.",
+                f"{_article(template.name)} {template.name.lower()} is not made from sheet: "
+                "choose another process.",
             )
             return
         thickness_name, bend_name = template.sheet
@@ -263,6 +266,10 @@ def _process_findings(template: Template, values: Values, process: ProcessLimits
 def _largest_dimension(template: Template, values: Values) -> str | None:
     lengths = [p for p in template.params if p.unit == "mm"]
     return max(lengths, key=lambda p: values[p.name]).name if lengths else None
+
+
+def _article(noun: str) -> str:
+    return "An" if noun[:1].lower() in "aeiou" else "A"
 
 
 def _label(template: Template, name: str) -> str:

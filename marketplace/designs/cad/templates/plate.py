@@ -28,23 +28,44 @@ def _pitch(count: int, length: float, margin: float) -> float:
     return math.inf if count < 2 else (length - 2 * margin) / (count - 1)
 
 
+def _edges(v: Values) -> tuple[float, float]:
+    """From the edges to the outer hole centres, along x and along y: the edge margin, or half
+    the side where a single hole sits in the middle (the margin does not place it)."""
+    return (
+        v["length"] / 2 if int(v["holes_x"]) == 1 else v["edge_margin"],
+        v["width"] / 2 if int(v["holes_y"]) == 1 else v["edge_margin"],
+    )
+
+
 def _check(v: Values) -> dict[str, str]:
     errors: dict[str, str] = {}
     r, d, e = v["corner_radius"], v["hole_diameter"], v["edge_margin"]
-    if 2 * r > min(v["length"], v["width"]):
-        errors["corner_radius"] = "The corner radius is more than half the plate's width."
+    shorter = min(v["length"], v["width"])
+    if 2 * r >= shorter:  # at half the side no straight edge is left to round
+        errors["corner_radius"] = (
+            f"The corner radius must be less than half the plate's width ({shorter / 2:g} mm)."
+        )
     if not _centres(v):
         return errors
-    if e - d / 2 <= 0:
+    if (int(v["holes_x"]) > 1 or int(v["holes_y"]) > 1) and e - d / 2 <= 0:
         errors["edge_margin"] = (
             f"Holes {d:g} mm across need their centres more than {d / 2:g} mm from the edge."
         )
+    for count, side, label in (
+        (v["holes_x"], v["length"], "length"),
+        (v["holes_y"], v["width"], "width"),
+    ):
+        if int(count) == 1 and d >= side:
+            errors["hole_diameter"] = (
+                f"A hole {d:g} mm across does not fit in the {side:g} mm {label}."
+            )
     pitch = min(_pitch(int(v["holes_x"]), v["length"], e), _pitch(int(v["holes_y"]), v["width"], e))
     if pitch <= d:
         errors["hole_diameter"] = (
             f"Holes {d:g} mm across, {pitch:.3g} mm apart, would run into each other."
         )
-    if r > 0 and e < r and math.sqrt(2) * (r - e) > r - d / 2:
+    ex, ey = _edges(v)
+    if r > 0 and ex < r and ey < r and math.hypot(r - ex, r - ey) >= r - d / 2:
         errors["corner_radius"] = "The rounded corners would cut into the corner holes."
     return errors
 
@@ -60,12 +81,17 @@ def _walls(v: Values) -> dict[str, float]:
     walls = {"thickness": v["thickness"]}
     if _centres(v):
         e, d = v["edge_margin"], v["hole_diameter"]
-        walls["edge_margin"] = e - d / 2
-        pitch = min(
-            _pitch(int(v["holes_x"]), v["length"], e), _pitch(int(v["holes_y"]), v["width"], e)
-        )
+        nx, ny = int(v["holes_x"]), int(v["holes_y"])
+        if nx > 1 or ny > 1:
+            walls["edge_margin"] = e - d / 2
+        ligaments = [
+            side / 2 - d / 2 for n, side in ((nx, v["length"]), (ny, v["width"])) if n == 1
+        ]
+        pitch = min(_pitch(nx, v["length"], e), _pitch(ny, v["width"], e))
         if math.isfinite(pitch):
-            walls["hole_diameter"] = pitch - d
+            ligaments.append(pitch - d)
+        if ligaments:
+            walls["hole_diameter"] = min(ligaments)
     return walls
 
 
