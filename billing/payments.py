@@ -27,7 +27,8 @@ from billing.errors import (
     ProviderError,
     RefundNotAllowed,
 )
-from billing.ledger import account_for, ledger_reverse, ledger_transfer
+from billing.invoicing import Sale
+from billing.ledger import Posting, account_for, ledger_post, ledger_reverse, ledger_transfer
 from billing.models import LedgerAccount, LedgerTransaction, Payment, PaymentDispute, Refund
 from billing.money import Money
 from billing.providers import default_provider_name, get_provider
@@ -39,6 +40,7 @@ from billing.providers.base import (
     RefundResult,
 )
 from billing.signals import PaymentRefused, payment_confirmed
+from billing.vat import vat_given_back
 from config.ids import parse_id
 
 Kind = LedgerAccount.Kind
@@ -58,15 +60,22 @@ def payment_start(
     customer_email: str,
     provider: str | None = None,
     payment_method: str | None = None,
+    sale: Sale | None = None,
 ) -> tuple[Payment, PaymentStart]:
     """Open a payment and ask the provider how the customer pays it.
 
+    With a ``sale`` (``billing.invoicing.order_sale``) the amount must be its gross: the
+    payment keeps the sale's VAT and lines, and the invoice is later issued from them.
     The row is committed before the provider is called (its id makes the provider's
     idempotency key); what the provider answered is saved afterwards. A card that succeeds
     at once is confirmed here; a declined one leaves the payment failed with the reason.
     """
     if amount.minor <= 0:
         raise PaymentAmountMismatch("A payment must be for more than zero.")
+    if sale is not None and sale.gross != amount:
+        raise PaymentAmountMismatch(
+            f"Payment {reference} is for {amount}, but the sale with its VAT is {sale.gross}."
+        )
     payment = Payment.objects.create(
         order_id=order_id,
         reference=reference,
@@ -74,6 +83,8 @@ def payment_start(
         customer_email=customer_email,
         provider=provider or default_provider_name(),
         amount_minor=amount.minor,
+        vat_minor=sale.vat.minor if sale is not None else 0,
+        sale_lines=sale.lines_json() if sale is not None else [],
         currency=amount.currency,
         transfer_group=transfer_group_for(order_id),
     )
@@ -117,9 +128,10 @@ def payment_confirm(
     """Record that the money arrived: one ledger posting and one signal, however often called.
 
     Locks the payment row, returns at once if it is already confirmed, checks the amount,
-    posts provider clearing -> customer funds held under the key ``payment:<id>`` and sends
-    ``payment_confirmed`` after commit. Safe under concurrent callers (webhook, operator,
-    retry): the row lock serialises them and the ledger key backs it up.
+    posts provider clearing -> customer funds held (the net) and VAT payable (its VAT) under
+    the key ``payment:<id>`` and sends ``payment_confirmed`` after commit. Safe under
+    concurrent callers (webhook, operator, retry): the row lock serialises them and the
+    ledger key backs it up.
     """
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -134,12 +146,11 @@ def payment_confirm(
                 f"Payment {locked.reference} expects {locked.amount}, but {amount} was confirmed."
                 " Record the full amount, or refund and start a new payment."
             )
-        ledger_transfer(
-            source=account_for(kind=Kind.PROVIDER_CLEARING, currency=amount.currency),
-            destination=account_for(
-                kind=Kind.CUSTOMER_FUNDS_HELD, currency=amount.currency, owner=locked.payer
-            ),
-            amount=amount,
+        _post_with_vat(
+            clearing=amount,
+            held=locked.net,
+            vat=locked.vat,
+            payer=locked.payer,
             description=f"Payment {locked.reference} received ({locked.provider})",
             order_id=locked.order_id,
             kind=LedgerTransaction.Kind.PAYMENT,
@@ -158,6 +169,36 @@ def payment_confirm(
         else:
             transaction.on_commit(lambda: _payment_confirmed_send(payment=locked, amount=amount))
     return locked
+
+
+def _post_with_vat(
+    *,
+    clearing: Money,
+    held: Money,
+    vat: Money,
+    payer: Organization | None,
+    description: str,
+    order_id: int,
+    kind: str,
+    idempotency_key: str,
+) -> LedgerTransaction:
+    """Money through the provider split between the order's escrow and VAT payable:
+    ``clearing`` = ``held`` + ``vat`` is what came in (negative: went back). A payment posts
+    clearing -gross, held +net, VAT payable +VAT; a refund the mirror image. Zero legs are
+    left out (the ledger refuses zero entries), so a payment without VAT posts two."""
+    currency = clearing.currency
+    legs = [
+        (account_for(kind=Kind.PROVIDER_CLEARING, currency=currency), -clearing),
+        (account_for(kind=Kind.CUSTOMER_FUNDS_HELD, currency=currency, owner=payer), held),
+        (account_for(kind=Kind.VAT_PAYABLE, currency=currency), vat),
+    ]
+    return ledger_post(
+        entries=[Posting(account, amount) for account, amount in legs if amount.minor],
+        description=description,
+        order_id=order_id,
+        kind=kind,
+        idempotency_key=idempotency_key,
+    )
 
 
 def _payment_confirmed_send(*, payment: Payment, amount: Money) -> None:
@@ -197,10 +238,20 @@ def payment_refund_unwanted(*, payment: Payment) -> Refund | None:
         return None
     return payment_refund(
         payment=payment,
-        amount=payment.refundable,
+        amount=_net_refundable(payment),
         reason=payment.unwanted_reason[:200],
         idempotency_key=key,
     )
+
+
+def _net_refundable(payment: Payment) -> Money:
+    """What of the payment's net has not gone back yet (nor been promised back by a pending
+    refund): a refund of it returns everything, VAT included."""
+    taken = Refund.objects.filter(
+        payment=payment, status__in=(Refund.Status.PENDING, Refund.Status.SUCCEEDED)
+    ).values_list("amount_minor", "vat_minor")
+    net_back = sum(amount - vat for amount, vat in taken)
+    return Money(payment.confirmed_amount_minor - payment.vat_minor - net_back, payment.currency)
 
 
 def payment_cancel(*, payment: Payment, reason: str) -> Payment:
@@ -287,6 +338,9 @@ def payment_refund(
 ) -> Refund:
     """Give money back to the customer from the funds held for the order.
 
+    ``amount`` is what leaves the order's escrow; the customer gets it back with its share
+    of the payment's VAT (``billing.vat.vat_given_back``: in proportion, all of it when the
+    whole net goes back), so ``Refund.amount`` is that sum and ``Refund.vat`` the VAT part.
     Reserves the amount first (payment row locked, refund row written), calls the provider
     with no lock held (key ``cf-refund-<refund id>``), then posts customer funds held ->
     provider clearing under ``refund:<id>``. A repeated key returns the first refund, and
@@ -374,7 +428,8 @@ def _refund_reserve(
                 "amount_minor", flat=True
             )
         )
-        if amount.minor > locked.refundable.minor - reserved:
+        vat = _vat_back(payment=locked, net=amount.minor)
+        if amount.minor + vat > locked.refundable.minor - reserved:
             left = Money(locked.refundable.minor - reserved, locked.currency)
             raise RefundNotAllowed(f"Only {left} of {locked.reference} can still be refunded.")
         # The order's escrow, not only the card: what was released to the parties who did
@@ -387,11 +442,31 @@ def _refund_reserve(
             )
         return Refund.objects.create(
             payment=locked,
-            amount_minor=amount.minor,
+            amount_minor=amount.minor + vat,
+            vat_minor=vat,
             currency=amount.currency,
             reason=reason,
             idempotency_key=idempotency_key or f"refund-{locked.pk}-{locked.refunds.count() + 1}",
         )
+
+
+def _vat_back(*, payment: Payment, net: int) -> int:
+    """The VAT that goes back with ``net`` out of the escrow, after the refunds already made
+    or promised (the caller holds the payment row lock)."""
+    if not payment.vat_minor:
+        return 0
+    taken = list(
+        payment.refunds.filter(
+            status__in=(Refund.Status.PENDING, Refund.Status.SUCCEEDED)
+        ).values_list("amount_minor", "vat_minor")
+    )
+    return vat_given_back(
+        net_total=payment.amount_minor - payment.vat_minor,
+        vat_total=payment.vat_minor,
+        net_back=net,
+        net_back_before=sum(amount - vat for amount, vat in taken),
+        vat_back_before=sum(vat for _amount, vat in taken),
+    )
 
 
 def _refund_record(*, refund: Refund, amount: Money, result: RefundResult) -> Refund:
@@ -417,12 +492,11 @@ def _refund_record(*, refund: Refund, amount: Money, result: RefundResult) -> Re
         refund.completed_at = timezone.now()
         refund.save()
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        ledger_transfer(
-            source=account_for(
-                kind=Kind.CUSTOMER_FUNDS_HELD, currency=amount.currency, owner=payment.payer
-            ),
-            destination=account_for(kind=Kind.PROVIDER_CLEARING, currency=amount.currency),
-            amount=amount,
+        _post_with_vat(
+            clearing=-refund.amount,
+            held=-refund.net,
+            vat=-refund.vat,
+            payer=payment.payer,
             description=f"Refund of {amount} on {payment.reference}",
             order_id=payment.order_id,
             kind=LedgerTransaction.Kind.REFUND,
@@ -471,6 +545,7 @@ def refund_record_external(
             refund = Refund.objects.create(
                 payment=locked,
                 amount_minor=amount.minor,
+                vat_minor=_vat_within(payment=locked, gross=amount.minor),
                 currency=amount.currency,
                 reason="Refunded at the payment provider",
                 idempotency_key=key,
@@ -478,6 +553,25 @@ def refund_record_external(
     except IntegrityError:
         return Refund.objects.get(idempotency_key=key)
     return _refund_record(refund=refund, amount=amount, result=succeeded)
+
+
+def _vat_within(*, payment: Payment, gross: int) -> int:
+    """The VAT part of ``gross`` refunded at the provider (the amount there includes VAT):
+    the payment's VAT share of it, all the VAT left when it takes what is left."""
+    if not payment.vat_minor:
+        return 0
+    taken = list(
+        payment.refunds.filter(
+            status__in=(Refund.Status.PENDING, Refund.Status.SUCCEEDED)
+        ).values_list("amount_minor", "vat_minor")
+    )
+    vat_left = payment.vat_minor - sum(vat for _amount, vat in taken)
+    if gross >= payment.confirmed_amount_minor - sum(amount for amount, _vat in taken):
+        return max(0, min(vat_left, gross))
+    net = (gross * (payment.amount_minor - payment.vat_minor) * 2 + payment.amount_minor) // (
+        2 * payment.amount_minor
+    )
+    return max(0, min(vat_left, gross - net))
 
 
 def payment_fee_record(*, payment: Payment, fee: Money) -> LedgerTransaction | None:
