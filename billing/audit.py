@@ -138,7 +138,7 @@ class OrderMoney:
     subsidy: Money  # platform money put into the order (e.g. a cost overrun it absorbed)
     released: Money  # to the parties' payables, net
     fee: Money  # platform fee, net
-    refunded: Money  # out of escrow back to the customer (the VAT with it is not counted)
+    refunded: Money  # back to the customer: out of escrow, and the VAT given back with it
     rebates: Money  # credited to the customer's refunds account
     held: Money  # still in escrow now
     lowest_held: Money  # the lowest the escrow ever was
@@ -311,6 +311,8 @@ def _tallies(order_ids: set[int] | None) -> dict[int, _Tally]:
             tally.released[owner_id] += minor
         elif account_kind == Kind.VAT_PAYABLE:
             tally.vat += minor
+            if tx_kind == TxKind.REFUND:
+                tally.refunded -= minor  # the VAT given back went to the customer too
         elif account_kind == Kind.REFUNDS:
             tally.rebate_balance += minor
             if tx_kind not in (TxKind.REFUND, TxKind.PAYOUT):
