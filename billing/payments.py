@@ -28,9 +28,10 @@ from billing.errors import (
     RefundNotAllowed,
 )
 from billing.invoicing import Sale
-from billing.ledger import Posting, account_for, ledger_post, ledger_reverse, ledger_transfer
+from billing.ledger import account_for, ledger_reverse, ledger_transfer
 from billing.models import LedgerAccount, LedgerTransaction, Payment, PaymentDispute, Refund
 from billing.money import Money
+from billing.payment_vat import net_refundable, post_with_vat, vat_back_for, vat_within_refund
 from billing.providers import default_provider_name, get_provider
 from billing.providers.base import (
     CancelResult,
@@ -40,7 +41,6 @@ from billing.providers.base import (
     RefundResult,
 )
 from billing.signals import PaymentRefused, payment_confirmed
-from billing.vat import vat_given_back
 from config.ids import parse_id
 
 Kind = LedgerAccount.Kind
@@ -146,7 +146,7 @@ def payment_confirm(
                 f"Payment {locked.reference} expects {locked.amount}, but {amount} was confirmed."
                 " Record the full amount, or refund and start a new payment."
             )
-        _post_with_vat(
+        post_with_vat(
             clearing=amount,
             held=locked.net,
             vat=locked.vat,
@@ -169,36 +169,6 @@ def payment_confirm(
         else:
             transaction.on_commit(lambda: _payment_confirmed_send(payment=locked, amount=amount))
     return locked
-
-
-def _post_with_vat(
-    *,
-    clearing: Money,
-    held: Money,
-    vat: Money,
-    payer: Organization | None,
-    description: str,
-    order_id: int,
-    kind: str,
-    idempotency_key: str,
-) -> LedgerTransaction:
-    """Money through the provider split between the order's escrow and VAT payable:
-    ``clearing`` = ``held`` + ``vat`` is what came in (negative: went back). A payment posts
-    clearing -gross, held +net, VAT payable +VAT; a refund the mirror image. Zero legs are
-    left out (the ledger refuses zero entries), so a payment without VAT posts two."""
-    currency = clearing.currency
-    legs = [
-        (account_for(kind=Kind.PROVIDER_CLEARING, currency=currency), -clearing),
-        (account_for(kind=Kind.CUSTOMER_FUNDS_HELD, currency=currency, owner=payer), held),
-        (account_for(kind=Kind.VAT_PAYABLE, currency=currency), vat),
-    ]
-    return ledger_post(
-        entries=[Posting(account, amount) for account, amount in legs if amount.minor],
-        description=description,
-        order_id=order_id,
-        kind=kind,
-        idempotency_key=idempotency_key,
-    )
 
 
 def _payment_confirmed_send(*, payment: Payment, amount: Money) -> None:
@@ -238,20 +208,10 @@ def payment_refund_unwanted(*, payment: Payment) -> Refund | None:
         return None
     return payment_refund(
         payment=payment,
-        amount=_net_refundable(payment),
+        amount=net_refundable(payment),
         reason=payment.unwanted_reason[:200],
         idempotency_key=key,
     )
-
-
-def _net_refundable(payment: Payment) -> Money:
-    """What of the payment's net has not gone back yet (nor been promised back by a pending
-    refund): a refund of it returns everything, VAT included."""
-    taken = Refund.objects.filter(
-        payment=payment, status__in=(Refund.Status.PENDING, Refund.Status.SUCCEEDED)
-    ).values_list("amount_minor", "vat_minor")
-    net_back = sum(amount - vat for amount, vat in taken)
-    return Money(payment.confirmed_amount_minor - payment.vat_minor - net_back, payment.currency)
 
 
 def payment_cancel(*, payment: Payment, reason: str) -> Payment:
@@ -428,7 +388,7 @@ def _refund_reserve(
                 "amount_minor", flat=True
             )
         )
-        vat = _vat_back(payment=locked, net=amount.minor)
+        vat = vat_back_for(payment=locked, net=amount.minor)
         if amount.minor + vat > locked.refundable.minor - reserved:
             left = Money(locked.refundable.minor - reserved, locked.currency)
             raise RefundNotAllowed(f"Only {left} of {locked.reference} can still be refunded.")
@@ -448,25 +408,6 @@ def _refund_reserve(
             reason=reason,
             idempotency_key=idempotency_key or f"refund-{locked.pk}-{locked.refunds.count() + 1}",
         )
-
-
-def _vat_back(*, payment: Payment, net: int) -> int:
-    """The VAT that goes back with ``net`` out of the escrow, after the refunds already made
-    or promised (the caller holds the payment row lock)."""
-    if not payment.vat_minor:
-        return 0
-    taken = list(
-        payment.refunds.filter(
-            status__in=(Refund.Status.PENDING, Refund.Status.SUCCEEDED)
-        ).values_list("amount_minor", "vat_minor")
-    )
-    return vat_given_back(
-        net_total=payment.amount_minor - payment.vat_minor,
-        vat_total=payment.vat_minor,
-        net_back=net,
-        net_back_before=sum(amount - vat for amount, vat in taken),
-        vat_back_before=sum(vat for _amount, vat in taken),
-    )
 
 
 def _refund_record(*, refund: Refund, amount: Money, result: RefundResult) -> Refund:
@@ -492,7 +433,7 @@ def _refund_record(*, refund: Refund, amount: Money, result: RefundResult) -> Re
         refund.completed_at = timezone.now()
         refund.save()
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        _post_with_vat(
+        post_with_vat(
             clearing=-refund.amount,
             held=-refund.net,
             vat=-refund.vat,
@@ -545,7 +486,7 @@ def refund_record_external(
             refund = Refund.objects.create(
                 payment=locked,
                 amount_minor=amount.minor,
-                vat_minor=_vat_within(payment=locked, gross=amount.minor),
+                vat_minor=vat_within_refund(payment=locked, gross=amount.minor),
                 currency=amount.currency,
                 reason="Refunded at the payment provider",
                 idempotency_key=key,
@@ -553,25 +494,6 @@ def refund_record_external(
     except IntegrityError:
         return Refund.objects.get(idempotency_key=key)
     return _refund_record(refund=refund, amount=amount, result=succeeded)
-
-
-def _vat_within(*, payment: Payment, gross: int) -> int:
-    """The VAT part of ``gross`` refunded at the provider (the amount there includes VAT):
-    the payment's VAT share of it, all the VAT left when it takes what is left."""
-    if not payment.vat_minor:
-        return 0
-    taken = list(
-        payment.refunds.filter(
-            status__in=(Refund.Status.PENDING, Refund.Status.SUCCEEDED)
-        ).values_list("amount_minor", "vat_minor")
-    )
-    vat_left = payment.vat_minor - sum(vat for _amount, vat in taken)
-    if gross >= payment.confirmed_amount_minor - sum(amount for amount, _vat in taken):
-        return max(0, min(vat_left, gross))
-    net = (gross * (payment.amount_minor - payment.vat_minor) * 2 + payment.amount_minor) // (
-        2 * payment.amount_minor
-    )
-    return max(0, min(vat_left, gross - net))
 
 
 def payment_fee_record(*, payment: Payment, fee: Money) -> LedgerTransaction | None:
