@@ -302,8 +302,8 @@ def payment_refund(
     of the payment's VAT (``billing.vat.vat_given_back``: in proportion, all of it when the
     whole net goes back), so ``Refund.amount`` is that sum and ``Refund.vat`` the VAT part.
     Reserves the amount first (payment row locked, refund row written), calls the provider
-    with no lock held (key ``cf-refund-<refund id>``), then posts customer funds held ->
-    provider clearing under ``refund:<id>``. A repeated key returns the first refund, and
+    with no lock held (key ``cf-refund-<refund id>``), then posts customer funds held and VAT
+    payable -> provider clearing under ``refund:<id>``. A repeated key returns the first refund, and
     resumes it if its outcome is still unknown (``refund_retry``): a lost answer never
     leads to a second refund.
     """
