@@ -12,7 +12,11 @@ release failed, a rebate credited and never paid. These reads find such orders:
    (payments confirmed, plus any platform subsidy) equals money out (released to the parties'
    payables, the platform fee, refunds and rebates) and nothing is left held or owed back;
 4. every party whose work was accepted has been released at least its price;
-5. every payable released for an order has its payout opened, to the cent.
+5. every payable released for an order has its payout opened, to the cent;
+6. the VAT the order still owes (``vat_payable``: collected with the payment, less what went
+   back with refunds) equals the VAT of its invoice less the VAT of its refunds' credit
+   notes; an order without an invoice owes none once it is closed. (Orders whose payment
+   was opened before payments collected VAT owe less than their invoice says: listed.)
 
 Billing knows orders only by id, so what only the marketplace knows (is the order closed,
 whose work was accepted) comes in as ``OrderFacts``: passed by the caller, or collected from
@@ -32,7 +36,15 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Organization
-from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Payout
+from billing.models import (
+    Invoice,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    Payout,
+    Refund,
+)
 from billing.money import Money
 from billing.signals import order_facts_requested
 
@@ -126,11 +138,13 @@ class OrderMoney:
     subsidy: Money  # platform money put into the order (e.g. a cost overrun it absorbed)
     released: Money  # to the parties' payables, net
     fee: Money  # platform fee, net
-    refunded: Money  # out of escrow back to the customer
+    refunded: Money  # back to the customer: out of escrow, and the VAT given back with it
     rebates: Money  # credited to the customer's refunds account
     held: Money  # still in escrow now
     lowest_held: Money  # the lowest the escrow ever was
     rebate_unpaid: Money  # credited to the customer and not paid to it
+    vat_owed: Money  # VAT payable for the order now (collected less given back)
+    vat_due: Money | None = None  # invoiced VAT less VAT credited by refunds; None: no invoice
     unpaid_parties: tuple[PartyShortfall, ...] = ()
     payout_gaps: tuple[PayoutGap, ...] = ()
 
@@ -140,7 +154,17 @@ class OrderMoney:
 
     @property
     def money_out(self) -> Money:
-        return self.released + self.fee + self.refunded + self.rebates
+        """Where the money in went: the parties, the fee, back to the customer, and the VAT
+        still owed to the tax office."""
+        return self.released + self.fee + self.refunded + self.rebates + self.vat_owed
+
+    @property
+    def vat_mismatch(self) -> bool:
+        """The VAT owed differs from what the invoice and credit notes say (no invoice: an
+        order that is closed must owe none)."""
+        if self.vat_due is None:
+            return self.closed and bool(self.vat_owed.minor)
+        return self.vat_owed != self.vat_due
 
     @property
     def negative_escrow(self) -> bool:
@@ -178,6 +202,9 @@ class OrderMoney:
                 f"{short.organization} accepted work {', '.join(short.party_ids)} worth "
                 f"{short.accepted}, released {short.released}"
             )
+        if self.vat_mismatch:
+            due = "none (no invoice)" if self.vat_due is None else str(self.vat_due)
+            found.append(f"VAT owed {self.vat_owed}, invoiced less credited {due}")
         for gap in self.payout_gaps:
             found.append(
                 f"{gap.organization} released {gap.released}, payouts opened {gap.payouts_opened}"
@@ -213,6 +240,7 @@ class MoneyAudit:
             "parties_unpaid_for_accepted_work": sum(len(o.unpaid_parties) for o in self.orders),
             "payouts_not_opened": sum(len(o.payout_gaps) for o in self.orders),
             "money_created_minor": sum(o.money_created.minor for o in self.orders),
+            "orders_vat_mismatch": sum(o.vat_mismatch for o in self.orders),
         }
 
 
@@ -254,6 +282,7 @@ class _Tally:
     refunded: int = 0
     rebates: int = 0
     rebate_balance: int = 0
+    vat: int = 0
 
 
 def _tallies(order_ids: set[int] | None) -> dict[int, _Tally]:
@@ -280,6 +309,10 @@ def _tallies(order_ids: set[int] | None) -> dict[int, _Tally]:
                 tally.refunded -= minor
         elif account_kind in LedgerAccount.PAYABLE_KINDS and tx_kind not in PAYOUT_KINDS:
             tally.released[owner_id] += minor
+        elif account_kind == Kind.VAT_PAYABLE:
+            tally.vat += minor
+            if tx_kind == TxKind.REFUND:
+                tally.refunded -= minor  # the VAT given back went to the customer too
         elif account_kind == Kind.REFUNDS:
             tally.rebate_balance += minor
             if tx_kind not in (TxKind.REFUND, TxKind.PAYOUT):
@@ -329,6 +362,7 @@ def money_audit(
     opened: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for order_id, party_id, minor in payouts.values_list("order_id", "party_id", "amount_minor"):
         opened[order_id][party_id] += minor
+    vat_due = _vat_due(wanted)
     every = set(tallies) | set(paid) | set(opened) | set(facts)
     if wanted is not None:
         every &= wanted
@@ -351,9 +385,28 @@ def money_audit(
                 paid=paid.get(order_id, 0),
                 opened=opened.get(order_id, {}),
                 names=names,
+                vat_due=vat_due.get(order_id),
             )
         )
     return MoneyAudit(orders=tuple(orders), unbalanced=tuple(unbalanced_postings()))
+
+
+def _vat_due(order_ids: set[int] | None) -> dict[int, int]:
+    """Per invoiced order: its invoice's VAT less the VAT its succeeded refunds gave back
+    (each refund's credit note shows it). A credit note cancelling the invoice corrects the
+    document, not the money, so it is not counted. Two queries."""
+    invoices = Invoice.objects.filter(kind=Invoice.Kind.INVOICE)
+    refunds = Refund.objects.filter(status=Refund.Status.SUCCEEDED)
+    if order_ids is not None:
+        invoices = invoices.filter(order_id__in=order_ids)
+        refunds = refunds.filter(payment__order_id__in=order_ids)
+    due: dict[int, int] = defaultdict(int)
+    for order_id, vat in invoices.values_list("order_id", "vat_minor"):
+        due[order_id] += vat
+    for order_id, vat in refunds.values_list("payment__order_id", "vat_minor"):
+        if order_id in due:
+            due[order_id] -= vat
+    return dict(due)
 
 
 def _facts_currency(fact: OrderFacts | None) -> str:
@@ -372,6 +425,7 @@ def _order_money(
     paid: int,
     opened: Mapping[int, int],
     names: Mapping[int, str],
+    vat_due: int | None = None,
 ) -> OrderMoney:
     def m(minor: int) -> Money:
         return Money(minor, currency)
@@ -420,6 +474,8 @@ def _order_money(
         held=m(tally.held),
         lowest_held=m(tally.lowest),
         rebate_unpaid=m(tally.rebate_balance),
+        vat_owed=m(tally.vat),
+        vat_due=None if vat_due is None else m(vat_due),
         unpaid_parties=tuple(shortfalls),
         payout_gaps=tuple(gaps),
     )

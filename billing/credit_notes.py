@@ -70,6 +70,7 @@ def _credit_note_create(*, refund: Refund) -> CreditNote:
         sequence=sequence,
         number=CreditNote.format_number(year, sequence),
         amount_minor=refund.amount_minor,
+        vat_minor=refund.vat_minor,
         currency=refund.currency,
         reason=(refund.reason or "Refund")[:300],
         refunded_at=refund.completed_at or refund.created_at,

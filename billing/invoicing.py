@@ -14,6 +14,9 @@ A document is never deleted: an invoice is cancelled by a credit note with every
 
 VAT: per line at the rule ``billing.vat.vat_rule`` gives (the seller's standard rate, or
 0 with the reverse-charge mention), rounded half-up per line; the totals are the sums.
+``sale_price`` is the one place that does it: the payment is opened for its gross (priced
+when the order is placed, ``order_sale``) and the invoice is issued from the very lines the
+payment was priced on, so what the invoice asks for is what the payment collects.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from accounts.selectors import is_member_of, is_operator
 from billing.errors import Conflict, NotFound
-from billing.models import CheckoutDetails, Invoice, InvoiceCounter, InvoiceLine
+from billing.models import CheckoutDetails, Invoice, InvoiceCounter, InvoiceLine, Payment
 from billing.money import Money
 from billing.vat import VatId, VatIdInvalid, VatRule, vat_id_parse, vat_of_line, vat_rule
 
@@ -158,10 +161,67 @@ def priced_lines(lines: Sequence[LineSpec], rule: VatRule) -> list[DocumentLine]
     return priced
 
 
-def _totals(lines: Sequence[DocumentLine], currency: str) -> tuple[Money, Money]:
-    net = sum((line.net.minor for line in lines), 0)
-    vat = sum((line.vat.minor for line in lines), 0)
-    return Money(net, currency), Money(vat, currency)
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """A sale priced for VAT: its rule, its lines with their VAT, and the totals."""
+
+    rule: VatRule
+    lines: list[DocumentLine]
+    net: Money
+    vat: Money
+
+    @property
+    def gross(self) -> Money:
+        return self.net + self.vat
+
+    def lines_json(self) -> list[dict]:
+        """The lines as a payment keeps them (``Payment.sale_lines``)."""
+        return [
+            {"description": line.description, "net_minor": line.net.minor, "rate_bp": line.rate_bp}
+            for line in self.lines
+        ]
+
+
+def sale_price(*, seller: Party, buyer: Party, lines: Sequence[LineSpec], currency: str) -> Sale:
+    """The VAT of a sale: per line, half-up, at the rule of these parties; the totals are
+    the sums. The proforma, the payment's amount and the invoice all come from here."""
+    rule = rule_for(seller=seller, buyer=buyer)
+    priced = priced_lines(lines, rule)
+    net = sum((line.net.minor for line in priced), 0)
+    vat = sum((line.vat.minor for line in priced), 0)
+    return Sale(rule=rule, lines=priced, net=Money(net, currency), vat=Money(vat, currency))
+
+
+def order_sale(
+    *, order_id: int, buyer_organization: Organization, lines: Sequence[LineSpec], currency: str
+) -> Sale:
+    """The order's sale as it will be invoiced: the buyer of its checkout details (recorded in
+    the order's transaction, before this is called) or else the organization, which has no
+    country or VAT ID and so pays the seller's domestic rate."""
+    return sale_price(
+        seller=platform_seller(),
+        buyer=buyer_of(
+            organization=buyer_organization, details=checkout_details_for(order_id=order_id)
+        ),
+        lines=lines,
+        currency=currency,
+    )
+
+
+def _paid_lines(*, order_id: int, currency: str) -> list[LineSpec] | None:
+    """The lines the order's payment was priced on: its confirmed payment's, else its latest
+    payment's; None for a payment opened before payments kept their lines."""
+    payments = Payment.objects.filter(order_id=order_id, currency=currency).exclude(sale_lines=[])
+    payment = (
+        payments.filter(confirmed_amount_minor__gt=0).order_by("-pk").first()
+        or payments.order_by("-pk").first()
+    )
+    if payment is None:
+        return None
+    return [
+        LineSpec(line["description"], Money(line["net_minor"], currency))
+        for line in payment.sale_lines
+    ]
 
 
 def proforma(
@@ -175,9 +235,8 @@ def proforma(
     """The proforma invoice: the invoice the order will get, without a number of the series
     (a proforma is not a tax document and must not consume one)."""
     seller = platform_seller()
-    rule = rule_for(seller=seller, buyer=buyer)
-    priced = priced_lines(lines, rule)
-    net, vat = _totals(priced, currency)
+    sale = sale_price(seller=seller, buyer=buyer, lines=lines, currency=currency)
+    rule, priced, net, vat = sale.rule, sale.lines, sale.net, sale.vat
     return Document(
         title="Proforma invoice",
         number=f"PF-{reference}",
@@ -216,7 +275,10 @@ def invoice_issue(
 ) -> Invoice:
     """The order's invoice from the platform, numbered next in its series (idempotent: an
     order already invoiced returns its invoice). Buyer data come from the checkout details,
-    or the organization's name for an order placed before checkout asked for them."""
+    or the organization's name for an order placed without checkout. The lines are those its
+    payment was priced on (``lines`` only for a payment that kept none), so the invoice's
+    total is what the payment collected."""
+    lines = _paid_lines(order_id=order_id, currency=currency) or lines
     if not lines:
         raise Conflict("An invoice needs at least one line.")
     existing = Invoice.objects.filter(
@@ -227,9 +289,8 @@ def invoice_issue(
     details = checkout_details_for(order_id=order_id)
     seller = platform_seller()
     buyer = buyer_of(organization=buyer_organization, details=details)
-    rule = rule_for(seller=seller, buyer=buyer)
-    priced = priced_lines(lines, rule)
-    net, vat = _totals(priced, currency)
+    sale = sale_price(seller=seller, buyer=buyer, lines=lines, currency=currency)
+    rule, priced, net, vat = sale.rule, sale.lines, sale.net, sale.vat
     now = timezone.now()
     with transaction.atomic():
         # A concurrent issuer of the same order waits here and then finds the invoice.

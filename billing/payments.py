@@ -28,9 +28,11 @@ from billing.errors import (
     ProviderError,
     RefundNotAllowed,
 )
+from billing.invoicing import Sale
 from billing.ledger import account_for, ledger_reverse, ledger_transfer
 from billing.models import LedgerAccount, LedgerTransaction, Payment, PaymentDispute, Refund
 from billing.money import Money
+from billing.payment_vat import net_refundable, post_with_vat, vat_back_for, vat_within_refund
 from billing.providers import default_provider_name, get_provider
 from billing.providers.base import (
     CancelResult,
@@ -59,15 +61,22 @@ def payment_start(
     customer_email: str,
     provider: str | None = None,
     payment_method: str | None = None,
+    sale: Sale | None = None,
 ) -> tuple[Payment, PaymentStart]:
     """Open a payment and ask the provider how the customer pays it.
 
+    With a ``sale`` (``billing.invoicing.order_sale``) the amount must be its gross: the
+    payment keeps the sale's VAT and lines, and the invoice is later issued from them.
     The row is committed before the provider is called (its id makes the provider's
     idempotency key); what the provider answered is saved afterwards. A card that succeeds
     at once is confirmed here; a declined one leaves the payment failed with the reason.
     """
     if amount.minor <= 0:
         raise PaymentAmountMismatch("A payment must be for more than zero.")
+    if sale is not None and sale.gross != amount:
+        raise PaymentAmountMismatch(
+            f"Payment {reference} is for {amount}, but the sale with its VAT is {sale.gross}."
+        )
     payment = Payment.objects.create(
         order_id=order_id,
         reference=reference,
@@ -75,6 +84,8 @@ def payment_start(
         customer_email=customer_email,
         provider=provider or default_provider_name(),
         amount_minor=amount.minor,
+        vat_minor=sale.vat.minor if sale is not None else 0,
+        sale_lines=sale.lines_json() if sale is not None else [],
         currency=amount.currency,
         transfer_group=transfer_group_for(order_id),
     )
@@ -118,9 +129,10 @@ def payment_confirm(
     """Record that the money arrived: one ledger posting and one signal, however often called.
 
     Locks the payment row, returns at once if it is already confirmed, checks the amount,
-    posts provider clearing -> customer funds held under the key ``payment:<id>`` and sends
-    ``payment_confirmed`` after commit. Safe under concurrent callers (webhook, operator,
-    retry): the row lock serialises them and the ledger key backs it up.
+    posts provider clearing -> customer funds held (the net) and VAT payable (its VAT) under
+    the key ``payment:<id>`` and sends ``payment_confirmed`` after commit. Safe under
+    concurrent callers (webhook, operator, retry): the row lock serialises them and the
+    ledger key backs it up.
     """
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -135,12 +147,11 @@ def payment_confirm(
                 f"Payment {locked.reference} expects {locked.amount}, but {amount} was confirmed."
                 " Record the full amount, or refund and start a new payment."
             )
-        ledger_transfer(
-            source=account_for(kind=Kind.PROVIDER_CLEARING, currency=amount.currency),
-            destination=account_for(
-                kind=Kind.CUSTOMER_FUNDS_HELD, currency=amount.currency, owner=locked.payer
-            ),
-            amount=amount,
+        post_with_vat(
+            clearing=amount,
+            held=locked.net,
+            vat=locked.vat,
+            payer=locked.payer,
             description=f"Payment {locked.reference} received ({locked.provider})",
             order_id=locked.order_id,
             kind=LedgerTransaction.Kind.PAYMENT,
@@ -198,7 +209,7 @@ def payment_refund_unwanted(*, payment: Payment) -> Refund | None:
         return None
     return payment_refund(
         payment=payment,
-        amount=payment.refundable,
+        amount=net_refundable(payment),
         reason=payment.unwanted_reason[:200],
         idempotency_key=key,
     )
@@ -295,9 +306,12 @@ def payment_refund(
 ) -> Refund:
     """Give money back to the customer from the funds held for the order.
 
+    ``amount`` is what leaves the order's escrow; the customer gets it back with its share
+    of the payment's VAT (``billing.vat.vat_given_back``: in proportion, all of it when the
+    whole net goes back), so ``Refund.amount`` is that sum and ``Refund.vat`` the VAT part.
     Reserves the amount first (payment row locked, refund row written), calls the provider
-    with no lock held (key ``cf-refund-<refund id>``), then posts customer funds held ->
-    provider clearing under ``refund:<id>``. A repeated key returns the first refund, and
+    with no lock held (key ``cf-refund-<refund id>``), then posts customer funds held and VAT
+    payable -> provider clearing under ``refund:<id>``. A repeated key returns the first refund, and
     resumes it if its outcome is still unknown (``refund_retry``): a lost answer never
     leads to a second refund.
     """
@@ -382,7 +396,8 @@ def _refund_reserve(
                 "amount_minor", flat=True
             )
         )
-        if amount.minor > locked.refundable.minor - reserved:
+        vat = vat_back_for(payment=locked, net=amount.minor)
+        if amount.minor + vat > locked.refundable.minor - reserved:
             left = Money(locked.refundable.minor - reserved, locked.currency)
             raise RefundNotAllowed(f"Only {left} of {locked.reference} can still be refunded.")
         # The order's escrow, not only the card: what was released to the parties who did
@@ -395,7 +410,8 @@ def _refund_reserve(
             )
         return Refund.objects.create(
             payment=locked,
-            amount_minor=amount.minor,
+            amount_minor=amount.minor + vat,
+            vat_minor=vat,
             currency=amount.currency,
             reason=reason,
             idempotency_key=idempotency_key or f"refund-{locked.pk}-{locked.refunds.count() + 1}",
@@ -425,12 +441,11 @@ def _refund_record(*, refund: Refund, amount: Money, result: RefundResult) -> Re
         refund.completed_at = timezone.now()
         refund.save()
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        ledger_transfer(
-            source=account_for(
-                kind=Kind.CUSTOMER_FUNDS_HELD, currency=amount.currency, owner=payment.payer
-            ),
-            destination=account_for(kind=Kind.PROVIDER_CLEARING, currency=amount.currency),
-            amount=amount,
+        post_with_vat(
+            clearing=-refund.amount,
+            held=-refund.net,
+            vat=-refund.vat,
+            payer=payment.payer,
             description=f"Refund of {amount} on {payment.reference}",
             order_id=payment.order_id,
             kind=LedgerTransaction.Kind.REFUND,
@@ -479,6 +494,7 @@ def refund_record_external(
             refund = Refund.objects.create(
                 payment=locked,
                 amount_minor=amount.minor,
+                vat_minor=vat_within_refund(payment=locked, gross=amount.minor),
                 currency=amount.currency,
                 reason="Refunded at the payment provider",
                 idempotency_key=key,

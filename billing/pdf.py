@@ -304,19 +304,26 @@ def refund_credit_note_pdf(
         date=note.issued_at,
         extra=[("Credits invoice", credited_invoice_number(note=note))],
     )
+    net = note.amount - note.vat
     rows: list[list] = [
         ["Refunded on", "Reason", "", "", "Amount"],
-        [_date(note.refunded_at), Paragraph(_text(note.reason), cell), "", "", _money(note.amount)],
+        [_date(note.refunded_at), Paragraph(_text(note.reason), cell), "", "", _money(net)],
+        ["VAT reversed", "", "", "", _money(note.vat)],
         ["Total credited", "", "", "", _money(note.amount)],
     ]
     widths = [25 * mm, 102 * mm, 10 * mm, 15 * mm, 25 * mm]
     story.append(_table(rows, widths, totals_from=2))
     story.append(Spacer(1, 5 * mm))
+    vat_text = (
+        f"It reverses {_money(note.vat)} of the VAT invoiced."
+        if note.vat.minor
+        else "No VAT was invoiced on it."
+    )
     story.append(
         Paragraph(
             _text(
                 f"{_money(note.amount)} was refunded to the payment method you paid order"
-                f" {note.reference} with. {VAT_NOTE}"
+                f" {note.reference} with. {vat_text}"
             ),
             styles["Normal"],
         )

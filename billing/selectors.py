@@ -293,12 +293,14 @@ def held_for_order(order_id: int) -> Money:
 
 
 def pending_refunds_for_order(order_id: int) -> int:
-    """Minor units reserved by refunds of the order whose outcome is not known yet: still
-    held in the ledger, but promised back to the customer."""
+    """Minor units of the escrow reserved by refunds of the order whose outcome is not known
+    yet (their net: the VAT given back with them comes out of VAT payable): still held in
+    the ledger, but promised back to the customer."""
     return sum(
-        Refund.objects.filter(payment__order_id=order_id, status=Refund.Status.PENDING).values_list(
-            "amount_minor", flat=True
-        )
+        amount - vat
+        for amount, vat in Refund.objects.filter(
+            payment__order_id=order_id, status=Refund.Status.PENDING
+        ).values_list("amount_minor", "vat_minor")
     )
 
 

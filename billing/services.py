@@ -21,7 +21,7 @@ duplicate webhook or a second worker cannot move money twice.
 """
 
 from billing.connect import connected_account_onboard, connected_account_sync
-from billing.invoicing import checkout_details_record, invoice_cancel, invoice_issue
+from billing.invoicing import checkout_details_record, invoice_cancel, invoice_issue, order_sale
 from billing.payments import (
     payment_cancel,
     payment_confirm,
@@ -54,6 +54,7 @@ __all__ = [
     "funds_release",
     "invoice_cancel",
     "invoice_issue",
+    "order_sale",
     "payment_cancel",
     "payment_confirm",
     "payment_confirm_manual",

@@ -144,3 +144,22 @@ def rate_label(rate_bp: int) -> str:
     """19 %, 25.5 %."""
     whole, rest = divmod(rate_bp, 100)
     return f"{whole} %" if not rest else f"{whole}.{rest:02d}".rstrip("0") + " %"
+
+
+def vat_given_back(
+    *, net_total: int, vat_total: int, net_back: int, vat_back_before: int, net_back_before: int
+) -> int:
+    """The VAT that goes back with a refund of ``net_back`` out of ``net_total`` (minor units).
+
+    In proportion, counted on the running total so the parts add up: the VAT back after this
+    refund is ``vat_total * (net_back_before + net_back) / net_total`` rounded half-up, minus
+    what earlier refunds already gave back, and never more than is left. So a refund of the
+    whole net gives back exactly all the VAT, and the VAT payable never goes below zero.
+    """
+    if net_total <= 0 or vat_total <= 0 or net_back <= 0:
+        return 0
+    net_after = min(net_back_before + net_back, net_total)
+    due_after = (vat_total * net_after * 2 + net_total) // (2 * net_total)
+    if net_after >= net_total:
+        due_after = vat_total
+    return max(0, min(due_after - vat_back_before, vat_total - vat_back_before))

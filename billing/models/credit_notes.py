@@ -37,6 +37,8 @@ class CreditNote(models.Model):
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=CURRENCY_LENGTH)
     amount = MoneyColumn("amount_minor")
+    vat_minor = models.BigIntegerField(default=0, help_text="The VAT this note reverses.")
+    vat = MoneyColumn("vat_minor")
     reason = models.CharField(max_length=300, blank=True)
     refunded_at = models.DateTimeField()
     issued_at = models.DateTimeField(auto_now_add=True)

@@ -59,12 +59,14 @@ class LedgerAccount(models.Model):
         REFUNDS = "refunds", "Refunds due to customers"
         DISPUTES = "disputes", "Disputed payments (held by the card network)"
         PROVIDER_FEES = "provider_fees", "Payment provider fees (platform expense)"
+        VAT_PAYABLE = "vat_payable", "VAT collected, owed to the tax office"
 
     PLATFORM_KINDS = (
         Kind.PLATFORM_REVENUE,
         Kind.PROVIDER_CLEARING,
         Kind.DISPUTES,
         Kind.PROVIDER_FEES,
+        Kind.VAT_PAYABLE,
     )
     # What the platform owes a party (workshop or carrier) until its payout is paid.
     PAYABLE_KINDS = (Kind.WORKSHOP_PAYABLE, Kind.CARRIER_PAYABLE)

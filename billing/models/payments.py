@@ -32,6 +32,15 @@ class Payment(models.Model):
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=CURRENCY_LENGTH)
     amount = MoneyColumn("amount_minor")
+    vat_minor = models.BigIntegerField(
+        default=0, help_text="The VAT included in the amount (owed to the tax office)."
+    )
+    vat = MoneyColumn("vat_minor")
+    sale_lines = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The invoice lines the amount was priced on: description, net and VAT.",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     provider_payment_id = models.CharField(
         max_length=200, blank=True, db_index=True, help_text="PaymentIntent id or bank reference."
@@ -55,6 +64,10 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
+                condition=Q(vat_minor__gte=0) & Q(vat_minor__lt=models.F("amount_minor")),
+                name="payment_vat_within_amount",
+            ),
+            models.CheckConstraint(
                 condition=Q(refunded_minor__gte=0)
                 & Q(refunded_minor__lte=models.F("confirmed_amount_minor")),
                 name="payment_refund_within_confirmed",
@@ -68,6 +81,11 @@ class Payment(models.Model):
     def refundable(self) -> Money:
         return Money(self.confirmed_amount_minor - self.refunded_minor, self.currency)
 
+    @property
+    def net(self) -> Money:
+        """What goes into the order's escrow: the amount without its VAT."""
+        return Money(self.amount_minor - self.vat_minor, self.currency)
+
 
 class Refund(models.Model):
     class Status(models.TextChoices):
@@ -79,6 +97,10 @@ class Refund(models.Model):
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=CURRENCY_LENGTH)
     amount = MoneyColumn("amount_minor")
+    vat_minor = models.BigIntegerField(
+        default=0, help_text="The VAT given back within the amount (out of VAT payable)."
+    )
+    vat = MoneyColumn("vat_minor")
     reason = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -95,10 +117,19 @@ class Refund(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(vat_minor__gte=0) & Q(vat_minor__lte=models.F("amount_minor")),
+                name="refund_vat_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Refund of {self.amount} on {self.payment.reference}"
+
+    @property
+    def net(self) -> Money:
+        """What left the order's escrow: the amount without the VAT given back with it."""
+        return Money(self.amount_minor - self.vat_minor, self.currency)
 
     @property
     def provider_key(self) -> str:

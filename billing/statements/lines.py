@@ -78,7 +78,7 @@ def order_statement_build(
     if role == ROLE_CUSTOMER:
         amount_paid = sum_money(
             (
-                Money(p.confirmed_amount_minor, p.currency)
+                Money(p.confirmed_amount_minor - p.vat_minor, p.currency)
                 for p in data.payments
                 if p.payer_id == organization.pk
             ),
@@ -162,7 +162,7 @@ def _refund_line(refund: Refund) -> RefundLine:
         refund_id=refund.pk,
         date=refund.completed_at or refund.created_at,
         reason=refund.reason or "Refund",
-        amount=refund.amount,
+        amount=refund.net,  # statements exclude VAT; the credit note shows it
         credit_note_id=note.pk if note else None,
         credit_note_number=note.number if note else "",
     )

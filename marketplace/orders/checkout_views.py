@@ -11,7 +11,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from accounts import addresses
 from accounts.errors import DomainError as AccountsError
 from billing.invoice_pdf import document_pdf
-from billing.invoicing import buyer_of, checkout_details_for, proforma
+from billing.invoicing import (
+    Party,
+    buyer_of,
+    checkout_details_for,
+    platform_seller,
+    proforma,
+    sale_price,
+)
+from billing.vat import rate_label
 from marketplace.errors import DomainError
 from marketplace.orders import checkout, selectors
 from marketplace.orders.checkout_forms import CheckoutForm
@@ -70,6 +78,10 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
             messages.success(request, f"Order {order.reference} placed. Pay to start production.")
             return redirect("order_detail", order_id=order.pk)
     lines = invoice_lines_for(option=option)
+    seller = platform_seller()
+    domestic = sale_price(
+        seller=seller, buyer=Party(organization.name, [], ""), lines=lines, currency=option.currency
+    )
     return render(
         request,
         "marketplace/checkout.html",
@@ -79,6 +91,9 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
             "form": form,
             "lines": lines,
             "delivery": checkout.delivery_lines(option),
+            "domestic_sale": domestic,
+            "domestic_rate": rate_label(domestic.rule.rate_bp),
+            "seller_country": seller.country,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -34,7 +34,7 @@ from marketplace.orders.escrow import (
     release_on_delivery,
 )
 from marketplace.orders.flow import OrderStatus, Role
-from marketplace.orders.invoicing import order_invoice_issue
+from marketplace.orders.invoicing import invoice_lines_for, order_invoice_issue
 from marketplace.orders.models import (
     DisputeDecision,
     Order,
@@ -98,14 +98,22 @@ def order_place(
             body="Pay to start production.",
             url=reverse("order_detail", args=[order.pk]),
         )
+        # Priced for VAT once, as the invoice will be: the payment collects net + VAT.
+        sale = billing.order_sale(
+            order_id=order.pk,
+            buyer_organization=order.organization,
+            lines=invoice_lines_for(order=order),
+            currency=order.currency,
+        )
     # The payment provider is called after commit, never under a lock.
     billing.payment_start(
         order_id=order.pk,
         reference=order.reference,
-        amount=Money(order.price_minor, order.currency),
+        amount=sale.gross,
         payer=order.organization,
         customer_email=user.email,
         provider=payment_provider,
+        sale=sale,
     )
     return order
 

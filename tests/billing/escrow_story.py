@@ -130,10 +130,10 @@ def assert_settled_to_the_cent(order, payment):
     payouts = Payout.objects.filter(order_id=order.pk)
     fee = order_entries(order, Kind.PLATFORM_REVENUE)
     rebate = order_entries(order, Kind.REFUNDS)
-    assert sum(p.amount_minor for p in payouts) + fee + rebate == payment.amount_minor
+    assert sum(p.amount_minor for p in payouts) + fee + rebate == payment.net.minor
     assert held_for_order(order.pk) == eur(0)
     records = ShareRecord.objects.filter(order_id=order.pk)
-    assert sum(r.payable_minor for r in records) == payment.amount_minor
+    assert sum(r.payable_minor for r in records) == payment.net.minor
     for record in records.filter(kind__in=["workshop", "carrier"]):
         assert record.price_minor + record.margin_share_minor == record.payable_minor
         mine = payouts.filter(order_id=order.pk, idempotency_key__endswith=f":{record.party_id}")

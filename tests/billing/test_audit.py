@@ -141,6 +141,7 @@ def test_a_clean_closed_order_breaks_nothing(alice_org, bob_org):
         "parties_unpaid_for_accepted_work": 0,
         "payouts_not_opened": 0,
         "money_created_minor": 0,
+        "orders_vat_mismatch": 0,
     }
 
 

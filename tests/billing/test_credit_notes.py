@@ -125,7 +125,7 @@ def test_the_credit_note_pdf_names_the_refund_the_invoice_and_the_notes(refunded
         b"Total credited",
         timezone.localdate().isoformat().encode(),
         decision.encode(),
-        b"Prices exclude VAT.",
+        b"VAT reversed",
     ):
         assert text in pdf, text
     assert refund_credit_note_pdf(note).startswith(b"%PDF")

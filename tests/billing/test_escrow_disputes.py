@@ -44,7 +44,7 @@ def _paid_to_parties(order) -> int:
 
 def _refunded(order) -> int:
     return sum(
-        r.amount_minor
+        r.net.minor
         for r in Refund.objects.filter(payment__order_id=order.pk, status=Refund.Status.SUCCEEDED)
     )
 
@@ -73,7 +73,7 @@ def _assert_closed(order, payment):
     """Money in (payment + platform subsidy) = money out (parties + fee + refunds), nothing
     left held, the ledger balanced."""
     assert held_for_order(order.pk) == eur(0)
-    assert payment.amount_minor + _subsidy(order) == (
+    assert payment.net.minor + _subsidy(order) == (
         _paid_to_parties(order) + _fee(order) + _refunded(order)
     )
     assert_ledger_balanced()
@@ -211,7 +211,7 @@ def test_a_cancel_decision_pays_the_chosen_work_and_refunds_the_rest(
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert first_job.party_id in released_prices(order_id=order.pk)
-    assert _refunded(order) == payment.amount_minor - sum(
+    assert _refunded(order) == payment.net.minor - sum(
         m.minor for m in released_prices(order_id=order.pk).values()
     )
     _assert_closed(order, payment)

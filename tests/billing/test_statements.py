@@ -136,7 +136,7 @@ def test_the_customers_statement_totals_what_was_paid_to_the_cent(completed_orde
 
     assert statement.role == ROLE_CUSTOMER
     assert statement.reference == completed_order.reference
-    assert statement.total == statement.amount_paid == payment.amount
+    assert statement.total == statement.amount_paid == payment.net
     assert statement.total.minor == completed_order.price_minor
     assert statement.outstanding == Money(0, "EUR")
     parties = [line for line in statement.lines if line.kind in ("workshop", "carrier")]
@@ -144,7 +144,7 @@ def test_the_customers_statement_totals_what_was_paid_to_the_cent(completed_orde
         completed_order.shipments.filter(status="delivered").count()
     )
     payables = sum(line.amount.minor for line in parties)
-    assert payables + statement.platform_fee.minor + statement.rebate.minor == payment.amount_minor
+    assert payables + statement.platform_fee.minor + statement.rebate.minor == payment.net.minor
     assert statement.platform_fee.minor == completed_order.platform_fee_minor
     margin_shares = sum(line.margin_share.minor for line in parties)
     assert margin_shares + statement.rebate.minor == statement.margin.minor
