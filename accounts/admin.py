@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import (
+    Address,
     Invitation,
     Membership,
     Notification,
@@ -85,6 +86,14 @@ class OperatorActionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ["organization", "kind", "label", "city", "country", "located_as"]
+    list_filter = ["kind", "country"]
+    search_fields = ["organization__name", "city", "postcode", "street"]
+    readonly_fields = ["latitude", "longitude", "located_as"]  # located by the service
 
 
 from accounts.webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers the screens)

@@ -6,8 +6,12 @@ from billing.errors import DomainError
 from billing.models import (
     BankAccount,
     BankFile,
+    CheckoutDetails,
     ConnectedAccount,
     CreditNote,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
@@ -172,3 +176,36 @@ class CreditNoteAdmin(ReadOnlyAdmin):
     list_display = ("number", "reference", "organization", "amount_minor", "currency", "issued_at")
     search_fields = ("number", "reference", "reason")
     list_select_related = ("organization",)
+
+
+# Invoices are issued documents: corrected by a credit note, never edited or deleted here.
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["number", "kind", "issuer_name", "buyer_name", "issued_at"]
+    list_filter = ["kind", "issuer_country"]
+    search_fields = ["number", "buyer_name", "issuer_name"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "position", "description", "net_minor", "rate_bp", "vat_minor"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InvoiceCounter)
+class InvoiceCounterAdmin(ReadOnlyAdmin):
+    """A counter is moved only under its row lock when a number is taken: no gaps."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CheckoutDetails)
+class CheckoutDetailsAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "order_id", "billing_name", "vat_id", "po_number"]
+    search_fields = ["reference"]

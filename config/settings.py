@@ -469,6 +469,8 @@ SPECTACULAR_SETTINGS = {
         "InspectionEnum": "marketplace.orders.models.Job.Inspection",
         "DisputeOutcomeEnum": "marketplace.orders.models.DisputeDecision.Outcome",
         "WebhookEventTypeEnum": "accounts.webhooks.events.EVENT_TYPE_CHOICES",
+        "DesignUnitEnum": "marketplace.designs.models.DesignRevision.Unit",
+        "ParameterUnitEnum": ["mm", "count", "deg"],
     },
 }
 

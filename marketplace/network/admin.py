@@ -148,3 +148,17 @@ class WeeklyAvailabilityAdmin(admin.ModelAdmin):
 class CapacityExceptionAdmin(admin.ModelAdmin):
     list_display = ["machine", "kind", "starts_at", "ends_at", "note"]
     list_filter = ["kind"]
+
+
+@admin.register(CarrierRate)
+class CarrierRateAdmin(admin.ModelAdmin):
+    """Read here; edited as a whole table on its carrier's page, where it is validated."""
+
+    list_display = ["carrier", "upto_km", "parcel_minor", "pallet_minor"]
+    list_filter = ["carrier"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts import addresses
 from accounts.errors import DomainError as AccountsError
-from billing.invoice_pdf import document_pdf
 from billing.invoicing import (
     Party,
     buyer_of,
@@ -64,7 +63,7 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
                 document = checkout.option_proforma(
                     option=option, choice=choice, reference=f"Q{option.request_id}-{option.rank}"
                 )
-                return _pdf(document_pdf(document), f"proforma-{document.reference}.pdf")
+                return _pdf(_document_pdf(document), f"proforma-{document.reference}.pdf")
             order = checkout.order_checkout(
                 user=request.user,
                 option=option,
@@ -114,4 +113,11 @@ def order_proforma(request: HttpRequest, order_id: int) -> HttpResponse:
         lines=invoice_lines_for(order=order),
         currency=order.currency,
     )
-    return _pdf(document_pdf(document), f"proforma-{order.reference}.pdf")
+    return _pdf(_document_pdf(document), f"proforma-{order.reference}.pdf")
+
+
+def _document_pdf(document) -> bytes:
+    """reportlab is imported when a PDF is asked for, not when the site starts."""
+    from billing.invoice_pdf import document_pdf
+
+    return document_pdf(document)

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 from matching.engine.greedy import Choice
 from matching.engine.model import CpSatModel, configure
 from matching.engine.problem import SolveParams
-from matching.engine.tabu import TabuState, build, improve, makespan_of
 
 if TYPE_CHECKING:
     from matching.engine.compiled import Compiled
+    from matching.engine.tabu import TabuState
 
 LNS_STEP_S = 1.0
 TABU_BURST_S = 1.0
@@ -51,6 +51,8 @@ def tabu_portfolio(
     In ``deterministic`` mode the searches run a fixed number of iterations (proportional to
     ``seconds``) instead of watching the clock, so the answer depends on the seed only.
     """
+    from matching.engine.tabu import build, improve, makespan_of  # numpy and numba: only when used
+
     st = state or build(compiled)
     workers = max(1, params.workers)
     iterations = None
@@ -89,6 +91,8 @@ def improve_incumbent(
 ) -> Choice:
     """Alternate LNS solves and tabu bursts on the incumbent until ``deadline`` or ``bound``."""
     from ortools.sat.python import cp_model
+
+    from matching.engine.tabu import build  # numpy and numba: only when used
 
     c = model.c
     rng = random.Random(params.seed)

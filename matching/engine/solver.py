@@ -45,7 +45,7 @@ from matching.engine.problem import (
     SolveParams,
 )
 from matching.engine.subproblem import improve_by_subproblems
-from matching.engine.tabu import tabu_applies
+from matching.engine.tabu_scope import tabu_applies
 from matching.engine.validate import validate
 
 LARGE_MODEL = 5_000  # variables; above it presolve probing costs more than it gains

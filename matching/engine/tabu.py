@@ -27,22 +27,11 @@ import numpy as np
 
 from matching.engine.compiled import Compiled
 from matching.engine.greedy import Choice
+from matching.engine.tabu_scope import tabu_applies
+
+__all__ = ["TabuState", "build", "improve", "makespan_of", "tabu_applies"]
 
 CHUNK = 2_000  # iterations between clock checks
-
-
-def tabu_applies(compiled: Compiled) -> bool:
-    """True when the tabu search's graph model is the whole problem (see the module doc)."""
-    problem = compiled.problem
-    return (
-        problem.objective.is_makespan_only()
-        and not compiled.issues
-        and bool(compiled.ops)
-        and not any(compiled.busy)
-        and not compiled.has_transport()
-        and all(job.deadline is None for job in problem.jobs)
-        and all(a.duration > 0 for op in compiled.ops for a in op.alts)
-    )
 
 
 @dataclass
