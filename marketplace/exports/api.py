@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import organization_get_for_member
+from config.api_schema import ErrorSerializer
 from marketplace.exports import services
 from marketplace.exports.models import OrganizationExport
 
@@ -80,8 +81,8 @@ class ExportDownloadView(APIView):
     @extend_schema(
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
-            404: OpenApiResponse(description="No such export, or not yours."),
-            409: OpenApiResponse(description="Not ready yet, or expired."),
+            404: OpenApiResponse(ErrorSerializer, description="No such export, or not yours."),
+            409: OpenApiResponse(ErrorSerializer, description="Not ready yet, or expired."),
         }
     )
     def get(self, request, export_id: int):
