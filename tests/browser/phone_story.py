@@ -45,7 +45,15 @@ def signed_in(chromium, live_site, email: str, viewport: dict, password: str = D
         lambda message: message.type == "error" and visit.problems.append(message.text),
     )
     page.on("pageerror", lambda error: visit.problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda request: visit.problems.append(f"failed: {request.url}"))
+    # A navigation cancels what the page still loads (the favicon, a chart's data): Chromium
+    # reports it as ERR_ABORTED, which is no failure; any error answer is caught below.
+    page.on(
+        "requestfailed",
+        lambda request: (
+            request.failure != "net::ERR_ABORTED"
+            and visit.problems.append(f"failed: {request.url} {request.failure}")
+        ),
+    )
     page.on(
         "response",
         lambda response: (
