@@ -65,7 +65,7 @@ for role, email in emails.items():
     user = get_user_model().objects.get(email=email)
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     out[role] = store.session_key
@@ -137,12 +137,17 @@ def start_web(count: int, env: dict[str, str]) -> list[subprocess.Popen]:
 
 
 def warm_up(ports: list[int], pages: list[tuple[str, str, str]]) -> None:
-    """Each page once per process, so imports and template caches are not measured."""
+    """Each page once per process, so imports and template caches are not measured; a page
+    that does not answer 200 here (a session the site does not accept, a redirect to sign in)
+    stops the benchmark instead of timing an error page."""
     for port in ports:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for _, path, cookie in pages:
+        for label, path, cookie in pages:
             connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-            connection.getresponse().read()
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"{label} answered {response.status} before the run, not 200")
         connection.close()
 
 
