@@ -31,7 +31,9 @@ from matching.engine.tabu_scope import tabu_applies
 
 __all__ = ["TabuState", "build", "improve", "makespan_of", "tabu_applies"]
 
-CHUNK = 2_000  # iterations between clock checks
+CHUNK = 2_000  # iterations between clock checks, at most
+CHUNK_S = 0.1  # with a time limit: seconds between clock checks, about
+FIRST_CHUNK = 50  # with a time limit: iterations before the first measurement
 
 
 @dataclass
@@ -126,10 +128,15 @@ def improve(
     done = 0
     best_value = makespan_of(compiled, choice)
     best_arrays = None
+    # With a clock, chunks are sized to CHUNK_S: on large instances (thousands of steps) one
+    # iteration takes milliseconds, and CHUNK of them overran a 2 s budget by 2.5 s.
+    chunk = FIRST_CHUNK if time_limit_s is not None else CHUNK
     while True:
-        chunk = CHUNK if iterations is None else min(CHUNK, iterations - done)
+        if iterations is not None:
+            chunk = min(chunk, iterations - done)
         if chunk <= 0:
             break
+        chunk_started = time.perf_counter()
         value = search(
             st.alt_ptr,
             st.alt_machine,
@@ -160,8 +167,13 @@ def improve(
             best_arrays = (best_alt.copy(), best_mseq.copy(), best_mlen.copy())
         if best_value <= target:
             break
-        if time_limit_s is not None and time.perf_counter() - started >= time_limit_s:
-            break
+        if time_limit_s is not None:
+            now = time.perf_counter()
+            left = time_limit_s - (now - started)
+            if left <= 0:
+                break
+            per_iteration = max(now - chunk_started, 1e-9) / chunk
+            chunk = max(1, min(CHUNK, int(min(CHUNK_S, left) / per_iteration)))
     if best_arrays is None:
         return choice
     return _schedule(st, *best_arrays)
