@@ -58,12 +58,40 @@ class Totals:
     late_deadlines: tuple[tuple[str, int], ...]  # (job id, completion) past the deadline
 
 
+def _malformed(problem: Problem) -> list[Infeasibility]:
+    """Ids that repeat and negative times: the index maps and the solvers assume neither."""
+    faults: list[str] = []
+    for kind, ids in (
+        ("job", [j.id for j in problem.jobs]),
+        ("machine", [m.id for m in problem.machines]),
+    ):
+        seen: set[str] = set()
+        for i in ids:
+            if i in seen:
+                faults.append(f"Two {kind}s have the id {i}.")
+            seen.add(i)
+    for job in problem.jobs:
+        steps = [s.id for s in job.steps]
+        for s in sorted({s for s in steps if steps.count(s) > 1}):
+            faults.append(f"Job {job.id} has two steps with the id {s}.")
+        if job.release < 0:
+            faults.append(f"Job {job.id} has a negative release time ({job.release}).")
+        for step in job.steps:
+            for a in step.alternatives:
+                if a.duration < 0:
+                    faults.append(
+                        f"Step {step.id} of job {job.id} has a negative duration "
+                        f"({a.duration}) on machine {a.machine}."
+                    )
+    return [Infeasibility("invalid_input", message) for message in faults]
+
+
 class Compiled:
     """Index-based problem: ops, machines' busy intervals, workshops and legs."""
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
-        self.issues: list[Infeasibility] = []
+        self.issues: list[Infeasibility] = _malformed(problem)
         self.machine_ids = [m.id for m in problem.machines]
         self.machine_index = {m: i for i, m in enumerate(self.machine_ids)}
         workshops = sorted({m.workshop for m in problem.machines})

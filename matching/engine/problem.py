@@ -208,7 +208,8 @@ class Infeasibility:
     """Why no plan exists, in words a customer understands.
 
     ``code`` is one of ``no_capable_machine``, ``deadline_impossible``, ``unknown_machine``,
-    ``unknown_job``, ``cyclic_dependency``, ``no_solution_found``. For
+    ``unknown_job``, ``cyclic_dependency``, ``no_available_machine``, ``invalid_input``
+    (repeated ids, negative durations or release times), ``no_solution_found``. For
     ``deadline_impossible``, ``earliest`` is the earliest completion the engine could find.
     """
 

@@ -1,0 +1,47 @@
+"""Malformed problems get an ``infeasible`` plan that names the fault, never "no plan in time".
+
+Found by feeding the engine what a buggy adapter or a hostile API caller could send: two jobs
+with one id, two steps of a job with one id, two machines with one id, negative durations or
+release times. Each used to come back as ``unknown`` / ``no_solution_found`` (or, for the
+machines, as a plan that silently merged both machines into one).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from matching.engine.problem import Alternative, Problem, Resource, Routing, SolveParams, Step
+from matching.engine.solver import solve
+
+QUICK = SolveParams(time_limit_s=1.0, workers=1, seed=0)
+
+
+def _job(job_id: str, *durations: int, release: int = 0, step_ids: tuple[str, ...] = ()) -> Routing:
+    ids = step_ids or tuple(f"{job_id}-{k}" for k in range(len(durations)))
+    steps = tuple(Step(s, (Alternative("m", d),)) for s, d in zip(ids, durations, strict=True))
+    return Routing(job_id, steps, release=release)
+
+
+@pytest.mark.parametrize(
+    ("jobs", "machines", "fault"),
+    [
+        ((_job("a", 5), _job("a", 7)), ("m",), "a"),
+        ((_job("a", 5, 3, step_ids=("s", "s")),), ("m",), "s"),
+        ((_job("a", 5), _job("b", 7)), ("m", "m"), "m"),
+        ((_job("a", -5),), ("m",), "-5"),
+        ((_job("a", 5, release=-100),), ("m",), "-100"),
+    ],
+    ids=[
+        "duplicate-job",
+        "duplicate-step",
+        "duplicate-machine",
+        "negative-duration",
+        "negative-release",
+    ],
+)
+def test_malformed_problem_is_infeasible_with_a_reason(jobs, machines, fault):
+    problem = Problem(jobs, tuple(Resource(m) for m in machines))
+    plan = solve(problem, QUICK)
+    assert plan.status == "infeasible"
+    assert [i.code for i in plan.issues] == ["invalid_input"]
+    assert fault in plan.issues[0].message
