@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     fjsp.add_argument("--workers", type=int, default=2, help="CPU threads to use (default 2)")
     fjsp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = parser.parse_args(argv)
-    if args.time_limit <= 0:
+    if not args.time_limit > 0:  # also refuses nan
         parser.error("--time-limit must be positive")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         ],
     }
     print(json.dumps(result))
+    for issue in plan.issues:
+        print(f"{issue.code}: {issue.message}", file=sys.stderr)
     return 0 if plan.has_schedule else 1
 
 

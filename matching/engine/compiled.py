@@ -59,7 +59,7 @@ class Totals:
 
 
 def _malformed(problem: Problem) -> list[Infeasibility]:
-    """Ids that repeat and negative times: the index maps and the solvers assume neither."""
+    """Repeated ids and impossible times: the index maps and the solvers assume neither."""
     faults: list[str] = []
     for kind, ids in (
         ("job", [j.id for j in problem.jobs]),
@@ -82,6 +82,11 @@ def _malformed(problem: Problem) -> list[Infeasibility]:
                     faults.append(
                         f"Step {step.id} of job {job.id} has a negative duration "
                         f"({a.duration}) on machine {a.machine}."
+                    )
+                elif a.duration >= FOREVER:
+                    faults.append(
+                        f"Step {step.id} of job {job.id} takes {a.duration} minutes on machine "
+                        f"{a.machine}, longer than the planning horizon ({FOREVER} minutes)."
                     )
     return [Infeasibility("invalid_input", message) for message in faults]
 

@@ -45,3 +45,11 @@ def test_malformed_problem_is_infeasible_with_a_reason(jobs, machines, fault):
     assert plan.status == "infeasible"
     assert [i.code for i in plan.issues] == ["invalid_input"]
     assert fault in plan.issues[0].message
+
+
+def test_a_step_longer_than_the_horizon_is_named_as_such():
+    problem = Problem((_job("a", 2**40),), (Resource("m"),))
+    plan = solve(problem, QUICK)
+    assert plan.status == "infeasible"
+    assert [i.code for i in plan.issues] == ["invalid_input"]
+    assert "longer than the planning horizon" in plan.issues[0].message
