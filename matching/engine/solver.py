@@ -120,7 +120,7 @@ def solve_compiled(
     # proven bounds (bounds.py): on the makespan, for the model; on the weighted objective
     own_bound = None
     if portfolio:
-        own_bound = objective_lower_bound(compiled)
+        own_bound = objective_lower_bound(compiled, makespan_bound)
     use_tabu = portfolio and tabu_applies(compiled)
     if portfolio and (objective.cost or objective.co2) and params.hint is None:
         cheap = cheapest_routing_choice(compiled)
@@ -146,6 +146,11 @@ def solve_compiled(
                     lower_bound=own_bound,
                     solve_time_s=time.perf_counter() - started,
                 )
+    spent = time.perf_counter() - started >= params.time_limit_s
+    if best_plan is not None and spent and not params.deterministic:
+        # the budget went on the greedy and tabu plans: building a CP-SAT model of a large
+        # instance now would overrun it by seconds (deterministic runs ignore the clock)
+        return replace(best_plan, lower_bound=own_bound, solve_time_s=time.perf_counter() - started)
     horizon = compiled.safe_horizon()
     if objective.is_makespan_only() and best_plan is not None and warmstart is None:
         horizon = min(horizon, best_plan.makespan)

@@ -8,10 +8,14 @@ machines, as a plan that silently merged both machines into one).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from matching.engine.generate import random_fjsp
 from matching.engine.problem import Alternative, Problem, Resource, Routing, SolveParams, Step
 from matching.engine.solver import solve
+from matching.engine.validate import validate
 
 QUICK = SolveParams(time_limit_s=1.0, workers=1, seed=0)
 
@@ -53,3 +57,21 @@ def test_a_step_longer_than_the_horizon_is_named_as_such():
     assert plan.status == "infeasible"
     assert [i.code for i in plan.issues] == ["invalid_input"]
     assert "longer than the planning horizon" in plan.issues[0].message
+
+
+def test_a_tiny_time_limit_on_a_large_instance_returns_within_a_second_of_it():
+    """3,000 steps with 0.01 s: the greedy and tabu plans are the answer, no CP-SAT model.
+
+    It returned after 2.3 s: the makespan bound was computed twice and a CP-SAT model of the
+    whole instance was built after the budget was spent.
+    """
+    problem = random_fjsp(100, 30, seed=3)
+    solve(random_fjsp(3, 2), QUICK)  # the compiled tabu kernel and OR-Tools are loaded
+    started = time.perf_counter()
+    plan = solve(problem, SolveParams(time_limit_s=0.01, workers=2, seed=7))
+    elapsed = time.perf_counter() - started
+    assert plan.has_schedule
+    assert validate(problem, plan) == []
+    assert plan.lower_bound is not None
+    assert plan.lower_bound <= plan.makespan
+    assert elapsed < 1.5
