@@ -285,7 +285,9 @@ class Compiled:
             if a is None:
                 return None
             m = self.machine_index.get(a.machine)
-            ai = next((i for i, alt in enumerate(op.alts) if alt.machine == m), None)
+            offered = [i for i, alt in enumerate(op.alts) if alt.machine == m]
+            same_length = [i for i in offered if op.alts[i].duration == a.end - a.start]
+            ai = next(iter(same_length or offered), None)
             if ai is None:
                 return None
             choice.append((ai, a.start))

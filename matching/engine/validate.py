@@ -49,7 +49,10 @@ def validate(problem: Problem, plan: Plan) -> list[str]:
                 errors.append(f"step {step.id} of job {job.id} is not assigned")
                 previous = None
                 continue
-            alt = next((x for x in step.alternatives if x.machine == a.machine), None)
+            # a machine may be offered twice (two speeds): the one of the assignment's length
+            offered = [x for x in step.alternatives if x.machine == a.machine]
+            alt = next((x for x in offered if x.duration == a.end - a.start), None)
+            alt = alt or next(iter(offered), None)
             if alt is None or a.machine not in machines:
                 errors.append(
                     f"step {step.id} of job {job.id} is on {a.machine}, which cannot do it"

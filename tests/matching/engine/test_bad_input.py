@@ -13,7 +13,15 @@ import time
 import pytest
 
 from matching.engine.generate import random_fjsp
-from matching.engine.problem import Alternative, Problem, Resource, Routing, SolveParams, Step
+from matching.engine.problem import (
+    Alternative,
+    Objective,
+    Problem,
+    Resource,
+    Routing,
+    SolveParams,
+    Step,
+)
 from matching.engine.solver import solve
 from matching.engine.validate import validate
 
@@ -75,3 +83,19 @@ def test_a_tiny_time_limit_on_a_large_instance_returns_within_a_second_of_it():
     assert plan.lower_bound is not None
     assert plan.lower_bound <= plan.makespan
     assert elapsed < 1.5
+
+
+def test_a_machine_offered_twice_for_one_step_at_two_speeds_can_run_the_faster_one():
+    """The validator took the first alternative of the machine and rejected CP-SAT's optimum
+    (3 min at cost 5: objective 8), so the solve returned the greedy plan (objective 11)."""
+    fast_and_slow = (Alternative("m", 10, cost=1), Alternative("m", 3, cost=5))
+    problem = Problem(
+        (Routing("a", (Step("s", fast_and_slow),)),),
+        (Resource("m"),),
+        objective=Objective(makespan=1, cost=1),
+    )
+    plan = solve(problem, QUICK)
+    assert validate(problem, plan) == []
+    assert plan.status == "optimal"
+    assert plan.objective == 8
+    assert (plan.makespan, plan.cost) == (3, 5)
