@@ -8,8 +8,6 @@ machines, as a plan that silently merged both machines into one).
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from matching.engine.generate import random_fjsp
@@ -67,22 +65,34 @@ def test_a_step_longer_than_the_horizon_is_named_as_such():
     assert "longer than the planning horizon" in plan.issues[0].message
 
 
-def test_a_tiny_time_limit_on_a_large_instance_returns_within_a_second_of_it():
+def test_a_spent_budget_returns_the_quick_plans_without_building_a_whole_model(monkeypatch):
     """3,000 steps with 0.01 s: the greedy and tabu plans are the answer, no CP-SAT model.
 
     It returned after 2.3 s: the makespan bound was computed twice and a CP-SAT model of the
-    whole instance was built after the budget was spent.
+    whole instance was built after the budget was spent. (What it costs in seconds is the
+    benchmark's to say; here, what it does.)
     """
+    from matching.engine import solver as solver_module
+
     problem = random_fjsp(100, 30, seed=3)
-    solve(random_fjsp(3, 2), QUICK)  # the compiled tabu kernel and OR-Tools are loaded
-    started = time.perf_counter()
+    bounds_computed = []
+    compute_bound = solver_module.makespan_lower_bound
+
+    def counted_bound(compiled):
+        bounds_computed.append(1)
+        return compute_bound(compiled)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a CP-SAT model was built after the budget was spent")
+
+    monkeypatch.setattr(solver_module, "makespan_lower_bound", counted_bound)
+    monkeypatch.setattr(solver_module, "CpSatModel", no_model)
     plan = solve(problem, SolveParams(time_limit_s=0.01, workers=2, seed=7))
-    elapsed = time.perf_counter() - started
     assert plan.has_schedule
     assert validate(problem, plan) == []
     assert plan.lower_bound is not None
     assert plan.lower_bound <= plan.makespan
-    assert elapsed < 1.5
+    assert len(bounds_computed) == 1
 
 
 def test_a_machine_offered_twice_for_one_step_at_two_speeds_can_run_the_faster_one():
