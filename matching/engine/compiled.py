@@ -7,6 +7,7 @@ collects the input errors a customer can understand before any solver runs.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from matching.engine.problem import (
@@ -62,18 +63,15 @@ def _malformed(problem: Problem) -> list[Infeasibility]:
     """Repeated ids and impossible times: the index maps and the solvers assume neither."""
     faults: list[str] = []
     for kind, ids in (
-        ("job", [j.id for j in problem.jobs]),
-        ("machine", [m.id for m in problem.machines]),
+        ("job", Counter(j.id for j in problem.jobs)),
+        ("machine", Counter(m.id for m in problem.machines)),
     ):
-        seen: set[str] = set()
-        for i in ids:
-            if i in seen:
-                faults.append(f"Two {kind}s have the id {i}.")
-            seen.add(i)
+        faults += [f"Two {kind}s have the id {i}." for i, n in ids.items() if n > 1]
     for job in problem.jobs:
-        steps = [s.id for s in job.steps]
-        for s in sorted({s for s in steps if steps.count(s) > 1}):
-            faults.append(f"Job {job.id} has two steps with the id {s}.")
+        steps = Counter(s.id for s in job.steps)
+        faults += [
+            f"Job {job.id} has two steps with the id {s}." for s in sorted(steps) if steps[s] > 1
+        ]
         if job.release < 0:
             faults.append(f"Job {job.id} has a negative release time ({job.release}).")
         for step in job.steps:

@@ -69,19 +69,21 @@ def test_cli_refuses_a_missing_file(tmp_path: Path) -> None:
     assert "cannot read" in result.stderr
 
 
+def _instance(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "instance.fjs"
+    path.write_text(text)
+    return str(path)
+
+
 def test_cli_refuses_a_time_limit_that_is_not_a_number(tmp_path: Path) -> None:
-    path = tmp_path / "ok.fjs"
-    path.write_text("2 2\n1 1 1 5\n1 1 2 3\n")
-    result = run_cli(str(path), "--time-limit", "nan")
+    result = run_cli(_instance(tmp_path, "2 2\n1 1 1 5\n1 1 2 3\n"), "--time-limit", "nan")
     assert result.returncode == 2
     assert result.stdout == ""
     assert "--time-limit must be positive" in result.stderr
 
 
 def test_cli_says_why_an_instance_has_no_plan(tmp_path: Path) -> None:
-    path = tmp_path / "long.fjs"
-    path.write_text("1 1\n1 1 1 99999999999999999999\n")
-    result = run_cli(str(path), "--time-limit", "1")
+    result = run_cli(_instance(tmp_path, "1 1\n1 1 1 99999999999999999999\n"), "--time-limit", "1")
     assert result.returncode == 1
     assert json.loads(result.stdout)["status"] == "infeasible"
     assert "longer than the planning horizon" in result.stderr
