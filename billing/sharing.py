@@ -375,7 +375,8 @@ def order_split(
 
     The margin is what is left of the customer price after every party's price and the
     platform fee; a negative margin raises NegativeMargin (the platform decides how to
-    absorb a loss, not this rule).
+    absorb a loss, not this rule). With no parties (a dispute decided to pay nobody) the
+    whole margin is the customer's rebate.
     """
     if platform_fee.currency != customer_price.currency:
         raise CurrencyMismatch("The platform fee and the customer price differ in currency.")
@@ -389,6 +390,18 @@ def order_split(
             )
     cost = sum_money((p.price for p in parties), customer_price.currency)
     margin = customer_price - cost - platform_fee
+    if not parties:
+        # A dispute decided to pay nobody: there is no work to weigh the margin by, so what
+        # the order keeps beyond the fee goes back to the customer.
+        if margin.minor < 0:
+            _check(margin, parties)
+        return OrderSplit(
+            customer_price=customer_price,
+            platform_fee=platform_fee,
+            margin=margin,
+            shares=[],
+            customer_rebate=margin,
+        )
     shares = share_margin(margin=margin, parties=parties)
     rebate = margin - sum_money((s.margin_share for s in shares), margin.currency)
     return OrderSplit(

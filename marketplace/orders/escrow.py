@@ -147,7 +147,11 @@ def rebate_refund(*, order: Order, split: OrderSplit):
         return billing.payment_refund(
             payment=payment,
             amount=split.customer_rebate,
-            reason="Rebate for lateness and quality",
+            reason=(
+                "Rebate for lateness and quality"
+                if split.shares
+                else "What the order kept beyond the fee: no party was paid"
+            ),
             idempotency_key=f"rebate:{order.pk}",
         )
     except DomainError:

@@ -24,6 +24,7 @@ from marketplace.orders.models import DisputeDecision, Job
 from marketplace.orders.services import (
     order_complete,
     order_confirm_delivery,
+    order_dispute,
     order_resolve_dispute,
 )
 from tests.billing.escrow_story import (
@@ -311,3 +312,35 @@ def test_housekeeping_settles_a_completed_order_whose_release_was_lost(
     assert counts["failed"] == 0
     _assert_closed(order, payment)
     assert orders_housekeeping(now=timezone.now())["settled"] == 0
+
+
+@pytest.mark.parametrize("received", [False, True])
+def test_completing_with_nobody_paid_and_everything_refunded_closes_the_order(
+    received, small_network, customer_alice, operator_olga, django_capture_on_commit_callbacks
+):
+    """Before: a completion that paid no party raised 'An order needs at least one party to
+    share its margin' after commit (a randomized market run found it): the refund left less
+    than the platform fee, the fee was given up and an empty split was refused, so the
+    release never ran and the fee's rest stayed held."""
+    capture = django_capture_on_commit_callbacks
+    order, payment = paid_order(small_network, customer_alice, operator_olga, capture)
+    advance(order, small_network, customer_alice, capture, receive=received, max_receipts=1)
+    with capture(execute=True):
+        order_dispute(user=customer_alice, order=order, reason="Nothing usable arrived")
+    already = set(released_prices(order_id=order.pk))
+    assert bool(already) is received
+    held = held_for_order(order.pk)
+    with capture(execute=True):
+        order_resolve_dispute(
+            user=operator_olga,
+            order=order,
+            outcome="complete",
+            reason="Nothing usable arrived; everything held goes back",
+            refund=held,
+            paid_party_ids=[],
+        )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    assert set(released_prices(order_id=order.pk)) == already
+    assert _refunded(order) == held.minor
+    _assert_closed(order, payment)

@@ -326,6 +326,20 @@ def test_duplicate_parties_and_empty_orders_are_refused():
         share_margin(margin=eur(10), parties=[])
 
 
+@given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=0, max_value=10**6))
+def test_an_order_that_pays_nobody_gives_everything_beyond_the_fee_back(kept, fee):
+    """A dispute decision may pay no party; the split then refunds the rest instead of
+    refusing (an empty split stopped the release of such an order)."""
+    if fee > kept:
+        with pytest.raises(NegativeMargin):
+            order_split(customer_price=eur(kept), platform_fee=eur(fee), parties=[])
+        return
+    split = order_split(customer_price=eur(kept), platform_fee=eur(fee), parties=[])
+    assert split.shares == []
+    assert split.customer_rebate == eur(kept - fee)
+    assert sum_money(split.payables.values(), "EUR") + split.customer_rebate == eur(kept)
+
+
 PROMISED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
