@@ -231,6 +231,11 @@ def quote_for(
     lines, index, reasons = quote_lines(input, snapshot, designs)
     if input.due is not None and input.due <= now:
         reasons.append("The due date is in the past.")
+    if not _is_place(input.ship_to_lat, input.ship_to_lon):
+        reasons.append(
+            "The delivery address has no valid location "
+            "(latitude between -90 and 90, longitude between -180 and 180)."
+        )
     if reasons:
         return AdapterQuote(
             "refused", [], reasons, None, snapshot.origin.isoformat(), input.currency, 0
@@ -247,6 +252,14 @@ def quote_for(
         platform_fee_minor=platform_fee_minor,
     )
     return _answer(input, result, snapshot, index)
+
+
+def _is_place(lat: float, lon: float) -> bool:
+    """A real point on the map (forms and the API check it; other callers may not)."""
+    try:
+        return -90 <= float(lat) <= 90 and -180 <= float(lon) <= 180
+    except (TypeError, ValueError):
+        return False
 
 
 def _answer(

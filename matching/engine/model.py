@@ -42,7 +42,7 @@ def configure(
     """Map ``SolveParams`` to CP-SAT parameters (see docs/matching-engine.md)."""
     parameters.random_seed = params.seed
     parameters.log_search_progress = params.log
-    workers = max(1, params.workers)
+    workers = params.threads
     if params.deterministic:
         parameters.interleave_search = True
         parameters.num_workers = max(workers, 1)

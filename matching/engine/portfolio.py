@@ -54,7 +54,7 @@ def tabu_portfolio(
     from matching.engine.tabu import build, improve, makespan_of  # numpy and numba: only when used
 
     st = state or build(compiled)
-    workers = max(1, params.workers)
+    workers = params.threads
     iterations = None
     limit: float | None = seconds
     if params.deterministic:

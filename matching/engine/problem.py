@@ -15,6 +15,8 @@ The precedence graph is a DAG made of two kinds of edges:
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -190,6 +192,23 @@ class SolveParams:
     deterministic: bool = False
     log: bool = False
     engine: Engine = "portfolio"
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.time_limit_s):
+            raise ValueError(
+                f"time_limit_s must be a finite number of seconds, not {self.time_limit_s}."
+            )
+
+    @property
+    def threads(self) -> int:
+        """The threads a solve really uses: ``workers``, at least one, and no more than the
+        machine's cores (more only time-slice one core: 64 workers made a 2 s solve take
+        3 s). Deterministic solves keep ``workers`` so that the plan never depends on the
+        machine."""
+        wanted = max(1, self.workers)
+        if self.deterministic:
+            return wanted
+        return min(wanted, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ def solve_compiled(
     if portfolio and lns and not use_tabu and hint is not None and len(compiled.job_ops) >= 8:
         # the whole model on workers - 1 threads for the bound (and its own solutions), and
         # sub-problem neighbourhoods on the other thread, together until the deadline
-        solver.parameters.num_workers = max(1, params.workers - 1)
+        solver.parameters.num_workers = max(1, params.threads - 1)
         solver.parameters.max_time_in_seconds = max(0.05, remaining)
         with ThreadPoolExecutor(max_workers=1) as pool:  # CP-SAT releases the GIL
             running = pool.submit(solver.solve, model.model)

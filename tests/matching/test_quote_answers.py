@@ -109,6 +109,20 @@ def test_an_empty_request_and_a_past_due_date_are_refused(network):
     assert (past.status, past.reasons) == ("refused", ["The due date is in the past."])
 
 
+@pytest.mark.parametrize(
+    ("lat", "lon"), [(float("nan"), 11.5), (48.1, float("inf")), (999.0, 11.5), (48.1, -181.0)]
+)
+def test_a_delivery_place_off_the_map_is_refused_in_words(network, lat, lon):
+    """Forms and the API check coordinates; other callers reached the solver with nan."""
+    request = QuoteInput(two_parts().lines, ship_to_lat=lat, ship_to_lon=lon)
+    answer = answer_to(request, network)
+    assert answer.status == "refused"
+    assert answer.reasons == [
+        "The delivery address has no valid location "
+        "(latitude between -90 and 90, longitude between -180 and 180)."
+    ]
+
+
 def test_an_impossible_finish_is_answered_in_words(network):
     request = QuoteInput([QuoteLineInput(1, "ss-304", "anodized")], *MUNICH)
     answer = answer_to(request, network)

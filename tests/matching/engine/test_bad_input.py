@@ -8,6 +8,8 @@ machines, as a plan that silently merged both machines into one).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from matching.engine.generate import random_fjsp
@@ -109,3 +111,18 @@ def test_a_machine_offered_twice_for_one_step_at_two_speeds_can_run_the_faster_o
     assert plan.status == "optimal"
     assert plan.objective == 8
     assert (plan.makespan, plan.cost) == (3, 5)
+
+
+@pytest.mark.parametrize("limit", [float("nan"), float("inf"), float("-inf")])
+def test_a_time_limit_that_is_not_a_number_of_seconds_is_refused(limit):
+    with pytest.raises(ValueError, match="finite number of seconds"):
+        SolveParams(time_limit_s=limit)
+
+
+def test_threads_never_exceed_the_cores_unless_the_plan_must_not_depend_on_them():
+    """64 workers on a 2-core machine made a 2 s solve take 2.97 s (threads time-sliced)."""
+    cores = os.cpu_count() or 1
+    assert SolveParams(workers=64).threads == min(64, cores)
+    assert SolveParams(workers=0).threads == 1
+    assert SolveParams(workers=-3).threads == 1
+    assert SolveParams(workers=64, deterministic=True).threads == 64
