@@ -28,13 +28,13 @@ run: install
 ## The whole suite on the embedded default (browser tests need /usr/bin/chromium).
 test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -m "not services" -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not services" -n $(PYTEST_WORKERS) --durations=30 $(PYTEST_ARGS)
 
 ## The same suite plus the tests that need real services: PostgreSQL, Redis, RabbitMQ, Mosquitto.
 test-services: install
 	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_TEST_URL) CELERY_BROKER_URL=$(REDIS_TEST_URL) \
 	CELERY_TASK_ALWAYS_EAGER=true TEST_AMQP_URL=$(AMQP_TEST_URL) MQTT_TEST_URL=$(MQTT_TEST_URL) \
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=30 $(PYTEST_ARGS)
 
 ## Refresh the screenshots kept in docs/screenshots/ from the end-to-end story.
 screenshots: install
