@@ -44,8 +44,13 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
     organization = option.request.organization
     methods = checkout.payment_methods()
     placing = request.POST.get("action") != "proforma"
+    initial = checkout.initial_from_profile(organization=organization)
     form = CheckoutForm(
-        request.POST or None, organization=organization, methods=methods, placing=placing
+        request.POST or None,
+        organization=organization,
+        methods=methods,
+        placing=placing,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -93,6 +98,7 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
             "domestic_sale": domestic,
             "domestic_rate": rate_label(domestic.rule.rate_bp),
             "seller_country": seller.country,
+            "from_profile": bool(initial),
         },
         status=400 if request.method == "POST" else 200,
     )
