@@ -62,7 +62,9 @@ def billing_profile_of(*, organization: Organization) -> BillingProfile | None:
     return BillingProfile.objects.filter(organization=organization).first()
 
 
-def billing_profile_get_for_manager(*, user: User, organization: Organization) -> BillingProfile | None:
+def billing_profile_get_for_manager(
+    *, user: User, organization: Organization
+) -> BillingProfile | None:
     """The profile (None if not set yet) for an owner or admin; PermissionDenied otherwise."""
     require_manager(user=user, organization=organization)
     return billing_profile_of(organization=organization)

@@ -129,7 +129,6 @@ class OrganizationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
-
     @extend_schema(methods=["GET"], request=None, responses=BillingProfileSerializer)
     @extend_schema(
         methods=["PUT"], request=BillingProfileWriteSerializer, responses=BillingProfileSerializer
