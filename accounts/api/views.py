@@ -23,8 +23,8 @@ from accounts.api.serializers import (
     OrganizationUpdateSerializer,
     RoleSerializer,
 )
-from accounts.models import Organization, User
 from accounts.errors import NotFound
+from accounts.models import Organization, User
 from accounts.permissions import require_manager
 from accounts.selectors import (
     is_operator,

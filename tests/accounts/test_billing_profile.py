@@ -13,7 +13,7 @@ from billing.invoicing import checkout_details_record, order_buyer_record, order
 from billing.models import CheckoutDetails, Invoice, Payment
 from marketplace.orders.checkout import billing_choice
 from tests.billing.invoice_story import lines_of
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import (
     api_client_for,
     error_of,
@@ -120,7 +120,8 @@ def test_the_page_shows_the_empty_state_then_saves_the_profile(client, customer_
     )
     assert response.status_code == 302
     page = client.get(url).content.decode()
-    assert "VAT ID FR40303265045" in page and "75001 Paris" in page
+    assert "VAT ID FR40303265045" in page
+    assert "75001 Paris" in page
 
 
 @pytest.mark.django_db
@@ -320,7 +321,11 @@ def test_the_profile_is_taxed_as_the_same_details_at_checkout(
             **address,
         )
     except BillingProfileInvalid as error:
-        assert error.field == "vat_id"  # only the VAT ID can be wrong here
+        refused_field = error.field
+    else:
+        refused_field = None
+    if refused_field is not None:
+        assert refused_field == "vat_id"  # only the VAT ID can be wrong here
         return
     by_profile = next(_order_ids)
     order_buyer_record(
