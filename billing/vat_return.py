@@ -44,6 +44,11 @@ TREATMENT_LABELS = {
     "intra_eu_b2c": "Intra-EU, no VAT ID",
     "export": "Outside the EU",
 }
+DOCUMENT_KIND_LABELS = {
+    "invoice": "Invoice",
+    "cancellation": "Credit note cancelling an invoice",
+    "refund": "Refund credit note",
+}
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -127,6 +132,14 @@ class VatDocument:
     @property
     def net_minor(self) -> int:
         return sum(net for _rate, net, _vat in self.parts)
+
+    @property
+    def treatment_label(self) -> str:
+        return TREATMENT_LABELS.get(self.treatment, self.treatment)
+
+    @property
+    def kind_label(self) -> str:
+        return DOCUMENT_KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def vat_minor(self) -> int:

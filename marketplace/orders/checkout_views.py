@@ -86,6 +86,16 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
     domestic = sale_price(
         seller=seller, buyer=Party(organization.name, [], ""), lines=lines, currency=option.currency
     )
+    profile_sale = (
+        sale_price(
+            seller=seller,
+            buyer=Party(initial["company_name"], [], initial["country"], initial.get("vat_id", "")),
+            lines=lines,
+            currency=option.currency,
+        )
+        if initial
+        else None
+    )
     return render(
         request,
         "marketplace/checkout.html",
@@ -99,6 +109,7 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
             "domestic_rate": rate_label(domestic.rule.rate_bp),
             "seller_country": seller.country,
             "from_profile": bool(initial),
+            "profile_sale": profile_sale,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -233,6 +233,8 @@ def test_the_checkout_is_filled_in_from_the_profile(client, small_network, custo
     for value in ("Acme Robotique SAS", "1 rue de Rivoli", "75001", FRENCH_VAT_ID):
         assert f'value="{value}"' in page
     assert '<option value="FR" selected>' in page
+    # The review also prices the order for the profile: a French business, reverse charge.
+    assert "With your billing profile (FR, FR40303265045): VAT 0.00 EUR (Reverse charge" in page
 
 
 @pytest.mark.django_db
