@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import (
     Address,
+    BillingProfile,
     Invitation,
     Membership,
     Notification,
@@ -97,3 +98,11 @@ class AddressAdmin(admin.ModelAdmin):
 
 
 from accounts.webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers the screens)
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(admin.ModelAdmin):
+    list_display = ["organization", "legal_name", "country", "vat_id", "updated_at"]
+    search_fields = ["organization__name", "legal_name", "vat_id"]
+    list_filter = ["country"]
+    readonly_fields = ["organization", "updated_at", "updated_by"]

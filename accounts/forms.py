@@ -38,3 +38,25 @@ class AddressForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "Choose a country"), *country_choices()]
+
+
+class BillingProfileForm(forms.Form):
+    """The organization as invoiced; the service checks the VAT ID against the country."""
+
+    legal_name = forms.CharField(max_length=200, label="Legal name")
+    street = forms.CharField(max_length=255)
+    postcode = forms.CharField(max_length=20)
+    city = forms.CharField(max_length=100)
+    country = forms.ChoiceField(choices=())
+    vat_id = forms.CharField(
+        max_length=40,
+        required=False,
+        label="VAT ID (optional)",
+        help_text="An EU VAT ID of the country above, e.g. DE136695976.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from accounts.places import country_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "Choose a country"), *country_choices()]

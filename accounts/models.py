@@ -325,3 +325,38 @@ class OperatorAction(models.Model):
 
 # Webhook models live in their own package under this app's label (one migration history).
 from accounts.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
+
+
+class BillingProfile(models.Model):
+    """Who the organization is on invoices: legal name, address and VAT ID.
+
+    Orders placed without checkout (API, demo, the quick order button) are billed to it, and
+    checkout starts from it. An order copies it when placed (billing's checkout details), so
+    editing the profile later changes neither that order's VAT nor its invoice.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="billing_profile"
+    )
+    legal_name = models.CharField(max_length=200)
+    street = models.CharField(max_length=255)
+    postcode = models.CharField(max_length=20)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, upper case.")
+    vat_id = models.CharField(
+        max_length=20, blank=True, help_text="Compact, checked against the country; or empty."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Billing profile of {self.organization}"
+
+    @property
+    def lines(self) -> list[str]:
+        """The address as printed on an invoice, below the legal name."""
+        from accounts.places import country_name
+
+        return [self.street, f"{self.postcode} {self.city}", country_name(self.country)]

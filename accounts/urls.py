@@ -22,6 +22,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("memberships/<int:membership_id>/", views.membership_update, name="membership_update"),
     path("addresses/", views.address_book, name="address_book"),
+    path("settings/billing/", views.billing_profile, name="billing_profile"),
     path("settings/tokens/", views.token_list, name="token_list"),
     path("notifications/", views.notification_list, name="notification_list"),
     path(

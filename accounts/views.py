@@ -10,9 +10,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import addresses, services, tokens
+from accounts import addresses, billing_profiles, services, tokens
 from accounts.errors import DomainError
-from accounts.forms import AddressForm, InvitationForm, MembershipRoleForm, OrganizationForm
+from accounts.forms import (
+    AddressForm,
+    BillingProfileForm,
+    InvitationForm,
+    MembershipRoleForm,
+    OrganizationForm,
+)
 from accounts.models import Invitation, Membership, NotificationPreference
 from accounts.selectors import (
     ACTIVE_ORGANIZATION_SESSION_KEY,
@@ -250,6 +256,44 @@ def address_book(request: HttpRequest) -> HttpResponse:
             "form": form,
         },
         status=status,
+    )
+
+
+@login_required
+def billing_profile(request: HttpRequest) -> HttpResponse:
+    """The active organization's billing profile, for its owners and admins: what invoices
+    name, and what orders placed without checkout are taxed by."""
+    if not request.membership:
+        messages.error(request, "Join or create an organization first.")
+        return redirect("dashboard")
+    organization = request.membership.organization
+    profile = billing_profiles.billing_profile_get_for_manager(
+        user=request.user, organization=organization
+    )
+    initial = (
+        {
+            name: getattr(profile, name)
+            for name in ("legal_name", "street", "postcode", "city", "country", "vat_id")
+        }
+        if profile
+        else {"legal_name": organization.name}
+    )
+    form = BillingProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            billing_profiles.billing_profile_set(
+                user=request.user, organization=organization, **form.cleaned_data
+            )
+        except billing_profiles.BillingProfileInvalid as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Billing profile saved. New orders are invoiced to it.")
+            return redirect("billing_profile")
+    return render(
+        request,
+        "accounts/billing_profile.html",
+        {"organization": organization, "profile": profile, "form": form},
+        status=400 if request.method == "POST" else 200,
     )
 
 

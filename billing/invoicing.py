@@ -128,6 +128,44 @@ def checkout_details_record(
     return details
 
 
+def order_buyer_record(
+    *, order_id: int, reference: str, organization: Organization, payment_provider: str
+) -> CheckoutDetails | None:
+    """Keep who the order is billed to, as the order is placed: the checkout's details if it
+    went through checkout (recorded just before), else a copy of the organization's billing
+    profile; None when it has neither (it is then invoiced to its name at the domestic rate).
+
+    The copy is what the payment is priced on and what the invoice names, so a profile
+    edited between ordering and paying changes neither. Idempotent per order.
+    """
+    from accounts.billing_profiles import billing_profile_of
+    from billing.providers import default_provider_name
+
+    existing = checkout_details_for(order_id=order_id)
+    if existing is not None:
+        return existing
+    profile = billing_profile_of(organization=organization)
+    if profile is None:
+        return None
+    details, _created = CheckoutDetails.objects.get_or_create(
+        order_id=order_id,
+        defaults={
+            "reference": reference,
+            "organization": organization,
+            "billing_name": profile.legal_name,
+            "billing_lines": profile.lines,
+            "billing_country": profile.country,
+            "vat_id": profile.vat_id,
+            "po_number": "",
+            "delivery_lines": [],
+            "payment_provider": payment_provider or default_provider_name(),
+            # Placing an order (API, quick order) accepts the terms of sale as checkout does.
+            "terms_accepted_at": timezone.now(),
+        },
+    )
+    return details
+
+
 def buyer_of(*, organization: Organization, details: CheckoutDetails | None) -> Party:
     if details is None:
         return Party(name=organization.name, lines=[], country="")
@@ -196,8 +234,8 @@ def order_sale(
     *, order_id: int, buyer_organization: Organization, lines: Sequence[LineSpec], currency: str
 ) -> Sale:
     """The order's sale as it will be invoiced: the buyer of its checkout details (recorded in
-    the order's transaction, before this is called) or else the organization, which has no
-    country or VAT ID and so pays the seller's domestic rate."""
+    the order's transaction, before this is called, from the checkout or the billing profile)
+    or else the organization without a profile, which pays the seller's domestic rate."""
     return sale_price(
         seller=platform_seller(),
         buyer=buyer_of(

@@ -21,7 +21,13 @@ duplicate webhook or a second worker cannot move money twice.
 """
 
 from billing.connect import connected_account_onboard, connected_account_sync
-from billing.invoicing import checkout_details_record, invoice_cancel, invoice_issue, order_sale
+from billing.invoicing import (
+    checkout_details_record,
+    invoice_cancel,
+    invoice_issue,
+    order_buyer_record,
+    order_sale,
+)
 from billing.payments import (
     payment_cancel,
     payment_confirm,
@@ -54,6 +60,7 @@ __all__ = [
     "funds_release",
     "invoice_cancel",
     "invoice_issue",
+    "order_buyer_record",
     "order_sale",
     "payment_cancel",
     "payment_confirm",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import invoice_views, views
+from billing import invoice_views, vat_return_views, views
 from billing.webhooks import stripe_connect_webhook, stripe_webhook
 
 urlpatterns = [
@@ -35,6 +35,12 @@ urlpatterns = [
     ),
     path("billing/audit/", views.money_audit_page, name="billing_audit"),
     path("billing/documents/", invoice_views.document_list, name="billing_documents"),
+    path("billing/vat-return/", vat_return_views.vat_return_page, name="billing_vat_return"),
+    path(
+        "billing/vat-return/csv/",
+        vat_return_views.vat_return_download,
+        name="billing_vat_return_csv",
+    ),
     path(
         "billing/invoices/<int:invoice_id>/pdf/",
         invoice_views.invoice_download,

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import BillingProfile, Invitation, Membership, Organization, User
 from accounts.services import SELF_SERVICE_KINDS
 
 
@@ -68,3 +68,23 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class InvitationAcceptSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=64)
+
+
+class BillingProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BillingProfile
+        fields = ["legal_name", "street", "postcode", "city", "country", "vat_id", "updated_at"]
+        read_only_fields = fields
+
+
+class BillingProfileWriteSerializer(serializers.Serializer):
+    """Shape only; the service checks the country and the VAT ID against it."""
+
+    legal_name = serializers.CharField(max_length=200)
+    street = serializers.CharField(max_length=255)
+    postcode = serializers.CharField(max_length=20)
+    city = serializers.CharField(max_length=100)
+    country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE.")
+    vat_id = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="", help_text="e.g. DE136695976"
+    )

@@ -4,11 +4,14 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import billing_profiles, services
 from accounts.api.serializers import (
+    BillingProfileSerializer,
+    BillingProfileWriteSerializer,
     InvitationAcceptSerializer,
     InvitationSerializer,
     MemberSerializer,
@@ -20,6 +23,7 @@ from accounts.api.serializers import (
     OrganizationUpdateSerializer,
     RoleSerializer,
 )
+from accounts.errors import NotFound
 from accounts.models import Organization, User
 from accounts.permissions import require_manager
 from accounts.selectors import (
@@ -124,6 +128,31 @@ class OrganizationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
             user=request.user, organization=organization, **serializer.validated_data
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], request=None, responses=BillingProfileSerializer)
+    @extend_schema(
+        methods=["PUT"], request=BillingProfileWriteSerializer, responses=BillingProfileSerializer
+    )
+    @action(detail=True, methods=["get", "put"], url_path="billing-profile")
+    def billing_profile(self, request, pk=None):
+        """The organization as invoiced (owners and admins only)."""
+        organization = self.get_object()
+        if request.method == "GET":
+            profile = billing_profiles.billing_profile_get_for_manager(
+                user=request.user, organization=organization
+            )
+            if profile is None:
+                raise NotFound("This organization has no billing profile yet.")
+            return Response(BillingProfileSerializer(profile).data)
+        serializer = BillingProfileWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            profile = billing_profiles.billing_profile_set(
+                user=request.user, organization=organization, **serializer.validated_data
+            )
+        except billing_profiles.BillingProfileInvalid as error:
+            raise ValidationError({error.field: [error.message]}) from error
+        return Response(BillingProfileSerializer(profile).data)
 
 
 class InvitationAcceptView(GenericAPIView):

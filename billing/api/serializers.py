@@ -209,3 +209,65 @@ class BankAccountSerializer(serializers.ModelSerializer):
         model = BankAccount
         fields = ["holder_name", "iban", "bic", "updated_at"]
         read_only_fields = ["updated_at"]
+
+
+class VatReturnQuerySerializer(serializers.Serializer):
+    period = serializers.CharField(
+        max_length=20, help_text="A month (2026-11) or a quarter (2026-Q4)."
+    )
+
+
+class VatReturnPeriodSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="The first day after the period.")
+
+
+class VatReturnRowSerializer(serializers.Serializer):
+    issuer = serializers.CharField()
+    currency = serializers.CharField()
+    country = serializers.CharField(help_text="The buyer's country (ISO 3166-1).")
+    rate_bp = serializers.IntegerField(help_text="VAT rate in basis points (19 % = 1900).")
+    treatment = serializers.CharField(
+        help_text="domestic, reverse_charge, intra_eu_b2c (intra-EU, no VAT ID) or export."
+    )
+    net_minor = serializers.IntegerField()
+    vat_minor = serializers.IntegerField()
+    documents = serializers.IntegerField()
+
+
+class EuSalesRowSerializer(serializers.Serializer):
+    issuer = serializers.CharField()
+    currency = serializers.CharField()
+    country = serializers.CharField()
+    vat_id = serializers.CharField()
+    net_minor = serializers.IntegerField()
+    documents = serializers.IntegerField()
+
+
+class VatLedgerCheckSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    net_minor = serializers.IntegerField()
+    documents_vat_minor = serializers.IntegerField()
+    ledger_vat_minor = serializers.IntegerField()
+    difference_minor = serializers.IntegerField()
+    agrees = serializers.BooleanField()
+
+
+class VatOrderDifferenceSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    reference = serializers.CharField()
+    currency = serializers.CharField()
+    documents_vat_minor = serializers.IntegerField()
+    ledger_vat_minor = serializers.IntegerField()
+    difference_minor = serializers.IntegerField()
+
+
+class VatReturnSerializer(serializers.Serializer):
+    period = VatReturnPeriodSerializer()
+    agrees = serializers.BooleanField(help_text="Every currency's documents agree with the ledger.")
+    rows = VatReturnRowSerializer(many=True)
+    eu_sales = EuSalesRowSerializer(many=True)
+    checks = VatLedgerCheckSerializer(many=True)
+    differences = VatOrderDifferenceSerializer(many=True)

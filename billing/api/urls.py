@@ -62,4 +62,5 @@ urlpatterns = [
         name="api-billing-payout-mark-paid",
     ),
     path("billing/bank-account/", views.BankAccountView.as_view(), name="api-billing-bank-account"),
+    path("billing/vat-return/", views.VatReturnView.as_view(), name="api-billing-vat-return"),
 ]

@@ -21,6 +21,8 @@ from billing.api.serializers import (
     PeriodStatementSerializer,
     SettlementRunSerializer,
     SettlementRunStartSerializer,
+    VatReturnQuerySerializer,
+    VatReturnSerializer,
 )
 from billing.errors import NotFound
 from billing.models import BankFile
@@ -34,6 +36,7 @@ from billing.selectors import (
     settlement_runs,
 )
 from billing.statements import order_statement, period_statement
+from billing.vat_return import vat_period_parse, vat_return
 from billing.views import bank_file_response, statement_pdf_response
 
 
@@ -255,3 +258,16 @@ class BankAccountView(APIView):
             bic=data.validated_data["bic"],
         )
         return Response(BankAccountSerializer(account).data)
+
+
+class VatReturnView(APIView):
+    """Operators: the VAT return of a month or quarter, the EU sales list and the ledger check."""
+
+    permission_classes = [IsOperator]
+
+    @extend_schema(parameters=[VatReturnQuerySerializer], responses=VatReturnSerializer)
+    def get(self, request):
+        query = VatReturnQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = vat_return(period=vat_period_parse(query.validated_data["period"]))
+        return Response(VatReturnSerializer(report).data)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from accounts.models import Address, User
+from accounts.billing_profiles import billing_profile_of
+from accounts.models import Address, Organization, User
 from billing import services as billing
 from billing.invoicing import Party, proforma
 from billing.providers import default_provider_name
@@ -45,6 +46,22 @@ def payment_methods() -> list[tuple[str, str]]:
         methods.append(("stripe", "Card (Stripe)"))
     default = default_provider_name()
     return sorted(methods, key=lambda method: method[0] != default)
+
+
+def initial_from_profile(*, organization: Organization) -> dict[str, str]:
+    """The checkout form pre-filled from the organization's billing profile (a new billing
+    address with the profile's legal name, address and VAT ID); empty without a profile."""
+    profile = billing_profile_of(organization=organization)
+    if profile is None:
+        return {}
+    return {
+        "company_name": profile.legal_name,
+        "street": profile.street,
+        "postcode": profile.postcode,
+        "city": profile.city,
+        "country": profile.country,
+        "vat_id": profile.vat_id,
+    }
 
 
 def delivery_lines(option: QuoteOption) -> list[str]:

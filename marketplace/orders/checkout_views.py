@@ -44,8 +44,13 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
     organization = option.request.organization
     methods = checkout.payment_methods()
     placing = request.POST.get("action") != "proforma"
+    initial = checkout.initial_from_profile(organization=organization)
     form = CheckoutForm(
-        request.POST or None, organization=organization, methods=methods, placing=placing
+        request.POST or None,
+        organization=organization,
+        methods=methods,
+        placing=placing,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -81,6 +86,16 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
     domestic = sale_price(
         seller=seller, buyer=Party(organization.name, [], ""), lines=lines, currency=option.currency
     )
+    profile_sale = (
+        sale_price(
+            seller=seller,
+            buyer=Party(initial["company_name"], [], initial["country"], initial.get("vat_id", "")),
+            lines=lines,
+            currency=option.currency,
+        )
+        if initial
+        else None
+    )
     return render(
         request,
         "marketplace/checkout.html",
@@ -93,6 +108,8 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
             "domestic_sale": domestic,
             "domestic_rate": rate_label(domestic.rule.rate_bp),
             "seller_country": seller.country,
+            "from_profile": bool(initial),
+            "profile_sale": profile_sale,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -91,6 +91,13 @@ def order_place(
         plan_create(order, option.route, version=1)
         if before_payment is not None:
             before_payment(order)
+        # Who is billed is fixed now (the checkout's details, else the billing profile's copy).
+        billing.order_buyer_record(
+            order_id=order.pk,
+            reference=order.reference,
+            organization=order.organization,
+            payment_provider=payment_provider or "",
+        )
         notify(
             users=[user],
             kind="order.placed",

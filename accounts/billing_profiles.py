@@ -1,0 +1,107 @@
+"""The organization's billing profile: who it is on invoices, set by its owners and admins.
+
+The VAT ID is checked offline with python-stdnum (format and check digits, as at checkout)
+and against the profile's country: a German company cannot give a French VAT ID, because
+the VAT treatment of its orders follows the country of the ID (reverse charge for a valid
+ID of another member state).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.errors import DomainError
+from accounts.models import BillingProfile, Organization, User
+from accounts.permissions import require_manager
+from accounts.places import PlaceNotFound, country_code, country_name
+
+MAX_VAT_ID_LENGTH = 20  # characters once spaces and punctuation are gone
+# VAT number prefixes that differ from the ISO 3166-1 code of the country.
+VAT_PREFIX_TO_ISO = {"EL": "GR", "XI": "GB"}
+
+
+class BillingProfileInvalid(DomainError):
+    code = "billing_profile_invalid"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def vat_id_for_country(text: str, *, country: str) -> str:
+    """The VAT ID in compact form if it is a valid EU VAT ID of ``country``; empty text
+    gives ''. BillingProfileInvalid (field ``vat_id``) otherwise, with the reason."""
+    from stdnum.eu import vat
+
+    raw = "".join(ch for ch in (text or "") if ch.isalnum()).upper()
+    if not raw:
+        return ""
+    if len(raw) > MAX_VAT_ID_LENGTH or not raw.isascii():
+        raise BillingProfileInvalid(f"“{text[:40]}” is not an EU VAT ID.", field="vat_id")
+    try:
+        number = vat.compact(raw)
+        valid = vat.is_valid(number)
+    except Exception:  # stdnum raises its own errors on odd input; all mean "not valid"
+        number, valid = raw, False
+    if not valid:
+        raise BillingProfileInvalid(
+            f"“{text[:40]}” is not a valid EU VAT ID: check the country code and the digits.",
+            field="vat_id",
+        )
+    prefix = number[:2]
+    if VAT_PREFIX_TO_ISO.get(prefix, prefix) != country:
+        raise BillingProfileInvalid(
+            f"{number} is a VAT ID of {country_name(VAT_PREFIX_TO_ISO.get(prefix, prefix))},"
+            f" not of {country_name(country)}: give the VAT ID of the country above.",
+            field="vat_id",
+        )
+    return number
+
+
+def billing_profile_of(*, organization: Organization) -> BillingProfile | None:
+    return BillingProfile.objects.filter(organization=organization).first()
+
+
+def billing_profile_get_for_manager(
+    *, user: User, organization: Organization
+) -> BillingProfile | None:
+    """The profile (None if not set yet) for an owner or admin; PermissionDenied otherwise."""
+    require_manager(user=user, organization=organization)
+    return billing_profile_of(organization=organization)
+
+
+def billing_profile_set(
+    *,
+    user: User,
+    organization: Organization,
+    legal_name: str,
+    street: str,
+    postcode: str,
+    city: str,
+    country: str,
+    vat_id: str = "",
+) -> BillingProfile:
+    """Create or replace the organization's billing profile (owners and admins only).
+    Orders already placed keep the details they were placed with."""
+    require_manager(user=user, organization=organization)
+    values = {
+        "legal_name": legal_name.strip(),
+        "street": street.strip(),
+        "postcode": postcode.strip().upper(),
+        "city": city.strip(),
+    }
+    for field, value in values.items():
+        if not value:
+            label = field.replace("_", " ")
+            raise BillingProfileInvalid(f"The {label} is needed on invoices.", field=field)
+    try:
+        code = country_code(country)
+    except PlaceNotFound as error:
+        raise BillingProfileInvalid(str(error), field="country") from error
+    compact = vat_id_for_country(vat_id, country=code)
+    with transaction.atomic():
+        profile, _created = BillingProfile.objects.update_or_create(
+            organization=organization,
+            defaults={**values, "country": code, "vat_id": compact, "updated_by": user},
+        )
+    return profile
