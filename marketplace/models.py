@@ -1,8 +1,8 @@
 """The marketplace app's models, defined in their domain packages and registered here.
 
 Django loads `marketplace.models`; every model lives in `network/`, `designs/`, `orders/`,
-`shopfloor/`, `exports/` or `quality/` under the one app label, so moving them needed no migration. Landed migrations
-also refer to `_design_upload_path`, `_design_derived_path`, `TsTzRange` and
+`shopfloor/`, `exports/` or `quality/` under the one app label, so moving them needed no
+migration. Landed migrations also refer to `_design_upload_path`, `_design_derived_path`, `TsTzRange` and
 `PostgresExclusionConstraint` here by name.
 """
 
