@@ -2,8 +2,8 @@
 
 Django loads `marketplace.models`; every model lives in `network/`, `designs/`, `orders/`,
 `shopfloor/`, `exports/` or `quality/` under the one app label, so moving them needed no
-migration. Landed migrations also refer to `_design_upload_path`, `_design_derived_path`, `TsTzRange` and
-`PostgresExclusionConstraint` here by name.
+migration. Landed migrations also refer to `_design_upload_path`, `_design_derived_path`,
+`TsTzRange` and `PostgresExclusionConstraint` here by name.
 """
 
 from marketplace.designs.models import (
