@@ -42,7 +42,12 @@ def world(customer_alice, workshop_bob, workshop_charlie, operator_olga) -> Qual
         status=Job.Status.ACCEPTED,
     )
     return QualityWorld(
-        story.order, story.job, following, customer_alice, workshop_bob, workshop_charlie,
+        story.order,
+        story.job,
+        following,
+        customer_alice,
+        workshop_bob,
+        workshop_charlie,
         operator_olga,
     )
 
