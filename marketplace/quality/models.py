@@ -74,7 +74,24 @@ class QualityMeasurement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.measured_mm} mm"
+        return f"{self.name}: {self.measured_text} mm"
+
+    @property
+    def nominal_text(self) -> str:
+        return _mm(self.nominal_mm)
+
+    @property
+    def measured_text(self) -> str:
+        return _mm(self.measured_mm)
+
+    @property
+    def tolerance_text(self) -> str:
+        return _mm(self.tolerance_mm)
+
+
+def _mm(value) -> str:
+    """12.0300 -> "12.03": as many digits as were measured, never a trailing zero more."""
+    return f"{value.normalize():f}"
 
 
 def _quality_file_path(instance: QualityFile, filename: str) -> str:

@@ -10,13 +10,7 @@ urlpatterns = [
         views.quality_requirement,
         name="quality_requirement",
     ),
-    path(
-        "orders/<int:order_id>/quality/archive/", views.quality_archive, name="quality_archive"
-    ),
-    path(
-        "quality/records/<int:record_id>/review/", views.quality_review, name="quality_review"
-    ),
-    path(
-        "quality/files/<int:file_id>/", views.quality_file_download, name="quality_file_download"
-    ),
+    path("orders/<int:order_id>/quality/archive/", views.quality_archive, name="quality_archive"),
+    path("quality/records/<int:record_id>/review/", views.quality_review, name="quality_review"),
+    path("quality/files/<int:file_id>/", views.quality_file_download, name="quality_file_download"),
 ]
