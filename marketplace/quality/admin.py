@@ -62,3 +62,18 @@ class QualityDownloadAdmin(ReadOnly):
     list_filter = ["archive"]
     search_fields = ["order__reference", "user__email"]
     list_select_related = ["order", "user", "file"]
+
+
+@admin.register(QualityMeasurement)
+class QualityMeasurementAdmin(ReadOnly):
+    list_display = [
+        "record",
+        "name",
+        "nominal_mm",
+        "measured_mm",
+        "tolerance_mm",
+        "within_tolerance",
+    ]
+    list_filter = ["within_tolerance"]
+    search_fields = ["record__order__reference", "name"]
+    list_select_related = ["record__job__order", "record__job__workshop"]

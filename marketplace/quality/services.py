@@ -318,6 +318,16 @@ def quality_record_review(
                 "operator to correct it.",
                 code="quality_reviewed",
             )
+        if (
+            job.inspection
+            and record.review == QualityRecord.Review.PENDING
+            and role != Role.OPERATOR
+        ):
+            raise Conflict(
+                f"This step was already recorded as {job.get_inspection_display().lower()}; "
+                "ask an operator to correct it.",
+                code="inspection_recorded",
+            )
         quality = judging.review_quality(outcome=judging.Outcome(record.outcome), accepted=accepted)
         now = timezone.now()
         record.review = QualityRecord.Review.ACCEPTED if accepted else QualityRecord.Review.REJECTED

@@ -176,3 +176,18 @@ def test_the_job_card_shows_the_form_to_its_workshop_only(world, client):
     client.force_login(world.alice)
     page = client.get(reverse("job_detail", args=[world.milled.pk]))
     assert b'data-testid="quality-record-form"' not in page.content
+
+
+def test_the_customer_requires_a_document_before_production(customer_alice, workshop_bob):
+    from tests.factories.work import order_in_production
+
+    story = order_in_production(customer_alice, workshop_bob, status="paid")
+    client = api_client_for(customer_alice)
+    url = f"{API}/orders/{story.order.pk}/quality/requirements/"
+    response = client.post(url, {"kind": "material_certificate"}, format="json")
+    assert response.status_code == 200
+    kinds = {(d["kind"], d["removable"]) for d in response.json()["required_documents"]}
+    assert kinds == {("inspection_report", False), ("material_certificate", True)}
+    assert client.post(url, {"kind": "nda"}, format="json").status_code == 400
+    response = client.post(url, {"kind": "material_certificate", "required": False}, format="json")
+    assert [d["kind"] for d in response.json()["required_documents"]] == ["inspection_report"]

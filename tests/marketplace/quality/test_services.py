@@ -304,3 +304,15 @@ class TestRecordedJudgementAndShareAgree(HypothesisTestCase):
         assert (factor == 1) == (outcome == "pass")
         if not all_within:
             assert factor < 1
+
+
+def test_a_step_inspected_the_old_way_is_not_overwritten_by_a_review(world):
+    record = quality_record_save(
+        user=world.bob, job=world.milled, outcome="pass", measurements=IN_TOLERANCE
+    )
+    finish(world.milled)
+    Job.objects.filter(pk=world.milled.pk).update(inspection="rejected")
+    with pytest.raises(Conflict, match="already recorded as rejected"):
+        quality_record_review(user=world.charlie, record=record, accepted=True)
+    world.milled.refresh_from_db()
+    assert world.milled.inspection == "rejected"
