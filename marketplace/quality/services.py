@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import require_membership
-from accounts.selectors import is_member_of, is_operator
+from accounts.selectors import is_member_of
 from config.live import publish_to_users_on_commit
 from marketplace.errors import Conflict, DomainError, PermissionDenied
 from marketplace.orders.flow import OrderStatus, Role
@@ -447,10 +447,6 @@ def _and(labels: list[str]) -> str:
 def may_review(*, user: User, record: QualityRecord) -> bool:
     """Whether the page shows the review buttons: the service's own rule."""
     role = reviewer_role(user=user, job=record.job)
-    if role is None:
-        return False
-    return (
-        record.review == QualityRecord.Review.PENDING
-        or role == Role.OPERATOR
-        or is_operator(user=user)
+    return role is not None and (
+        record.review == QualityRecord.Review.PENDING or role == Role.OPERATOR
     )
