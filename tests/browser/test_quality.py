@@ -91,3 +91,10 @@ def test_workshop_records_an_inspection_and_the_customer_downloads_and_accepts(
     story.job.refresh_from_db()
     assert (record.review, story.job.inspection) == ("accepted", "accepted")
     assert QualityDownload.objects.filter(user=customer_alice).count() == 2
+
+    # The precision line needs an inspection report, which nobody uploaded: no completion yet.
+    page.get_by_role("button", name="Accept the parts and complete the order").click()
+    page.wait_for_selector("text=cannot be completed before its inspection report is uploaded")
+    screenshot(page, "quality-completion-held")
+    story.order.refresh_from_db()
+    assert story.order.status == "delivered"
