@@ -471,6 +471,10 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventTypeEnum": "accounts.webhooks.events.EVENT_TYPE_CHOICES",
         "DesignUnitEnum": "marketplace.designs.models.DesignRevision.Unit",
         "ParameterUnitEnum": ["mm", "count", "deg"],
+        "QualityFileKindEnum": "marketplace.quality.models.QualityFile.Kind",
+        "QualityDocumentKindEnum": "marketplace.quality.models.DocumentKind",
+        "QualityOutcomeEnum": "marketplace.quality.models.QualityRecord.Outcome",
+        "QualityReviewEnum": "marketplace.quality.models.QualityRecord.Review",
     },
 }
 

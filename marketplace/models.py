@@ -1,9 +1,9 @@
 """The marketplace app's models, defined in their domain packages and registered here.
 
-Django loads `marketplace.models`; every model lives in `network/`, `designs/`, `orders/` or
-`shopfloor/` under the one app label, so moving them needed no migration. Landed migrations
-also refer to `_design_upload_path`, `_design_derived_path`, `TsTzRange` and
-`PostgresExclusionConstraint` here by name.
+Django loads `marketplace.models`; every model lives in `network/`, `designs/`, `orders/`,
+`shopfloor/`, `exports/` or `quality/` under the one app label, so moving them needed no
+migration. Landed migrations also refer to `_design_upload_path`, `_design_derived_path`,
+`TsTzRange` and `PostgresExclusionConstraint` here by name.
 """
 
 from marketplace.designs.models import (
@@ -46,6 +46,13 @@ from marketplace.orders.models import (
     Review,
     Shipment,
 )
+from marketplace.quality.models import (
+    QualityDownload,
+    QualityFile,
+    QualityMeasurement,
+    QualityRecord,
+    QualityRequirement,
+)
 from marketplace.shopfloor.models import DeviceKey, MachineFeed, ProcessedEvent
 
 __all__ = [
@@ -74,6 +81,11 @@ __all__ = [
     "PostgresExclusionConstraint",
     "Process",
     "ProcessedEvent",
+    "QualityDownload",
+    "QualityFile",
+    "QualityMeasurement",
+    "QualityRecord",
+    "QualityRequirement",
     "QuoteLine",
     "QuoteOption",
     "QuoteRequest",

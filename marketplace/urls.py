@@ -140,4 +140,5 @@ urlpatterns += [
         name="order_resolve_dispute",
     ),
     path("", include("marketplace.exports.urls")),
+    path("", include("marketplace.quality.urls")),
 ]

@@ -10,6 +10,7 @@ from marketplace.exports import api as exports
 from marketplace.network.api import views as network
 from marketplace.orders.api import outages
 from marketplace.orders.api import views as orders
+from marketplace.quality import api as quality
 
 router = Router()
 router.register("processes", network.ProcessViewSet, basename="process")
@@ -41,6 +42,41 @@ urlpatterns = [
         "exports/<int:export_id>/download/",
         exports.ExportDownloadView.as_view(),
         name="api-export-download",
+    ),
+    path(
+        "orders/<int:order_id>/quality/",
+        quality.OrderQualityView.as_view(),
+        name="api-order-quality",
+    ),
+    path(
+        "orders/<int:order_id>/quality/requirements/",
+        quality.OrderQualityRequirementView.as_view(),
+        name="api-order-quality-requirements",
+    ),
+    path(
+        "orders/<int:order_id>/quality/archive/",
+        quality.OrderQualityArchiveView.as_view(),
+        name="api-order-quality-archive",
+    ),
+    path(
+        "jobs/<int:job_id>/quality-record/",
+        quality.JobQualityRecordView.as_view(),
+        name="api-job-quality-record",
+    ),
+    path(
+        "jobs/<int:job_id>/quality-files/",
+        quality.JobQualityFileView.as_view(),
+        name="api-job-quality-files",
+    ),
+    path(
+        "quality-records/<int:record_id>/review/",
+        quality.QualityRecordReviewView.as_view(),
+        name="api-quality-record-review",
+    ),
+    path(
+        "quality-files/<int:file_id>/download/",
+        quality.QualityFileDownloadView.as_view(),
+        name="api-quality-file-download",
     ),
     *router.urls,
 ]

@@ -23,6 +23,7 @@ from marketplace.orders.models import (
 from marketplace.orders.notices import involved_users, job_event_record
 from marketplace.orders.plans import job_booking_release
 from marketplace.orders.replanning import replan_order
+from marketplace.orders.signals import job_finishing
 from marketplace.orders.transitions import job_lock, job_transition, order_transition
 
 
@@ -130,6 +131,7 @@ def job_complete(*, user: User, job: Job) -> Job:
     """The step is finished; its parts can be handed to the next leg."""
 
     def finish(job: Job) -> list[str]:
+        job_finishing.send(sender=Job, job=job)
         job.finished_at = timezone.now()
         job.progress_percent = 100
         return ["finished_at", "progress_percent"]

@@ -28,6 +28,7 @@ from marketplace.orders.models import Job, Order, OrderEvent, Shipment
 from marketplace.orders.notices import announce, job_event_record
 from marketplace.orders.partner_events import job_status_emit, order_status_emit
 from marketplace.orders.plans import job_booking_release
+from marketplace.orders.signals import order_completing
 
 
 def order_transition(
@@ -59,6 +60,7 @@ def order_transition(
             order.delivered_at = timezone.now()
             fields.append("delivered_at")
         if to == OrderStatus.COMPLETED:
+            order_completing.send(sender=Order, order=order, role=role)
             order.completed_at = timezone.now()
             fields.append("completed_at")
         order.save(update_fields=fields)

@@ -1,0 +1,16 @@
+"""Signals the rooms above orders answer, so that orders never import them.
+
+Both are sent inside the transaction, with the rows locked; a receiver refuses the move by
+raising a ``DomainError`` (its message reaches the person who acted), which rolls it back.
+"""
+
+from django.dispatch import Signal
+
+# Sent before a job becomes done. Arguments: job (Job, locked, still in its old status).
+# `marketplace.quality` refuses the step that finishes the order's work while a document the
+# order requires is missing.
+job_finishing = Signal()
+
+# Sent before an order becomes completed. Arguments: order (Order, locked), role (Role).
+# `marketplace.quality` refuses it while a required document is missing (operators excepted).
+order_completing = Signal()

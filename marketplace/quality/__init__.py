@@ -1,0 +1,1 @@
+"""Quality records: inspections with measured dimensions, photos and documents per job."""

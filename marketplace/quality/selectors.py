@@ -1,0 +1,116 @@
+"""Reads of quality records: what an order requires, what is missing, who may review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts.models import User
+from accounts.selectors import organization_ids_of
+from marketplace.errors import NotFound
+from marketplace.orders.flow import Role
+from marketplace.orders.inspection import INSPECTING, OPEN_FOR_INSPECTION, job_inspector_role
+from marketplace.orders.models import Job, Order
+from marketplace.orders.selectors import order_get_for_member
+from marketplace.quality.judging import TIGHT_CLASSES
+from marketplace.quality.models import DocumentKind, QualityFile, QualityRecord
+
+
+@dataclass(frozen=True)
+class RequiredDocument:
+    kind: str
+    label: str
+    because: str  # why the order needs it
+    satisfied: bool
+    removable: bool  # the customer's own choice, not the tolerance class's
+
+
+def required_documents(order: Order) -> list[RequiredDocument]:
+    """The documents the order needs: an inspection report for a tight tolerance class, and
+    whatever its customer asked for."""
+    have = set(order.quality_files.values_list("kind", flat=True))
+    reasons: dict[str, tuple[str, bool]] = {}
+    tight = sorted(
+        set(order.option.request.lines.values_list("tolerance", flat=True)) & TIGHT_CLASSES
+    )
+    if tight:
+        reasons[DocumentKind.INSPECTION_REPORT] = (
+            f"a line is made to the {tight[0].replace('-', ' ')} tolerance class",
+            False,
+        )
+    for kind in order.quality_requirements.values_list("kind", flat=True):
+        reasons.setdefault(kind, ("the customer asked for it", True))
+    return [
+        RequiredDocument(kind, DocumentKind(kind).label, because, kind in have, removable)
+        for kind, (because, removable) in sorted(reasons.items())
+    ]
+
+
+def documents_missing(order: Order) -> list[str]:
+    """The labels of the required documents nobody has uploaded yet."""
+    return [r.label for r in required_documents(order) if not r.satisfied]
+
+
+def next_step_of(job: Job) -> Job | None:
+    """The live step after ``job`` at another workshop: the first to have the parts in hand."""
+    return (
+        Job.objects.filter(
+            order_id=job.order_id,
+            sequence__gt=job.sequence,
+            status__in=INSPECTING,
+        )
+        .exclude(workshop_id=job.workshop_id)
+        .select_related("workshop")
+        .order_by("sequence", "pk")
+        .first()
+    )
+
+
+def reviewer_role(*, user: User, job: Job) -> Role | None:
+    """Who may accept or reject ``job``'s record now: whoever may record its inspection
+    (a later inspection step, the customer once delivered, an operator), or the workshop of
+    the step right after it, which received the parts."""
+    role = job_inspector_role(user=user, job=job)
+    if role is not None:
+        return role
+    if job.status != Job.Status.DONE or job.order.status not in OPEN_FOR_INSPECTION:
+        return None
+    following = next_step_of(job)
+    if following is not None and following.workshop.organization_id in organization_ids_of(
+        user=user
+    ):
+        return Role.WORKSHOP
+    return None
+
+
+def order_quality_get(*, order_id: int, user: User) -> Order:
+    """The order whose quality records the user may read: its parties and operators."""
+    return order_get_for_member(order_id=order_id, user=user)
+
+
+def records_of(order: Order) -> list[QualityRecord]:
+    return list(
+        order.quality_records.select_related(
+            "job__workshop", "recorded_by", "reviewed_by"
+        ).prefetch_related("measurements")
+    )
+
+
+def files_of(order: Order) -> list[QualityFile]:
+    return list(order.quality_files.select_related("job__workshop"))
+
+
+def quality_file_get(*, file_id: int, user: User) -> QualityFile:
+    """A quality file of an order the user may see; anybody else's is not found."""
+    item = QualityFile.objects.filter(pk=file_id).select_related("order").first()
+    if item is None:
+        raise NotFound("No such file.")
+    order_get_for_member(order_id=item.order_id, user=user)
+    return item
+
+
+def quality_record_get(*, record_id: int, user: User) -> QualityRecord:
+    record = QualityRecord.objects.filter(pk=record_id).select_related("job", "order").first()
+    if record is None:
+        raise NotFound("No such inspection record.")
+    order_get_for_member(order_id=record.order_id, user=user)
+    return record

@@ -1,0 +1,452 @@
+"""Writing quality records: the workshop's inspection and files, the customer's required
+documents, the downstream review that becomes the step's inspection outcome, and logged
+downloads.
+
+The review is what the margin share reads (``Job.inspection``, through
+``orders.contributions.job_party``), so it follows the inspection rule of
+``orders.inspection``: never the workshop that did the work, and nothing once the order is
+completed. Order then job are locked, in that order, as completion does.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import require_membership
+from accounts.selectors import is_member_of
+from config.live import publish_to_users_on_commit
+from marketplace.errors import Conflict, DomainError, PermissionDenied
+from marketplace.orders.flow import OrderStatus, Role
+from marketplace.orders.models import Job, Order, OrderEvent
+from marketplace.orders.notices import involved_users
+from marketplace.quality import judging
+from marketplace.quality.files import UploadRefused, check_upload
+from marketplace.quality.models import (
+    DocumentKind,
+    QualityDownload,
+    QualityFile,
+    QualityMeasurement,
+    QualityRecord,
+    QualityRequirement,
+)
+from marketplace.quality.selectors import documents_missing, reviewer_role
+
+# A workshop records its inspection while the step runs or once it is done.
+RECORDABLE = (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS, Job.Status.DONE)
+# The customer chooses documents before production starts.
+REQUIREMENTS_OPEN = (OrderStatus.PLACED, OrderStatus.PAID)
+CLOSED = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+MAX_DIMENSIONS = 50
+
+
+class QualityRefused(DomainError):
+    code = "quality_invalid"
+
+
+@dataclass(frozen=True)
+class MeasurementInput:
+    """One dimension as typed: numbers as text or numbers; tolerance may be left out."""
+
+    name: str
+    nominal_mm: object
+    measured_mm: object
+    tolerance_mm: object = None
+
+
+def _decimal(value: object, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise QualityRefused(f"{what} is not a number.") from None
+    if not number.is_finite() or abs(number) >= Decimal("1000000"):
+        raise QualityRefused(f"{what} is not a size in millimetres.")
+    return number.quantize(Decimal("0.0001"))
+
+
+def dimensions_from(
+    measurements: Iterable[MeasurementInput | Mapping], *, tolerance_class: str
+) -> list[judging.Dimension]:
+    """The typed measurements as dimensions; a missing tolerance is the line's class's."""
+    dimensions = []
+    default = judging.tolerance_for(tolerance_class)
+    for raw in measurements:
+        m = raw if isinstance(raw, MeasurementInput) else MeasurementInput(**raw)
+        name = str(m.name or "").strip()[:80]
+        label = name or "A dimension"
+        tolerance = (
+            default
+            if m.tolerance_mm in (None, "")
+            else _decimal(m.tolerance_mm, f"{label}: the tolerance")
+        )
+        dimensions.append(
+            judging.Dimension(
+                name=name,
+                nominal_mm=_decimal(m.nominal_mm, f"{label}: the nominal size"),
+                measured_mm=_decimal(m.measured_mm, f"{label}: the measured size"),
+                tolerance_mm=tolerance,
+            )
+        )
+    if len(dimensions) > MAX_DIMENSIONS:
+        raise QualityRefused(f"Record at most {MAX_DIMENSIONS} dimensions per inspection.")
+    return dimensions
+
+
+def _job_for_workshop(*, user: User, job: Job) -> tuple[Order, Job]:
+    """Order and job locked (in that order); the user must belong to the job's workshop."""
+    order = Order.objects.select_for_update().get(pk=job.order_id)
+    job = (
+        Job.objects.select_for_update(of=("self",))
+        .select_related("workshop__organization", "line")
+        .get(pk=job.pk)
+    )
+    job.order = order
+    require_membership(user=user, organization=job.workshop.organization)
+    if order.status in CLOSED:
+        raise Conflict(
+            f"The order is {order.get_status_display().lower()}: its quality records are closed.",
+            code="quality_closed",
+        )
+    return order, job
+
+
+def _event(order: Order, user: User, role: Role, kind: str, text: str) -> None:
+    OrderEvent.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        kind=kind,
+        actor=user,
+        role=role,
+        reason=text[:500],
+    )
+    publish_to_users_on_commit(
+        [u.pk for u in involved_users(order)],
+        {"type": "order.changed", "data": {"order": order.pk, "kind": kind}},
+    )
+
+
+def quality_record_save(
+    *,
+    user: User,
+    job: Job,
+    outcome: str,
+    measurements: Iterable[MeasurementInput | Mapping],
+    note: str = "",
+) -> QualityRecord:
+    """The workshop records its step's inspection; pass is refused while a dimension is out
+    of tolerance. It may record again until someone has reviewed it."""
+    try:
+        chosen = judging.Outcome(outcome)
+    except ValueError:
+        raise QualityRefused("Choose pass, rework or reject.", code="invalid_outcome") from None
+    note = note.strip()
+    if chosen != judging.Outcome.PASS and not note:
+        raise QualityRefused(
+            "Say what is wrong with the parts, so that the next party understands.",
+            code="reason_required",
+        )
+    with transaction.atomic():
+        order, job = _job_for_workshop(user=user, job=job)
+        if job.status not in RECORDABLE:
+            raise Conflict(
+                "Only a step your workshop has accepted can be inspected.", code="job_not_running"
+            )
+        tolerance_class = job.line.tolerance if job.line_id else "standard"
+        dimensions = dimensions_from(measurements, tolerance_class=tolerance_class)
+        try:
+            judging.judge(outcome=chosen, dimensions=dimensions)
+        except judging.JudgingError as error:
+            raise QualityRefused(str(error), code="out_of_tolerance") from None
+        record = QualityRecord.objects.filter(job=job).first()
+        if record is not None and record.review != QualityRecord.Review.PENDING:
+            raise Conflict(
+                f"This inspection was already {record.get_review_display().lower()}.",
+                code="quality_reviewed",
+            )
+        if record is None:
+            record = QualityRecord(job=job, order=order)
+        record.outcome = chosen.value
+        record.note = note[:500]
+        record.recorded_by = user
+        record.save()
+        record.measurements.all().delete()
+        QualityMeasurement.objects.bulk_create(
+            QualityMeasurement(
+                record=record,
+                name=d.name.strip(),
+                nominal_mm=d.nominal_mm,
+                measured_mm=d.measured_mm,
+                tolerance_mm=d.tolerance_mm,
+                within_tolerance=d.within_tolerance,
+            )
+            for d in dimensions
+        )
+        _event(
+            order,
+            user,
+            Role.WORKSHOP,
+            "quality.recorded",
+            f"{job.name} at {job.workshop}: inspection recorded as "
+            f"{record.get_outcome_display().lower()}",
+        )
+    return record
+
+
+def quality_file_add(*, user: User, job: Job, kind: str, upload: File) -> QualityFile:
+    """A photo, file or document of the workshop's step, kept only if its content is what
+    its kind accepts and its size fits."""
+    if kind not in QualityFile.Kind.values:
+        raise QualityRefused(
+            "Choose photo, file, inspection report, certificate of conformity or material "
+            "certificate.",
+            code="invalid_kind",
+        )
+    head = upload.read(64)
+    upload.seek(0)
+    try:
+        sniffed = check_upload(kind=kind, head=head, size=upload.size or 0)
+    except UploadRefused as error:
+        raise QualityRefused(str(error), code="invalid_file") from None
+    with transaction.atomic():
+        order, job = _job_for_workshop(user=user, job=job)
+        if job.status not in RECORDABLE:
+            raise Conflict(
+                "Only a step your workshop has accepted takes quality files.",
+                code="job_not_running",
+            )
+        original = (getattr(upload, "name", "") or "file").rsplit("/", 1)[-1][:200]
+        item = QualityFile(
+            order=order,
+            job=job,
+            kind=kind,
+            original_name=original,
+            content_type=sniffed.content_type,
+            size_bytes=upload.size,
+            uploaded_by=user,
+        )
+        item.file.save(f"upload.{sniffed.extension}", upload, save=False)
+        item.save()
+        _event(
+            order,
+            user,
+            Role.WORKSHOP,
+            "quality.file",
+            f"{job.name} at {job.workshop}: {item.get_kind_display().lower()} added",
+        )
+    return item
+
+
+def quality_requirement_set(*, user: User, order: Order, kind: str, required: bool) -> Order:
+    """The customer asks for a document (or no longer does) before production starts."""
+    if kind not in DocumentKind.values:
+        raise QualityRefused(
+            "Choose inspection report, certificate of conformity or material certificate.",
+            code="invalid_kind",
+        )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if not is_member_of(user=user, organization_ids=[order.organization_id]):
+            raise PermissionDenied("Only the customer chooses the documents an order needs.")
+        if order.status not in REQUIREMENTS_OPEN:
+            raise Conflict(
+                "Production has started: the documents an order needs can no longer change.",
+                code="requirements_closed",
+            )
+        label = DocumentKind(kind).label
+        if required:
+            _, created = QualityRequirement.objects.get_or_create(
+                order=order, kind=kind, defaults={"requested_by": user}
+            )
+            text = f"{label} required"
+        else:
+            created = bool(QualityRequirement.objects.filter(order=order, kind=kind).delete()[0])
+            text = f"{label} no longer required"
+        if created:
+            _event(order, user, Role.CUSTOMER, "quality.required", text)
+    return order
+
+
+def quality_record_review(
+    *, user: User, record: QualityRecord, accepted: bool, reason: str = ""
+) -> QualityRecord:
+    """The next step's workshop, the customer once delivered, or an operator accepts or
+    rejects a record; the result becomes the step's inspection outcome (an operator may
+    correct a review)."""
+    reason = reason.strip()
+    if not accepted and not reason:
+        raise QualityRefused(
+            "Say why you reject the inspection, so that the workshop understands.",
+            code="reason_required",
+        )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=record.order_id)
+        job = (
+            Job.objects.select_for_update(of=("self",))
+            .select_related("workshop__organization")
+            .get(pk=record.job_id)
+        )
+        job.order = order
+        record = QualityRecord.objects.select_for_update().get(pk=record.pk)
+        if job.status != Job.Status.DONE:
+            raise Conflict(
+                "Only a finished step's inspection can be reviewed.", code="job_not_done"
+            )
+        role = reviewer_role(user=user, job=job)
+        if role is None:
+            if order.status in CLOSED:
+                raise Conflict(
+                    f"The order is {order.get_status_display().lower()}: inspection results "
+                    "can no longer change it.",
+                    code="inspection_closed",
+                )
+            raise PermissionDenied(
+                "Only the workshop of the next step, the customer once the parts are "
+                "delivered, or an operator may review this inspection."
+            )
+        if record.review != QualityRecord.Review.PENDING and role != Role.OPERATOR:
+            raise Conflict(
+                f"This inspection was already {record.get_review_display().lower()}; ask an "
+                "operator to correct it.",
+                code="quality_reviewed",
+            )
+        if (
+            job.inspection
+            and record.review == QualityRecord.Review.PENDING
+            and role != Role.OPERATOR
+        ):
+            raise Conflict(
+                f"This step was already recorded as {job.get_inspection_display().lower()}; "
+                "ask an operator to correct it.",
+                code="inspection_recorded",
+            )
+        quality = judging.review_quality(outcome=judging.Outcome(record.outcome), accepted=accepted)
+        now = timezone.now()
+        record.review = QualityRecord.Review.ACCEPTED if accepted else QualityRecord.Review.REJECTED
+        record.review_reason = reason[:500]
+        record.reviewed_by = user
+        record.reviewed_at = now
+        record.save(update_fields=["review", "review_reason", "reviewed_by", "reviewed_at"])
+        job.inspection = quality.value
+        job.inspection_note = (reason or record.note)[:500]
+        job.inspected_at = now
+        job.inspected_by = user
+        job.save(update_fields=["inspection", "inspection_note", "inspected_at", "inspected_by"])
+        verdict = "accepted" if accepted else "rejected"
+        _event(
+            order,
+            user,
+            role,
+            "quality.reviewed",
+            f"{job.name} at {job.workshop}: inspection {verdict}"
+            + (f" ({reason})" if reason else ""),
+        )
+    return record
+
+
+def quality_file_download(*, user: User, item: QualityFile) -> QualityFile:
+    """Logs the download of one file the user may see (the selector checked it)."""
+    QualityDownload.objects.create(order_id=item.order_id, file=item, user=user)
+    return item
+
+
+def quality_archive(*, user: User, order: Order) -> io.BytesIO:
+    """Every quality file and the records' measurements of the order as one ZIP, logged."""
+    if not order.quality_files.exists() and not order.quality_records.exists():
+        raise Conflict("This order has no quality records yet.", code="quality_empty")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        lines = [
+            "step,workshop,outcome,review,dimension,nominal_mm,measured_mm,tolerance_mm,within"
+        ]
+        for record in order.quality_records.select_related("job__workshop").prefetch_related(
+            "measurements"
+        ):
+            base = [
+                _csv(record.job.name),
+                _csv(str(record.job.workshop)),
+                record.outcome,
+                record.review,
+            ]
+            for m in record.measurements.all():
+                lines.append(
+                    ",".join(
+                        [
+                            *base,
+                            _csv(m.name),
+                            str(m.nominal_mm),
+                            str(m.measured_mm),
+                            str(m.tolerance_mm),
+                            "yes" if m.within_tolerance else "no",
+                        ]
+                    )
+                )
+        archive.writestr("measurements.csv", "\n".join(lines) + "\n")
+        for item in order.quality_files.select_related("job"):
+            name = item.original_name.replace("/", "_") or "file"
+            with item.file.open("rb") as handle:
+                archive.writestr(
+                    f"{item.job.sequence:02d}-{item.kind}/{item.pk}-{name}", handle.read()
+                )
+    QualityDownload.objects.create(order=order, archive=True, user=user)
+    buffer.seek(0)
+    return buffer
+
+
+def _csv(text: str) -> str:
+    text = text.replace('"', '""')
+    if text[:1] in ("=", "+", "-", "@"):
+        text = "'" + text
+    return f'"{text}"'
+
+
+def on_job_finishing(sender, *, job: Job, **kwargs) -> None:
+    """Refuses the step that finishes the order's work while a required document is missing."""
+    others_open = (
+        Job.objects.filter(order_id=job.order_id, status__in=Job.ACTIVE)
+        .exclude(pk=job.pk)
+        .exclude(status=Job.Status.DONE)
+        .exists()
+    )
+    if others_open:
+        return
+    missing = documents_missing(job.order)
+    if missing:
+        raise Conflict(
+            f"This is the order's last step: upload the {_and(missing)} first.",
+            code="quality_documents_missing",
+        )
+
+
+def on_order_completing(sender, *, order: Order, role: str, **kwargs) -> None:
+    """Refuses completion while a required document is missing; an operator may still close
+    the order (a dispute's decision, for one)."""
+    if role == Role.OPERATOR:
+        return
+    missing = documents_missing(order)
+    if missing:
+        raise Conflict(
+            f"The order cannot be completed before its {_and(missing)} is uploaded.",
+            code="quality_documents_missing",
+        )
+
+
+def _and(labels: list[str]) -> str:
+    words = [label.lower() for label in labels]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def may_review(*, user: User, record: QualityRecord) -> bool:
+    """Whether the page shows the review buttons: the service's own rule."""
+    role = reviewer_role(user=user, job=record.job)
+    return role is not None and (
+        record.review == QualityRecord.Review.PENDING or role == Role.OPERATOR
+    )

@@ -1,0 +1,63 @@
+"""The quality panels of the job card and the order page, read through quality's selectors
+(orders' views cannot import quality, which sits above them)."""
+
+from django import template
+
+from accounts.selectors import is_member_of
+from marketplace.quality import selectors, services
+from marketplace.quality.judging import tolerance_for
+from marketplace.quality.models import DocumentKind, QualityFile, QualityRecord
+from marketplace.quality.views import MEASUREMENT_ROWS
+
+register = template.Library()
+
+
+@register.inclusion_tag("marketplace/quality/_job_quality.html", takes_context=True)
+def job_quality(context, job) -> dict:
+    """The workshop's inspection form, its measurements so far and its files."""
+    request = context["request"]
+    record = QualityRecord.objects.filter(job=job).prefetch_related("measurements").first()
+    files = list(QualityFile.objects.filter(job=job))
+    may_record = job.status in services.RECORDABLE and is_member_of(
+        user=request.user, organization_ids=[job.workshop.organization_id]
+    )
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "job": job,
+        "record": record,
+        "files": files,
+        "may_record": may_record and (record is None or record.review == "pending"),
+        "may_upload": may_record,
+        "rows": range(MEASUREMENT_ROWS),
+        "outcomes": QualityRecord.Outcome.choices,
+        "kinds": QualityFile.Kind.choices,
+        "default_tolerance": _tolerance_words(job),
+    }
+
+
+@register.inclusion_tag("marketplace/quality/_order_quality.html", takes_context=True)
+def order_quality(context, order, is_customer: bool = False) -> dict:
+    """Required documents (the customer may add some before production), records with their
+    review buttons, files with their downloads."""
+    request = context["request"]
+    records = selectors.records_of(order)
+    for record in records:
+        record.may_review = services.may_review(user=request.user, record=record)
+    required = selectors.required_documents(order)
+    chosen = {r.kind for r in required}
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "order": order,
+        "required": required,
+        "records": records,
+        "files": selectors.files_of(order),
+        "may_require": is_customer and order.status in services.REQUIREMENTS_OPEN,
+        "kinds_to_add": [(k, label) for k, label in DocumentKind.choices if k not in chosen],
+    }
+
+
+def _tolerance_words(job) -> str:
+    tolerance_class = job.line.tolerance if job.line_id else "standard"
+    return f"±{tolerance_for(tolerance_class)} mm"
