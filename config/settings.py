@@ -471,6 +471,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventTypeEnum": "accounts.webhooks.events.EVENT_TYPE_CHOICES",
         "DesignUnitEnum": "marketplace.designs.models.DesignRevision.Unit",
         "ParameterUnitEnum": ["mm", "count", "deg"],
+        "DesignAccessKindEnum": "marketplace.designs.models.DesignDownload.Kind",
     },
 }
 
