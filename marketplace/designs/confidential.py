@@ -200,3 +200,22 @@ def design_access_log(*, design: Design) -> QuerySet[DesignDownload]:
 
 def nda_acceptances(*, design: Design) -> QuerySet[NdaAcceptance]:
     return NdaAcceptance.objects.filter(design=design).select_related("organization", "user")
+
+
+def reader_watermark(*, revision: DesignRevision, user: User) -> str | None:
+    """The words to mark a confidential design's pictures with for this reader (name,
+    organization, today's date); None for its owner or an open design."""
+    from marketplace.designs.selectors import revision_reader_organization
+    from marketplace.designs.watermark import watermark_text
+
+    if not revision.design.confidential:
+        return None
+    organization = revision_reader_organization(revision=revision, user=user)
+    if organization is not None and organization.pk == revision.design.organization_id:
+        return None
+    name = (user.get_full_name() or "").strip() or user.email
+    return watermark_text(
+        reader=name,
+        organization=organization.name if organization else "",
+        day=timezone.localdate().isoformat(),
+    )
