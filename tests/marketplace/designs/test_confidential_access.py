@@ -126,9 +126,8 @@ def test_pictures_outside_the_owner_carry_a_watermark(client, workshop_bob, cust
     picture = Image.open(io.BytesIO(marked.content)).convert("RGB")
     assert picture.size == (320, 240)
     data = picture.tobytes()
-    reds = sum(
-        1 for i in range(0, len(data), 3) if data[i] > data[i + 1] + 25 and data[i] > data[i + 2] + 25
-    )
+    pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
+    reds = sum(1 for r, g, b in pixels if r > g + 25 and r > b + 25)
     assert reds > 500  # the red words over the grey picture
     client.force_login(customer_alice)
     own = client.get(f"/designs/files/{secret.pk}/thumbnail.png")
