@@ -13,6 +13,7 @@ from matching.engine import SolveParams, solve, validate
 from matching.estimation import MachineSpec
 from matching.planning import MaterialSpec, PartGeometry
 from matching.quote_problem import PartToQuote, QuoteQuery, build_problem
+from matching.quoting import quote
 from matching.replanning import StepDeclinedChange, replan_assignments, replan_window
 from tests.matching.conftest import (
     ANODIZE,
@@ -181,3 +182,18 @@ def test_a_replan_never_moves_a_step_to_a_forbidden_workshop(rule):
         assert anodize.workshop_id == int(EINDHOVEN)
     else:
         assert anodize is None or anodize.workshop_id != int(EINDHOVEN)
+
+
+def test_the_explanation_says_the_rule_narrowed_the_choice():
+    network = tuple(
+        machine(i + 1, 1 + i % 2, process, "NL" if i % 2 else "DE", frozenset())
+        for i, process in enumerate(("cnc-3axis", "cnc-3axis", "deburring", "deburring"))
+    )
+    rule = ConfidentialityRule(countries=frozenset({"NL"}))
+    bare = replace(part("1", rule), finish=None)
+    query = QuoteQuery(lines=(bare,), customer_lat=48.1, customer_lon=11.6)
+    result = quote(query, network, (CARRIER,), params=QUICK, margin_bp=0, platform_fee_bp=0)
+    assert result.options, result.reasons
+    whys = [step.why for option in result.options for step in option.steps]
+    assert whys
+    assert all("meeting the design's confidentiality rule" in why for why in whys)
