@@ -80,6 +80,9 @@ class FindingsOverrideSerializer(serializers.Serializer):
     )
 
 
+MAX_ID = 10**18 - 1  # config.ids reads at most 18 digits; more overflow the database
+
+
 class ConfidentialitySerializer(serializers.Serializer):
     """Who may make a design; every part that is set must hold, an empty one restricts nothing."""
 
@@ -99,7 +102,7 @@ class ConfidentialitySerializer(serializers.Serializer):
         help_text="ISO 3166-1 alpha-2 codes; empty: any country.",
     )
     workshops = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         default=list,
         max_length=200,

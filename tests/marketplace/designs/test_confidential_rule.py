@@ -82,6 +82,12 @@ def test_a_rule_of_the_wrong_shape_is_a_validation_error(customer_alice, bracket
     assert set(error_of(response)["fields"]) == {"confidential", "countries"}
 
 
+def test_an_id_beyond_the_database_integer_is_a_validation_error(customer_alice, bracket):
+    response = _put(customer_alice, bracket, confidential=False, workshops=[10**20])
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"workshops"}
+
+
 def test_only_the_owner_sets_the_rule(customer_alice, workshop_bob, workshop_charlie, bracket):
     line = QuoteLineFactory(request__organization=organization_of(customer_alice), revision=bracket)
     JobFactory(order__option__request=line.request, line=line, workshop=workshop_of(workshop_bob))
