@@ -475,6 +475,7 @@ SPECTACULAR_SETTINGS = {
         "QualityDocumentKindEnum": "marketplace.quality.models.DocumentKind",
         "QualityOutcomeEnum": "marketplace.quality.models.QualityRecord.Outcome",
         "QualityReviewEnum": "marketplace.quality.models.QualityRecord.Review",
+        "DesignAccessKindEnum": "marketplace.designs.models.DesignDownload.Kind",
     },
 }
 

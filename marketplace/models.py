@@ -12,6 +12,7 @@ from marketplace.designs.models import (
     DesignQuerySet,
     DesignReport,
     DesignRevision,
+    NdaAcceptance,
     _design_derived_path,
     _design_upload_path,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "MachineStatusChange",
     "Material",
     "Message",
+    "NdaAcceptance",
     "Order",
     "OrderEvent",
     "OrderQuerySet",

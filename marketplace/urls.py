@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from marketplace.dashboards import views as dashboard
+from marketplace.designs import confidential_views
 from marketplace.designs import views as designs
 from marketplace.network import views as network
 from marketplace.orders import checkout_views, work_views
@@ -86,6 +87,21 @@ urlpatterns += [
     ),
     path(
         "designs/files/<int:revision_id>/preview.stl", designs.design_preview, name="design_preview"
+    ),
+    path(
+        "designs/<int:design_id>/confidentiality/",
+        confidential_views.design_confidentiality,
+        name="design_confidentiality",
+    ),
+    path(
+        "designs/<int:design_id>/nda/accept/",
+        confidential_views.design_nda_accept,
+        name="design_nda_accept",
+    ),
+    path(
+        "designs/<int:design_id>/access-log/",
+        confidential_views.design_access_log,
+        name="design_access_log",
     ),
 ]
 

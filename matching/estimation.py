@@ -156,6 +156,9 @@ class MachineSpec:
     organization: str = ""
     members: frozenset[str] = frozenset()
     verified: bool = True
+    # The workshop's country (ISO alpha-2) and certification codes, for confidential designs.
+    country: str = ""
+    certifications: frozenset[str] = frozenset()
 
     @property
     def unit(self) -> str:

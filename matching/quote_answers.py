@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from matching.confidentiality import ConfidentialityRule
 from matching.engine import Problem, SolveParams
 from matching.planning import PartGeometry
 from matching.quote_problem import PartToQuote, QuoteQuery, build_problem
@@ -75,6 +76,7 @@ class DesignAnalysis:
     analysis: Mapping[str, Any] | None
     status_label: str = "analysed"
     failed: bool = False
+    confidentiality: ConfidentialityRule | None = None  # the owner's rule: who may make it
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ def _quote_line(
         tolerance=line.tolerance,
         five_axis=line.five_axis,
         name=name,
+        confidentiality=design.confidentiality,
     )
 
 

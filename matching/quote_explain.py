@@ -109,6 +109,14 @@ def _share(cost: int, basis_points: int) -> int:
     return math.floor(cost * basis_points / BASIS_POINTS + 0.5)
 
 
+def _confidential(context: QuoteContext, job: str) -> bool:
+    """The job makes a confidential part (or assembles one): its candidates were narrowed."""
+    lines = context.query.lines
+    if job == context.assembly_job:
+        return any(line.confidentiality for line in lines)
+    return any(line.confidentiality for line in lines if line.id == job)
+
+
 def _step_why(context: QuoteContext, label: str, rs: RouteStep, est: Estimate) -> str:
     name = context.workshop_name(rs.workshop)
     machine = context.machines[rs.machine].name or rs.machine
@@ -117,6 +125,8 @@ def _step_why(context: QuoteContext, label: str, rs: RouteStep, est: Estimate) -
         f"{context.money(rs.cost)}, {rs.co2 / 1000:.2f} kg CO2 ({est.detail})."
     )
     if rs.runner_up_workshop is None:
+        if _confidential(context, rs.job):
+            return text + " No other workshop meeting the design's confidentiality rule can do it."
         return text + " No other workshop in the network can do it."
     other = context.workshop_name(rs.runner_up_workshop)
     text += f" Runner-up: {other} at {context.money(rs.runner_up_cost or 0)}."

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from matching.confidentiality import ConfidentialityRule, admitted, no_workshop_reason
 from matching.engine import (
     Alternative,
     Leg,
@@ -63,6 +64,7 @@ class PartToQuote:
     tolerance: str = "standard"  # "standard" | "precision" | "high-precision"
     five_axis: bool = False
     name: str = ""  # the design's name, for messages
+    confidentiality: ConfidentialityRule | None = None  # None: any capable workshop
 
 
 @dataclass(frozen=True)
@@ -206,12 +208,43 @@ class _Steps:
         label: str,
         *,
         check_envelope: bool = True,
+        rules: Sequence[tuple[str, ConfidentialityRule]] = (),
     ) -> None:
-        """Estimate every step of a job on every machine and shortlist the capable ones."""
+        """Estimate every step of a job on every machine the confidentiality ``rules`` (design
+        name, rule) admit, and shortlist the capable ones."""
         geometry, material, quantity = part
         self.order[job] = steps
+        machines = admitted(self.machines, [r for _, r in rules]) if rules else self.machines
         for step in steps:
             result = estimate_step(
+                step,
+                geometry,
+                material,
+                quantity,
+                machines,
+                currency=self.currency,
+                check_envelope=check_envelope,
+            )
+            self.estimates[(job, step.id)] = result
+            self.chosen[(job, step.id)] = shortlist(result.estimates, self.shortlist_size)
+            if not result.estimates:
+                self.issues.append(
+                    label + self._no_machine(step, part, result, rules, check_envelope)
+                )
+
+    def _no_machine(
+        self,
+        step: PlannedStep,
+        part: tuple[PartGeometry, MaterialSpec | None, int],
+        result: StepEstimates,
+        rules: Sequence[tuple[str, ConfidentialityRule]],
+        check_envelope: bool,
+    ) -> str:
+        """Why no machine can make a step: the confidentiality rules when the whole network
+        could, else what the estimator found."""
+        geometry, material, quantity = part
+        if rules:
+            whole = estimate_step(
                 step,
                 geometry,
                 material,
@@ -220,10 +253,9 @@ class _Steps:
                 currency=self.currency,
                 check_envelope=check_envelope,
             )
-            self.estimates[(job, step.id)] = result
-            self.chosen[(job, step.id)] = shortlist(result.estimates, self.shortlist_size)
-            if not result.estimates:
-                self.issues.append(label + no_machine_reason(result, geometry, material))
+            if whole.estimates:
+                return no_workshop_reason(rules)
+        return no_machine_reason(result, geometry, material)
 
     def used_machines(self) -> list[str]:
         """Every shortlisted machine id, sorted."""
@@ -259,7 +291,18 @@ def _plan_part(found: _Steps, line: PartToQuote, query: QuoteQuery) -> None:
     if not plan.feasible:
         found.issues += [label + r for r in plan.reasons]
         return
-    found.estimate(line.id, plan.steps, (line.geometry, line.material, line.quantity), label)
+    found.estimate(
+        line.id,
+        plan.steps,
+        (line.geometry, line.material, line.quantity),
+        label,
+        rules=_rules([line]),
+    )
+
+
+def _rules(lines: Sequence[PartToQuote]) -> list[tuple[str, ConfidentialityRule]]:
+    """The confidentiality rules of these lines, with their names (the assembler takes all)."""
+    return [(line.name or line.id, line.confidentiality) for line in lines if line.confidentiality]
 
 
 def _plan_assembly(found: _Steps, lines: Sequence[PartToQuote]) -> str:
@@ -270,7 +313,14 @@ def _plan_assembly(found: _Steps, lines: Sequence[PartToQuote]) -> str:
     found.names[job] = "assembly"
     kit = _assembly_geometry(lines)
     quantity = sum(line.quantity for line in lines)
-    found.estimate(job, assembly_steps(), (kit, None, quantity), "", check_envelope=False)
+    found.estimate(
+        job,
+        assembly_steps(),
+        (kit, None, quantity),
+        "",
+        check_envelope=False,
+        rules=_rules(lines),
+    )
     return job
 
 

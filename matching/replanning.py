@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+from matching.confidentiality import ConfidentialityRule
 from matching.engine import (
     Alternative,
     Assignment,
@@ -89,6 +90,9 @@ class CurrentAssignment:
     tolerance_mm: float | None = None
     waits_for: tuple[str, ...] = ()
     name: str = ""  # the step in words ("3-axis CNC milling of Bracket"), for messages
+    # The rules of the confidential designs this step handles (its part's; every part's for
+    # an assembly): another machine is a candidate only if each admits it.
+    confidentiality: tuple[ConfidentialityRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,8 @@ def _merge(intervals: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 def _capable(a: CurrentAssignment, m: MachineSpec) -> bool:
     if m.process != a.process_code:
+        return False
+    if not all(rule.admits(m) for rule in a.confidentiality):
         return False
     if a.material_code and m.materials and a.material_code not in m.materials:
         return False

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from marketplace.designs.models import Design, DesignDownload, DesignReport, DesignRevision
+from marketplace.designs.models import (
+    Design,
+    DesignDownload,
+    DesignReport,
+    DesignRevision,
+    NdaAcceptance,
+)
 
 
 class DesignRevisionInline(admin.TabularInline):
@@ -17,8 +23,11 @@ class DesignRevisionInline(admin.TabularInline):
 
 @admin.register(Design)
 class DesignAdmin(admin.ModelAdmin):
-    list_display = ["name", "organization", "created_at"]
+    list_display = ["name", "organization", "confidential", "created_at"]
+    list_filter = ["confidential"]
     search_fields = ["name", "organization__name"]
+    filter_horizontal = ["required_certifications", "allowed_workshops"]
+    readonly_fields = ["nda_hash", "confidential_since"]
     inlines = [DesignRevisionInline]
     list_select_related = ["organization"]
 
@@ -53,11 +62,27 @@ class DesignReportAdmin(admin.ModelAdmin):
 class DesignDownloadAdmin(admin.ModelAdmin):
     """The access log is evidence: read-only, never edited or added by hand."""
 
-    list_display = ["at", "revision", "user", "organization"]
-    list_filter = ["at"]
+    list_display = ["at", "kind", "revision", "user", "organization"]
+    list_filter = ["kind", "at"]
     search_fields = ["revision__design__name", "user__email", "organization__name"]
     list_select_related = ["revision__design", "user", "organization"]
     date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(NdaAcceptance)
+class NdaAcceptanceAdmin(admin.ModelAdmin):
+    """Who accepted which NDA text for which workshop: evidence, read-only."""
+
+    list_display = ["accepted_at", "design", "organization", "user", "nda_hash"]
+    search_fields = ["design__name", "organization__name", "user__email", "nda_hash"]
+    list_select_related = ["design", "organization", "user"]
+    date_hierarchy = "accepted_at"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -67,6 +68,24 @@ class DesignQuerySet(models.QuerySet["Design"]):
         return self.filter(Q(organization__memberships__user=user) | Q(pk__in=given)).distinct()
 
 
+def nda_cleared_q(*, user) -> Q:
+    """The design is open, or one of the user's organizations accepted its current NDA text:
+    the second gate (after holding a job) before a workshop sees a confidential part."""
+    accepted = NdaAcceptance.objects.filter(
+        design=OuterRef("design"),
+        nda_hash=OuterRef("design__nda_hash"),
+        organization__memberships__user=user,
+    )
+    return Q(design__confidential=False) | Q(Exists(accepted))
+
+
+def nda_hash_of(text: str) -> str:
+    """The NDA's version: the SHA-256 of its text with line ends and outer blanks normalised,
+    so re-saving the same words needs no new acceptance and any change of words does."""
+    normal = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
 class DesignRevisionQuerySet(models.QuerySet["DesignRevision"]):
     def visible_to(self, user) -> DesignRevisionQuerySet:
         """Every revision for its organization and operators; for a workshop, only the
@@ -77,7 +96,11 @@ class DesignRevisionQuerySet(models.QuerySet["DesignRevision"]):
             return self.none()
         if is_operator(user=user):
             return self
-        given = DesignRevision.objects.filter(workshop_revisions_q(user=user)).values("pk")
+        given = (
+            DesignRevision.objects.filter(workshop_revisions_q(user=user))
+            .filter(nda_cleared_q(user=user))
+            .values("pk")
+        )
         return self.filter(
             Q(design__organization__memberships__user=user) | Q(pk__in=given)
         ).distinct()
@@ -96,6 +119,19 @@ class Design(models.Model):
         default=False, help_text="Blocked by an operator after a report: it cannot be quoted."
     )
     blocked_reason = models.CharField(max_length=500, blank=True)
+    # Confidential: only workshops meeting every part of the rule set below are offered its
+    # steps, and a workshop sees its files only after one of its members accepted the NDA.
+    confidential = models.BooleanField(default=False)
+    required_certifications = models.ManyToManyField(
+        "marketplace.Certification", blank=True, related_name="+"
+    )
+    allowed_countries = models.JSONField(
+        default=list, blank=True, help_text="ISO 3166-1 alpha-2 codes; empty: any country."
+    )
+    allowed_workshops = models.ManyToManyField("marketplace.Workshop", blank=True, related_name="+")
+    nda_text = models.TextField(blank=True)
+    nda_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the NDA text.")
+    confidential_since = models.DateTimeField(null=True, blank=True)
 
     objects = DesignQuerySet.as_manager()
 
@@ -227,9 +263,38 @@ class DesignReport(models.Model):
         return f"{self.get_kind_display()} report on {self.design}"
 
 
+class NdaAcceptance(models.Model):
+    """A named member accepted a design's NDA text (by its hash) for a workshop organization."""
+
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="nda_acceptances")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    nda_hash = models.CharField(max_length=64)
+    nda_text = models.TextField(help_text="The text as it was accepted.")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["design", "organization", "nda_hash"], name="nda_acceptance_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"NDA of {self.design} accepted by {self.user} at {self.accepted_at:%Y-%m-%d}"
+
+
 class DesignDownload(models.Model):
-    """Who downloaded which revision's file, and for which organization: the owner reads it to
-    see where its drawings went."""
+    """Who read which revision (downloaded a file, opened the page, the 3D view, a thumbnail
+    or a job card's file), and for which organization: the owner reads it to see where its
+    drawings went."""
+
+    class Kind(models.TextChoices):
+        DOWNLOAD = "download", "Downloaded the file"
+        VIEW = "view", "Opened the design page"
+        PREVIEW = "preview", "Opened the 3D view"
+        THUMBNAIL = "thumbnail", "Saw the picture"
 
     revision = models.ForeignKey(DesignRevision, on_delete=models.CASCADE, related_name="downloads")
     user = models.ForeignKey(
@@ -239,6 +304,7 @@ class DesignDownload(models.Model):
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DOWNLOAD)
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -15,9 +15,10 @@ from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_member_of
 from config.ids import parse_id
-from marketplace.designs import parts, selectors, services
+from marketplace.designs import confidential, parts, selectors, services
 from marketplace.designs.forms import DesignUploadForm
-from marketplace.designs.models import DesignReport, DesignRevision
+from marketplace.designs.models import DesignDownload, DesignReport, DesignRevision
+from marketplace.designs.watermark import watermark_png
 from marketplace.errors import DomainError, NotFound
 
 
@@ -93,6 +94,22 @@ def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
     design = selectors.design_get_for_member(design_id=design_id, user=request.user)
     revision = design.latest
     own = is_member_of(user=request.user, organization_ids=[design.organization_id])
+    if revision is None:
+        # A workshop holding a job on a confidential design reads its NDA before the part.
+        organization = confidential.nda_pending_organization(design=design, user=request.user)
+        if organization is None:
+            raise NotFound("No such design.")
+        return render(
+            request,
+            "marketplace/designs/nda.html",
+            {"design": design, "organization": organization},
+        )
+    watermark = None
+    if not own:
+        confidential.design_access_record(
+            revision=revision, user=request.user, kind=DesignDownload.Kind.VIEW
+        )
+        watermark = confidential.reader_watermark(revision=revision, user=request.user)
     return render(
         request,
         "marketplace/design_detail.html",
@@ -105,7 +122,8 @@ def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
             "units": DesignRevision.Unit.choices,
             "report_kinds": DesignReport.Kind.choices,
             "own": own,
-            "downloads": selectors.design_downloads(design=design) if own else [],
+            "downloads": selectors.design_downloads(design=design, limit=10) if own else [],
+            "watermark": watermark,
             "access_days": settings.DESIGN_ACCESS_DAYS_AFTER_JOB,
         },
     )
@@ -178,10 +196,22 @@ def part_designer(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def design_thumbnail(request: HttpRequest, revision_id: int) -> HttpResponse:
+    """The picture; a confidential design's carries the reader's name and date for anyone
+    outside its organization, and each such look is logged."""
     revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
     if not revision.thumbnail:
         return HttpResponse(status=404)
-    return FileResponse(revision.thumbnail.open("rb"), content_type="image/png")
+    mark = confidential.reader_watermark(revision=revision, user=request.user)
+    if mark is None:
+        return FileResponse(revision.thumbnail.open("rb"), content_type="image/png")
+    confidential.design_access_record(
+        revision=revision, user=request.user, kind=DesignDownload.Kind.THUMBNAIL
+    )
+    with revision.thumbnail.open("rb") as picture:
+        marked = watermark_png(picture.read(), mark)
+    response = HttpResponse(marked, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -190,6 +220,9 @@ def design_preview(request: HttpRequest, revision_id: int) -> HttpResponse:
     revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
     if not revision.preview:
         return HttpResponse(status=404)
+    confidential.design_access_record(
+        revision=revision, user=request.user, kind=DesignDownload.Kind.PREVIEW
+    )
     return FileResponse(revision.preview.open("rb"), content_type="model/stl")
 
 

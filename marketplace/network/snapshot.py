@@ -146,6 +146,8 @@ def _machine_spec(
         organization=str(workshop.organization_id),
         members=members,
         verified=workshop.is_verified,
+        country=workshop.country,
+        certifications=frozenset(c.code for c in workshop.certifications.all()),
     )
 
 
@@ -154,8 +156,10 @@ def offline_machine_specs(machine_ids: Iterable[int]) -> dict[str, MachineSpec]:
 
     Keyed by engine id (the primary key as a string), as ``matching.replanning`` wants them.
     """
-    rows = Machine.objects.select_related("process", "workshop__organization").filter(
-        pk__in=list(machine_ids)
+    rows = (
+        Machine.objects.select_related("process", "workshop__organization")
+        .prefetch_related("workshop__certifications")
+        .filter(pk__in=list(machine_ids))
     )
     return {str(m.pk): _machine_spec(m, materials=frozenset(), windows=()) for m in rows}
 
@@ -177,6 +181,7 @@ def _offered_machines(origin: datetime, end: datetime, now: datetime) -> QuerySe
         .prefetch_related(
             "materials",
             "weekly_hours",
+            "workshop__certifications",
             Prefetch(
                 "exceptions",
                 queryset=CapacityException.objects.filter(**overlapping),
@@ -227,7 +232,7 @@ def network_snapshot(
     now: datetime | None = None,
     urgent: bool = False,
 ) -> Snapshot:
-    """The network from ``origin`` for ``horizon_days``, in 9 queries whatever its size.
+    """The network from ``origin`` for ``horizon_days``, in 10 queries whatever its size.
 
     A machine's windows are its weekly hours minus closures minus existing bookings and the
     holds of open offers (so no two orders are offered the same time), each

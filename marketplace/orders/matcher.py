@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from marketplace.designs.confidential import confidentiality_rule_of
 from marketplace.designs.models import DesignRevision
 from marketplace.network.models import Workshop
 from marketplace.network.snapshot import (
@@ -77,7 +78,11 @@ __all__ = [
 def _design_analyses(input: QuoteInput) -> dict[int, DesignAnalysis]:
     """The request's design revisions as the matcher reads them (one query)."""
     ids = [line.revision_id for line in input.lines]
-    revisions = DesignRevision.objects.select_related("design").in_bulk(ids)
+    revisions = (
+        DesignRevision.objects.select_related("design")
+        .prefetch_related("design__required_certifications", "design__allowed_workshops")
+        .in_bulk(ids)
+    )
     return {
         pk: DesignAnalysis(
             revision_id=pk,
@@ -87,6 +92,7 @@ def _design_analyses(input: QuoteInput) -> dict[int, DesignAnalysis]:
             ),
             status_label=revision.get_status_display().lower(),
             failed=revision.status == DesignRevision.Status.FAILED,
+            confidentiality=confidentiality_rule_of(revision.design),
         )
         for pk, revision in revisions.items()
     }

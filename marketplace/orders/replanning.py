@@ -10,7 +10,7 @@ solves many orders at once and writes each one the same way (``marketplace.order
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.selectors import member_users, operator_users
 from accounts.services import notify
+from marketplace.designs.confidential import confidentiality_rule_of
 from marketplace.network.models import Machine
 from marketplace.orders import matcher
 from marketplace.orders.flow import JobStatus, OrderStatus, Role
@@ -29,6 +30,7 @@ from marketplace.orders.models import (
     Job,
     Order,
     OrderEvent,
+    QuoteLine,
     Shipment,
 )
 from marketplace.orders.notices import announce
@@ -39,6 +41,7 @@ from marketplace.orders.plans import (
     shipment_from_leg,
 )
 from marketplace.orders.transitions import job_retire
+from matching.confidentiality import ConfidentialityRule
 from matching.replanning import replan_window
 
 logger = logging.getLogger(__name__)
@@ -48,11 +51,37 @@ logger = logging.getLogger(__name__)
 REPLANNABLE = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.IN_PRODUCTION)
 
 
+def _confidential_rules(order: Order) -> dict[int, ConfidentialityRule]:
+    """The rules of the order's confidential designs, by quote line id (two queries more
+    only when there is one)."""
+    lines = QuoteLine.objects.filter(
+        request_id=order.option.request_id, revision__design__confidential=True
+    ).select_related("revision__design")
+    rules: dict[int, ConfidentialityRule] = {}
+    for line in lines.prefetch_related(
+        "revision__design__required_certifications", "revision__design__allowed_workshops"
+    ):
+        rule = confidentiality_rule_of(line.revision.design)
+        if rule is not None:
+            rules[line.pk] = rule
+    return rules
+
+
 def _current_assignment(
-    job: Job, *, declined: bool = False, lost: bool = False
+    job: Job,
+    *,
+    declined: bool = False,
+    lost: bool = False,
+    rules: Mapping[int, ConfidentialityRule] | None = None,
 ) -> matcher.CurrentAssignment:
     """A job as the matcher's re-planning sees it (a declined one counts as still planned; a
-    running one lost on a broken machine is planned again for what is left of it)."""
+    running one lost on a broken machine is planned again for what is left of it). ``rules``:
+    the order's confidential designs by line, so no other machine breaks them."""
+    rules = rules or {}
+    if job.line_id is None:
+        confidentiality = tuple(rules.values())
+    else:
+        confidentiality = (rules[job.line_id],) if job.line_id in rules else ()
     status = {Job.Status.DONE: "done", Job.Status.IN_PROGRESS: "running"}.get(job.status, "planned")
     minutes = int((job.planned_end - job.planned_start).total_seconds() // 60)
     if lost:
@@ -70,6 +99,7 @@ def _current_assignment(
         material_code=None if declined or not job.line else job.line.material.code,
         part_dims_mm=None if declined else _part_dims(job),
         name=job.name,
+        confidentiality=confidentiality,
     )
 
 
@@ -113,9 +143,10 @@ def plan_read(
         )
     )
     lost = {j.pk for j in active if j.status == Job.Status.IN_PROGRESS and j.machine_id in down}
-    current = [_current_assignment(job, lost=job.pk in lost) for job in active]
+    rules = _confidential_rules(order)
+    current = [_current_assignment(job, lost=job.pk in lost, rules=rules) for job in active]
     if declined is not None:
-        current.append(_current_assignment(declined, declined=True))
+        current.append(_current_assignment(declined, declined=True, rules=rules))
     return PlanRead(order, active, lost, declined, current, order.plan_version)
 
 

@@ -11,10 +11,11 @@ from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
-from marketplace.designs import selectors, services
+from accounts.selectors import is_member_of
+from marketplace.designs import confidential, selectors, services
 from marketplace.designs.api import serializers as s
-from marketplace.designs.models import Design
-from marketplace.errors import DomainError
+from marketplace.designs.models import Design, DesignDownload
+from marketplace.errors import DomainError, PermissionDenied
 
 
 class DesignViewSet(
@@ -89,6 +90,66 @@ class DesignViewSet(
         )
         design = selectors.design_get_for_member(design_id=design.pk, user=request.user)
         return Response(s.DesignSerializer(design).data)
+
+    def retrieve(self, request, pk=None):
+        """One design; a read by another organization is logged for its owner."""
+        design = self.get_object()
+        latest = design.latest
+        if latest is not None:
+            confidential.design_access_record(
+                revision=latest, user=request.user, kind=DesignDownload.Kind.VIEW
+            )
+        return Response(s.DesignSerializer(design).data)
+
+    def _own(self) -> Design:
+        design = self.get_object()
+        if not is_member_of(user=self.request.user, organization_ids=[design.organization_id]):
+            raise PermissionDenied("Only the design's owner sees and sets this.")
+        return design
+
+    @extend_schema(methods=["GET"], responses={200: s.ConfidentialitySerializer})
+    @extend_schema(
+        methods=["PUT"],
+        request=s.ConfidentialitySerializer,
+        responses={200: s.ConfidentialitySerializer},
+    )
+    @action(detail=True, methods=["get", "put"], pagination_class=None)
+    def confidentiality(self, request, pk=None):
+        """The owner's rule of who may make the design, and the NDA workshops accept."""
+        design = self._own()
+        if request.method == "PUT":
+            serializer = s.ConfidentialitySerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            design = confidential.design_confidentiality_set(
+                user=request.user,
+                design=design,
+                confidential=data["confidential"],
+                certifications=data["certifications"],
+                countries=data["countries"],
+                workshops=data["workshops"],
+                nda_text=data["nda_text"],
+            )
+        return Response(s.ConfidentialitySerializer.of(design))
+
+    @extend_schema(request=s.NdaAcceptSerializer, responses={201: s.NdaAcceptanceSerializer})
+    @action(detail=True, methods=["post"], url_path="nda-acceptance")
+    def nda_acceptance(self, request, pk=None):
+        """A member accepts the design's NDA for the workshop holding a job on it."""
+        design = self.get_object()
+        serializer = s.NdaAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        acceptance = confidential.nda_accept(
+            user=request.user, design=design, nda_hash=serializer.validated_data["nda_hash"]
+        )
+        return Response(s.NdaAcceptanceSerializer(acceptance).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.DesignAccessSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="access-log")
+    def access_log(self, request, pk=None):
+        """Every logged view and download of the design, newest first (owner only)."""
+        page = self.paginate_queryset(confidential.design_access_log(design=self._own()))
+        return self.get_paginated_response(s.DesignAccessSerializer(page, many=True).data)
 
     def perform_destroy(self, instance: Design) -> None:
         services.design_delete(user=self.request.user, design=instance)

@@ -199,9 +199,10 @@ def test_snapshot_reads_in_a_bounded_number_of_queries(network, django_assert_ma
         CapacityBookingFactory(machine=m, starts_at=NOW + timedelta(days=2))
         CapacityExceptionFactory(machine=m, starts_at=NOW + timedelta(days=3))
         m.materials.add(*network["mill"].materials.all())
-    # 8 reads of the network, one of the carriers' rate tables, plus one of every workshop's
-    # and carrier's members (for runner-up independence).
-    with django_assert_max_num_queries(10):
+    # 8 reads of the network, one of the workshops' certifications (for confidential designs),
+    # one of the carriers' rate tables, plus one of every workshop's and carrier's members (for
+    # runner-up independence).
+    with django_assert_max_num_queries(11):
         snapshot = network_snapshot(origin=NOW)
     assert len(snapshot.machines) == 9
 
