@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     clients = prepare()
-    print(f"| page | role | cold ms | cold queries | warm ms | warm queries |")
+    print("| page | role | cold ms | cold queries | warm ms | warm queries |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for role, paths in MIX.items():
         for template in paths:
