@@ -14,9 +14,7 @@ ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
 ORGANIZATION_HEADER = "X-Organization"
 
 # Within one request: user id -> operator or not (``operator_memo``); None outside requests.
-_operator_answers: ContextVar[dict[int, bool] | None] = ContextVar(
-    "operator_answers", default=None
-)
+_operator_answers: ContextVar[dict[int, bool] | None] = ContextVar("operator_answers", default=None)
 
 
 @contextmanager

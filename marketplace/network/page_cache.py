@@ -111,23 +111,22 @@ def network_summary() -> dict:
     return cached(NETWORK, "summary", selectors.network_summary)
 
 
-def network_listing_html(*, filters: Any) -> tuple[int, str]:
+def network_listing_fresh(*, filters: selectors.NetworkFilter) -> tuple[int, str]:
     """The network page's map, workshop table and catalog for ``filters``: how many workshops
     match, and the HTML (the same for every viewer: verified workshops only)."""
+    workshops = list(selectors.workshops_for_network(filters=filters))
+    html = render_to_string(
+        "marketplace/_network_listing.html",
+        {
+            "workshops": workshops,
+            "network_map": selectors.network_map_for(workshops=workshops) if workshops else None,
+            "processes": Process.objects.prefetch_related("materials"),
+            "materials": Material.objects.prefetch_related("processes"),
+        },
+    )
+    return len(workshops), html
 
-    def render() -> tuple[int, str]:
-        workshops = list(selectors.workshops_for_network(filters=filters))
-        html = render_to_string(
-            "marketplace/_network_listing.html",
-            {
-                "workshops": workshops,
-                "network_map": selectors.network_map_for(workshops=workshops)
-                if workshops
-                else None,
-                "processes": Process.objects.prefetch_related("materials"),
-                "materials": Material.objects.prefetch_related("processes"),
-            },
-        )
-        return len(workshops), html
 
-    return cached(NETWORK, f"listing:{filters!r}", render)
+def network_listing_html(*, filters: selectors.NetworkFilter) -> tuple[int, str]:
+    """``network_listing_fresh``, cached until the network changes."""
+    return cached(NETWORK, f"listing:{filters!r}", lambda: network_listing_fresh(filters=filters))
