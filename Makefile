@@ -9,7 +9,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
 MQTT_TEST_URL ?= mqtt://127.0.0.1:1883
 
-.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench-upload-memory bench-shopfloor bench install lock migrate worker
+.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench-pages bench-upload-memory bench-shopfloor bench install lock migrate worker
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -73,6 +73,10 @@ bench-analysis: install
 ## The production layout (daphne on PostgreSQL and Redis) under a page and API mix of three roles.
 bench-web: install
 	$(BIN)/python benchmarks/bench_web.py
+
+## Each page of the web mix in-process (test client, embedded SQLite): ms and queries, cache empty and filled.
+bench-pages: install
+	$(BIN)/python benchmarks/bench_pages.py
 
 ## Peak memory of the production web server under 20 concurrent 100 MB uploads and junk bodies.
 bench-upload-memory: install

@@ -2,7 +2,12 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from accounts.selectors import ACTIVE_ORGANIZATION_SESSION_KEY, active_membership
+from accounts.selectors import (
+    ACTIVE_ORGANIZATION_SESSION_KEY,
+    active_membership,
+    operator_memo,
+    operator_memo_remember,
+)
 
 
 class ActiveOrganizationMiddleware:
@@ -13,7 +18,8 @@ class ActiveOrganizationMiddleware:
 
     def __call__(self, request):
         request.membership = SimpleLazyObject(lambda: _membership_or_none(request))
-        return self.get_response(request)
+        with operator_memo():
+            return self.get_response(request)
 
 
 class SignInDeviceMiddleware:
@@ -67,6 +73,7 @@ class SecondFactorMiddleware:
             check = second_factor_check(user=request.user, path=request.path)
             if check.is_operator is not None:
                 request.user_is_operator = check.is_operator  # for the navigation, no 2nd query
+                operator_memo_remember(user=request.user, answer=check.is_operator)
             if check.refusal:
                 messages.warning(request, check.refusal)
                 return redirect(SETUP_URL)

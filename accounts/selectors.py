@@ -1,6 +1,8 @@
 """Reads of users, organizations and memberships, always scoped to what the user may see."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models import QuerySet
 
@@ -10,6 +12,34 @@ from config.ids import parse_id
 
 ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
 ORGANIZATION_HEADER = "X-Organization"
+
+# Within one request: user id -> operator or not (``operator_memo``); None outside requests.
+_operator_answers: ContextVar[dict[int, bool] | None] = ContextVar("operator_answers", default=None)
+
+
+@contextmanager
+def operator_memo() -> Iterator[None]:
+    """Within the block (one request), ``is_operator`` asks the database once per user: the
+    middleware, the page and the navigation all ask. A membership saved or deleted meanwhile
+    forgets the answer (``operator_memo_forget``)."""
+    token = _operator_answers.set({})
+    try:
+        yield
+    finally:
+        _operator_answers.reset(token)
+
+
+def operator_memo_remember(*, user: User, answer: bool) -> None:
+    """An answer found another way (the second-factor check reads it in its own query)."""
+    answers = _operator_answers.get()
+    if answers is not None and user.is_authenticated:
+        answers[user.pk] = answer
+
+
+def operator_memo_forget(*, user_id: int) -> None:
+    answers = _operator_answers.get()
+    if answers is not None:
+        answers.pop(user_id, None)
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -28,9 +58,15 @@ def is_operator(*, user: User) -> bool:
     """Operators are the members of the platform organization."""
     if not user.is_authenticated:
         return False
-    return Membership.objects.filter(
+    answers = _operator_answers.get()
+    if answers is not None and user.pk in answers:
+        return answers[user.pk]
+    answer = Membership.objects.filter(
         user=user, organization__kind=Organization.Kind.PLATFORM
     ).exists()
+    if answers is not None:
+        answers[user.pk] = answer
+    return answer
 
 
 def organization_get_for_member(*, organization_id: int | str, user: User) -> Organization:

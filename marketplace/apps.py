@@ -8,6 +8,8 @@ class MarketplaceConfig(AppConfig):
     def ready(self) -> None:
         """Listens to billing and to its own machine events; neither side imports the other."""
         from billing.signals import order_facts_requested, payment_confirmed, statement_notes
+        from marketplace.dashboards import freshness as console_freshness
+        from marketplace.network import page_cache as network_page_cache
         from marketplace.network.signals import machine_available, machine_unavailable
         from marketplace.orders.disputes import on_statement_notes
         from marketplace.orders.money_facts import order_money_facts
@@ -23,3 +25,5 @@ class MarketplaceConfig(AppConfig):
         order_facts_requested.connect(order_money_facts, dispatch_uid="order-money-facts")
         job_finishing.connect(on_job_finishing, dispatch_uid="quality-last-step")
         order_completing.connect(on_order_completing, dispatch_uid="quality-completion")
+        network_page_cache.connect()
+        console_freshness.connect()

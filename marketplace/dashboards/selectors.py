@@ -3,7 +3,7 @@ queues to work through and the network's health."""
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Q
+from django.db.models import Q
 
 from accounts.models import Organization
 from marketplace.designs.models import DesignReport
@@ -11,30 +11,18 @@ from marketplace.network.models import (
     Machine,
     Workshop,
 )
-from marketplace.network.selectors import workshop_utilisation
 from marketplace.orders.models import Job, Order, Shipment
 
 
 def operator_overview() -> dict:
-    """What the operator console shows: queues to work through and the network's health."""
+    """What the operator console shows: queues to work through (live) and the network's
+    health (counts and charts cached until what they count changes: ``freshness``)."""
     from billing.models import Payment
     from billing.selectors import billing_overview, platform_balances
+    from marketplace.dashboards.freshness import console_figures_cached
 
-    by_kind = dict(
-        Organization.objects.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
-    )
-    by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")))
-    completed = Order.objects.filter(status="completed", delivered_at__isnull=False)
-    on_time = completed.filter(delivered_at__lte=F("promised_delivery_at")).count()
-    orders_chart = {
-        "labels": [label for _, label in Order.Status.choices],
-        "values": [by_status.get(value, 0) for value, _ in Order.Status.choices],
-    }
-    utilisation = workshop_utilisation()
     return {
-        "organizations_by_kind": [
-            (kind.label, by_kind.get(kind.value, 0)) for kind in Organization.Kind
-        ],
+        **console_figures_cached(),
         "pending_workshops": Workshop.objects.filter(
             verification_status=Workshop.Verification.PENDING
         ).select_related("organization"),
@@ -46,20 +34,9 @@ def operator_overview() -> dict:
         "design_reports": DesignReport.objects.filter(status="open").select_related(
             "design__organization", "reporter"
         ),
-        "orders_chart": orders_chart,
-        "on_time_rate": round(100 * on_time / completed.count()) if completed.exists() else None,
-        "completed_count": completed.count(),
         "platform_balances": [
             (account, money) for account, money in platform_balances() if money.minor
         ],
-        "utilisation": utilisation,
-        "utilisation_chart": {
-            "labels": [str(row["workshop"]) for row in utilisation],
-            "values": [row["percent"] for row in utilisation],
-            "unit": "%",
-            "max": 100,
-            "color": "#6b4c9a",
-        },
         "billing": [revenue_chart(row) for row in billing_overview(days=30)],
     }
 

@@ -12,6 +12,7 @@ from marketplace.dashboards import selectors
 from marketplace.dashboards.forms import OutageForm
 from marketplace.designs import selectors as design_selectors
 from marketplace.errors import DomainError
+from marketplace.network import page_cache
 from marketplace.network import selectors as network_selectors
 from marketplace.network.services import workshop_take_down
 from marketplace.orders.outage_preview import OutagePreview, outage_preview
@@ -20,9 +21,7 @@ from marketplace.orders.outage_preview import OutagePreview, outage_preview
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
-    return render(
-        request, "marketplace/home.html", {"summary": network_selectors.network_summary()}
-    )
+    return render(request, "marketplace/home.html", {"summary": page_cache.network_summary()})
 
 
 @login_required
@@ -44,7 +43,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "organization": organization,
         "membership": membership,
         "members": organization_members(organization=organization),
-        "summary": network_selectors.network_summary(),
+        "summary": page_cache.network_summary(),
     }
     if organization.kind == Organization.Kind.WORKSHOP:
         workshop = network_selectors.workshop_for_organization(organization=organization)

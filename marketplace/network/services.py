@@ -22,6 +22,7 @@ from marketplace.errors import (
     InvalidMachine,
     PermissionDenied,
 )
+from marketplace.network import page_cache
 from marketplace.network.capacity import WeeklySlot, expand_weekly, subtract
 from marketplace.network.local_hours import is_time_zone, zone_for_country
 from marketplace.network.models import (
@@ -237,10 +238,12 @@ def weekly_hours_set(
         machine=machine, covered=outside, force=force, what="These opening hours leave"
     )
     machine.weekly_hours.all().delete()
-    return WeeklyAvailability.objects.bulk_create(
+    created = WeeklyAvailability.objects.bulk_create(
         WeeklyAvailability(machine=machine, weekday=d, start_time=s, end_time=e)
         for d, s, e in slots
     )
+    page_cache.rows_written(WeeklyAvailability)
+    return created
 
 
 def _closures(machine: Machine, booking: CapacityBooking) -> list[tuple[datetime, datetime]]:

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
@@ -16,7 +17,7 @@ from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_member_of, is_operator
 from marketplace.errors import DomainError
-from marketplace.network import basemap, selectors, services
+from marketplace.network import basemap, page_cache, selectors, services
 from marketplace.network.forms import (
     CapacityExceptionForm,
     MachineForm,
@@ -27,24 +28,19 @@ from marketplace.network.forms import (
     WorkshopPhotoForm,
     WorkshopProfileForm,
 )
-from marketplace.network.models import CapacityException, Material, Process, Workshop, WorkshopPhoto
+from marketplace.network.models import CapacityException, Workshop, WorkshopPhoto
 
 
 @login_required
 def network(request: HttpRequest) -> HttpResponse:
+    """The filters, then the listing for them: the same for every viewer, so cached whole."""
     form = NetworkFilterForm(request.GET or None)
     filters = form.filters() if request.GET else selectors.NetworkFilter()
-    workshops = list(selectors.workshops_for_network(filters=filters))
+    workshop_count, listing = page_cache.network_listing_html(filters=filters)
     return render(
         request,
         "marketplace/network.html",
-        {
-            "form": form,
-            "workshops": workshops,
-            "network_map": selectors.network_map_for(workshops=workshops),
-            "processes": Process.objects.prefetch_related("materials"),
-            "materials": Material.objects.prefetch_related("processes"),
-        },
+        {"form": form, "workshop_count": workshop_count, "listing": mark_safe(listing)},
     )
 
 

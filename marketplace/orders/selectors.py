@@ -28,6 +28,12 @@ def orders_visible_to(*, user) -> QuerySet[Order]:
     )
 
 
+def orders_listed_for(*, user) -> QuerySet[Order]:
+    """``orders_visible_to`` for lists: without each option's route, a JSON document per
+    order that no list shows."""
+    return orders_visible_to(user=user).defer("option__route")
+
+
 def order_get_for_member(*, order_id: int, user) -> Order:
     """An order the user may see: its customer, the workshops and carriers on it, operators."""
     order = orders_visible_to(user=user).filter(pk=order_id).first()
@@ -287,7 +293,9 @@ def live_route(*, jobs: list[Job], shipments: list[Shipment]) -> dict:
 
 def route_map_for(*, option: OptionDict, ship_to: tuple[float, float]) -> NetworkMap:
     """The route of a plan on the map: workshops in order, legs as arrows, the customer last."""
-    workshops = Workshop.objects.in_bulk(option.get("workshop_ids", []))
+    workshops = Workshop.objects.select_related("organization").in_bulk(
+        option.get("workshop_ids", [])
+    )  # one query: each dot's title names the workshop's organization
     points = [
         MapPoint(
             lat=float(w.latitude),

@@ -130,7 +130,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "marketplace/order_list.html",
-        {"orders": selectors.orders_visible_to(user=request.user)[:200]},
+        {"orders": selectors.orders_listed_for(user=request.user)[:200]},
     )
 
 

@@ -143,7 +143,7 @@ class OrderViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
-        return selectors.orders_visible_to(user=self.request.user)
+        return selectors.orders_listed_for(user=self.request.user)
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()

@@ -1,0 +1,124 @@
+"""Every page of the web benchmark's mix (benchmarks/bench_web.py) costs a pinned number of
+queries, with the cache empty and filled, and that number does not grow with the data shown."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from marketplace.orders.models import Job
+from tests.factories import (
+    CertificationFactory,
+    MachineFactory,
+    WeeklyAvailabilityFactory,
+    WorkshopFactory,
+)
+from tests.factories.orders import JobFactory, OrderFactory, QuoteOptionFactory, ShipmentFactory
+from tests.helpers import organization_of, workshop_of
+
+pytestmark = pytest.mark.django_db
+
+# (role, path, most queries with the cache empty, most with it filled); {order} is one of
+# the customer's orders. The signed-in session costs two (session, user) and the membership
+# one: every page pays them.
+PAGES = [
+    ("customer", "/dashboard/", 14, 9),
+    ("customer", "/orders/", 7, 7),
+    ("customer", "{order}", 17, 17),
+    ("customer", "/network/", 15, 9),
+    ("customer", "/api/v1/orders/", 7, 7),
+    ("workshop", "/dashboard/", 21, 16),
+    ("workshop", "/jobs/", 10, 10),
+    ("workshop", "/api/v1/jobs/", 7, 7),
+    ("operator", "/dashboard/", 30, 17),
+    ("operator", "/network/", 15, 9),
+    ("operator", "/api/v1/orders/", 6, 6),
+]
+
+
+def add_world(customer, workshop_user, count: int) -> list:
+    """``count`` more of everything the pages list: verified workshops with machines and
+    certificates, and the customer's orders, each with a job at the workshop and a leg."""
+    workshop = workshop_of(workshop_user)
+    orders = []
+    for n in range(count):
+        other = WorkshopFactory(organization__name=f"Workshop {n}-{Job.objects.count()}")
+        other.certifications.add(CertificationFactory())
+        machine = MachineFactory(workshop=other)
+        WeeklyAvailabilityFactory(machine=machine)
+        own_machine = MachineFactory(workshop=workshop)
+        WeeklyAvailabilityFactory(machine=own_machine)
+        option = QuoteOptionFactory(request__organization=organization_of(customer))
+        order = OrderFactory(option=option, status="paid")
+        JobFactory(order=order, workshop=workshop, machine=own_machine, status=Job.Status.ACCEPTED)
+        ShipmentFactory(order=order, origin=workshop, destination=None)
+        orders.append(order)
+    return orders
+
+
+def queries_of(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries.captured_queries)
+
+
+def cold_and_warm(client, path: str) -> tuple[int, int]:
+    cache.clear()
+    cold = queries_of(client, path)
+    return cold, queries_of(client, path)
+
+
+@pytest.fixture
+def world(customer_alice, workshop_bob, operator_olga):
+    orders = add_world(customer_alice, workshop_bob, 2)
+    return {
+        "customer": customer_alice,
+        "workshop": workshop_bob,
+        "operator": operator_olga,
+        "order": f"/orders/{orders[0].pk}/",
+    }
+
+
+@pytest.mark.parametrize(("role", "path", "most_cold", "most_warm"), PAGES)
+def test_each_page_of_the_mix_costs_a_pinned_number_of_queries_that_data_does_not_grow(
+    client, world, role, path, most_cold, most_warm
+):
+    path = path.format(order=world["order"])
+    client.force_login(world[role])
+    client.get(path)  # the session and the basemap warmed up, as on a running site
+    cold, warm = cold_and_warm(client, path)
+    assert cold <= most_cold, f"{path} as {role}: {cold} queries with the cache empty"
+    assert warm <= most_warm, f"{path} as {role}: {warm} queries with the cache filled"
+
+    add_world(world["customer"], world["workshop"], 4)
+    assert cold_and_warm(client, path) == (cold, warm), f"{path} as {role} grows with its data"
+
+
+def test_the_order_page_reads_the_workshops_of_its_route_map_in_one_query(client, customer_alice):
+    """Before: each workshop on the route cost one more query (its organization's name)."""
+
+    def order_page_queries(workshop_count: int) -> int:
+        option = QuoteOptionFactory(request__organization=organization_of(customer_alice))
+        order = OrderFactory(option=option, status="paid")
+        for sequence in range(workshop_count):  # one step at each of that many workshops
+            JobFactory(order=order, workshop=WorkshopFactory(), sequence=sequence)
+        client.get(f"/orders/{order.pk}/")
+        return queries_of(client, f"/orders/{order.pk}/")
+
+    client.force_login(customer_alice)
+    assert order_page_queries(1) == order_page_queries(5)
+
+
+def test_a_request_asks_once_whether_its_user_is_an_operator(client, customer_alice):
+    """Before: the order page asked twice (the page's access check and the navigation)."""
+    option = QuoteOptionFactory(request__organization=organization_of(customer_alice))
+    order = OrderFactory(option=option, status="paid")
+    client.force_login(customer_alice)
+    client.get(f"/orders/{order.pk}/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/orders/{order.pk}/").status_code == 200
+    asks = [q["sql"] for q in queries.captured_queries if "'platform'" in q["sql"]]
+    assert len(asks) == 1, asks
