@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.health import HealthView
 
+handler400 = "config.api.bad_request"
 handler404 = "config.api.not_found"
 
 api_v1 = [
