@@ -1,5 +1,7 @@
 """Attaches the organization a user acts for to each request; remembers signed-in devices."""
 
+from urllib.parse import urlencode
+
 from django.utils.functional import SimpleLazyObject
 
 from accounts.selectors import (
@@ -57,7 +59,8 @@ def _membership_or_none(request):
 
 
 class SecondFactorMiddleware:
-    """Sends operators (and anyone opening bank details) without a second factor to set one up
+    """Sends operators (and anyone opening bank details) without a second factor to set one up,
+    and operators whose session has not answered theirs away from the admin to answer it
     (accounts.second_factor); the API gives its own 403 through `accounts.api.authentication`."""
 
     def __init__(self, get_response):
@@ -67,7 +70,14 @@ class SecondFactorMiddleware:
         from django.contrib import messages
         from django.shortcuts import redirect
 
-        from accounts.second_factor import SETUP_URL, second_factor_check
+        from accounts.second_factor import (
+            ADMIN_PATH,
+            ANSWER_REFUSAL,
+            ANSWER_URL,
+            SETUP_URL,
+            second_factor_check,
+            session_answered_second_factor,
+        )
 
         if not request.path.startswith("/api/"):
             check = second_factor_check(user=request.user, path=request.path)
@@ -77,4 +87,11 @@ class SecondFactorMiddleware:
             if check.refusal:
                 messages.warning(request, check.refusal)
                 return redirect(SETUP_URL)
+            if (
+                check.is_operator
+                and request.path.startswith(ADMIN_PATH)
+                and not session_answered_second_factor(session=request.session, user=request.user)
+            ):
+                messages.warning(request, ANSWER_REFUSAL)
+                return redirect(f"{ANSWER_URL}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

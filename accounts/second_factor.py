@@ -10,12 +10,20 @@ A stolen password must not be enough to run the platform or to redirect money, s
 Once a second factor is set up, allauth asks for it at every password sign-in. The same rule
 serves the web (`SecondFactorMiddleware` sends the person to set one up) and the API (the
 authentication classes answer 403 with the reason), so it lives here once.
+
+Having a factor is not enough where an operator holds the keys to everything (the Django admin,
+the live channel): there the session itself must have answered it, so a session opened some
+other way (a login without the challenge, a stolen cookie of a half-finished sign-in) does not
+reach them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db.models import Exists, OuterRef
@@ -23,6 +31,9 @@ from django.db.models import Exists, OuterRef
 from accounts.models import Membership, Organization, User
 
 SETUP_URL = "/accounts/2fa/"
+# Where a signed-in person answers their second factor again (allauth's reauthentication).
+ANSWER_URL = "/accounts/2fa/reauthenticate/"
+ADMIN_PATH = "/admin/"
 # Pages an operator without a second factor may still open: signing in and out, setting one up.
 OPEN_TO_EVERYONE = (
     "/accounts/",
@@ -48,6 +59,11 @@ OPERATOR_REFUSAL = (
 MONEY_REFUSAL = (
     "Bank details and payouts need a second factor (an authenticator app or a security key) "
     "on your account: set one up at /accounts/2fa/ in the browser."
+)
+
+ANSWER_REFUSAL = (
+    "The admin asks operators for their second factor in every session: enter a code from "
+    "your authenticator app or use your security key."
 )
 
 
@@ -93,6 +109,25 @@ def second_factor_check(*, user: User, path: str) -> SecondFactorCheck:
 def second_factor_refusal(*, user: User, path: str) -> str | None:
     """Why this user may not reach this path without a second factor, or None if they may."""
     return second_factor_check(user=user, path=path).refusal
+
+
+def session_answered_second_factor(*, session: Any, user: User) -> bool:
+    """Whether this session answered a second factor for this user (allauth records each
+    authentication of a session: a password, a code, a security key, a passkey)."""
+    records = get_authentication_records(SimpleNamespace(session=session), user)
+    return any(record.get("method") == "mfa" for record in records)
+
+
+def operator_session_unanswered(*, user: User, session: Any) -> bool:
+    """An operator whose session has not answered a second factor (set up or not); such a
+    session reaches neither the admin nor the live channel."""
+    if not getattr(settings, "MFA_REQUIRED_FOR_OPERATORS", True) or not user.is_authenticated:
+        return False
+    if not Membership.objects.filter(
+        user=user, organization__kind=Organization.Kind.PLATFORM
+    ).exists():
+        return False
+    return not session_answered_second_factor(session=session, user=user)
 
 
 def totp_authenticator_set(*, user: User, secret: str) -> Authenticator:

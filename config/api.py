@@ -2,10 +2,18 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.views.defaults import bad_request as site_bad_request
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -41,10 +49,39 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return page_not_found(request, exception)
 
 
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django refuses before any view (a Host it does not serve, a body it cannot read, too
+    many fields or files, read by a middleware looking for the CSRF token) answers in the API's
+    error body under /api/ instead of the site's HTML page."""
+    if not request.path.startswith("/api/"):
+        return site_bad_request(request, exception)
+    if isinstance(exception, TOO_LARGE):
+        code, message, status_code = "too_large", _too_large(exception).detail, 413
+    elif isinstance(exception, MultiPartParserError):
+        code, status_code = "parse_error", 400
+        message = f"The multipart body cannot be read: {exception}"
+    elif isinstance(exception, DisallowedHost):
+        code, status_code = "bad_request", 400
+        message = "The Host header names a host this site does not serve."
+    else:
+        code, message, status_code = "bad_request", "The request cannot be read.", 400
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status_code)
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
+
+
+def _too_large(exc: Exception) -> PayloadTooLarge:
+    if isinstance(exc, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return PayloadTooLarge(f"One request carries at most {limit} files.")
+    return PayloadTooLarge()
 
 
 class Conflict(exceptions.APIException):
@@ -88,8 +125,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
-        exc = PayloadTooLarge()
+    elif isinstance(exc, TOO_LARGE):
+        exc = _too_large(exc)
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = _in_use(exc)
 

@@ -1,5 +1,6 @@
 """Top-level URLs: the site, the admin, the versioned API and the health check."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
@@ -7,6 +8,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.health import HealthView
 
+# The admin signs in through the site's own sign-in (its limits and the second factor), never
+# through a password form of its own.
+admin.site.login = secure_admin_login(admin.site.login)
+
+handler400 = "config.api.bad_request"
 handler404 = "config.api.not_found"
 
 api_v1 = [

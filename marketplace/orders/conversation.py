@@ -53,12 +53,14 @@ def review_create(
     if not 1 <= rating <= 5:
         raise DomainError("Rate from 1 to 5 stars.", code="invalid_rating")
     with transaction.atomic():
+        # The workshop's row first: a second review posted at the same moment waits here, then
+        # sees the first and is refused, instead of reaching the unique constraint.
+        workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
         if Review.objects.filter(order=order, workshop=workshop).exists():
             raise Conflict("You have already reviewed this workshop for this order.")
         review = Review.objects.create(
             order=order, workshop=workshop, author=user, rating=rating, comment=comment.strip()
         )
-        workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
         ratings = list(workshop.reviews.values_list("rating", flat=True))
         workshop.review_count = len(ratings)
         workshop.rating = round(sum(ratings) / len(ratings), 2)

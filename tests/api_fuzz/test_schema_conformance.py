@@ -2,8 +2,9 @@
 schema (status code, content type, body) and none is a server error.
 
 Each operation gets a bounded, derandomized run of valid and invalid requests, half of them
-aimed at rows of the seeded world (`world.py`) so that fuzzed bodies meet real objects. All
-operations run before the test fails, so one run lists every finding."""
+aimed at rows of the seeded world (`world.py`: path, query and body fields that name objects)
+so that fuzzed requests meet real objects. All operations run before the test fails, so one
+run lists every finding."""
 
 import pytest
 import schemathesis
@@ -63,13 +64,14 @@ def _requests_keep_the_test_transaction():
 
 
 def _cases(operation, world: World) -> st.SearchStrategy:
-    """Valid and invalid requests, with generated ids and with the world's real ones."""
+    """Valid and invalid requests, with generated ids and with the world's real ones: in the
+    path, and in query and body fields that name an object (`order`, `machine`, `revision`)."""
     known = world.known_path_parameters(operation.path)
     strategies = [operation.as_strategy(mode) for mode in GenerationMode]
-    if known:
-        strategies += [
-            operation.as_strategy(mode, path_parameters=known) for mode in GenerationMode
-        ]
+    strategies += [
+        operation.as_strategy(mode, path_parameters=known or None).map(world.aim)
+        for mode in GenerationMode
+    ]
     return st.one_of(strategies)
 
 

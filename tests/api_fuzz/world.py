@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 from knox.models import AuthToken
@@ -32,6 +33,22 @@ from tests.helpers import give_second_factor
 
 ROLES = ("customer", "workshop", "carrier", "operator")
 _PARAMETER = re.compile(r"\{(\w+)\}")
+OBJECT_FIELDS = {
+    "organization": "organizations",
+    "workshop": "workshops",
+    "machine": "machines",
+    "design": "designs",
+    "revision": "revisions",
+    "quote": "quotes",
+    "option": "options",
+    "order": "orders",
+    "order_id": "orders",
+    "job": "jobs",
+    "shipment": "shipments",
+    "process": "processes",
+    "material": "materials",
+}
+"""Query and body fields that name an object, with the collection whose real id they get."""
 
 
 @dataclass
@@ -51,6 +68,28 @@ class World:
             if match and before in self.ids:
                 known[match.group(1)] = self.ids[before]
         return known
+
+    def aimed(self, value: Any) -> Any:
+        """`value` with every field that names an object (`order`, `machine`, `revision`...)
+        set to a real row's id, at any depth; other values untouched."""
+        if isinstance(value, dict):
+            return {
+                key: self.ids[OBJECT_FIELDS[key]]
+                if OBJECT_FIELDS.get(key) in self.ids
+                else self.aimed(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self.aimed(item) for item in value]
+        return value
+
+    def aim(self, case: Any) -> Any:
+        """A generated schemathesis case whose query and body name real rows."""
+        if isinstance(case.query, dict) and case.query:
+            case.query = self.aimed(case.query)
+        if isinstance(case.body, dict | list):
+            case.body = self.aimed(case.body)
+        return case
 
 
 def _member(kind: str, email: str) -> tuple:
@@ -104,6 +143,7 @@ def build_world() -> World:
             "machines": machine.pk,
             "closures": closure.pk,
             "designs": line.revision.design_id,
+            "revisions": line.revision_id,
             "quotes": line.request_id,
             "options": option.pk,
             "orders": order.pk,

@@ -1,0 +1,63 @@
+"""Refuses requests that carry a NUL character where it would reach a database lookup.
+
+PostgreSQL cannot store or compare a text holding NUL (0x00): a path, a filter, the
+X-Organization header, an API token or a session cookie holding one made the lookup raise and
+the request answer 500 (SQLite compares it quietly). No legitimate client sends one, so the
+request is refused with 400 before any view, authentication or session lookup runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import unquote_plus
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import bad_request
+
+NUL = "\x00"
+# Headers whose values become database lookups (the organization, the API token, the session).
+LOOKUP_HEADERS = ("HTTP_X_ORGANIZATION", "HTTP_AUTHORIZATION", "HTTP_COOKIE")
+
+
+class NulCharacterRefused(Exception):
+    """The request carries a NUL character (shown on the HTML 400 page in DEBUG only)."""
+
+
+def nul_location(request: HttpRequest) -> str | None:
+    """Where the request carries a NUL character (`path`, `query string`, a header), or None.
+
+    The query string is read raw and decoded with `unquote_plus`, not parsed through
+    `request.GET`: parsing enforces DATA_UPLOAD_MAX_NUMBER_FIELDS, which would refuse a probe
+    with many fields that no view ever reads.
+    """
+    if NUL in request.path:
+        return "path"
+    query_string = request.META.get("QUERY_STRING", "")
+    if query_string and NUL in unquote_plus(query_string, errors="replace"):
+        return "query string"
+    for key in LOOKUP_HEADERS:
+        if NUL in request.META.get(key, ""):
+            return key.removeprefix("HTTP_").replace("_", "-").title() + " header"
+    # Django's cookie parser turns a quoted escape ("\\000") into a NUL character.
+    if any(NUL in name or NUL in value for name, value in request.COOKIES.items()):
+        return "cookie"
+    return None
+
+
+class NulRefusingMiddleware:
+    """First in MIDDLEWARE: a NUL character gets 400 (the API's error body under /api/)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = nul_location(request)
+        if where is None:
+            return self.get_response(request)
+        message = f"The request's {where} contains a NUL character (0x00), which is not allowed."
+        if request.path.startswith("/api/"):
+            body = {"error": {"code": "nul_character", "message": message}}
+            return JsonResponse(body, status=400)
+        exception = NulCharacterRefused(message) if settings.DEBUG else None
+        return bad_request(request, exception)
