@@ -18,6 +18,9 @@ from accounts.places import PlaceNotFound, country_code, country_name
 MAX_VAT_ID_LENGTH = 20  # characters once spaces and punctuation are gone
 # VAT number prefixes that differ from the ISO 3166-1 code of the country.
 VAT_PREFIX_TO_ISO = {"EL": "GR", "XI": "GB"}
+# Greek numbers are EL…; python-stdnum accepts GR… too, and both are kept as EL… (as
+# ``billing.vat.vat_id_parse`` does, so profile and checkout store the same number).
+ISO_TO_VAT_PREFIX = {"GR": "EL"}
 
 
 class BillingProfileInvalid(DomainError):
@@ -30,7 +33,9 @@ class BillingProfileInvalid(DomainError):
 
 def vat_id_for_country(text: str, *, country: str) -> str:
     """The VAT ID in compact form if it is a valid EU VAT ID of ``country``; empty text
-    gives ''. BillingProfileInvalid (field ``vat_id``) otherwise, with the reason."""
+    gives ''. BillingProfileInvalid (field ``vat_id``) otherwise, with the reason. The
+    profile and the checkout both check with it: an ID of another country would otherwise
+    look like a reverse-charge sale."""
     from stdnum.eu import vat
 
     raw = "".join(ch for ch in (text or "") if ch.isalnum()).upper()
@@ -48,7 +53,8 @@ def vat_id_for_country(text: str, *, country: str) -> str:
             f"“{text[:40]}” is not a valid EU VAT ID: check the country code and the digits.",
             field="vat_id",
         )
-    prefix = number[:2]
+    prefix = ISO_TO_VAT_PREFIX.get(number[:2], number[:2])
+    number = prefix + number[2:]
     if VAT_PREFIX_TO_ISO.get(prefix, prefix) != country:
         raise BillingProfileInvalid(
             f"{number} is a VAT ID of {country_name(VAT_PREFIX_TO_ISO.get(prefix, prefix))},"

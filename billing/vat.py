@@ -55,6 +55,9 @@ REVERSE_CHARGE_MENTION = "Reverse charge, Art. 196 Directive 2006/112/EC"
 EXPORT_MENTION = "Outside the scope of EU VAT: supply to a customer outside the EU"
 # VAT number prefixes that differ from the ISO 3166-1 code of the country.
 _VAT_PREFIX_TO_ISO = {"EL": "GR", "XI": "GB"}
+# ISO codes people type as a VAT prefix although the member state's prefix differs: Greek
+# numbers are EL…, and python-stdnum accepts GR… too, so both are kept as EL….
+_ISO_TO_VAT_PREFIX = {"GR": "EL"}
 MAX_VAT_ID_LENGTH = 20  # characters once spaces and punctuation are gone
 
 Treatment = Literal["domestic", "intra_eu_b2c", "reverse_charge", "export"]
@@ -102,16 +105,25 @@ def vat_id_parse(text: str) -> VatId:
         raise VatIdInvalid(
             f"“{text[:40]}” is not a valid EU VAT ID: check the country code and the digits."
         )
+    number = vat_prefix_normalised(number)
     prefix = number[:2]
     return VatId(number=number, country=_VAT_PREFIX_TO_ISO.get(prefix, prefix))
+
+
+def vat_prefix_normalised(number: str) -> str:
+    """A compact VAT number with the member state's own prefix (GR094259216 → EL094259216),
+    so one company's number is stored and printed one way."""
+    prefix = number[:2]
+    return _ISO_TO_VAT_PREFIX.get(prefix, prefix) + number[2:]
 
 
 def vat_rule(*, seller_country: str, buyer_country: str, buyer_vat: VatId | None) -> VatRule:
     """The VAT rule of a sale of services and goods by a seller established in the EU.
 
     - buyer in the seller's country: the seller's standard rate (domestic);
-    - buyer in another member state with a valid VAT ID (B2B): no VAT, the buyer accounts
-      for it (reverse charge, Art. 196);
+    - buyer in another member state with a valid VAT ID of that member state (B2B): no VAT,
+      the buyer accounts for it (reverse charge, Art. 196); a VAT ID of another country than
+      the buyer's address never does (it is the B2C rule then);
     - buyer in another member state without a VAT ID (B2C): the seller's standard rate
       (a simplification: above the EU distance-sales threshold the buyer country's rate
       applies, through OSS);
@@ -126,7 +138,7 @@ def vat_rule(*, seller_country: str, buyer_country: str, buyer_vat: VatId | None
         return VatRule("domestic", seller_rate)
     if buyer_country and buyer_country not in EU_STANDARD_RATES_BP:
         return VatRule("export", 0, EXPORT_MENTION)
-    if buyer_vat is not None and buyer_vat.country != seller_country:
+    if buyer_vat is not None and buyer_country and buyer_vat.country == buyer_country:
         return VatRule("reverse_charge", 0, REVERSE_CHARGE_MENTION)
     return VatRule("intra_eu_b2c", seller_rate)
 

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from accounts.billing_profiles import billing_profile_of
+from accounts.billing_profiles import BillingProfileInvalid, billing_profile_of, vat_id_for_country
 from accounts.models import Address, Organization, User
 from billing import services as billing
 from billing.invoicing import Party, proforma
 from billing.providers import default_provider_name
-from billing.vat import VatIdInvalid, vat_id_parse
 from marketplace.errors import DomainError
 from marketplace.orders.invoicing import invoice_lines_for
 from marketplace.orders.models import Order, QuoteOption
@@ -77,13 +76,12 @@ def billing_choice(
     *, address: Address, vat_id: str, po_number: str, organization_name: str
 ) -> BillingChoice:
     """The buyer as invoiced, from a billing address of the book; CheckoutInvalid with the
-    message to show for a VAT ID that is not valid."""
-    compact = ""
-    if vat_id.strip():
-        try:
-            compact = vat_id_parse(vat_id).number
-        except VatIdInvalid as error:
-            raise CheckoutInvalid(str(error)) from error
+    message to show for a VAT ID that is not valid or not of the address's country (the
+    billing profile's check: such an ID must not make the sale a reverse-charge one)."""
+    try:
+        compact = vat_id_for_country(vat_id, country=address.country)
+    except BillingProfileInvalid as error:
+        raise CheckoutInvalid(error.message) from error
     lines = [address.street, f"{address.postcode} {address.city}", address.country_name]
     if address.recipient:
         lines.insert(0, f"Attn. {address.recipient}")

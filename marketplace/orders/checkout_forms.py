@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.billing_profiles import BillingProfileInvalid, vat_id_for_country
 from accounts.models import Address
 from accounts.places import country_choices
 from billing.vat import VatIdInvalid, vat_id_parse
@@ -60,9 +61,22 @@ class CheckoutForm(forms.Form):
             for name in ("street", "postcode", "city", "country"):
                 if not data.get(name):
                     self.add_error(name, "Needed for a new billing address.")
+        self._check_vat_id_country(data)
         if self.placing and not data.get("terms"):
             self.add_error("terms", "Accept the terms of sale to place the order.")
         return data
+
+    def _check_vat_id_country(self, data: dict) -> None:
+        """The VAT ID must be one of the billing address's country, as on the billing
+        profile: another country's ID would otherwise be taken for a reverse-charge sale."""
+        saved = data.get("billing_saved")
+        country = saved.country if saved is not None else data.get("country")
+        if not data.get("vat_id") or not country:
+            return
+        try:
+            data["vat_id"] = vat_id_for_country(data["vat_id"], country=country)
+        except BillingProfileInvalid as error:
+            self.add_error("vat_id", error.message)
 
     @property
     def new_address(self) -> dict[str, str]:

@@ -6,11 +6,16 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.billing_profiles import BillingProfileInvalid, billing_profile_set
+from accounts.billing_profiles import (
+    BillingProfileInvalid,
+    billing_profile_set,
+    vat_id_for_country,
+)
 from accounts.errors import PermissionDenied
 from accounts.models import Address, BillingProfile, Membership
 from billing.invoicing import checkout_details_record, order_buyer_record, order_sale
 from billing.models import CheckoutDetails, Invoice, Payment
+from billing.vat import VatIdInvalid, vat_id_parse
 from marketplace.orders.checkout import billing_choice
 from tests.billing.invoice_story import lines_of
 from tests.factories import MembershipFactory, UserFactory
@@ -105,6 +110,20 @@ def test_a_greek_vat_id_starts_with_el_and_belongs_to_greece(customer_alice):
         vat_id="EL094259216",
     )
     assert (profile.country, profile.vat_id) == ("GR", "EL094259216")
+
+
+@pytest.mark.django_db
+def test_a_greek_vat_id_typed_with_gr_is_stored_with_el(customer_alice):
+    profile = _set(
+        customer_alice,
+        organization_of(customer_alice),
+        street="Odos 1",
+        postcode="10431",
+        city="Athens",
+        country="GR",
+        vat_id="GR094259216",
+    )
+    assert profile.vat_id == "EL094259216"
 
 
 # -- the page -------------------------------------------------------------------------------
@@ -363,3 +382,30 @@ def test_the_profile_is_taxed_as_the_same_details_at_checkout(
     assert profile.vat_id == choice.vat_id
     if profile.vat_id and country not in ("DE", "US", "CH", "NO"):
         assert sales[0].rule.treatment == "reverse_charge"
+
+
+@given(
+    text=st.one_of(
+        st.sampled_from([*VALID_VAT_IDS, "GR094259216", "gr 094 259 216"]),
+        st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .-", max_size=18),
+    ),
+    country=st.sampled_from(["AT", "BE", "DE", "FR", "GR", "IT", "NL", "PL", "US", "GB"]),
+)
+def test_the_profile_check_agrees_with_the_vat_module_on_any_id(text, country):
+    """The profile (accounts) and VAT (billing) parse apart, as the layers want: same number,
+    and the profile takes an ID exactly when it is valid and of the profile's country."""
+    try:
+        parsed = vat_id_parse(text)
+    except VatIdInvalid:
+        parsed = None
+    try:
+        compact = vat_id_for_country(text, country=country)
+    except BillingProfileInvalid:
+        compact = None
+    if not text.strip(" .-"):
+        assert compact == ""
+        return
+    if parsed is not None and parsed.country == country:
+        assert compact == parsed.number
+    else:
+        assert compact is None

@@ -161,3 +161,59 @@ def test_any_vat_id_or_po_number_gets_an_answer_never_a_server_error(
     if response.status_code == 400:  # the message is on the page, next to its field or on top
         page = response.content.decode()
         assert 'class="error' in page or 'role="alert"' in page
+
+
+# -- the VAT ID belongs to the billing address's country -------------------------------------
+VIENNA = PARIS | {"street": "Ring 1", "postcode": "1010", "city": "Vienna", "country": "AT"}
+
+
+def test_a_vat_id_of_another_country_than_the_billing_address_is_refused(customer, option):
+    """An Austrian address with a French VAT ID was placed without VAT (reverse charge)."""
+    response = customer.post(_url(option), VIENNA | {"vat_id": "FR40303265045"})
+    assert response.status_code == 400
+    assert "FR40303265045 is a VAT ID of France, not of Austria" in response.content.decode()
+    assert not Order.objects.exists()
+    assert not Payment.objects.exists()
+
+
+def test_a_saved_billing_address_is_checked_against_the_vat_id_too(
+    customer, option, customer_alice
+):
+    saved = Address.objects.create(
+        organization=organization_of(customer_alice),
+        kind=Address.Kind.BILLING,
+        company_name="Acme GmbH",
+        street="Ring 1",
+        postcode="1010",
+        city="Vienna",
+        country="AT",
+        latitude=48.2,
+        longitude=16.37,
+    )
+    fields = {"billing_saved": saved.pk, "vat_id": "DE136695976", "payment_method": "manual"}
+    response = customer.post(_url(option), fields | {"terms": "on"})
+    assert response.status_code == 400
+    assert "is a VAT ID of Germany, not of Austria" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_billing_choice_never_takes_a_vat_id_of_another_country():
+    address = Address(street="Ring 1", postcode="1010", city="Vienna", country="AT")
+    with pytest.raises(checkout.CheckoutInvalid) as refused:
+        checkout.billing_choice(
+            address=address, vat_id="FR40303265045", po_number="", organization_name="Acme"
+        )
+    assert "not of Austria" in refused.value.message
+    own = checkout.billing_choice(
+        address=address, vat_id="ATU13585627", po_number="", organization_name="Acme"
+    )
+    assert own.vat_id == "ATU13585627"
+
+
+def test_a_greek_vat_id_typed_with_gr_is_kept_with_el(customer, option):
+    athens = PARIS | {"street": "Odos 1", "postcode": "10431", "city": "Athens", "country": "GR"}
+    response = customer.post(_url(option), athens | {"vat_id": "GR 094259216"})
+    assert response.status_code == 302
+    details = CheckoutDetails.objects.get(order_id=Order.objects.get().pk)
+    assert (details.vat_id, details.billing_country) == ("EL094259216", "GR")
+    assert Payment.objects.get(order_id=details.order_id).vat_minor == 0  # reverse charge

@@ -88,3 +88,44 @@ def test_vat_rounds_half_up_per_line(net, rate, vat):
 def test_vat_of_a_line_is_the_exact_amount_rounded_half_up(net, rate):
     exact = Decimal(net) * Decimal(rate) / Decimal(10_000)
     assert vat_of_line(net, rate) == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+VALID_VAT_IDS = [
+    "ATU13585627",
+    "BE0403019261",
+    "DE136695976",
+    "EL094259216",
+    "GR094259216",
+    "FR40303265045",
+    "IT00743110157",
+    "NL004495445B01",
+]
+COUNTRIES = [*sorted(EU_STANDARD_RATES_BP), "US", "CH", "GB", ""]
+
+
+def test_a_greek_vat_id_is_kept_with_its_el_prefix_whichever_was_typed():
+    assert vat_id_parse("GR094259216") == VatId("EL094259216", "GR")
+    assert vat_id_parse("gr 094 259 216") == vat_id_parse("EL094259216")
+
+
+def test_a_vat_id_of_another_country_than_the_buyer_is_no_reverse_charge():
+    rule = vat_rule(
+        seller_country="DE", buyer_country="AT", buyer_vat=vat_id_parse("FR40303265045")
+    )
+    assert (rule.treatment, rule.rate_bp, rule.mention) == ("intra_eu_b2c", 1900, "")
+
+
+@given(
+    seller=st.sampled_from(sorted(EU_STANDARD_RATES_BP)),
+    buyer=st.sampled_from(COUNTRIES),
+    vat_id=st.one_of(st.none(), st.sampled_from(VALID_VAT_IDS)),
+)
+def test_reverse_charge_only_for_a_vat_id_of_the_buyers_own_other_member_state(
+    seller, buyer, vat_id
+):
+    buyer_vat = vat_id_parse(vat_id) if vat_id else None
+    rule = vat_rule(seller_country=seller, buyer_country=buyer, buyer_vat=buyer_vat)
+    own_id = buyer_vat is not None and buyer_vat.country == buyer
+    in_eu_elsewhere = buyer in EU_STANDARD_RATES_BP and buyer != seller
+    assert (rule.treatment == "reverse_charge") == (own_id and in_eu_elsewhere)
+    assert (rule.rate_bp == 0) == (rule.treatment in ("reverse_charge", "export"))

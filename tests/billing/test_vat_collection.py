@@ -39,8 +39,9 @@ def _expected_rate(country, vat_id) -> int:
     """The rule of docs/billing.md, written out independently of billing.vat."""
     if country in ("US", "CH"):
         return 0
-    if country not in (None, "DE") and vat_id.startswith("FR"):
-        return 0  # another member state, with a VAT ID of another state: reverse charge
+    if country == "FR" and vat_id.startswith("FR"):
+        return 0  # another member state, with a VAT ID of that state: reverse charge
+    # An ID of another country than the buyer's (AT with FR…) is never reverse charge.
     return SELLER_RATE_BP
 
 
