@@ -2,12 +2,13 @@
 
 from django.urls import path
 
+import config.ids  # noqa: F401  (registers the <id:> path converter)
 from billing import invoice_views, vat_return_views, views
 from billing.webhooks import stripe_connect_webhook, stripe_webhook
 
 urlpatterns = [
     path(
-        "billing/payments/<int:payment_id>/confirm/",
+        "billing/payments/<id:payment_id>/confirm/",
         views.payment_confirm_manual,
         name="payment_confirm_manual",
     ),
@@ -18,18 +19,18 @@ urlpatterns = [
         name="billing_connect_onboarding",
     ),
     path(
-        "billing/statements/orders/<int:order_id>/",
+        "billing/statements/orders/<id:order_id>/",
         views.statement_detail,
         name="billing_statement_detail",
     ),
     path(
-        "billing/statements/orders/<int:order_id>/pdf/",
+        "billing/statements/orders/<id:order_id>/pdf/",
         views.statement_pdf,
         name="billing_statement_pdf",
     ),
     path("billing/credit-notes/", views.credit_note_list, name="billing_credit_notes"),
     path(
-        "billing/credit-notes/<int:credit_note_id>/pdf/",
+        "billing/credit-notes/<id:credit_note_id>/pdf/",
         views.credit_note_download,
         name="billing_credit_note_pdf",
     ),
@@ -42,38 +43,38 @@ urlpatterns = [
         name="billing_vat_return_csv",
     ),
     path(
-        "billing/invoices/<int:invoice_id>/pdf/",
+        "billing/invoices/<id:invoice_id>/pdf/",
         invoice_views.invoice_download,
         name="billing_invoice_pdf",
     ),
     path("billing/settlements/", views.settlement_list, name="billing_settlements"),
     path(
-        "billing/settlements/<int:run_id>/",
+        "billing/settlements/<id:run_id>/",
         views.settlement_detail,
         name="billing_settlement_detail",
     ),
     path(
-        "billing/settlements/<int:run_id>/retry/",
+        "billing/settlements/<id:run_id>/retry/",
         views.settlement_retry,
         name="billing_settlement_retry",
     ),
     path(
-        "billing/settlements/<int:run_id>/sepa/",
+        "billing/settlements/<id:run_id>/sepa/",
         views.settlement_sepa,
         name="billing_settlement_sepa",
     ),
     path(
-        "billing/bank-files/<int:file_id>/download/",
+        "billing/bank-files/<id:file_id>/download/",
         views.bank_file_download,
         name="billing_bank_file_download",
     ),
     path(
-        "billing/bank-files/<int:file_id>/mark-paid/",
+        "billing/bank-files/<id:file_id>/mark-paid/",
         views.bank_file_mark_paid,
         name="billing_bank_file_mark_paid",
     ),
     path(
-        "billing/payouts/<int:payout_id>/mark-paid/",
+        "billing/payouts/<id:payout_id>/mark-paid/",
         views.payout_mark_paid,
         name="billing_payout_mark_paid",
     ),

@@ -5,7 +5,7 @@ from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 
 from accounts.second_factor import second_factor_refusal
 
@@ -21,6 +21,14 @@ def _checked(request, result):
 class SecondFactorTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
         return _checked(request, super().authenticate(request))
+
+    def authenticate_credentials(self, token):
+        # knox decodes the raw header bytes as UTF-8 and let bytes like 0xff raise (a 500 on
+        # every API URL, signed in or not): they are simply not a token.
+        try:
+            return super().authenticate_credentials(token)
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Invalid token.") from None
 
 
 class SecondFactorSessionAuthentication(SessionAuthentication):

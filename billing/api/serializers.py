@@ -87,7 +87,7 @@ class OrderStatementSerializer(serializers.Serializer):
     role = serializers.CharField(help_text="customer, party (workshop or carrier) or platform.")
     organization = serializers.CharField()
     currency = serializers.CharField()
-    released_at = serializers.DateTimeField()
+    released_at = serializers.DateTimeField(allow_null=True)
     lines = StatementLineSerializer(many=True)
     total_minor = serializers.IntegerField(source="total.minor", help_text="Sum of the lines.")
     customer_price_minor = serializers.IntegerField(source="customer_price.minor")

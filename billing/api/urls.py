@@ -1,5 +1,6 @@
 from django.urls import path
 
+import config.ids  # noqa: F401  (registers the <id:> path converter)
 from billing.api import views
 
 urlpatterns = [
@@ -12,12 +13,12 @@ urlpatterns = [
         name="api-billing-statement-period",
     ),
     path(
-        "billing/statements/orders/<int:order_id>/",
+        "billing/statements/orders/<id:order_id>/",
         views.OrderStatementView.as_view(),
         name="api-billing-statement-order",
     ),
     path(
-        "billing/statements/orders/<int:order_id>/pdf/",
+        "billing/statements/orders/<id:order_id>/pdf/",
         views.StatementPdfView.as_view(),
         name="api-billing-statement-pdf",
     ),
@@ -27,37 +28,37 @@ urlpatterns = [
         name="api-billing-settlements",
     ),
     path(
-        "billing/settlements/<int:run_id>/",
+        "billing/settlements/<id:run_id>/",
         views.SettlementRunDetailView.as_view(),
         name="api-billing-settlement",
     ),
     path(
-        "billing/settlements/<int:run_id>/retry/",
+        "billing/settlements/<id:run_id>/retry/",
         views.SettlementRunRetryView.as_view(),
         name="api-billing-settlement-retry",
     ),
     path(
-        "billing/settlements/<int:run_id>/sepa/",
+        "billing/settlements/<id:run_id>/sepa/",
         views.SettlementRunSepaView.as_view(),
         name="api-billing-settlement-sepa",
     ),
     path(
-        "billing/bank-files/<int:file_id>/",
+        "billing/bank-files/<id:file_id>/",
         views.BankFileDetailView.as_view(),
         name="api-billing-bank-file",
     ),
     path(
-        "billing/bank-files/<int:file_id>/export/",
+        "billing/bank-files/<id:file_id>/export/",
         views.BankFileExportView.as_view(),
         name="api-billing-bank-file-export",
     ),
     path(
-        "billing/bank-files/<int:file_id>/mark-paid/",
+        "billing/bank-files/<id:file_id>/mark-paid/",
         views.BankFileMarkPaidView.as_view(),
         name="api-billing-bank-file-mark-paid",
     ),
     path(
-        "billing/payouts/<int:payout_id>/mark-paid/",
+        "billing/payouts/<id:payout_id>/mark-paid/",
         views.PayoutMarkPaidView.as_view(),
         name="api-billing-payout-mark-paid",
     ),

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+import config.ids  # noqa: F401  (registers the <id:> path converter)
 from config.api import Router
 from marketplace.api.webhook_events import WebhookEventCatalogView
 from marketplace.designs.api import parts
@@ -33,48 +34,48 @@ urlpatterns = [
     path("outages/", outages.OutageTakeDownView.as_view(), name="api-outage-take-down"),
     path("webhook-events/", WebhookEventCatalogView.as_view(), name="api-webhook-events"),
     path(
-        "organizations/<int:organization_id>/exports/",
+        "organizations/<id:organization_id>/exports/",
         exports.OrganizationExportsView.as_view(),
         name="api-organization-exports",
     ),
-    path("exports/<int:export_id>/", exports.ExportDetailView.as_view(), name="api-export"),
+    path("exports/<id:export_id>/", exports.ExportDetailView.as_view(), name="api-export"),
     path(
-        "exports/<int:export_id>/download/",
+        "exports/<id:export_id>/download/",
         exports.ExportDownloadView.as_view(),
         name="api-export-download",
     ),
     path(
-        "orders/<int:order_id>/quality/",
+        "orders/<id:order_id>/quality/",
         quality.OrderQualityView.as_view(),
         name="api-order-quality",
     ),
     path(
-        "orders/<int:order_id>/quality/requirements/",
+        "orders/<id:order_id>/quality/requirements/",
         quality.OrderQualityRequirementView.as_view(),
         name="api-order-quality-requirements",
     ),
     path(
-        "orders/<int:order_id>/quality/archive/",
+        "orders/<id:order_id>/quality/archive/",
         quality.OrderQualityArchiveView.as_view(),
         name="api-order-quality-archive",
     ),
     path(
-        "jobs/<int:job_id>/quality-record/",
+        "jobs/<id:job_id>/quality-record/",
         quality.JobQualityRecordView.as_view(),
         name="api-job-quality-record",
     ),
     path(
-        "jobs/<int:job_id>/quality-files/",
+        "jobs/<id:job_id>/quality-files/",
         quality.JobQualityFileView.as_view(),
         name="api-job-quality-files",
     ),
     path(
-        "quality-records/<int:record_id>/review/",
+        "quality-records/<id:record_id>/review/",
         quality.QualityRecordReviewView.as_view(),
         name="api-quality-record-review",
     ),
     path(
-        "quality-files/<int:file_id>/download/",
+        "quality-files/<id:file_id>/download/",
         quality.QualityFileDownloadView.as_view(),
         name="api-quality-file-download",
     ),

@@ -78,13 +78,48 @@ def test_deleting_a_quoted_design_is_a_conflict_or_refused(customer_alice):
     assert Design.objects.filter(pk=revision.design_id).exists()
 
 
-def test_json_nested_too_deeply_is_a_parse_error(customer_alice):
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/v1/quotes/"),
+        ("post", "/api/v1/designs/"),  # its viewset named its own parsers: a RecursionError 500
+        ("put", "/api/v1/designs/{design}/confidentiality/"),
+    ],
+)
+def test_json_nested_too_deeply_is_a_parse_error(customer_alice, method, url):
+    design = Design.objects.create(organization=organization_of(customer_alice), name="Deep")
     body = "[" * 100_000 + "]" * 100_000
-    response = api_client_for(customer_alice).post(
-        "/api/v1/quotes/", data=body, content_type="application/json"
+    response = getattr(api_client_for(customer_alice), method)(
+        url.format(design=design.pk), data=body, content_type="application/json"
     )
     assert response.status_code == 400
     assert "nested too deeply" in error_of(response)["message"]
+
+
+@pytest.mark.parametrize("token", [b"\xff\xfe", b"abc\xc3", b"\x80" * 70])
+def test_a_token_that_is_not_utf8_is_refused_not_a_server_error(customer_alice, token):
+    """knox decoded the header as UTF-8 and raised: a 500 on every API URL, signed in or not."""
+    client = Client(raise_request_exception=False)
+    response = client.get(
+        "/api/v1/me/", HTTP_AUTHORIZATION=b"Token ".decode() + token.decode("latin-1")
+    )
+    assert response.status_code == 401
+    assert error_of(response)["message"] == "Invalid token."
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/billing/statements/orders/99999999999999999999/",
+        "/api/v1/billing/statements/orders/99999999999999999999/pdf/",
+        "/billing/statements/orders/99999999999999999999/",
+        "/billing/statements/orders/99999999999999999999/pdf/",
+    ],
+)
+def test_an_id_too_large_for_the_database_is_not_found(client, customer_alice, url):
+    """Django's <int:> took twenty digits and an __in lookup overflowed (500)."""
+    client.force_login(customer_alice)
+    assert client.get(url).status_code == 404
 
 
 def test_a_body_over_the_limit_gets_the_api_error_in_json(customer_alice, settings):

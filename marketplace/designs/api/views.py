@@ -6,12 +6,13 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_member_of
+from config.api_parsing import BoundedJSONParser
 from marketplace.designs import confidential, selectors, services
 from marketplace.designs.api import serializers as s
 from marketplace.designs.models import Design, DesignDownload
@@ -27,7 +28,7 @@ class DesignViewSet(
     """Designs of the caller's organization; uploading creates a design or a new revision."""
 
     serializer_class = s.DesignSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     def get_queryset(self) -> QuerySet[Design]:
         if getattr(self, "swagger_fake_view", False):
