@@ -233,6 +233,6 @@ class QualityFileDownloadView(APIView):
         return FileResponse(
             item.file.open("rb"),
             as_attachment=True,
-            filename=item.original_name,
+            filename=item.served_name,
             content_type=item.content_type,
         )
