@@ -85,13 +85,20 @@ class OrderQualitySerializer(serializers.Serializer):
     archive_url = serializers.CharField()
 
 
+def _size_field(name: str, **kwargs) -> serializers.DecimalField:
+    """A size as its column holds it (the service checks the same, for the web form too)."""
+    column = QualityMeasurement._meta.get_field(name)
+    return serializers.DecimalField(
+        max_digits=column.max_digits, decimal_places=column.decimal_places, **kwargs
+    )
+
+
 class MeasurementInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=80)
-    nominal_mm = serializers.DecimalField(max_digits=10, decimal_places=4)
-    measured_mm = serializers.DecimalField(max_digits=10, decimal_places=4)
-    tolerance_mm = serializers.DecimalField(
-        max_digits=8,
-        decimal_places=4,
+    name = serializers.CharField(max_length=QualityMeasurement._meta.get_field("name").max_length)
+    nominal_mm = _size_field("nominal_mm")
+    measured_mm = _size_field("measured_mm")
+    tolerance_mm = _size_field(
+        "tolerance_mm",
         required=False,
         allow_null=True,
         help_text="+/- mm; the order line's tolerance class when left out.",
@@ -233,6 +240,6 @@ class QualityFileDownloadView(APIView):
         return FileResponse(
             item.file.open("rb"),
             as_attachment=True,
-            filename=item.original_name,
+            filename=item.served_name,
             content_type=item.content_type,
         )

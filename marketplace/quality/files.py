@@ -1,12 +1,18 @@
 """What a quality upload really is: its type from its first bytes, never from its name or
-the browser's word, and its size. Pure (no Django)."""
+the browser's word, and its size; a required document must be a whole PDF or picture, not an
+empty shell. Pure (no Django)."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # bytes
 MAX_FILE_BYTES = 20 * 1024 * 1024  # bytes
+HEAD_BYTES = 8 * 1024  # what sniffing reads: enough lines to tell a CSV from prose or HTML
+MIN_PDF_BYTES = 200  # bytes; the smallest real one-page PDF is larger
 
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 DOCUMENT_TYPES = frozenset({"application/pdf", *PHOTO_TYPES})
@@ -51,6 +57,8 @@ def sniff(head: bytes) -> str | None:
 
 
 def _is_text(head: bytes) -> bool:
+    """A plausible CSV: UTF-8 without NUL, no markup, and a header whose separator count at
+    least one further line repeats (a comma in prose or HTML is not a table)."""
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -59,7 +67,19 @@ def _is_text(head: bytes) -> bool:
             text = head[:-3].decode("utf-8")
         except UnicodeDecodeError:
             return False
-    return "\x00" not in text and ("," in text or ";" in text or "\t" in text)
+    if "\x00" in text or text.lstrip("\ufeff \t\r\n").startswith("<"):
+        return False
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(head) >= HEAD_BYTES and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line may be cut short
+    if len(lines) < 2:
+        return False
+    header, rest = lines[0], lines[1:]
+    for separator in (",", ";", "\t"):
+        count = header.count(separator)
+        if count and any(line.count(separator) == count for line in rest):
+            return True
+    return False
 
 
 def accepted_types(kind: str) -> frozenset[str]:
@@ -72,6 +92,33 @@ def accepted_types(kind: str) -> frozenset[str]:
 
 def size_limit(kind: str) -> int:
     return MAX_PHOTO_BYTES if kind == "photo" else MAX_FILE_BYTES
+
+
+def is_document(kind: str) -> bool:
+    return kind not in ("photo", "file")
+
+
+def check_document(*, content_type: str, content: bytes) -> None:
+    """A required document must be whole: a PDF with its end marker and some body, or a
+    picture Pillow can read; UploadRefused otherwise."""
+    if content_type == "application/pdf":
+        if len(content) < MIN_PDF_BYTES or b"%%EOF" not in content:
+            raise UploadRefused("This PDF is incomplete or empty: upload the whole document.")
+        return
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UploadRefused("This picture cannot be read: upload the whole document.") from None
+
+
+def served_name(original_name: str, content_type: str) -> str:
+    """The name a download gets: the uploader's stem with the extension of what the content
+    really is, so a browser never opens an HTML page that was stored as CSV."""
+    base = original_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    stem = stem.strip(". ") or "file"
+    return f"{stem}.{EXTENSIONS.get(content_type, 'bin')}"
 
 
 def check_upload(*, kind: str, head: bytes, size: int) -> Sniffed:

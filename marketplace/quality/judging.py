@@ -59,7 +59,12 @@ class Dimension:
 
 
 class JudgingError(ValueError):
-    """A measurement set or an outcome that cannot be accepted, with a message for the user."""
+    """A measurement set or an outcome that cannot be accepted, with a message for the user
+    and a code that says which rule refused it."""
+
+    def __init__(self, message: str, code: str = "out_of_tolerance") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def tolerance_for(tolerance_class: str) -> Decimal:
@@ -71,21 +76,33 @@ def out_of_tolerance(dimensions: Iterable[Dimension]) -> list[Dimension]:
     return [d for d in dimensions if not d.within_tolerance]
 
 
-def check_dimensions(dimensions: Sequence[Dimension]) -> None:
+def check_dimensions(
+    dimensions: Sequence[Dimension], *, widest_tolerance_mm: Decimal | None = None
+) -> None:
     """Refuses sets no inspection could have measured: blank or repeated names, negative sizes
-    or tolerances."""
+    or tolerances; and a tolerance wider than the line's class, which would let any part pass.
+    """
     seen: set[str] = set()
     for d in dimensions:
         name = d.name.strip()
         if not name:
-            raise JudgingError("Give every measured dimension a name.")
+            raise JudgingError("Give every measured dimension a name.", "invalid_dimension")
         if name.lower() in seen:
-            raise JudgingError(f"The dimension {name!r} is listed twice.")
+            raise JudgingError(f"The dimension {name!r} is listed twice.", "invalid_dimension")
         seen.add(name.lower())
         if d.nominal_mm < 0 or d.measured_mm < 0:
-            raise JudgingError(f"{name}: sizes cannot be negative.")
+            raise JudgingError(f"{name}: sizes cannot be negative.", "negative_size")
         if d.tolerance_mm <= 0:
-            raise JudgingError(f"{name}: the tolerance must be more than 0 mm.")
+            raise JudgingError(
+                f"{name}: the tolerance must be more than 0 mm.", "invalid_tolerance"
+            )
+        if widest_tolerance_mm is not None and d.tolerance_mm > widest_tolerance_mm:
+            raise JudgingError(
+                f"{name}: ±{d.tolerance_mm.normalize():f} mm is wider than the line's tolerance "
+                f"class (±{widest_tolerance_mm.normalize():f} mm); leave it empty or give a "
+                "tighter one.",
+                "tolerance_too_wide",
+            )
 
 
 def allowed_outcomes(dimensions: Sequence[Dimension]) -> tuple[Outcome, ...]:
@@ -95,9 +112,19 @@ def allowed_outcomes(dimensions: Sequence[Dimension]) -> tuple[Outcome, ...]:
     return (Outcome.PASS, Outcome.REWORK, Outcome.REJECT)
 
 
-def judge(*, outcome: Outcome, dimensions: Sequence[Dimension]) -> Outcome:
-    """The outcome if the measurements allow it; raises JudgingError otherwise."""
-    check_dimensions(dimensions)
+def judge(
+    *,
+    outcome: Outcome,
+    dimensions: Sequence[Dimension],
+    widest_tolerance_mm: Decimal | None = None,
+) -> Outcome:
+    """The outcome if the measurements allow it; raises JudgingError otherwise. A pass needs
+    at least one measured dimension: nothing measured proves nothing."""
+    check_dimensions(dimensions, widest_tolerance_mm=widest_tolerance_mm)
+    if outcome == Outcome.PASS and not dimensions:
+        raise JudgingError(
+            "Record at least one measured dimension to pass the parts.", "measurements_required"
+        )
     if outcome not in allowed_outcomes(dimensions):
         names = ", ".join(d.name for d in out_of_tolerance(dimensions))
         raise JudgingError(

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from accounts.models import User
 from marketplace.orders.models import Job, Order
+from marketplace.quality.files import served_name
 from marketplace.quality.judging import Outcome
 
 
@@ -133,6 +134,11 @@ class QualityFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
+
+    @property
+    def served_name(self) -> str:
+        """The download's name: the uploader's, with the extension of the real content."""
+        return served_name(self.original_name, self.content_type)
 
 
 class QualityRequirement(models.Model):

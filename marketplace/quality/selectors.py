@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts.models import User
-from accounts.selectors import organization_ids_of
+from accounts.selectors import is_operator, organization_ids_of
 from marketplace.errors import NotFound
 from marketplace.orders.flow import Role
 from marketplace.orders.inspection import INSPECTING, OPEN_FOR_INSPECTION, job_inspector_role
@@ -65,10 +65,15 @@ def next_step_of(job: Job) -> Job | None:
     )
 
 
-def reviewer_role(*, user: User, job: Job) -> Role | None:
+def reviewer_role(*, user: User, job: Job, record: QualityRecord | None = None) -> Role | None:
     """Who may accept or reject ``job``'s record now: whoever may record its inspection
     (a later inspection step, the customer once delivered, an operator), or the workshop of
-    the step right after it, which received the parts."""
+    the step right after it, which received the parts. Never a member of the workshop that
+    did the work, whatever other organization they also act for, nor whoever recorded it."""
+    if record is not None and record.recorded_by_id == user.pk:
+        return None
+    if job.workshop.organization_id in organization_ids_of(user=user):
+        return None
     role = job_inspector_role(user=user, job=job)
     if role is not None:
         return role
@@ -82,9 +87,25 @@ def reviewer_role(*, user: User, job: Job) -> Role | None:
     return None
 
 
+def may_read_quality(*, user: User, order: Order) -> bool:
+    """Quality records and files are for the customer, the workshops holding a step of the
+    order and operators; a carrier moves the parts but does not read their inspection."""
+    if is_operator(user=user):
+        return True
+    mine = organization_ids_of(user=user)
+    if order.organization_id in mine:
+        return True
+    return Job.objects.filter(
+        order_id=order.pk, status__in=Job.HELD, workshop__organization_id__in=mine
+    ).exists()
+
+
 def order_quality_get(*, order_id: int, user: User) -> Order:
-    """The order whose quality records the user may read: its parties and operators."""
-    return order_get_for_member(order_id=order_id, user=user)
+    """The order whose quality records the user may read; anybody else's is not found."""
+    order = order_get_for_member(order_id=order_id, user=user)
+    if not may_read_quality(user=user, order=order):
+        raise NotFound("No such order.")
+    return order
 
 
 def records_of(order: Order) -> list[QualityRecord]:
@@ -104,7 +125,10 @@ def quality_file_get(*, file_id: int, user: User) -> QualityFile:
     item = QualityFile.objects.filter(pk=file_id).select_related("order").first()
     if item is None:
         raise NotFound("No such file.")
-    order_get_for_member(order_id=item.order_id, user=user)
+    try:
+        order_quality_get(order_id=item.order_id, user=user)
+    except NotFound:
+        raise NotFound("No such file.") from None
     return item
 
 
@@ -112,5 +136,8 @@ def quality_record_get(*, record_id: int, user: User) -> QualityRecord:
     record = QualityRecord.objects.filter(pk=record_id).select_related("job", "order").first()
     if record is None:
         raise NotFound("No such inspection record.")
-    order_get_for_member(order_id=record.order_id, user=user)
+    try:
+        order_quality_get(order_id=record.order_id, user=user)
+    except NotFound:
+        raise NotFound("No such inspection record.") from None
     return record

@@ -10,11 +10,13 @@ completed. Order then job are locked, in that order, as completion does.
 
 from __future__ import annotations
 
-import io
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 
 from django.core.files.base import File
 from django.db import transaction
@@ -29,7 +31,13 @@ from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.notices import involved_users
 from marketplace.quality import judging
-from marketplace.quality.files import UploadRefused, check_upload
+from marketplace.quality.files import (
+    HEAD_BYTES,
+    UploadRefused,
+    check_document,
+    check_upload,
+    is_document,
+)
 from marketplace.quality.models import (
     DocumentKind,
     QualityDownload,
@@ -40,12 +48,17 @@ from marketplace.quality.models import (
 )
 from marketplace.quality.selectors import documents_missing, reviewer_role
 
-# A workshop records its inspection while the step runs or once it is done.
-RECORDABLE = (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS, Job.Status.DONE)
+# A workshop records its inspection while the step runs or once it is done: before the work
+# starts there are no parts to measure.
+RECORDABLE = (Job.Status.IN_PROGRESS, Job.Status.DONE)
+# Files (a material certificate, say) may arrive as soon as the step is accepted.
+UPLOADABLE = (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS, Job.Status.DONE)
 # The customer chooses documents before production starts.
 REQUIREMENTS_OPEN = (OrderStatus.PLACED, OrderStatus.PAID)
 CLOSED = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 MAX_DIMENSIONS = 50
+MAX_FILES_PER_JOB = 30
+ARCHIVE_MEMORY_BYTES = 1024 * 1024  # bytes; a larger archive spills to a temporary file
 
 
 class QualityRefused(DomainError):
@@ -62,14 +75,28 @@ class MeasurementInput:
     tolerance_mm: object = None
 
 
-def _decimal(value: object, what: str) -> Decimal:
+def size_mm(value: object, what: str, *, field: str) -> Decimal:
+    """A length as the measurement's column ``field`` stores it: a number with at most its
+    decimal places and digits, so that what is saved is what every page reads back. The one
+    check the API and the web form share."""
+    column = QualityMeasurement._meta.get_field(field)
+    places = column.decimal_places
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError):
-        raise QualityRefused(f"{what} is not a number.") from None
-    if not number.is_finite() or abs(number) >= Decimal("1000000"):
-        raise QualityRefused(f"{what} is not a size in millimetres.")
-    return number.quantize(Decimal("0.0001"))
+        raise QualityRefused(f"{what} is not a number.", code="invalid_number") from None
+    limit = Decimal(10) ** (column.max_digits - places)
+    if not number.is_finite() or abs(number) >= limit:
+        raise QualityRefused(
+            f"{what} is not a size in millimetres (less than {limit:,} mm).",
+            code="invalid_number",
+        )
+    step = Decimal(1).scaleb(-places)
+    if number != number.quantize(step):
+        raise QualityRefused(
+            f"{what} has more than {places} decimal places.", code="invalid_number"
+        )
+    return number.quantize(step)
 
 
 def dimensions_from(
@@ -78,20 +105,27 @@ def dimensions_from(
     """The typed measurements as dimensions; a missing tolerance is the line's class's."""
     dimensions = []
     default = judging.tolerance_for(tolerance_class)
+    longest = QualityMeasurement._meta.get_field("name").max_length
     for raw in measurements:
         m = raw if isinstance(raw, MeasurementInput) else MeasurementInput(**raw)
-        name = str(m.name or "").strip()[:80]
+        name = str(m.name or "").strip()
+        if len(name) > longest:
+            raise QualityRefused(
+                f"A dimension's name is at most {longest} characters.", code="invalid_dimension"
+            )
         label = name or "A dimension"
         tolerance = (
             default
             if m.tolerance_mm in (None, "")
-            else _decimal(m.tolerance_mm, f"{label}: the tolerance")
+            else size_mm(m.tolerance_mm, f"{label}: the tolerance", field="tolerance_mm")
         )
         dimensions.append(
             judging.Dimension(
                 name=name,
-                nominal_mm=_decimal(m.nominal_mm, f"{label}: the nominal size"),
-                measured_mm=_decimal(m.measured_mm, f"{label}: the measured size"),
+                nominal_mm=size_mm(m.nominal_mm, f"{label}: the nominal size", field="nominal_mm"),
+                measured_mm=size_mm(
+                    m.measured_mm, f"{label}: the measured size", field="measured_mm"
+                ),
                 tolerance_mm=tolerance,
             )
         )
@@ -158,14 +192,20 @@ def quality_record_save(
         order, job = _job_for_workshop(user=user, job=job)
         if job.status not in RECORDABLE:
             raise Conflict(
-                "Only a step your workshop has accepted can be inspected.", code="job_not_running"
+                "Start the step before recording its inspection: there are no parts to "
+                "measure yet.",
+                code="job_not_running",
             )
         tolerance_class = job.line.tolerance if job.line_id else "standard"
         dimensions = dimensions_from(measurements, tolerance_class=tolerance_class)
         try:
-            judging.judge(outcome=chosen, dimensions=dimensions)
+            judging.judge(
+                outcome=chosen,
+                dimensions=dimensions,
+                widest_tolerance_mm=judging.tolerance_for(tolerance_class),
+            )
         except judging.JudgingError as error:
-            raise QualityRefused(str(error), code="out_of_tolerance") from None
+            raise QualityRefused(str(error), code=error.code) from None
         record = QualityRecord.objects.filter(job=job).first()
         if record is not None and record.review != QualityRecord.Review.PENDING:
             raise Conflict(
@@ -182,7 +222,7 @@ def quality_record_save(
         QualityMeasurement.objects.bulk_create(
             QualityMeasurement(
                 record=record,
-                name=d.name.strip(),
+                name=d.name,
                 nominal_mm=d.nominal_mm,
                 measured_mm=d.measured_mm,
                 tolerance_mm=d.tolerance_mm,
@@ -203,26 +243,38 @@ def quality_record_save(
 
 def quality_file_add(*, user: User, job: Job, kind: str, upload: File) -> QualityFile:
     """A photo, file or document of the workshop's step, kept only if its content is what
-    its kind accepts and its size fits."""
+    its kind accepts (a document whole, not an empty shell) and its size fits. The timeline
+    tells of the first file of each kind on a step, not of every one."""
     if kind not in QualityFile.Kind.values:
         raise QualityRefused(
             "Choose photo, file, inspection report, certificate of conformity or material "
             "certificate.",
             code="invalid_kind",
         )
-    head = upload.read(64)
+    head = upload.read(HEAD_BYTES)
     upload.seek(0)
     try:
         sniffed = check_upload(kind=kind, head=head, size=upload.size or 0)
+        if is_document(kind):
+            check_document(content_type=sniffed.content_type, content=upload.read())
+            upload.seek(0)
     except UploadRefused as error:
         raise QualityRefused(str(error), code="invalid_file") from None
     with transaction.atomic():
         order, job = _job_for_workshop(user=user, job=job)
-        if job.status not in RECORDABLE:
+        if job.status not in UPLOADABLE:
             raise Conflict(
                 "Only a step your workshop has accepted takes quality files.",
                 code="job_not_running",
             )
+        kept = QualityFile.objects.filter(job=job)
+        if kept.count() >= MAX_FILES_PER_JOB:
+            raise Conflict(
+                f"A step keeps at most {MAX_FILES_PER_JOB} quality files: put further "
+                "photos or readings in one ZIP file.",
+                code="too_many_files",
+            )
+        first_of_kind = not kept.filter(kind=kind).exists()
         original = (getattr(upload, "name", "") or "file").rsplit("/", 1)[-1][:200]
         item = QualityFile(
             order=order,
@@ -235,13 +287,14 @@ def quality_file_add(*, user: User, job: Job, kind: str, upload: File) -> Qualit
         )
         item.file.save(f"upload.{sniffed.extension}", upload, save=False)
         item.save()
-        _event(
-            order,
-            user,
-            Role.WORKSHOP,
-            "quality.file",
-            f"{job.name} at {job.workshop}: {item.get_kind_display().lower()} added",
-        )
+        if first_of_kind:
+            _event(
+                order,
+                user,
+                Role.WORKSHOP,
+                "quality.file",
+                f"{job.name} at {job.workshop}: {item.get_kind_display().lower()} added",
+            )
     return item
 
 
@@ -300,7 +353,7 @@ def quality_record_review(
             raise Conflict(
                 "Only a finished step's inspection can be reviewed.", code="job_not_done"
             )
-        role = reviewer_role(user=user, job=job)
+        role = reviewer_role(user=user, job=job, record=record)
         if role is None:
             if order.status in CLOSED:
                 raise Conflict(
@@ -310,7 +363,8 @@ def quality_record_review(
                 )
             raise PermissionDenied(
                 "Only the workshop of the next step, the customer once the parts are "
-                "delivered, or an operator may review this inspection."
+                "delivered, or an operator may review this inspection; never a member of the "
+                "workshop that did the work, nor whoever recorded it."
             )
         if record.review != QualityRecord.Review.PENDING and role != Role.OPERATOR:
             raise Conflict(
@@ -358,12 +412,16 @@ def quality_file_download(*, user: User, item: QualityFile) -> QualityFile:
     return item
 
 
-def quality_archive(*, user: User, order: Order) -> io.BytesIO:
-    """Every quality file and the records' measurements of the order as one ZIP, logged."""
+def quality_archive(*, user: User, order: Order) -> BinaryIO:
+    """Every quality file and the records' measurements of the order as one ZIP, logged.
+
+    Built in a temporary file that stays in memory only while small, so a large order's
+    archive never sits whole in the worker's memory; the caller streams and closes it."""
     if not order.quality_files.exists() and not order.quality_records.exists():
         raise Conflict("This order has no quality records yet.", code="quality_empty")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    # Returned open: the response streams it and closes it.
+    spool = tempfile.SpooledTemporaryFile(max_size=ARCHIVE_MEMORY_BYTES)  # noqa: SIM115
+    with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
         lines = [
             "step,workshop,outcome,review,dimension,nominal_mm,measured_mm,tolerance_mm,within"
         ]
@@ -391,14 +449,12 @@ def quality_archive(*, user: User, order: Order) -> io.BytesIO:
                 )
         archive.writestr("measurements.csv", "\n".join(lines) + "\n")
         for item in order.quality_files.select_related("job"):
-            name = item.original_name.replace("/", "_") or "file"
-            with item.file.open("rb") as handle:
-                archive.writestr(
-                    f"{item.job.sequence:02d}-{item.kind}/{item.pk}-{name}", handle.read()
-                )
+            entry = f"{item.job.sequence:02d}-{item.kind}/{item.pk}-{item.served_name}"
+            with item.file.open("rb") as handle, archive.open(entry, "w") as target:
+                shutil.copyfileobj(handle, target, 64 * 1024)
     QualityDownload.objects.create(order=order, archive=True, user=user)
-    buffer.seek(0)
-    return buffer
+    spool.seek(0)
+    return spool
 
 
 def _csv(text: str) -> str:
@@ -446,7 +502,7 @@ def _and(labels: list[str]) -> str:
 
 def may_review(*, user: User, record: QualityRecord) -> bool:
     """Whether the page shows the review buttons: the service's own rule."""
-    role = reviewer_role(user=user, job=record.job)
+    role = reviewer_role(user=user, job=record.job, record=record)
     return role is not None and (
         record.review == QualityRecord.Review.PENDING or role == Role.OPERATOR
     )

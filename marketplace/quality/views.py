@@ -129,7 +129,7 @@ def quality_file_download(request: HttpRequest, file_id: int) -> HttpResponse:
     return FileResponse(
         item.file.open("rb"),
         as_attachment=True,
-        filename=item.original_name,
+        filename=item.served_name,
         content_type=item.content_type,
     )
 

@@ -16,19 +16,22 @@ register = template.Library()
 def job_quality(context, job) -> dict:
     """The workshop's inspection form, its measurements so far and its files."""
     request = context["request"]
+    if not selectors.may_read_quality(user=request.user, order=job.order):
+        return {"visible": False}
     record = QualityRecord.objects.filter(job=job).prefetch_related("measurements").first()
     files = list(QualityFile.objects.filter(job=job))
-    may_record = job.status in services.RECORDABLE and is_member_of(
-        user=request.user, organization_ids=[job.workshop.organization_id]
-    )
+    is_workshop = is_member_of(user=request.user, organization_ids=[job.workshop.organization_id])
     return {
+        "visible": True,
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "job": job,
         "record": record,
         "files": files,
-        "may_record": may_record and (record is None or record.review == "pending"),
-        "may_upload": may_record,
+        "may_record": is_workshop
+        and job.status in services.RECORDABLE
+        and (record is None or record.review == "pending"),
+        "may_upload": is_workshop and job.status in services.UPLOADABLE,
         "rows": range(MEASUREMENT_ROWS),
         "outcomes": QualityRecord.Outcome.choices,
         "kinds": QualityFile.Kind.choices,
@@ -41,12 +44,15 @@ def order_quality(context, order, is_customer: bool = False) -> dict:
     """Required documents (the customer may add some before production), records with their
     review buttons, files with their downloads."""
     request = context["request"]
+    if not selectors.may_read_quality(user=request.user, order=order):
+        return {"visible": False}
     records = selectors.records_of(order)
     for record in records:
         record.may_review = services.may_review(user=request.user, record=record)
     required = selectors.required_documents(order)
     chosen = {r.kind for r in required}
     return {
+        "visible": True,
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "order": order,

@@ -4,16 +4,21 @@ accepts the inspection on the order page."""
 
 import io
 import zipfile
+from decimal import Decimal
 
 from PIL import Image
 
 from marketplace.orders.models import Job, Order
-from marketplace.quality.models import QualityDownload, QualityRecord
+from marketplace.quality.models import QualityDownload, QualityMeasurement, QualityRecord
 from tests.browser.helpers import log_in, screenshot
 from tests.factories import PASSWORD
 from tests.factories.work import order_in_production
 
-CERTIFICATE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+CERTIFICATE = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+    + b"% certificate of conformity for the bracket\n" * 4
+    + b"trailer << /Root 1 0 R >>\n%%EOF\n"
+)
 
 
 def _photo(path) -> bytes:
@@ -43,7 +48,7 @@ def test_workshop_records_an_inspection_and_the_customer_downloads_and_accepts(
     form.get_by_label("Dimension 2 name").fill("Overall length")
     form.get_by_label("Dimension 2 nominal").fill("80")
     form.get_by_label("Dimension 2 measured").fill("79.98")
-    form.get_by_label("Dimension 2 tolerance").fill("0.1")
+    form.get_by_label("Dimension 2 tolerance").fill("0.03")  # tighter than the class
     form.locator("select[name=outcome]").select_option("pass")
     form.locator("button").click()
     page.wait_for_selector("[data-testid=measurements]")
@@ -98,3 +103,45 @@ def test_workshop_records_an_inspection_and_the_customer_downloads_and_accepts(
     screenshot(page, "quality-completion-held")
     story.order.refresh_from_db()
     assert story.order.status == "delivered"
+
+
+def test_measurement_tables_scroll_inside_their_box_on_a_phone(page, customer_alice, workshop_bob):
+    story = order_in_production(customer_alice, workshop_bob, status="in_production")
+    Job.objects.filter(pk=story.job.pk).update(status=Job.Status.IN_PROGRESS)
+    record = QualityRecord.objects.create(
+        job=story.job, order=story.order, outcome="reject", note="Scrap", recorded_by=workshop_bob
+    )
+    QualityMeasurement.objects.create(
+        record=record,
+        name="Distance_between_the_mounting_bores_of_the_left_flange",
+        nominal_mm=Decimal("123456.1234"),
+        measured_mm=Decimal("123456.9876"),
+        tolerance_mm=Decimal("0.05"),
+        within_tolerance=False,
+    )
+    # 390: a phone (tables turn into their own scrolling block below 600 px); 700: a small
+    # tablet, where only the wrapper keeps the page from growing wider than the screen.
+    for width, user, url, name in (
+        (390, workshop_bob, f"/jobs/{story.job.pk}/#quality", "quality-phone-job-card"),
+        (390, customer_alice, f"/orders/{story.order.pk}/#quality", "quality-phone-order-page"),
+        (700, customer_alice, f"/orders/{story.order.pk}/#quality", "quality-tablet-order-page"),
+    ):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.context.clear_cookies()
+        log_in(page, user.email, PASSWORD)
+        page.goto(url)
+        table = page.locator("#quality table", has_text="Distance_between").first
+        table.scroll_into_view_if_needed()
+        box = table.locator("xpath=..")
+        assert box.get_attribute("class") == "table-scroll"
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+        # Whichever of the two scrolls, the last column can be reached.
+        scrolled = box.evaluate(
+            """e => [e, e.firstElementChild].some(s => {
+                 if (s.scrollWidth <= s.clientWidth) return false;
+                 s.scrollLeft = s.scrollWidth;
+                 return s.scrollLeft > 0;
+               })"""
+        )
+        assert scrolled
+        screenshot(page, name)

@@ -191,3 +191,128 @@ def test_the_customer_requires_a_document_before_production(customer_alice, work
     assert client.post(url, {"kind": "nda"}, format="json").status_code == 400
     response = client.post(url, {"kind": "material_certificate", "required": False}, format="json")
     assert [d["kind"] for d in response.json()["required_documents"]] == ["inspection_report"]
+
+
+@pytest.fixture
+def carrier(world):
+    """A member of the carrier that moves the order's parts: on the order, not in its quality."""
+    from tests.factories import CarrierFactory
+    from tests.factories.orders import ShipmentFactory
+
+    user = UserFactory(email="carl@example.com")
+    organization = OrganizationFactory(name="Fast Freight", kind="logistics")
+    MembershipFactory(user=user, organization=organization)
+    ShipmentFactory(order=world.order, carrier=CarrierFactory(organization=organization))
+    return user
+
+
+def test_a_carrier_reads_no_quality_record_nor_file(world, carrier, client):
+    record = _record(world)
+    item = quality_file_add(
+        user=world.bob, job=world.milled, kind="photo", upload=upload("p.jpg", JPEG)
+    )
+    api = api_client_for(carrier)
+    assert api.get(f"{API}/orders/{world.order.pk}/").status_code == 200  # on the order
+    for url in (
+        f"{API}/orders/{world.order.pk}/quality/",
+        f"{API}/orders/{world.order.pk}/quality/archive/",
+        f"{API}/quality-files/{item.pk}/download/",
+    ):
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert error_of(response)["code"] == "not_found"
+    finish(world.milled)
+    response = api.post(
+        f"{API}/quality-records/{record.pk}/review/", {"accepted": True}, format="json"
+    )
+    assert response.status_code == 404
+    client.force_login(carrier)
+    page = client.get(reverse("order_detail", args=[world.order.pk]))
+    assert page.status_code == 200
+    assert b'data-testid="order-quality"' not in page.content
+    assert b"Bore" not in page.content
+    assert client.get(reverse("quality_file_download", args=[item.pk])).status_code == 404
+    assert client.get(reverse("quality_archive", args=[world.order.pk])).status_code == 404
+    assert not QualityDownload.objects.exists()
+    # The customer and the workshops on the order still read them.
+    for user in (world.alice, world.bob, world.charlie, world.olga):
+        assert (
+            api_client_for(user).get(f"{API}/orders/{world.order.pk}/quality/").status_code == 200
+        )
+
+
+def test_a_tolerance_wider_than_the_class_is_a_400_through_the_api(world):
+    response = api_client_for(world.bob).post(
+        f"{API}/jobs/{world.milled.pk}/quality-record/",
+        {
+            "outcome": "pass",
+            "measurements": [
+                {"name": "bore", "nominal_mm": "10", "measured_mm": "15", "tolerance_mm": "5"}
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "tolerance_too_wide"
+    assert not QualityRecord.objects.exists()
+
+
+def test_a_route_with_a_word_for_an_id_answers_the_json_404(world):
+    response = api_client_for(world.bob).post(
+        f"{API}/quality-records/abc/review/", {"accepted": True}, format="json"
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_the_web_form_refuses_what_the_columns_cannot_hold_and_pages_keep_working(world, client):
+    client.force_login(world.bob)
+    url = reverse("quality_record", args=[world.milled.pk])
+    for form, message in (
+        (
+            {"name_0": "Bore", "nominal_0": "999999.99995", "measured_0": "999999.99995"},
+            "more than 4 decimal places",
+        ),
+        (
+            {"name_0": "Bore", "nominal_0": "10", "measured_0": "10", "tolerance_0": "99999"},
+            "less than 10,000 mm",
+        ),
+        ({"name_0": "B" * 500, "nominal_0": "10", "measured_0": "10"}, "at most 80 characters"),
+    ):
+        page = client.post(url, {**form, "outcome": "pass"}, follow=True)
+        assert page.status_code == 200
+        assert message in page.content.decode(), message
+    assert not QualityRecord.objects.exists()
+    assert client.get(reverse("job_detail", args=[world.milled.pk])).status_code == 200
+    assert (
+        api_client_for(world.alice).get(f"{API}/orders/{world.order.pk}/quality/").status_code
+        == 200
+    )
+
+
+def test_a_download_is_named_by_its_content_not_its_uploaders_extension(world):
+    item = quality_file_add(
+        user=world.bob,
+        job=world.milled,
+        kind="file",
+        upload=upload("x.html", b"dimension,mm\nbore,10.01\n"),
+    )
+    assert item.content_type == "text/csv"
+    response = api_client_for(world.alice).get(f"{API}/quality-files/{item.pk}/download/")
+    assert response.status_code == 200
+    assert 'filename="x.csv"' in response["Content-Disposition"]
+    response.close()
+
+
+def test_a_step_takes_no_more_files_than_its_cap_through_the_api(world, monkeypatch):
+    from marketplace.quality import services
+
+    monkeypatch.setattr(services, "MAX_FILES_PER_JOB", 2)
+    client = api_client_for(world.bob)
+    url = f"{API}/jobs/{world.milled.pk}/quality-files/"
+    for name in ("a.jpg", "b.jpg"):
+        assert client.post(url, {"kind": "photo", "file": upload(name, JPEG)}).status_code == 201
+    response = client.post(url, {"kind": "photo", "file": upload("c.jpg", JPEG)})
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "too_many_files"

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from billing.sharing import QUALITY_FACTORS, Quality
 from marketplace.quality.judging import (
+    TOLERANCE_CLASSES_MM,
     Dimension,
     JudgingError,
     Outcome,
@@ -76,9 +77,11 @@ def test_the_judgement_and_the_quality_factor_agree(dimensions, outcome, accepte
     all_within = all(abs(d.measured_mm - d.nominal_mm) <= d.tolerance_mm for d in dimensions)
     try:
         judged = judge(outcome=outcome, dimensions=dimensions)
-    except JudgingError:
+    except JudgingError as refused:
+        code = refused.code
         assert outcome == Outcome.PASS
-        assert not all_within
+        assert not all_within or not dimensions  # nothing measured proves nothing
+        assert code == ("out_of_tolerance" if dimensions else "measurements_required")
         return
     assert judged == outcome
     assert (Outcome.PASS in allowed_outcomes(dimensions)) == all_within
@@ -88,3 +91,30 @@ def test_the_judgement_and_the_quality_factor_agree(dimensions, outcome, accepte
     if not all_within:
         assert factor < 1
     assert 0 <= factor <= 1
+
+
+def test_a_pass_needs_a_measurement_and_negative_sizes_have_their_own_code():
+    with pytest.raises(JudgingError, match="at least one measured dimension") as refused:
+        judge(outcome=Outcome.PASS, dimensions=[])
+    assert refused.value.code == "measurements_required"
+    assert judge(outcome=Outcome.REWORK, dimensions=[]) == Outcome.REWORK
+    with pytest.raises(JudgingError, match="cannot be negative") as refused:
+        judge(outcome=Outcome.REWORK, dimensions=[dim(measured="-1")])
+    assert refused.value.code == "negative_size"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tolerance=st.decimals(min_value="0.0001", max_value=100, places=4),
+    widest=st.sampled_from(sorted(TOLERANCE_CLASSES_MM.values())),
+)
+def test_a_given_tolerance_is_never_wider_than_the_lines_class(tolerance, widest):
+    dimension = dim(measured="10", tolerance=str(tolerance))
+    try:
+        judge(outcome=Outcome.PASS, dimensions=[dimension], widest_tolerance_mm=widest)
+    except JudgingError as refused:
+        code = refused.code
+        assert tolerance > widest
+        assert code == "tolerance_too_wide"
+    else:
+        assert tolerance <= widest

@@ -58,9 +58,9 @@ def test_pass_is_refused_while_a_dimension_is_out_of_tolerance(world):
         job=world.milled,
         outcome="rework",
         note="Bore reamed again",
-        measurements=[{**OUT_OF_TOLERANCE[0], "tolerance_mm": "0.1"}],
+        measurements=[{**IN_TOLERANCE[0], "tolerance_mm": "0.02"}],
     )
-    assert record.measurements.get().within_tolerance  # a given tolerance wins over the class
+    assert not record.measurements.get().within_tolerance  # a tighter one wins over the class
 
 
 def test_rework_needs_a_note_and_numbers_must_be_numbers(world):
@@ -238,7 +238,8 @@ def test_an_empty_order_has_no_archive(world):
 measurement = st.tuples(
     st.decimals(min_value=1, max_value=200, places=2),
     st.decimals(min_value=-1, max_value=1, places=3),
-    st.one_of(st.none(), st.decimals(min_value=Decimal("0.01"), max_value=1, places=2)),
+    # A given tolerance may only be tighter than the line's precision class (0.05 mm).
+    st.one_of(st.none(), st.decimals(min_value=Decimal("0.01"), max_value="0.05", places=2)),
 )
 
 
@@ -264,6 +265,7 @@ class TestRecordedJudgementAndShareAgree(HypothesisTestCase):
             charlie = _member(f"c{Organization.objects.count()}@example.com", "C", "workshop")
             Shops(organization=organization_of(charlie))
             story = order_in_production(alice, bob, status="in_production")
+            Job.objects.filter(pk=story.job.pk).update(status=Job.Status.IN_PROGRESS)
             JobFactory(
                 order=story.order,
                 workshop=workshop_of(charlie),
@@ -287,9 +289,11 @@ class TestRecordedJudgementAndShareAgree(HypothesisTestCase):
             record = quality_record_save(
                 user=bob, job=story.job, outcome=outcome, note="checked", measurements=measurements
             )
-        except QualityRefused:
+        except QualityRefused as refused:
+            code = refused.code
             assert outcome == "pass"
-            assert not all_within
+            assert not all_within or not rows
+            assert code == ("out_of_tolerance" if rows else "measurements_required")
             return
         assert [m.within_tolerance for m in record.measurements.all()].count(False) == sum(
             1
@@ -316,3 +320,171 @@ def test_a_step_inspected_the_old_way_is_not_overwritten_by_a_review(world):
         quality_record_review(user=world.charlie, record=record, accepted=True)
     world.milled.refresh_from_db()
     assert world.milled.inspection == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"nominal_mm": "999999.99995", "measured_mm": "10"}, "more than 4 decimal places"),
+        ({"nominal_mm": "10", "measured_mm": "1000000"}, "less than 1,000,000 mm"),
+        ({"nominal_mm": "10", "measured_mm": "10.00001"}, "more than 4 decimal places"),
+        ({"nominal_mm": "10", "measured_mm": "10", "tolerance_mm": "99999"}, "less than 10,000"),
+        ({"nominal_mm": "NaN", "measured_mm": "10"}, "not a size"),
+    ],
+)
+def test_sizes_the_columns_cannot_hold_are_refused_not_rounded(world, row, message):
+    with pytest.raises(QualityRefused, match=message) as refused:
+        quality_record_save(
+            user=world.bob,
+            job=world.milled,
+            outcome="reject",
+            note="Scrap",
+            measurements=[{"name": "Bore", **row}],
+        )
+    assert refused.value.code == "invalid_number"
+    assert not QualityRecord.objects.exists()
+
+
+def test_the_largest_sizes_the_columns_hold_are_kept_and_read_back(world):
+    record = quality_record_save(
+        user=world.bob,
+        job=world.milled,
+        outcome="reject",
+        note="Scrap",
+        measurements=[{"name": "Bore", "nominal_mm": "999999.9999", "measured_mm": "0"}],
+    )
+    [m] = QualityRecord.objects.get(pk=record.pk).measurements.all()
+    assert m.nominal_mm == Decimal("999999.9999")
+
+
+def test_a_long_name_is_refused_not_cut(world):
+    with pytest.raises(QualityRefused, match="at most 80 characters"):
+        quality_record_save(
+            user=world.bob,
+            job=world.milled,
+            outcome="pass",
+            measurements=[{"name": "B" * 81, "nominal_mm": "10", "measured_mm": "10"}],
+        )
+
+
+def test_a_tolerance_wider_than_the_lines_class_and_an_empty_pass_are_refused(world):
+    with pytest.raises(QualityRefused, match="wider than the line's tolerance class") as refused:
+        quality_record_save(
+            user=world.bob,
+            job=world.milled,
+            outcome="pass",
+            measurements=[
+                {"name": "Bore", "nominal_mm": "10", "measured_mm": "15", "tolerance_mm": "5"}
+            ],
+        )
+    assert refused.value.code == "tolerance_too_wide"
+    with pytest.raises(QualityRefused, match="at least one measured dimension") as refused:
+        quality_record_save(user=world.bob, job=world.milled, outcome="pass", measurements=[])
+    assert refused.value.code == "measurements_required"
+    with pytest.raises(QualityRefused, match="cannot be negative") as refused:
+        quality_record_save(
+            user=world.bob,
+            job=world.milled,
+            outcome="pass",
+            measurements=[{"name": "Bore", "nominal_mm": "10", "measured_mm": "-10"}],
+        )
+    assert refused.value.code == "negative_size"
+    assert not QualityRecord.objects.exists()
+
+
+def test_a_step_that_has_not_started_cannot_be_inspected(world):
+    Job.objects.filter(pk=world.milled.pk).update(status=Job.Status.ACCEPTED)
+    with pytest.raises(Conflict, match="Start the step") as refused:
+        quality_record_save(
+            user=world.bob, job=world.milled, outcome="pass", measurements=IN_TOLERANCE
+        )
+    assert refused.value.code == "job_not_running"
+    # A certificate may still arrive before the work starts.
+    quality_file_add(
+        user=world.bob, job=world.milled, kind="material_certificate", upload=upload("m.pdf", PDF)
+    )
+
+
+def test_a_step_keeps_at_most_its_cap_of_files_and_the_timeline_one_event_a_kind(world, settings):
+    from marketplace.quality import services
+
+    for i in range(services.MAX_FILES_PER_JOB):
+        quality_file_add(
+            user=world.bob, job=world.milled, kind="photo", upload=upload(f"{i}.png", PNG)
+        )
+    with pytest.raises(Conflict, match=f"at most {services.MAX_FILES_PER_JOB}") as refused:
+        quality_file_add(
+            user=world.bob, job=world.milled, kind="photo", upload=upload("x.png", PNG)
+        )
+    assert refused.value.code == "too_many_files"
+    assert world.milled.quality_files.count() == services.MAX_FILES_PER_JOB
+    assert OrderEvent.objects.filter(order=world.order, kind="quality.file").count() == 1
+
+
+def test_an_empty_shell_does_not_satisfy_a_required_document(world):
+    for shell in (b"%PDF-", b"%PDF-1.4\n" + b"0" * 400):
+        with pytest.raises(QualityRefused, match="incomplete"):
+            quality_file_add(
+                user=world.bob,
+                job=world.milled,
+                kind="inspection_report",
+                upload=upload("r.pdf", shell),
+            )
+    with pytest.raises(QualityRefused, match="cannot be read"):
+        quality_file_add(
+            user=world.bob, job=world.milled, kind="inspection_report", upload=upload("r.png", PNG)
+        )
+    assert documents_missing(world.order) == ["Inspection report"]
+
+
+def test_html_posing_as_a_table_is_refused_and_files_are_served_by_their_content():
+    from marketplace.quality.files import UploadRefused, check_upload
+
+    with pytest.raises(UploadRefused):
+        check_upload(kind="file", head=b"<html><body>a,b</body></html>", size=30)
+
+
+def test_the_archive_is_spooled_not_held_in_a_bytes_buffer_and_names_entries_by_content(world):
+    import io
+    import zipfile
+
+    quality_file_add(
+        user=world.bob,
+        job=world.milled,
+        kind="file",
+        upload=upload("readings.html", b"dimension,mm\nbore,10.01\n"),
+    )
+    result = quality_archive(user=world.alice, order=world.order)
+    assert not isinstance(result, io.BytesIO)
+    names = zipfile.ZipFile(result).namelist()
+    assert any(n.endswith("-readings.csv") for n in names), names
+    assert not any(n.endswith(".html") for n in names)
+    result.close()
+
+
+def test_a_member_of_the_recording_workshop_never_reviews_it(world):
+    from tests.helpers import organization_of
+
+    # Charlie also belongs to Bob's workshop: the next step's workshop, but also the recorder's.
+    MembershipFactory(user=world.charlie, organization=organization_of(world.bob))
+    record = quality_record_save(
+        user=world.bob, job=world.milled, outcome="pass", measurements=IN_TOLERANCE
+    )
+    finish(world.milled)
+    with pytest.raises(PermissionDenied, match="never a member of the workshop"):
+        quality_record_review(user=world.charlie, record=record, accepted=True)
+    record.refresh_from_db()
+    assert record.review == QualityRecord.Review.PENDING
+
+
+def test_whoever_recorded_it_never_reviews_it_even_as_an_operator(world):
+    from tests.helpers import organization_of
+
+    MembershipFactory(user=world.olga, organization=organization_of(world.bob))
+    record = quality_record_save(
+        user=world.olga, job=world.milled, outcome="pass", measurements=IN_TOLERANCE
+    )
+    finish(world.milled)
+    with pytest.raises(PermissionDenied):
+        quality_record_review(user=world.olga, record=record, accepted=True)
+    quality_record_review(user=world.charlie, record=record, accepted=True)
