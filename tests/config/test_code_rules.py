@@ -26,6 +26,18 @@ def test_no_application_module_is_over_600_lines():
     assert too_long == {}, f"split these along their concerns: {too_long}"
 
 
+def test_url_patterns_take_ids_the_database_can_hold():
+    """``<int:>`` takes any number of digits (twenty overflowed a lookup: a 500); ``<id:>``
+    (config.ids) takes at most eighteen."""
+    unbounded = [
+        str(path.relative_to(ROOT))
+        for top in APPS
+        for path in _modules(top)
+        if path.name == "urls.py" and "<int:" in path.read_text(encoding="utf-8")
+    ]
+    assert unbounded == [], f"use <id:...> in {unbounded}"
+
+
 def _imported_modules(tree: ast.Module) -> set[str]:
     names = set()
     for node in ast.walk(tree):
