@@ -4,8 +4,7 @@ from django import forms
 
 from accounts.models import Membership
 from accounts.second_factor_limits import (
-    second_factor_failed,
-    second_factor_refusal,
+    second_factor_attempt,
     second_factor_succeeded,
 )
 from accounts.services import SELF_SERVICE_KINDS
@@ -76,14 +75,10 @@ class _CountedCodeMixin:
 
     def clean_code(self) -> str:
         request = context.request
-        refusal = second_factor_refusal(request, self.user.pk)
+        refusal = second_factor_attempt(request, self.user.pk)
         if refusal:
             raise forms.ValidationError(refusal, code="too_many_second_factor_attempts")
-        try:
-            code = super().clean_code()
-        except forms.ValidationError:
-            second_factor_failed(request, self.user.pk)
-            raise
+        code = super().clean_code()  # a wrong code raises, and its attempt stays counted
         second_factor_succeeded(request, self.user.pk)
         return code
 

@@ -9,11 +9,15 @@ are counted here, apart from passwords:
   second factor for a short cool-off costs the owner minutes and the guesser the whole game;
 - per client address: one address guessing at the second factor of many accounts.
 
-Counts live in the cache for `SECOND_FACTOR_WINDOW_MINUTES` from the first wrong code; a right
-code clears the account's count (the owner's typos are forgiven), not the address's.
+Each attempt is counted before its code is checked; a refused or right one is given back, so the
+counts hold wrong codes. They live in the cache for `SECOND_FACTOR_WINDOW_MINUTES` from the first
+attempt (the cool-off); a right code also clears the account's count (the owner's typos are
+forgiven), not the address's.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,26 +42,40 @@ def _limits() -> dict[str, int]:
     }
 
 
-def second_factor_refusal(request: HttpRequest, user_pk: object) -> str | None:
-    """Why a code is refused before it is checked, or None."""
-    keys, limits = _keys(request, user_pk), _limits()
-    counts = cache.get_many(list(keys.values()))
-    if any(counts.get(key, 0) >= limits[name] for name, key in keys.items()):
-        return REFUSAL.format(minutes=settings.SECOND_FACTOR_WINDOW_MINUTES)
-    return None
+def _take(key: str, window: int) -> int:
+    """Adds one to a count atomically in the cache; a new count lives `window` seconds."""
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
 
 
-def second_factor_failed(request: HttpRequest, user_pk: object) -> None:
-    """Counts a wrong code against the account and the address, from the first one's time."""
+def _give_back(key: str) -> None:
+    with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing to give back
+        cache.decr(key)
+
+
+def second_factor_attempt(request: HttpRequest, user_pk: object) -> str | None:
+    """Takes one attempt from the account's and the address's counts before the code is checked,
+    and says why it is refused (None: check the code). Counting first, with the cache's atomic
+    increment, keeps requests sent in parallel from all passing a check made before any counted.
+    A refused attempt is given back: it checked nothing, so it must not use up the address's
+    count for the other accounts behind it."""
     window = settings.SECOND_FACTOR_WINDOW_MINUTES * 60
-    for key in _keys(request, user_pk).values():
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
+    keys, limits = _keys(request, user_pk), _limits()
+    counts = {name: _take(key, window) for name, key in keys.items()}
+    if all(counts[name] <= limits[name] for name in keys):
+        return None
+    for key in keys.values():
+        _give_back(key)
+    return REFUSAL.format(minutes=settings.SECOND_FACTOR_WINDOW_MINUTES)
 
 
 def second_factor_succeeded(request: HttpRequest, user_pk: object) -> None:
-    """Forgives the account's wrong codes; the address keeps its count."""
-    cache.delete(_keys(request, user_pk)["account"])
+    """A right code is no guess: the account's wrong codes are forgiven and the address gets its
+    attempt back (its wrong codes stay counted)."""
+    keys = _keys(request, user_pk)
+    cache.delete(keys["account"])
+    _give_back(keys["ip"])

@@ -132,6 +132,26 @@ def test_wrong_codes_do_not_count_against_the_password():
         _past_the_password(user)  # the right password still leads to the code step
 
 
+def test_attempts_sent_in_parallel_cannot_pass_the_limit_together(settings):
+    """Every attempt is counted before its code is checked, so a burst of requests that all
+    arrive before any code was checked still gets only the limit's worth of checks."""
+    request = RequestFactory().get("/", REMOTE_ADDR=IP)
+    allowed = [limits.second_factor_attempt(request, 1) is None for _ in range(50)]
+    assert allowed.count(True) == settings.SECOND_FACTOR_MAX_FAILURES_PER_ACCOUNT
+    # The refused ones were given back: another account behind the address still has its turns.
+    assert limits.second_factor_attempt(request, 2) is None
+
+
+def test_an_owner_hammering_a_held_off_account_does_not_use_up_the_address(settings):
+    settings.SECOND_FACTOR_MAX_FAILURES_PER_IP = 6
+    owner = _past_the_password(_user("owner@example.com"))
+    _wrong(owner, 5)
+    for _ in range(10):
+        assert REFUSED in _answer(owner, "000000").content.decode()
+    colleague = _past_the_password(_user("colleague@example.com"))
+    assert _answer(colleague, totp_code(TEST_TOTP_SECRET)).status_code == 302
+
+
 @hypothesis_settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -146,8 +166,9 @@ def test_wrong_codes_do_not_count_against_the_password():
 def test_a_code_is_checked_only_while_both_counts_are_below_their_limits(
     settings, steps, per_account, per_ip
 ):
-    """Model: per (account) and per address, wrong codes since the window opened; a right code
-    clears the account's; waiting past the window clears both."""
+    """Model: per account and per address, the wrong codes since the window opened; refused and
+    right attempts count for nothing; a right code clears the account's count; waiting past the
+    window clears both."""
     from django.core.cache import cache
 
     cache.clear()
@@ -163,13 +184,12 @@ def test_a_code_is_checked_only_while_both_counts_are_below_their_limits(
                 clock.shift(timedelta(minutes=settings.SECOND_FACTOR_WINDOW_MINUTES, seconds=1))
                 accounts, address = {}, 0
                 continue
-            refused = limits.second_factor_refusal(request, account) is not None
+            refused = limits.second_factor_attempt(request, account) is not None
             expected = accounts.get(account, 0) >= per_account or address >= per_ip
             assert refused == expected
             if refused:
                 continue
             if action == "wrong":
-                limits.second_factor_failed(request, account)
                 accounts[account] = accounts.get(account, 0) + 1
                 address += 1
             else:
