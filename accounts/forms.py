@@ -1,6 +1,12 @@
+from allauth.core import context
+from allauth.mfa.base import forms as mfa_forms
 from django import forms
 
 from accounts.models import Membership
+from accounts.second_factor_limits import (
+    second_factor_attempt,
+    second_factor_succeeded,
+)
 from accounts.services import SELF_SERVICE_KINDS
 
 
@@ -60,3 +66,26 @@ class BillingProfileForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "Choose a country"), *country_choices()]
+
+
+class _CountedCodeMixin:
+    """Second-factor code forms that count wrong codes (see `accounts.second_factor_limits`)."""
+
+    user: object
+
+    def clean_code(self) -> str:
+        request = context.request
+        refusal = second_factor_attempt(request, self.user.pk)
+        if refusal:
+            raise forms.ValidationError(refusal, code="too_many_second_factor_attempts")
+        code = super().clean_code()  # a wrong code raises, and its attempt stays counted
+        second_factor_succeeded(request, self.user.pk)
+        return code
+
+
+class CountedAuthenticateForm(_CountedCodeMixin, mfa_forms.AuthenticateForm):
+    """The code asked for after the password at sign-in (MFA_FORMS["authenticate"])."""
+
+
+class CountedReauthenticateForm(_CountedCodeMixin, mfa_forms.ReauthenticateForm):
+    """The code asked for again before sensitive pages (MFA_FORMS["reauthenticate"])."""

@@ -358,6 +358,17 @@ MFA_REQUIRED_FOR_OPERATORS = env.bool("MFA_REQUIRED_FOR_OPERATORS", default=True
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Cloud Factory"
+# Wrong codes are counted by the project (accounts/second_factor_limits.py): allauth counts them
+# with "login_failed", switched off above.
+MFA_FORMS = {
+    "authenticate": "accounts.forms.CountedAuthenticateForm",
+    "reauthenticate": "accounts.forms.CountedReauthenticateForm",
+}
+SECOND_FACTOR_WINDOW_MINUTES = env.int("SECOND_FACTOR_WINDOW_MINUTES", default=5)  # cool-off
+SECOND_FACTOR_MAX_FAILURES_PER_ACCOUNT = env.int(
+    "SECOND_FACTOR_MAX_FAILURES_PER_ACCOUNT", default=5
+)
+SECOND_FACTOR_MAX_FAILURES_PER_IP = env.int("SECOND_FACTOR_MAX_FAILURES_PER_IP", default=20)
 # Security keys need a secure origin; the embedded default serves plain http on localhost.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 
