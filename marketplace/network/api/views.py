@@ -120,6 +120,9 @@ class WorkshopViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Ret
             membership=request.membership, kinds=(Organization.Kind.WORKSHOP,)
         )
         current = selectors.workshop_for_organization(organization=organization)
+        # A PATCH before any profile exists has nothing to complete: it must carry every
+        # required field, as a POST does (it raised KeyError: a 500).
+        partial = partial and current is not None
         serializer = s.WorkshopSerializer(current, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = {

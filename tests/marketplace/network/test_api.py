@@ -752,3 +752,21 @@ def test_the_status_history_is_a_page_newest_first(world, workshop_bob):
     assert [h["status"] for h in first["results"]] == ["available", "maintenance"]
     rest = client.get(first["next"]).json()
     assert [h["status"] for h in rest["results"]] == ["down"]
+
+
+def test_a_patch_before_the_workshop_has_a_profile_asks_for_every_field():
+    """Before: PATCH {} of a workshop organization without a profile raised KeyError (500)."""
+    from accounts.models import Organization
+    from tests.factories import MembershipFactory, OrganizationFactory
+
+    membership = MembershipFactory(
+        organization=OrganizationFactory(kind=Organization.Kind.WORKSHOP), role="owner"
+    )
+    response = api_client_for(membership.user).patch(
+        f"{API}/workshops/mine/",
+        {},
+        format="json",
+        HTTP_X_ORGANIZATION=str(membership.organization_id),
+    )
+    assert response.status_code == 400
+    assert {"city", "country"} <= set(error_of(response)["fields"])
