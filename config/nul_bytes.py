@@ -18,6 +18,17 @@ from django.views.defaults import bad_request
 NUL = "\x00"
 # Headers whose values become database lookups (the organization, the API token, the session).
 LOOKUP_HEADERS = ("HTTP_X_ORGANIZATION", "HTTP_AUTHORIZATION", "HTTP_COOKIE")
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def _body_is_small(request: HttpRequest) -> bool:
+    """Whether reading the body here is safe: larger ones are refused later when parsed."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return limit is None or length <= limit
 
 
 class NulCharacterRefused(Exception):
@@ -39,6 +50,14 @@ def nul_location(request: HttpRequest) -> str | None:
     for key in LOOKUP_HEADERS:
         if NUL in request.META.get(key, ""):
             return key.removeprefix("HTTP_").replace("_", "-").title() + " header"
+    # Form fields become text columns and lookups like the query string's (multipart is left
+    # alone: its files may hold any byte).
+    if (
+        request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower() == FORM_CONTENT_TYPE
+        and _body_is_small(request)
+        and NUL in unquote_plus(request.body.decode("latin-1"), errors="replace")
+    ):
+        return "form body"
     # Django's cookie parser turns a quoted escape ("\\000") into a NUL character.
     if any(NUL in name or NUL in value for name, value in request.COOKIES.items()):
         return "cookie"

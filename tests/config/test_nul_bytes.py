@@ -100,3 +100,15 @@ def test_a_request_is_refused_exactly_when_a_nul_reaches_a_lookup(path, query, o
     )
     carries_nul = "\x00" in path + query + organization + token
     assert (nul_location(request) is not None) == carries_nul
+
+
+@pytest.mark.parametrize("body", ["name=a%00b&process=cnc-3axis", "name=a\x00b"])
+def test_a_nul_in_a_form_body_is_refused_before_it_reaches_a_text_column(workshop_bob, body):
+    """Schemathesis on PostgreSQL: a form-encoded POST /machines/ with a NUL answered 500
+    (PostgreSQL text fields cannot contain NUL)."""
+    response = api_client_for(workshop_bob).post(
+        "/api/v1/machines/", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "nul_character"
+    assert "form body" in error_of(response)["message"]
