@@ -9,16 +9,20 @@ request is refused with 400 before any view, authentication or session lookup ru
 from __future__ import annotations
 
 from collections.abc import Callable
+from io import BytesIO
 from urllib.parse import unquote_plus
 
 from django.conf import settings
+from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParser
 from django.views.defaults import bad_request
 
 NUL = "\x00"
 # Headers whose values become database lookups (the organization, the API token, the session).
 LOOKUP_HEADERS = ("HTTP_X_ORGANIZATION", "HTTP_AUTHORIZATION", "HTTP_COOKIE")
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+MULTIPART_CONTENT_TYPE = "multipart/form-data"
 
 
 def _body_is_small(request: HttpRequest) -> bool:
@@ -29,6 +33,25 @@ def _body_is_small(request: HttpRequest) -> bool:
         return False
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return limit is None or length <= limit
+
+
+def _multipart_fields_carry_nul(request: HttpRequest) -> bool:
+    """Whether a field (not a file) of a small multipart body holds a NUL character.
+
+    The body is parsed from a copy by Django's own parser, so the view parses it afresh as
+    before: a malformed body is left to the view's parser and its usual 400.
+    """
+    body = request.body
+    if b"\x00" not in body:
+        return False
+    parser = MultiPartParser(
+        request.META, BytesIO(body), [MemoryFileUploadHandler(request)], request.encoding
+    )
+    try:
+        fields, _files = parser.parse()
+    except Exception:  # any malformed body is the view parser's to refuse
+        return False
+    return any(NUL in name or NUL in "".join(values) for name, values in fields.lists())
 
 
 class NulCharacterRefused(Exception):
@@ -50,12 +73,17 @@ def nul_location(request: HttpRequest) -> str | None:
     for key in LOOKUP_HEADERS:
         if NUL in request.META.get(key, ""):
             return key.removeprefix("HTTP_").replace("_", "-").title() + " header"
-    # Form fields become text columns and lookups like the query string's (multipart is left
-    # alone: its files may hold any byte).
-    if (
-        request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower() == FORM_CONTENT_TYPE
+    # Form fields become text columns and lookups like the query string's (in a multipart body
+    # only the fields: its files may hold any byte).
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type == FORM_CONTENT_TYPE and _body_is_small(request):
+        form_body = unquote_plus(request.body.decode("latin-1"), errors="replace")
+        if NUL in form_body:
+            return "form body"
+    elif (
+        content_type == MULTIPART_CONTENT_TYPE
         and _body_is_small(request)
-        and NUL in unquote_plus(request.body.decode("latin-1"), errors="replace")
+        and _multipart_fields_carry_nul(request)
     ):
         return "form body"
     # Django's cookie parser turns a quoted escape ("\\000") into a NUL character.

@@ -112,3 +112,36 @@ def test_a_nul_in_a_form_body_is_refused_before_it_reaches_a_text_column(worksho
     assert response.status_code == 400
     assert error_of(response)["code"] == "nul_character"
     assert "form body" in error_of(response)["message"]
+
+
+def test_a_nul_in_a_multipart_field_is_refused_before_it_reaches_a_lookup(operator_olga):
+    """Schemathesis on PostgreSQL: a multipart POST /materials/ with a NUL in a `processes`
+    slug answered 500 (the slug lookup cannot hold NUL)."""
+    response = api_client_for(operator_olga).post(
+        "/api/v1/materials/",
+        data={"code": "pa12x", "name": "PA12", "family": "powder", "processes": ["ab\x00c"]},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "nul_character"
+
+
+def test_a_nul_in_an_uploaded_file_is_not_a_nul_in_a_field(customer_alice):
+    """Files may hold any byte: a multipart upload whose file has NUL bytes goes to the view."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("part.stl", b"solid x\x00\x00 endsolid x\n")
+    response = api_client_for(customer_alice).post(
+        "/api/v1/designs/", data={"name": "bracket", "file": upload}, format="multipart"
+    )
+    assert response.status_code != 400 or error_of(response)["code"] != "nul_character"
+
+
+def test_a_malformed_multipart_body_with_a_nul_is_left_to_the_view(operator_olga):
+    response = api_client_for(operator_olga).post(
+        "/api/v1/materials/",
+        data=b"--x\r\nno headers\x00 here",
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] != "nul_character"
