@@ -13,20 +13,26 @@ from config.ids import parse_id
 ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
 ORGANIZATION_HEADER = "X-Organization"
 
-# Within one request: user id -> operator or not (``operator_memo``); None outside requests.
+# Within one request (``operator_memo``): user id -> operator or not, and user id -> the user's
+# memberships with their organizations; None outside requests.
 _operator_answers: ContextVar[dict[int, bool] | None] = ContextVar("operator_answers", default=None)
+_membership_rows: ContextVar[dict[int, list[Membership]] | None] = ContextVar(
+    "membership_rows", default=None
+)
 
 
 @contextmanager
 def operator_memo() -> Iterator[None]:
-    """Within the block (one request), ``is_operator`` asks the database once per user: the
-    middleware, the page and the navigation all ask. A membership saved or deleted meanwhile
-    forgets the answer (``operator_memo_forget``)."""
-    token = _operator_answers.set({})
+    """Within the block (one request), ``is_operator`` and the user's memberships are read from
+    the database once per user: the middleware, the page, its access checks and the navigation
+    all ask. A membership saved or deleted meanwhile forgets them (``operator_memo_forget``)."""
+    answers = _operator_answers.set({})
+    rows = _membership_rows.set({})
     try:
         yield
     finally:
-        _operator_answers.reset(token)
+        _membership_rows.reset(rows)
+        _operator_answers.reset(answers)
 
 
 def operator_memo_remember(*, user: User, answer: bool) -> None:
@@ -37,15 +43,23 @@ def operator_memo_remember(*, user: User, answer: bool) -> None:
 
 
 def operator_memo_forget(*, user_id: int) -> None:
-    answers = _operator_answers.get()
-    if answers is not None:
-        answers.pop(user_id, None)
+    for memo in (_operator_answers.get(), _membership_rows.get()):
+        if memo is not None:
+            memo.pop(user_id, None)
 
 
-def memberships_for_user(*, user: User) -> QuerySet[Membership]:
+def memberships_for_user(*, user: User) -> list[Membership]:
+    """The user's memberships with their organizations, by organization name; one query per
+    request however often it is asked."""
     if not user.is_authenticated:
-        return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related("organization")
+        return []
+    memo = _membership_rows.get()
+    if memo is not None and user.pk in memo:
+        return memo[user.pk]
+    rows = list(Membership.objects.filter(user=user).select_related("organization"))
+    if memo is not None:
+        memo[user.pk] = rows
+    return rows
 
 
 def membership_get(*, user: User, organization: Organization) -> Membership | None:
@@ -61,6 +75,9 @@ def is_operator(*, user: User) -> bool:
     answers = _operator_answers.get()
     if answers is not None and user.pk in answers:
         return answers[user.pk]
+    rows = _membership_rows.get()
+    if rows is not None and user.pk in rows:
+        return any(m.organization.kind == Organization.Kind.PLATFORM for m in rows[user.pk])
     answer = Membership.objects.filter(
         user=user, organization__kind=Organization.Kind.PLATFORM
     ).exists()
@@ -113,7 +130,7 @@ def organization_ids_of(*, user: User) -> frozenset[int]:
     """The organizations a user acts for; the one query every "is this theirs?" check uses."""
     if not user.is_authenticated:
         return frozenset()
-    return frozenset(user.memberships.values_list("organization_id", flat=True))
+    return frozenset(m.organization_id for m in memberships_for_user(user=user))
 
 
 def is_member_of(*, user: User, organization_ids: Iterable[int | None]) -> bool:
@@ -139,10 +156,16 @@ def active_membership(
     if requested not in (None, ""):
         key = str(requested)
         number = parse_id(key)
-        lookup = {"organization_id": number} if number else {"organization__slug": key}
-        return memberships.filter(**lookup).first()
+        return next(
+            (
+                m
+                for m in memberships
+                if (m.organization_id == number if number else m.organization.slug == key)
+            ),
+            None,
+        )
     if session_choice is not None:
-        chosen = memberships.filter(organization_id=session_choice).first()
+        chosen = next((m for m in memberships if m.organization_id == session_choice), None)
         if chosen is not None:
             return chosen
-    return memberships.order_by("created_at").first()
+    return min(memberships, key=lambda m: (m.created_at, m.pk), default=None)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
 from accounts.permissions import require_kind
+from accounts.selectors import memberships_for_user
 from billing import selectors as billing_selectors
 from billing.invoicing import invoices_for_order
 from billing.money import MoneyError, from_decimal
@@ -191,7 +192,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         else None,
         "my_organizations": [
             m.organization
-            for m in request.user.memberships.select_related("organization")
+            for m in memberships_for_user(user=request.user)
             if m.organization_id in user_orgs
         ],
         "map": selectors.route_map_for(
@@ -283,7 +284,7 @@ def order_message(request: HttpRequest, order_id: int) -> HttpResponse:
         organization = next(
             (
                 m.organization
-                for m in request.user.memberships.select_related("organization")
+                for m in memberships_for_user(user=request.user)
                 if str(m.organization_id) == request.POST.get("organization")
             ),
             request.membership.organization if request.membership else None,

@@ -23,19 +23,19 @@ from tests.helpers import organization_of, workshop_of
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
 # (role, path, most queries with the cache empty, most with it filled); {order} is one of
-# the customer's orders. The signed-in session costs two (session, user) and the membership
-# one: every page pays them.
+# the customer's orders. The signed-in session costs two (session, user) and the memberships
+# one, however often the page, its access checks and the navigation ask: every page pays them.
 PAGES = [
-    ("customer", "/dashboard/", 14, 9),
-    ("customer", "/orders/", 7, 7),
-    ("customer", "{order}", 23, 23),  # 6 of them the quality panel's (records, files, rules)
-    ("customer", "/network/", 15, 9),
+    ("customer", "/dashboard/", 13, 8),
+    ("customer", "/orders/", 6, 6),
+    ("customer", "{order}", 19, 19),  # 6 of them the quality panel's (records, files, rules)
+    ("customer", "/network/", 14, 8),
     ("customer", "/api/v1/orders/", 7, 7),
-    ("workshop", "/dashboard/", 21, 16),
-    ("workshop", "/jobs/", 10, 10),
+    ("workshop", "/dashboard/", 20, 15),
+    ("workshop", "/jobs/", 9, 9),
     ("workshop", "/api/v1/jobs/", 7, 7),
-    ("operator", "/dashboard/", 30, 17),
-    ("operator", "/network/", 15, 9),
+    ("operator", "/dashboard/", 29, 16),
+    ("operator", "/network/", 14, 8),
     ("operator", "/api/v1/orders/", 6, 6),
 ]
 
@@ -124,3 +124,20 @@ def test_a_request_asks_once_whether_its_user_is_an_operator(client, customer_al
         assert client.get(f"/orders/{order.pk}/").status_code == 200
     asks = [q["sql"] for q in queries.captured_queries if "'platform'" in q["sql"]]
     assert len(asks) == 1, asks
+
+
+def test_a_page_reads_its_users_memberships_once(client, customer_alice):
+    """Before: the order page read them five times (the active organization, the navigation,
+    the access checks and the organizations the user may write as)."""
+    option = QuoteOptionFactory(request__organization=organization_of(customer_alice))
+    order = OrderFactory(option=option, status="paid")
+    client.force_login(customer_alice)
+    client.get(f"/orders/{order.pk}/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/orders/{order.pk}/").status_code == 200
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "accounts_membership"')
+    ]
+    assert len(reads) == 1, reads
