@@ -32,7 +32,14 @@ from django.utils import timezone
 from accounts.models import Organization
 from accounts.selectors import is_member_of, is_operator
 from billing.errors import Conflict, NotFound
-from billing.models import CheckoutDetails, Invoice, InvoiceCounter, InvoiceLine, Payment
+from billing.models import (
+    CheckoutDetails,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Payment,
+    Refund,
+)
 from billing.money import Money
 from billing.vat import VatId, VatIdInvalid, VatRule, vat_id_parse, vat_of_line, vat_rule
 
@@ -382,7 +389,11 @@ def invoice_issue(
 
 def invoice_cancel(*, invoice: Invoice, reason: str) -> Invoice:
     """Cancel an invoice by a credit note in the issuer's credit series: every line negated,
-    referencing the invoice. Idempotent: a cancelled invoice returns its credit note."""
+    referencing the invoice. Idempotent: a cancelled invoice returns its credit note.
+
+    Refused once money of the order went back: each refund's credit note already took its
+    share of the invoice's VAT back, and a cancellation of every line would take it twice.
+    """
     if invoice.kind != Invoice.Kind.INVOICE:
         raise Conflict("Only an invoice can be cancelled by a credit note.")
     if not reason.strip():
@@ -393,6 +404,16 @@ def invoice_cancel(*, invoice: Invoice, reason: str) -> Invoice:
         existing = Invoice.objects.filter(credits=locked).first()
         if existing is not None:
             return existing
+        if Refund.objects.filter(
+            payment__order_id=locked.order_id,
+            currency=locked.currency,
+            status=Refund.Status.SUCCEEDED,
+        ).exists():
+            raise Conflict(
+                f"Invoice {locked.number} cannot be cancelled: part of its order was refunded, "
+                "and the refund's credit note already corrects it. Cancelling every line "
+                "would credit that VAT twice."
+            )
         sequence = _next_number(issuer_key=locked.issuer_key, series=SERIES_CREDIT, year=now.year)
         fields = {
             name: getattr(locked, name)

@@ -6,8 +6,9 @@ What the return counts (the documents, by the date they were issued):
 - the credit notes that cancel an invoice (``CRN-``), negative: they correct the document;
 - refunds to the customer of an invoiced order, each with its refund credit note (``CN-``),
   negative, at the treatment, rate and country of the order's invoice. A refund of a payment
-  that was never invoiced (money that arrived for an expired order) credits no invoice and is
-  not a supply: it is left out, as its payment is.
+  that was never invoiced (money that arrived for an expired order), or made after its
+  invoice was cancelled, credits no invoice and is not a supply: it is left out, as its
+  payment is. (Once money went back, an invoice cannot be cancelled: ``invoice_cancel``.)
 
 Rows group them by issuer, currency, country of the buyer, rate and treatment (domestic,
 reverse charge, intra-EU without VAT ID, outside the EU). The EU sales list (recapitulative
@@ -258,15 +259,19 @@ def _refund_documents(start: datetime, end: datetime) -> list[VatDocument]:
         .order_by("completed_at", "id")
     )
     order_ids = {refund.payment.order_id for refund in refunds}
-    invoices = {
-        (invoice.order_id, invoice.currency): invoice
-        for invoice in Invoice.objects.filter(
+    invoices: dict[tuple[int, str], list[Invoice]] = defaultdict(list)
+    for invoice in (
+        Invoice.objects.filter(
             order_id__in=order_ids, kind=Invoice.Kind.INVOICE, issuer_key=PLATFORM_ISSUER
-        ).prefetch_related("lines")
-    }
+        )
+        .select_related("credit_note")
+        .prefetch_related("lines")
+        .order_by("issued_at", "id")
+    ):
+        invoices[(invoice.order_id, invoice.currency)].append(invoice)
     documents = []
     for refund in refunds:
-        invoice = invoices.get((refund.payment.order_id, refund.currency))
+        invoice = _invoice_standing(invoices[(refund.payment.order_id, refund.currency)], refund)
         if invoice is None:
             continue
         rates = sorted({line.rate_bp for line in invoice.lines.all()}) or [0]
@@ -288,6 +293,19 @@ def _refund_documents(start: datetime, end: datetime) -> list[VatDocument]:
             )
         )
     return documents
+
+
+def _invoice_standing(invoices: list[Invoice], refund: Refund) -> Invoice | None:
+    """The order's invoice that stood when the money went back. A refund after the invoice
+    was cancelled corrects nothing (the cancellation took all of its VAT back): it is left
+    out, like a refund of money never invoiced."""
+    standing = [
+        invoice
+        for invoice in invoices
+        if not hasattr(invoice, "credit_note")
+        or invoice.credit_note.issued_at > (refund.completed_at or refund.created_at)
+    ]
+    return standing[-1] if standing else None
 
 
 def _ledger_movement(start: datetime, end: datetime) -> dict[tuple[str, int | None], int]:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from billing import services
 from billing.credit_notes import credit_notes_issue_missing
+from billing.errors import Conflict
 from billing.invoicing import invoice_issue
 from billing.models import CreditNote, Invoice, Refund
 from billing.money import Money
@@ -146,6 +147,31 @@ def test_a_cancelled_invoice_whose_money_stayed_shows_as_a_discrepancy_of_its_or
 
 
 @pytest.mark.django_db
+def test_an_invoice_refunded_in_full_cannot_also_be_cancelled(buyer):
+    """Before: the cancellation credited the VAT the refund's credit note had already taken
+    back, and the return declared the order's VAT negative."""
+    payment, invoice = _sold(buyer, [10_000])
+    _refund(payment, 10_000)
+    with pytest.raises(Conflict, match="credit that VAT twice"):
+        services.invoice_cancel(invoice=invoice, reason="Order cancelled")
+    assert not Invoice.objects.filter(credits=invoice).exists()
+    (check,) = vat_return(period=_this_month()).checks
+    assert (check.documents_vat_minor, check.ledger_vat_minor) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_refund_after_its_invoice_was_cancelled_credits_nothing_more(buyer):
+    payment, invoice = _sold(buyer, [10_000])
+    services.invoice_cancel(invoice=invoice, reason="Wrong buyer name")
+    _refund(payment, 10_000)
+    report = vat_return(period=_this_month())
+    assert [document.kind for document in report.documents] == ["invoice", "cancellation"]
+    (check,) = report.checks
+    assert (check.documents_vat_minor, check.ledger_vat_minor) == (0, 0)
+    assert report.agrees
+
+
+@pytest.mark.django_db
 def test_a_payment_not_invoiced_yet_shows_as_a_discrepancy_named_by_its_order(buyer):
     payment, _ = _sold(buyer, [10_000], invoiced=False)
     report = vat_return(period=_this_month())
@@ -203,7 +229,7 @@ ORDER = st.fixed_dictionaries(
         "nets": st.lists(st.integers(1, 2_000_000), min_size=1, max_size=4),
         "invoiced": st.booleans(),
         "refunds": st.lists(st.integers(1, 1000), max_size=3),
-        "cancelled": st.booleans(),
+        "cancelled": st.sampled_from(["no", "before the refunds", "after the refunds"]),
     }
 )
 
@@ -227,20 +253,33 @@ def test_the_return_adds_up_to_its_documents_and_to_the_ledger(buyer, orders):
             buyer, order["nets"], country=country, vat_id=vat_id, invoiced=order["invoiced"]
         )
         order_ids.append(payment.order_id)
+        if invoice is not None and order["cancelled"] == "before the refunds":
+            services.invoice_cancel(invoice=invoice, reason="Cancelled")
+        refunded = False
         for part in order["refunds"]:
             net = available_for_order(payment.order_id).minor * part // 1000
             if net > 0:
                 _refund(payment, net)
-        if invoice is None:
+                refunded = True
+        if invoice is None or order["cancelled"] == "before the refunds":
+            # Nothing invoiced stands: all the VAT the ledger kept is undocumented.
             expected_gap[payment.order_id] = -vat_payable_for(payment.order_id)
-        elif order["cancelled"]:
-            services.invoice_cancel(invoice=invoice, reason="Cancelled")
-            expected_gap[payment.order_id] = -invoice.vat_minor
+        elif order["cancelled"] == "after the refunds":
+            if refunded:  # the refunds' credit notes corrected it: cancelling is refused
+                with pytest.raises(Conflict, match="credit that VAT twice"):
+                    services.invoice_cancel(invoice=invoice, reason="Cancelled")
+            else:
+                services.invoice_cancel(invoice=invoice, reason="Cancelled")
+                expected_gap[payment.order_id] = -invoice.vat_minor
     report = vat_return(period=_this_month())
     mine = [document for document in report.documents if document.order_id in order_ids]
 
     invoices = Invoice.objects.filter(order_id__in=order_ids)
-    invoiced_ids = set(invoices.filter(kind="invoice").values_list("order_id", flat=True))
+    invoiced_ids = {
+        order_id
+        for order_id, order in zip(order_ids, orders, strict=True)
+        if order["invoiced"] and order["cancelled"] != "before the refunds"
+    }
     refunds = Refund.objects.filter(payment__order_id__in=invoiced_ids, status="succeeded")
     reverse_charge = set(
         invoices.filter(treatment="reverse_charge").values_list("order_id", flat=True)
