@@ -30,6 +30,7 @@ from marketplace.errors import Conflict, DomainError, PermissionDenied
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.notices import involved_users
+from marketplace.orders.ratings import workshop_rating_refresh
 from marketplace.quality import judging
 from marketplace.quality.files import (
     HEAD_BYTES,
@@ -394,6 +395,7 @@ def quality_record_review(
         job.inspected_at = now
         job.inspected_by = user
         job.save(update_fields=["inspection", "inspection_note", "inspected_at", "inspected_by"])
+        workshop_rating_refresh(workshop_id=job.workshop_id)
         verdict = "accepted" if accepted else "rejected"
         _event(
             order,
