@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.models import User
+from django.db.models import Q, QuerySet
+
+from accounts.models import Organization, User
 from accounts.selectors import is_operator, organization_ids_of
 from marketplace.errors import NotFound
 from marketplace.orders.flow import Role
@@ -118,6 +120,31 @@ def records_of(order: Order) -> list[QualityRecord]:
 
 def files_of(order: Order) -> list[QualityFile]:
     return list(order.quality_files.select_related("job__workshop"))
+
+
+def _kept_by(organization: Organization) -> Q:
+    """What an organization keeps of quality: all of its own orders' (the customer's) and its
+    own steps' (a workshop's), never another workshop's step on someone else's order."""
+    return Q(order__organization=organization) | Q(job__workshop__organization=organization)
+
+
+def quality_records_for_organization(*, organization: Organization) -> QuerySet[QualityRecord]:
+    """For the organization's export: its inspection records with their measurements."""
+    return (
+        QualityRecord.objects.filter(_kept_by(organization))
+        .select_related("job")
+        .prefetch_related("measurements")
+        .order_by("order_id", "job__sequence", "pk")
+    )
+
+
+def quality_files_for_organization(*, organization: Organization) -> QuerySet[QualityFile]:
+    """For the organization's export: the photos, files and documents of the same steps."""
+    return (
+        QualityFile.objects.filter(_kept_by(organization))
+        .select_related("job")
+        .order_by("order_id", "job__sequence", "pk")
+    )
 
 
 def quality_file_get(*, file_id: int, user: User) -> QualityFile:
