@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -26,19 +27,29 @@ class RequiredDocument:
     removable: bool  # the customer's own choice, not the tolerance class's
 
 
+def class_documents(tolerances: Iterable[str]) -> dict[str, str]:
+    """The documents the lines' tolerance classes require, each with why: an inspection
+    report for a tight class. The checkout shows them ticked; the order requires them."""
+    tight = sorted(set(tolerances) & TIGHT_CLASSES)
+    if not tight:
+        return {}
+    return {
+        DocumentKind.INSPECTION_REPORT: (
+            f"a line is made to the {tight[0].replace('-', ' ')} tolerance class"
+        )
+    }
+
+
 def required_documents(order: Order) -> list[RequiredDocument]:
     """The documents the order needs: an inspection report for a tight tolerance class, and
     whatever its customer asked for."""
     have = set(order.quality_files.values_list("kind", flat=True))
-    reasons: dict[str, tuple[str, bool]] = {}
-    tight = sorted(
-        set(order.option.request.lines.values_list("tolerance", flat=True)) & TIGHT_CLASSES
-    )
-    if tight:
-        reasons[DocumentKind.INSPECTION_REPORT] = (
-            f"a line is made to the {tight[0].replace('-', ' ')} tolerance class",
-            False,
-        )
+    reasons: dict[str, tuple[str, bool]] = {
+        kind: (because, False)
+        for kind, because in class_documents(
+            order.option.request.lines.values_list("tolerance", flat=True)
+        ).items()
+    }
     for kind in order.quality_requirements.values_list("kind", flat=True):
         reasons.setdefault(kind, ("the customer asked for it", True))
     return [

@@ -484,6 +484,13 @@ def on_job_finishing(sender, *, job: Job, **kwargs) -> None:
         )
 
 
+def on_documents_chosen(sender, *, order: Order, user: User, kinds: list[str], **kwargs) -> None:
+    """Records the documents the customer ticked at checkout as the order's requirements; an
+    unknown kind refuses the placing (``quality_requirement_set`` says which kinds exist)."""
+    for kind in sorted(set(kinds)):
+        quality_requirement_set(user=user, order=order, kind=kind, required=True)
+
+
 def on_order_completing(sender, *, order: Order, role: str, **kwargs) -> None:
     """Refuses completion while a required document is missing; an operator may still close
     the order (a dispute's decision, for one)."""
