@@ -15,8 +15,16 @@ class MarketplaceConfig(AppConfig):
         from marketplace.orders.money_facts import order_money_facts
         from marketplace.orders.outages import on_machine_available, on_machine_unavailable
         from marketplace.orders.services import on_payment_confirmed
-        from marketplace.orders.signals import job_finishing, order_completing
-        from marketplace.quality.services import on_job_finishing, on_order_completing
+        from marketplace.orders.signals import (
+            job_finishing,
+            order_completing,
+            order_documents_chosen,
+        )
+        from marketplace.quality.services import (
+            on_documents_chosen,
+            on_job_finishing,
+            on_order_completing,
+        )
 
         payment_confirmed.connect(on_payment_confirmed, dispatch_uid="order-paid")
         machine_unavailable.connect(on_machine_unavailable, dispatch_uid="order-replan")
@@ -25,5 +33,6 @@ class MarketplaceConfig(AppConfig):
         order_facts_requested.connect(order_money_facts, dispatch_uid="order-money-facts")
         job_finishing.connect(on_job_finishing, dispatch_uid="quality-last-step")
         order_completing.connect(on_order_completing, dispatch_uid="quality-completion")
+        order_documents_chosen.connect(on_documents_chosen, dispatch_uid="quality-checkout")
         network_page_cache.connect()
         console_freshness.connect()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -195,6 +195,18 @@ def design_access_log(*, design: Design) -> QuerySet[DesignDownload]:
     """Every logged read of the design's revisions, newest first, for its owner."""
     return DesignDownload.objects.filter(revision__design=design).select_related(
         "revision", "user", "organization"
+    )
+
+
+def nda_acceptances_for_organization(*, organization: Organization) -> QuerySet[NdaAcceptance]:
+    """For the organization's export: the NDAs it accepted as a workshop and the acceptances
+    of its own designs' NDAs, oldest first."""
+    return (
+        NdaAcceptance.objects.filter(
+            Q(organization=organization) | Q(design__organization=organization)
+        )
+        .select_related("design", "organization", "user")
+        .order_by("accepted_at", "pk")
     )
 
 

@@ -38,6 +38,16 @@ LIVE_JOB_STATUSES = ("offered", "accepted", "in_progress")
 DONE_JOB_STATUS = "done"
 
 
+def _held_q(job: str, now: datetime | None) -> Q:
+    """The job at the path ``job`` is held: live, or done less than
+    DESIGN_ACCESS_DAYS_AFTER_JOB days ago."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DESIGN_ACCESS_DAYS_AFTER_JOB)
+    return Q(**{f"{job}status__in": LIVE_JOB_STATUSES}) | Q(
+        **{f"{job}status": DONE_JOB_STATUS, f"{job}finished_at__gte": cutoff}
+    )
+
+
 def workshop_revisions_q(*, user, now: datetime | None = None) -> Q:
     """Revisions handed to the user's workshops for a job they hold: a live job, or a done one
     that finished less than DESIGN_ACCESS_DAYS_AFTER_JOB days ago.
@@ -45,13 +55,8 @@ def workshop_revisions_q(*, user, now: datetime | None = None) -> Q:
     Follows the orders' relations by name, so designs import nothing of orders. Used inside
     one filter() call, every condition applies to the same job.
     """
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.DESIGN_ACCESS_DAYS_AFTER_JOB)
     job = "quote_lines__jobs__"
-    held = Q(**{f"{job}status__in": LIVE_JOB_STATUSES}) | Q(
-        **{f"{job}status": DONE_JOB_STATUS, f"{job}finished_at__gte": cutoff}
-    )
-    return held & Q(**{f"{job}workshop__organization__memberships__user": user})
+    return _held_q(job, now) & Q(**{f"{job}workshop__organization__memberships__user": user})
 
 
 class DesignQuerySet(models.QuerySet["Design"]):
@@ -68,10 +73,19 @@ class DesignQuerySet(models.QuerySet["Design"]):
         return self.filter(Q(organization__memberships__user=user) | Q(pk__in=given)).distinct()
 
 
-def nda_cleared_q(*, user) -> Q:
-    """The design is open, or one of the user's organizations accepted its current NDA text:
-    the second gate (after holding a job) before a workshop sees a confidential part."""
+def nda_cleared_q(*, user, now: datetime | None = None) -> Q:
+    """The design is open, or a workshop of the user's that holds a job on this very revision
+    accepted its current NDA text: the second gate (after holding a job) before a workshop
+    sees a confidential part.
+
+    Acceptance binds the workshop organization that accepted, never the person: a member of
+    two workshops does not carry one's acceptance to the other, nor does a re-plan that moves
+    the step to another workshop carry it there.
+    """
+    job = "organization__workshop__jobs__"
     accepted = NdaAcceptance.objects.filter(
+        _held_q(job, now),
+        Q(**{f"{job}line__revision": OuterRef("pk")}),
         design=OuterRef("design"),
         nda_hash=OuterRef("design__nda_hash"),
         organization__memberships__user=user,

@@ -6,7 +6,13 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Organization
 from accounts.selectors import organization_ids_of
-from marketplace.designs.models import Design, DesignDownload, DesignRevision, workshop_revisions_q
+from marketplace.designs.models import (
+    Design,
+    DesignDownload,
+    DesignRevision,
+    NdaAcceptance,
+    workshop_revisions_q,
+)
 from marketplace.errors import NotFound
 
 
@@ -59,6 +65,12 @@ def revision_reader_organization(*, revision: DesignRevision, user) -> Organizat
     workshop_org_ids = holding.values_list(
         "quote_lines__jobs__workshop__organization_id", flat=True
     )
+    if revision.design.confidential:  # read through the workshop that accepted the NDA
+        workshop_org_ids = NdaAcceptance.objects.filter(
+            design_id=revision.design_id,
+            nda_hash=revision.design.nda_hash,
+            organization_id__in=workshop_org_ids,
+        ).values("organization_id")
     organizations = Organization.objects.filter(pk__in=ids)
     return (
         organizations.filter(pk__in=workshop_org_ids).order_by("pk").first()

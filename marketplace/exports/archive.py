@@ -4,6 +4,7 @@
     orders.csv, jobs.csv, shipments.csv, ledger.csv   the tables a spreadsheet opens
     files/designs/<design>/<revision>/<name>           every revision's file as uploaded
     files/documents/<name>.pdf                         invoices and credit notes (billing's PDFs)
+    files/quality/<order>/<step>-<kind>/<name>         inspection photos, files and documents
     README.txt                                         what is where
 
 Sections are written one after another, reporting progress between them, so a page can show
@@ -34,13 +35,15 @@ Progress = Callable[[int, str], None]
 README = """Cloud Factory export of {name} ({kind}), made {at}.
 
 export.json holds all of it: the organization and its members, designs and their revisions,
-quotes, orders (with their status history and messages), jobs, shipments, machines with their
-weekly hours, closures and bookings, ledger lines, and the list of documents and files.
+quotes, orders (with their status history and messages), jobs, shipments, inspection records
+with their measurements and files, NDA acceptances, machines with their weekly hours, closures
+and bookings, ledger lines, and the list of documents and files.
 Its format is described by the JSON Schema export-schema.json in the project's docs.
 Money is in minor units (cents) with its currency; times are ISO 8601 in UTC.
 
-CSV copies of the main tables sit beside it; files/ holds every design file as uploaded and
-every invoice and credit note as PDF. The SHA-256 of each file is listed in export.json.
+CSV copies of the main tables sit beside it; files/ holds every design file as uploaded, every
+quality photo, file and document, and every invoice and credit note as PDF. The SHA-256 of
+each file is listed in export.json.
 """
 
 
@@ -138,6 +141,44 @@ def _orders(organization: Organization, jobs, legs) -> list[dict]:
     return out
 
 
+def _quality(organization: Organization, archive: ArchiveWriter) -> tuple[list[dict], list[dict]]:
+    """Inspection records with their measurements, and the steps' photos, files and documents
+    (inspection reports, certificates) copied under files/quality/."""
+    records = [
+        {
+            **row(record),
+            "step": record.job.name,
+            "measurements": [row(m) for m in record.measurements.all()],
+        }
+        for record in sources.quality_records(organization)
+    ]
+    files = []
+    for item in sources.quality_files(organization):
+        path = (
+            f"files/quality/{item.order_id}/{item.job.sequence:02d}-{item.kind}/"
+            f"{item.pk}-{_safe_name(item.served_name)}"
+        )
+        with item.file.open("rb") as handle:
+            copied = archive.add(path, handle.read())
+        files.append({**row(item, files={"file": copied}), "step": item.job.name})
+    return records, files
+
+
+def _nda_acceptances(organization: Organization) -> list[dict]:
+    """The NDAs the organization accepted as a workshop ("accepted") and those accepted for its
+    own designs ("owner"), each with the text as it was accepted."""
+    return [
+        {
+            **row(acceptance),
+            "side": "accepted" if acceptance.organization_id == organization.pk else "owner",
+            "design": acceptance.design.name,
+            "organization": acceptance.organization.name,
+            "accepted_by": acceptance.user.full_name or acceptance.user.email,
+        }
+        for acceptance in sources.nda_acceptances(organization)
+    ]
+
+
 def _machines(organization: Organization) -> list[dict]:
     return [
         {
@@ -225,6 +266,9 @@ def archive_write(*, organization: Organization, target: IO[bytes], progress: Pr
         document["orders"] = _orders(organization, jobs, legs)
         document["jobs"] = [row(job) for job in jobs]
         document["shipments"] = [row(leg) for leg in legs]
+        progress(58, "Quality records and NDAs")
+        document["quality_records"], document["quality_files"] = _quality(organization, archive)
+        document["nda_acceptances"] = _nda_acceptances(organization)
         progress(65, "Machines and calendars")
         document["machines"] = _machines(organization)
         progress(75, "Ledger")

@@ -19,10 +19,15 @@ from django.db.models import Q
 from accounts.models import Organization
 from accounts.selectors import organization_members
 from billing.selectors import ledger_entries_for_organization
+from marketplace.designs.confidential import nda_acceptances_for_organization
 from marketplace.designs.selectors import designs_of_organization
 from marketplace.network.selectors import machines_of_workshop, workshop_for_organization
 from marketplace.orders.models import Job, Order, QuoteRequest, Shipment
 from marketplace.orders.selectors import jobs_for_workshop, shipments_for_carrier
+from marketplace.quality.selectors import (
+    quality_files_for_organization,
+    quality_records_for_organization,
+)
 
 # Columns never exported: secrets and internal bookkeeping with no meaning outside.
 HIDDEN_COLUMNS = {"password", "token", "secret", "idempotency_key"}
@@ -114,3 +119,15 @@ def ledger(organization: Organization):
     return ledger_entries_for_organization(organization=organization).order_by(
         "transaction__created_at", "id"
     )
+
+
+def quality_records(organization: Organization):
+    return quality_records_for_organization(organization=organization)
+
+
+def quality_files(organization: Organization):
+    return quality_files_for_organization(organization=organization)
+
+
+def nda_acceptances(organization: Organization):
+    return nda_acceptances_for_organization(organization=organization)

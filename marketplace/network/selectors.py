@@ -32,10 +32,30 @@ from marketplace.network.models import (
     WeeklyAvailability,
     Workshop,
 )
+from marketplace.network.rating import InspectionCounts
 
 
 def workshop_for_organization(*, organization: Organization) -> Workshop | None:
     return Workshop.objects.filter(organization=organization).first()
+
+
+def workshop_inspection_counts(*, workshop_id: int) -> InspectionCounts:
+    """How the workshop's inspected steps came out: the one read both its rating and its
+    profile use. Follows the orders' ``Job.workshop`` relation by name (values of
+    ``Job.Inspection``), so the network imports nothing of orders."""
+    jobs = Workshop.jobs.rel.related_model.objects
+    counts = dict(
+        jobs.filter(workshop_id=workshop_id)
+        .exclude(inspection="")
+        .order_by()
+        .values_list("inspection")
+        .annotate(n=Count("pk"))
+    )
+    return InspectionCounts(
+        passed=counts.get("accepted", 0),
+        reworked=counts.get("reworked", 0),
+        rejected=counts.get("rejected", 0),
+    )
 
 
 def machines_of_workshop(*, workshop: Workshop) -> QuerySet[Machine]:

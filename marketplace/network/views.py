@@ -17,7 +17,7 @@ from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_member_of, is_operator
 from marketplace.errors import DomainError
-from marketplace.network import basemap, page_cache, selectors, services
+from marketplace.network import basemap, page_cache, rating, selectors, services
 from marketplace.network.forms import (
     CapacityExceptionForm,
     MachineForm,
@@ -73,6 +73,7 @@ def workshop_detail(request: HttpRequest, workshop_id: int) -> HttpResponse:
     operator = is_operator(user=request.user)
     if not (workshop.is_verified or own or operator):
         return render(request, "404.html", status=404)
+    inspections = selectors.workshop_inspection_counts(workshop_id=workshop.pk)
     return render(
         request,
         "marketplace/workshop_detail.html",
@@ -80,6 +81,10 @@ def workshop_detail(request: HttpRequest, workshop_id: int) -> HttpResponse:
             "workshop": workshop,
             "machines": selectors.machines_of_workshop(workshop=workshop),
             "network_map": selectors.network_map_for(workshops=[workshop]),
+            "rating_text": rating.rating_sentence(
+                rating=workshop.rating, reviews=workshop.review_count, counts=inspections
+            ),
+            "quality_text": rating.quality_words(inspections),
             "verification_form": VerificationForm(initial={"status": workshop.verification_status})
             if operator
             else None,

@@ -8,6 +8,7 @@ by billing when the payment arrives; its lines are built here from the order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -111,9 +112,11 @@ def order_checkout(
     choice: BillingChoice,
     terms_accepted: bool,
     payment_provider: str,
+    documents: Sequence[str] = (),
 ) -> Order:
-    """Place the order reviewed at checkout with its billing details, and open the payment
-    with the provider chosen among those offered."""
+    """Place the order reviewed at checkout with its billing details and the quality
+    documents ticked beyond what its tolerance classes require, and open the payment with the
+    provider chosen among those offered."""
     if not terms_accepted:
         raise CheckoutInvalid("Accept the terms of sale to place the order.")
     if payment_provider not in dict(payment_methods()):
@@ -134,5 +137,6 @@ def order_checkout(
             delivery_lines=delivery_lines(option),
             payment_provider=payment_provider,
         ),
+        documents=documents,
     )
     return order

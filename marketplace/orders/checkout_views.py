@@ -52,6 +52,8 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
         placing=placing,
         initial=initial,
     )
+    # Quality documents ticked beyond the tolerance classes' (quality checks the kinds).
+    documents = request.POST.getlist("quality_documents")
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -75,6 +77,7 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
                 choice=choice,
                 terms_accepted=form.cleaned_data["terms"],
                 payment_provider=form.cleaned_data["payment_method"],
+                documents=documents,
             )
         except (DomainError, AccountsError) as error:
             form.add_error(None, error.message)
@@ -110,6 +113,7 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
             "seller_country": seller.country,
             "from_profile": bool(initial),
             "profile_sale": profile_sale,
+            "documents": documents,
         },
         status=400 if request.method == "POST" else 200,
     )

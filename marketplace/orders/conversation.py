@@ -19,6 +19,7 @@ from marketplace.orders.models import (
     Review,
 )
 from marketplace.orders.notices import involved_users
+from marketplace.orders.ratings import workshop_rating_refresh
 
 
 def message_post(*, user: User, order: Order, organization: Organization, body: str) -> Message:
@@ -44,7 +45,8 @@ def message_post(*, user: User, order: Order, organization: Organization, body: 
 def review_create(
     *, user: User, order: Order, workshop: Workshop, rating: int, comment: str = ""
 ) -> Review:
-    """The customer rates each workshop of a completed order once; ratings feed the matcher."""
+    """The customer rates each workshop of a completed order once; with its inspection results
+    the stars make the rating the matcher reads (``orders.ratings``)."""
     require_membership(user=user, organization=order.organization)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict("Reviews open once the order is completed.")
@@ -61,8 +63,5 @@ def review_create(
         review = Review.objects.create(
             order=order, workshop=workshop, author=user, rating=rating, comment=comment.strip()
         )
-        ratings = list(workshop.reviews.values_list("rating", flat=True))
-        workshop.review_count = len(ratings)
-        workshop.rating = round(sum(ratings) / len(ratings), 2)
-        workshop.save(update_fields=["review_count", "rating"])
+        workshop_rating_refresh(workshop_id=workshop.pk)
     return review

@@ -23,6 +23,7 @@ from marketplace.network.models import Process
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.notices import involved_users
+from marketplace.orders.ratings import workshop_rating_refresh
 
 # Order statuses in which an outcome may still change the shares (completion releases them).
 OPEN_FOR_INSPECTION = (
@@ -129,6 +130,7 @@ def job_inspection_record(*, user: User, job: Job, outcome: str, note: str = "")
         job.inspected_at = timezone.now()
         job.inspected_by = user
         job.save(update_fields=["inspection", "inspection_note", "inspected_at", "inspected_by"])
+        workshop_rating_refresh(workshop_id=job.workshop_id)
         text = f"{job.name} at {job.workshop}: {job.get_inspection_display().lower()}"
         OrderEvent.objects.create(
             order=order,

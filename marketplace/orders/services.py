@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -47,6 +47,7 @@ from marketplace.orders.notices import require_role
 from marketplace.orders.partner_events import jobs_emit
 from marketplace.orders.plans import plan_create
 from marketplace.orders.shipments import shipment_receive
+from marketplace.orders.signals import order_documents_chosen
 from marketplace.orders.transitions import jobs_offer, order_transition, remaining_work_cancel
 
 
@@ -56,10 +57,13 @@ def order_place(
     option: QuoteOption,
     payment_provider: str | None = None,
     before_payment: Callable[[Order], object] | None = None,
+    documents: Sequence[str] = (),
 ) -> Order:
     """Turns a quote option into an order awaiting payment, and opens the payment (with the
     provider named, else the configured one). ``before_payment`` records what goes with the
-    order (the checkout's billing details) in the order's transaction."""
+    order (the checkout's billing details) in the order's transaction; so do the quality
+    documents the customer chose (``documents``, recorded by quality through
+    ``signals.order_documents_chosen``)."""
     request = option.request
     require_membership(user=user, organization=request.organization)
     if request.is_expired:
@@ -91,6 +95,8 @@ def order_place(
         plan_create(order, option.route, version=1)
         if before_payment is not None:
             before_payment(order)
+        if documents:
+            order_documents_chosen.send(sender=Order, order=order, user=user, kinds=list(documents))
         # Who is billed is fixed now (the checkout's details, else the billing profile's copy).
         billing.order_buyer_record(
             order_id=order.pk,

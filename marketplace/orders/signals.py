@@ -1,6 +1,6 @@
 """Signals the rooms above orders answer, so that orders never import them.
 
-Both are sent inside the transaction, with the rows locked; a receiver refuses the move by
+Each is sent inside the transaction, with the rows locked; a receiver refuses the move by
 raising a ``DomainError`` (its message reaches the person who acted), which rolls it back.
 """
 
@@ -14,3 +14,9 @@ job_finishing = Signal()
 # Sent before an order becomes completed. Arguments: order (Order, locked), role (Role).
 # `marketplace.quality` refuses it while a required document is missing (operators excepted).
 order_completing = Signal()
+
+# Sent when an order is placed with documents its customer ticked at checkout, inside the
+# placing transaction. Arguments: order (Order, just placed), user (User), kinds (list[str]).
+# `marketplace.quality` records them as the order's required documents and refuses a kind it
+# does not know, which rolls the placing back.
+order_documents_chosen = Signal()

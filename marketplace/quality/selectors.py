@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from accounts.models import User
+from django.db.models import Q, QuerySet
+
+from accounts.models import Organization, User
 from accounts.selectors import is_operator, organization_ids_of
 from marketplace.errors import NotFound
 from marketplace.orders.flow import Role
@@ -24,19 +27,29 @@ class RequiredDocument:
     removable: bool  # the customer's own choice, not the tolerance class's
 
 
+def class_documents(tolerances: Iterable[str]) -> dict[str, str]:
+    """The documents the lines' tolerance classes require, each with why: an inspection
+    report for a tight class. The checkout shows them ticked; the order requires them."""
+    tight = sorted(set(tolerances) & TIGHT_CLASSES)
+    if not tight:
+        return {}
+    return {
+        DocumentKind.INSPECTION_REPORT: (
+            f"a line is made to the {tight[0].replace('-', ' ')} tolerance class"
+        )
+    }
+
+
 def required_documents(order: Order) -> list[RequiredDocument]:
     """The documents the order needs: an inspection report for a tight tolerance class, and
     whatever its customer asked for."""
     have = set(order.quality_files.values_list("kind", flat=True))
-    reasons: dict[str, tuple[str, bool]] = {}
-    tight = sorted(
-        set(order.option.request.lines.values_list("tolerance", flat=True)) & TIGHT_CLASSES
-    )
-    if tight:
-        reasons[DocumentKind.INSPECTION_REPORT] = (
-            f"a line is made to the {tight[0].replace('-', ' ')} tolerance class",
-            False,
-        )
+    reasons: dict[str, tuple[str, bool]] = {
+        kind: (because, False)
+        for kind, because in class_documents(
+            order.option.request.lines.values_list("tolerance", flat=True)
+        ).items()
+    }
     for kind in order.quality_requirements.values_list("kind", flat=True):
         reasons.setdefault(kind, ("the customer asked for it", True))
     return [
@@ -118,6 +131,31 @@ def records_of(order: Order) -> list[QualityRecord]:
 
 def files_of(order: Order) -> list[QualityFile]:
     return list(order.quality_files.select_related("job__workshop"))
+
+
+def _kept_by(organization: Organization) -> Q:
+    """What an organization keeps of quality: all of its own orders' (the customer's) and its
+    own steps' (a workshop's), never another workshop's step on someone else's order."""
+    return Q(order__organization=organization) | Q(job__workshop__organization=organization)
+
+
+def quality_records_for_organization(*, organization: Organization) -> QuerySet[QualityRecord]:
+    """For the organization's export: its inspection records with their measurements."""
+    return (
+        QualityRecord.objects.filter(_kept_by(organization))
+        .select_related("job")
+        .prefetch_related("measurements")
+        .order_by("order_id", "job__sequence", "pk")
+    )
+
+
+def quality_files_for_organization(*, organization: Organization) -> QuerySet[QualityFile]:
+    """For the organization's export: the photos, files and documents of the same steps."""
+    return (
+        QualityFile.objects.filter(_kept_by(organization))
+        .select_related("job")
+        .order_by("order_id", "job__sequence", "pk")
+    )
 
 
 def quality_file_get(*, file_id: int, user: User) -> QualityFile:

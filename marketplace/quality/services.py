@@ -30,6 +30,7 @@ from marketplace.errors import Conflict, DomainError, PermissionDenied
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.notices import involved_users
+from marketplace.orders.ratings import workshop_rating_refresh
 from marketplace.quality import judging
 from marketplace.quality.files import (
     HEAD_BYTES,
@@ -394,6 +395,7 @@ def quality_record_review(
         job.inspected_at = now
         job.inspected_by = user
         job.save(update_fields=["inspection", "inspection_note", "inspected_at", "inspected_by"])
+        workshop_rating_refresh(workshop_id=job.workshop_id)
         verdict = "accepted" if accepted else "rejected"
         _event(
             order,
@@ -480,6 +482,13 @@ def on_job_finishing(sender, *, job: Job, **kwargs) -> None:
             f"This is the order's last step: upload the {_and(missing)} first.",
             code="quality_documents_missing",
         )
+
+
+def on_documents_chosen(sender, *, order: Order, user: User, kinds: list[str], **kwargs) -> None:
+    """Records the documents the customer ticked at checkout as the order's requirements; an
+    unknown kind refuses the placing (``quality_requirement_set`` says which kinds exist)."""
+    for kind in sorted(set(kinds)):
+        quality_requirement_set(user=user, order=order, kind=kind, required=True)
 
 
 def on_order_completing(sender, *, order: Order, role: str, **kwargs) -> None:

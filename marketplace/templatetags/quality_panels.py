@@ -64,6 +64,24 @@ def order_quality(context, order, is_customer: bool = False) -> dict:
     }
 
 
+@register.inclusion_tag("marketplace/quality/_checkout_documents.html")
+def checkout_documents(option, chosen) -> dict:
+    """The documents the order will require: the tolerance classes' ticked and fixed, the
+    others for the customer to tick (kept ticked when the form comes back with an error)."""
+    by_class = selectors.class_documents(option.request.lines.values_list("tolerance", flat=True))
+    return {
+        "documents": [
+            {
+                "kind": kind,
+                "label": label,
+                "because": by_class.get(kind, ""),
+                "ticked": kind in by_class or kind in chosen,
+            }
+            for kind, label in DocumentKind.choices
+        ]
+    }
+
+
 def _tolerance_words(job) -> str:
     tolerance_class = job.line.tolerance if job.line_id else "standard"
     return f"±{tolerance_for(tolerance_class)} mm"
