@@ -69,6 +69,7 @@ __all__ = [
 OuterChange = MachineDownChange | MachineUpChange
 # minor units per moved step when a late order is re-optimised: a move must save an hour
 RECOVERY_LATE_MOVE_PENALTY = 60 * TARDINESS_PER_MINUTE
+ALONE_MIN_SECONDS = 1.0  # seconds at least for each order re-planned alone after the joint solve
 
 
 def promise_weight(change: OuterChange, move_penalty: int) -> int:
@@ -116,7 +117,8 @@ def replan_orders(
     no two orders' steps share a machine's time. ``offline``: specs of the plan machines
     the snapshot leaves out (``offline_machine_ids`` of each order). When the joint solve
     finds nothing or leaves an order late, the orders are also solved one by one
-    (``_one_by_one``) and the better answer is kept (``_score``).
+    (``_one_by_one``, each on a share of ``time_limit_s``) and the better answer is kept
+    (``_score``).
     """
     if not orders:
         return {}
@@ -125,7 +127,11 @@ def replan_orders(
     joint = _solve(orders, change, now, specs, params, move_penalty)
     if len(orders) == 1 or _score(joint, orders)[:2] == (0, 0):
         return joint
-    alone = _one_by_one(orders, change, now, specs, params, move_penalty)
+    # Each order alone is a small problem: a share of the joint budget, so the fallback
+    # never takes the joint solve's time once per order.
+    share = max(ALONE_MIN_SECONDS, time_limit_s / len(orders))
+    alone_params = replace(params, time_limit_s=min(time_limit_s, share))
+    alone = _one_by_one(orders, change, now, specs, alone_params, move_penalty)
     return joint if _score(joint, orders) <= _score(alone, orders) else alone
 
 

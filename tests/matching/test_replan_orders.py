@@ -9,8 +9,15 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.replan_orders import OrderToReplan, recovery_improves, replan_orders, taking
+from matching.replan_orders import (
+    OrderToReplan,
+    promise_weight,
+    recovery_improves,
+    replan_orders,
+    taking,
+)
 from matching.replanning import (
+    TARDINESS_PER_MINUTE,
     CurrentAssignment,
     MachineDownChange,
     MachineUpChange,
@@ -359,3 +366,11 @@ def test_after_a_breakdown_another_orders_step_moves_aside_rather_than_an_order_
     assert results[2].delivery_at <= relaxed.due
     assert ("part-2", "mill") in results[2].moved_keys
     assert_no_two_share_time(results)
+
+
+@given(penalty=st.integers(min_value=0, max_value=10**12))
+def test_after_a_breakdown_a_minute_late_always_outweighs_a_moved_step(penalty):
+    down = promise_weight(MILL_DOWN, penalty)
+    assert down > penalty
+    assert down >= TARDINESS_PER_MINUTE
+    assert promise_weight(MachineUpChange(None, at=NOW), penalty) == TARDINESS_PER_MINUTE
