@@ -287,6 +287,9 @@ ORDER_PAY_WITHIN_HOURS = env.int("ORDER_PAY_WITHIN_HOURS", default=72)
 JOB_ACCEPT_WITHIN_HOURS = env.int("JOB_ACCEPT_WITHIN_HOURS", default=24)
 # Machines going down within this many seconds are re-planned as one outage (one task).
 OUTAGE_COALESCE_SECONDS = env.int("OUTAGE_COALESCE_SECONDS", default=3)
+# Seconds for the one solve over every order an outage hits (a background task, promised
+# within 10 s); a quote's second left two orders in eleven late that five seconds keep.
+OUTAGE_REPLAN_TIME_LIMIT_S = env.float("OUTAGE_REPLAN_TIME_LIMIT_S", default=5.0)
 # Hours after a promised end or arrival before lateness counts against a margin share.
 SHARING_LATE_GRACE_HOURS = env.int("SHARING_LATE_GRACE_HOURS", default=24)
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=14)

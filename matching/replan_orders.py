@@ -6,6 +6,11 @@ calendars then keep any two orders off the same time, and the rest of the networ
 snapshot's free time. Each order gets its own ``ReplanResult`` back, in its own job keys,
 with the delivery and cost of its plan before and after (for the promise and for recovery).
 
+After a breakdown, promises come first: a minute late weighs more than a moved step
+(``promise_weight``), so another affected order's step moves aside, or a hit order's other
+steps follow it, rather than an order missing its date (with ``TARDINESS_PER_MINUTE`` a
+moved step was worth a week of lateness, and a whole weekend late was the cheaper plan).
+
 If the joint solve finds no schedule in its time, or leaves an order late, each order is
 also re-planned alone on the network minus the time the earlier ones took (those that can
 keep their promise first, soonest due first), and the better of the two answers is kept:
@@ -56,6 +61,7 @@ __all__ = [
     "RECOVERY_LATE_MOVE_PENALTY",
     "OrderToReplan",
     "OuterChange",
+    "promise_weight",
     "recovery_improves",
     "replan_orders",
 ]
@@ -63,6 +69,21 @@ __all__ = [
 OuterChange = MachineDownChange | MachineUpChange
 # minor units per moved step when a late order is re-optimised: a move must save an hour
 RECOVERY_LATE_MOVE_PENALTY = 60 * TARDINESS_PER_MINUTE
+ALONE_MIN_SECONDS = 1.0  # seconds at least for each order re-planned alone after the joint solve
+
+
+def promise_weight(change: OuterChange, move_penalty: int) -> int:
+    """Minor units per minute late in a joint re-plan after ``change``.
+
+    A breakdown breaks plans the customers were promised: a minute late then costs more than
+    a moved step, so steps move (any affected order's, any number) whenever that keeps a
+    promise or shortens a delay, and only then is the move penalty the tie-breaker. Capacity
+    coming back keeps ``TARDINESS_PER_MINUTE``: there a move must save real time
+    (``RECOVERY_LATE_MOVE_PENALTY``), and ``recovery_improves`` decides.
+    """
+    if isinstance(change, MachineDownChange):
+        return max(TARDINESS_PER_MINUTE, move_penalty + 1)
+    return TARDINESS_PER_MINUTE
 
 
 @dataclass(frozen=True)
@@ -96,7 +117,8 @@ def replan_orders(
     no two orders' steps share a machine's time. ``offline``: specs of the plan machines
     the snapshot leaves out (``offline_machine_ids`` of each order). When the joint solve
     finds nothing or leaves an order late, the orders are also solved one by one
-    (``_one_by_one``) and the better answer is kept (``_score``).
+    (``_one_by_one``, each on a share of ``time_limit_s``) and the better answer is kept
+    (``_score``).
     """
     if not orders:
         return {}
@@ -105,7 +127,11 @@ def replan_orders(
     joint = _solve(orders, change, now, specs, params, move_penalty)
     if len(orders) == 1 or _score(joint, orders)[:2] == (0, 0):
         return joint
-    alone = _one_by_one(orders, change, now, specs, params, move_penalty)
+    # Each order alone is a small problem: a share of the joint budget, so the fallback
+    # never takes the joint solve's time once per order.
+    share = max(ALONE_MIN_SECONDS, time_limit_s / len(orders))
+    alone_params = replace(params, time_limit_s=min(time_limit_s, share))
+    alone = _one_by_one(orders, change, now, specs, alone_params, move_penalty)
     return joint if _score(joint, orders) <= _score(alone, orders) else alone
 
 
@@ -283,7 +309,9 @@ def _solve(
         jobs=tuple(engine_jobs),
         machines=tuple(machines),
         transport=Transport(legs),
-        objective=Objective(cost=1, makespan=1, tardiness=TARDINESS_PER_MINUTE if joint.due else 0),
+        objective=Objective(
+            cost=1, makespan=1, tardiness=promise_weight(change, move_penalty) if joint.due else 0
+        ),
         name="orders " + ", ".join(str(o.order_id) for o in orders),
     )
     result = replan(

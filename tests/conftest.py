@@ -108,6 +108,7 @@ def mqtt_url():
 def fast_matcher(settings):
     """Short solver limits for tests that quote through the real matcher."""
     settings.QUOTE_TIME_LIMIT_S = 1.0
+    settings.OUTAGE_REPLAN_TIME_LIMIT_S = 1.0
     settings.MATCHING_WORKERS = 1
     settings.QUOTE_SYNC_MAX_SIZE = 10_000
 

@@ -188,7 +188,7 @@ def _joint_results(
             [read.to_replan() for read in reads],
             change=changes[reads[0].order.pk],
             now=now,
-            time_limit_s=settings.QUOTE_TIME_LIMIT_S,
+            time_limit_s=settings.OUTAGE_REPLAN_TIME_LIMIT_S,
             workers=settings.MATCHING_WORKERS,
             urgent=True,
         )

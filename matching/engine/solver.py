@@ -241,7 +241,7 @@ def solve_compiled(
             best_plan is not None
             and plan.objective is not None
             and best_plan.objective is not None
-            and best_plan.objective < plan.objective
+            and _penalised(compiled, best_plan, warmstart) < _penalised(compiled, plan, warmstart)
         ):
             plan = replace(best_plan, lower_bound=bound, solve_time_s=elapsed)
         if optimal or (bound is not None and plan.objective == bound):
@@ -280,6 +280,29 @@ def solve_compiled(
         issues=(Infeasibility("no_solution_found", "No plan was found in the time allowed."),),
         solve_time_s=time.perf_counter() - started,
     )
+
+
+def _penalised(compiled: Compiled, plan: Plan, warmstart: Warmstart | None) -> int:
+    """The plan's objective plus the re-plan's move penalties, as CP-SAT minimises it.
+
+    The greedy repair and CP-SAT's answer are compared on this, not on the plan's objective
+    alone: a greedy plan that moves more steps for a lower cost must not replace the one
+    that weighs the moves (it did, and the move penalty then decided nothing).
+    """
+    objective = plan.objective or 0
+    if warmstart is None or not warmstart.move_penalty:
+        return objective
+    by_step = plan.by_step()
+    moved = 0
+    for i, (ai, start) in warmstart.reference.items():
+        if i in warmstart.fixed:
+            continue
+        op = compiled.ops[i]
+        a = by_step.get((op.job_id, op.step_id))
+        machine = compiled.machine_index.get(a.machine) if a is not None else None
+        if a is None or a.start != start or machine != op.alts[ai].machine:
+            moved += 1
+    return objective + warmstart.move_penalty * moved
 
 
 def _stranded_steps(compiled: Compiled, warmstart: Warmstart | None) -> list[Infeasibility]:

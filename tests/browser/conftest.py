@@ -93,6 +93,7 @@ def _site_env(database_url: str, outbox, media, **extra) -> dict:
         "MEDIA_ROOT": str(media),
         "API_THROTTLE_ANON": "10000/min",
         "QUOTE_TIME_LIMIT_S": "1.0",
+        "OUTAGE_REPLAN_TIME_LIMIT_S": "1.0",
         "MATCHING_WORKERS": "1",
         "DEBUG": "true",
         **extra,

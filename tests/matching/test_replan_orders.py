@@ -9,8 +9,15 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.replan_orders import OrderToReplan, recovery_improves, replan_orders, taking
+from matching.replan_orders import (
+    OrderToReplan,
+    promise_weight,
+    recovery_improves,
+    replan_orders,
+    taking,
+)
 from matching.replanning import (
+    TARDINESS_PER_MINUTE,
     CurrentAssignment,
     MachineDownChange,
     MachineUpChange,
@@ -332,3 +339,38 @@ def test_an_order_late_anyway_never_takes_the_last_time_from_one_that_can_be_on_
     assert results[2].delivery_at <= keepable.due
     assert results[1].delivery_at > hopeless.due
     assert_no_two_share_time(results)
+
+
+def test_after_a_breakdown_another_orders_step_moves_aside_rather_than_an_order_missing_its_date():
+    # Both orders lose Stuttgart's mill. The only other mill, Eindhoven's, is free tomorrow
+    # for two hours (held by the second order's other part, due in three weeks), then only
+    # in two days. Keeping the first order's promise needs that part moved aside: one move
+    # more. At a week of lateness per moved step, the first order was a day late instead.
+    windows = {EINDHOVEN_MILL.id: ((50 * H, 24 * 20 * H),)}
+    held = step("part-2", "mill", EINDHOVEN_MILL, 26, 120, material_code="al-6061")
+    probe = replan_orders(
+        [order(9, mill_step(26))],
+        change=MILL_DOWN,
+        now=NOW,
+        snapshot=network({EINDHOVEN_MILL.id: ((26 * H, 28 * H), *windows[EINDHOVEN_MILL.id])}),
+        **FAST,
+    )[9]
+    assert probe.delivery_at is not None
+    promised = order(1, mill_step(26), due=probe.delivery_at + timedelta(hours=1))
+    relaxed = order(2, mill_step(30), held, due=at(24 * 20))
+    results = replan_orders(
+        [promised, relaxed], change=MILL_DOWN, now=NOW, snapshot=network(windows), **FAST
+    )
+    assert all(r.ok for r in results.values())
+    assert results[1].delivery_at <= promised.due
+    assert results[2].delivery_at <= relaxed.due
+    assert ("part-2", "mill") in results[2].moved_keys
+    assert_no_two_share_time(results)
+
+
+@given(penalty=st.integers(min_value=0, max_value=10**12))
+def test_after_a_breakdown_a_minute_late_always_outweighs_a_moved_step(penalty):
+    down = promise_weight(MILL_DOWN, penalty)
+    assert down > penalty
+    assert down >= TARDINESS_PER_MINUTE
+    assert promise_weight(MachineUpChange(None, at=NOW), penalty) == TARDINESS_PER_MINUTE

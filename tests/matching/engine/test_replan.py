@@ -6,7 +6,17 @@ from pathlib import Path
 
 from matching.engine.fjsp import read_fjsp, to_problem
 from matching.engine.generate import random_marketplace
-from matching.engine.problem import Plan, Problem, SolveParams
+from matching.engine.problem import (
+    Alternative,
+    Assignment,
+    Objective,
+    Plan,
+    Problem,
+    Resource,
+    Routing,
+    SolveParams,
+    Step,
+)
 from matching.engine.replan import MachineDown, StepDeclined, StepLate, replan
 from matching.engine.solver import solve
 from matching.engine.validate import validate
@@ -106,3 +116,31 @@ def test_a_breakdown_stranding_a_step_is_explained(data_dir: Path) -> None:
     result = replan(problem, plan, MachineDown("0", at=0), params=PARAMS)
     assert result.plan.status == "infeasible"
     assert result.plan.issues[0].code == "no_available_machine"
+
+
+def test_the_greedy_repair_never_replaces_an_answer_that_moves_fewer_steps() -> None:
+    # "a" and "b1" lose m1; m2 is free at 100-200 (held by "b2") and from 1000 on. Putting
+    # "a" there on time moves "b2" aside: three moves for 850 minutes less late, which the
+    # objective (a minute late = 1, a move = 10,000) refuses. The greedy repair does just
+    # that, and won because the answers were compared without their move penalties.
+    def job(job_id: str, due: int | None = None) -> Routing:
+        alts = (Alternative("m1", 100), Alternative("m2", 100))
+        return Routing(job_id, (Step("s", alts),), due=due)
+
+    problem = Problem(
+        jobs=(job("a", due=250), job("b1"), job("b2")),
+        machines=(Resource("m1", "w1"), Resource("m2", "w2", ((100, 200), (1000, 5000)))),
+        objective=Objective(makespan=1, tardiness=1),
+    )
+    current = Plan(
+        "feasible",
+        "none",
+        (
+            Assignment("a", "s", "m1", 100, 200),
+            Assignment("b1", "s", "m1", 300, 400),
+            Assignment("b2", "s", "m2", 100, 200),
+        ),
+    )
+    result = replan(problem, current, MachineDown("m1", at=0), params=PARAMS, move_penalty=10_000)
+    assert validate(result.problem, result.plan) == []
+    assert {(m.job, m.step) for m in result.moves} == {("a", "s"), ("b1", "s")}
