@@ -24,7 +24,7 @@
       tr.classList.add("price-group");
     }
     if (!price) {
-      tr.append(cell(String(quantities[index])), cell("—"), cell("—"), cell("no machine has a free stretch long enough to make this many in one go in the next two weeks", { colSpan: 2 }));
+      tr.append(cell(String(quantities[index])), cell("—"), cell("—"), cell("no offer at this quantity", { colSpan: 2 }));
       return tr;
     }
     tr.dataset.quantity = String(price.quantity);

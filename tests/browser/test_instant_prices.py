@@ -38,7 +38,8 @@ def test_a_customer_reads_instant_prices_and_quotes_one_of_them(
     assert [row["quantity"] for row in printed] == [1, 10]
     assert printed[0]["unit"] > printed[1]["unit"]
     unpriced = page.inner_text("tr[data-process=fdm]:not([data-quantity])")
-    assert "no machine has a free stretch long enough" in unpriced
+    assert "no offer at this quantity" in unpriced
+    assert "no machine has a free stretch long enough" in page.inner_text("[data-prices-note]")
     assert all(" EUR" in row["text"] and "¢" not in row["text"] for row in rows)
     table = page.inner_text("[data-testid=prices]")
     assert "PLA" in table
