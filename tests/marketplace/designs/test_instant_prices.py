@@ -136,7 +136,9 @@ def test_a_workshop_holding_a_job_on_the_design_sees_it_but_not_its_prices(
     line = QuoteLineFactory(request__organization=bracket.design.organization, revision=bracket)
     JobFactory(order__option__request=line.request, line=line, workshop=workshop_of(workshop_bob))
     client.force_login(workshop_bob)
-    assert client.get(f"/designs/{bracket.design_id}/").status_code == 200
+    page = client.get(f"/designs/{bracket.design_id}/")
+    assert page.status_code == 200
+    assert "instant-prices" not in page.content.decode()
     assert _prices(client, workshop_bob, bracket).status_code == 404
 
 
@@ -232,3 +234,20 @@ def test_the_design_page_loads_the_prices_after_itself(client, customer_alice, b
 def test_the_unit_price_is_the_total_shared_out_to_the_nearest_cent(total, quantity):
     unit = instant_prices._unit_minor(total, quantity)
     assert abs(unit * quantity - total) * 2 <= quantity
+
+
+def test_a_confidential_design_is_priced_only_by_the_workshops_its_rule_admits(
+    client, customer_alice, bracket, small_network, private_cache
+):
+    """The rule is part of the cache key: changing it prices afresh, no network change needed."""
+    assert _prices(client, customer_alice, bracket).json()["state"] == "ready"
+    design = bracket.design
+    design.confidential, design.allowed_countries = True, ["JP"]
+    design.save()
+    state, message = _state(client, customer_alice, bracket)
+    assert state == "none"
+    assert message.startswith("No workshop can make this part yet")
+    design.allowed_countries = ["DE"]
+    design.save()
+    design.allowed_workshops.add(small_network["stuttgart"])
+    assert _prices(client, customer_alice, bracket).json()["state"] == "ready"
