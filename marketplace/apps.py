@@ -9,6 +9,7 @@ class MarketplaceConfig(AppConfig):
         """Listens to billing and to its own machine events; neither side imports the other."""
         from billing.signals import order_facts_requested, payment_confirmed, statement_notes
         from marketplace.dashboards import freshness as console_freshness
+        from marketplace.designs import instant_prices
         from marketplace.network import page_cache as network_page_cache
         from marketplace.network.signals import machine_available, machine_unavailable
         from marketplace.orders.disputes import on_statement_notes
@@ -36,3 +37,4 @@ class MarketplaceConfig(AppConfig):
         order_documents_chosen.connect(on_documents_chosen, dispatch_uid="quality-checkout")
         network_page_cache.connect()
         console_freshness.connect()
+        instant_prices.connect()

@@ -76,6 +76,7 @@ urlpatterns += [
     path("designs/<id:design_id>/delete/", designs.design_delete, name="design_delete"),
     path("designs/files/<id:revision_id>/", designs.design_download, name="design_download"),
     path("designs/files/<id:revision_id>/status/", designs.design_status, name="design_status"),
+    path("designs/files/<id:revision_id>/prices/", designs.design_prices, name="design_prices"),
     path(
         "designs/files/<id:revision_id>/override/",
         designs.design_findings_override,

@@ -13,6 +13,22 @@ from django.utils import timezone
 
 from accounts.models import Organization
 
+
+def processes_refused(analysis: dict | None) -> frozenset[str]:
+    """Process codes an analysis says cannot make the part: its own verdict per process and,
+    for a part made from a template, the template's rules. A process it did not assess is not
+    refused (it may have joined the network since)."""
+    analysis = analysis or {}
+    assessed = (analysis.get("manufacturability") or {}).get("processes") or []
+    refused = {p["code"] for p in assessed if not p.get("can_make", True)}
+    refused.update(
+        finding["process"]
+        for finding in analysis.get("template_findings") or []
+        if finding.get("severity") == "error" and finding.get("process")
+    )
+    return frozenset(refused)
+
+
 DESIGN_EXTENSIONS = {
     "stl_binary": "stl",
     "stl_ascii": "stl",
@@ -236,6 +252,11 @@ class DesignRevision(models.Model):
     @property
     def findings_overridden(self) -> bool:
         return bool(self.findings_override_reason)
+
+    @property
+    def processes_refused(self) -> frozenset[str]:
+        """Shaping processes this revision's analysis rules out (see `processes_refused`)."""
+        return processes_refused(self.analysis)
 
     @property
     def is_quotable(self) -> bool:

@@ -39,10 +39,11 @@ from marketplace.designs.cad.templates import (
     UnknownTemplate,
     template_get,
 )
-from marketplace.designs.models import Design, DesignRevision
+from marketplace.designs.models import Design, DesignRevision, processes_refused
 from marketplace.designs.services import design_limits, network_capabilities
 from marketplace.errors import DomainError, NotFound
 from marketplace.network.models import Material, Process
+from matching.confidentiality import ConfidentialityRule
 
 PREVIEW_CACHE_SECONDS = 600
 PRICE_MATERIALS = 5  # materials priced per preview, each made by other processes
@@ -230,11 +231,14 @@ def part_preview(
     return PartPreview(analysis, mesh, part_prices(analysis=analysis) if prices else [])
 
 
-def part_prices(*, analysis: dict, quantity: int = 1) -> list[dict]:
+def part_prices(
+    *, analysis: dict, quantity: int = 1, confidentiality: ConfidentialityRule | None = None
+) -> list[dict]:
     """The cheapest quote option for the part in a few materials, one per shaping process.
 
     Asks the matcher exactly as a quote does (same network snapshot, margin and fee), for a
-    part that is not saved yet; a material no workshop can make it in is left out.
+    part that is not saved yet or an uploaded one; a material no workshop can make it in, and
+    a route through a process the analysis rules out, are left out.
     """
     from django.utils.timezone import now
 
@@ -244,16 +248,16 @@ def part_prices(*, analysis: dict, quantity: int = 1) -> list[dict]:
 
     moment = floor_minute(now())
     snapshot = network_snapshot(origin=moment, horizon_days=14)
-    design = {0: DesignAnalysis(revision_id=0, name="This part", analysis=analysis)}
+    design = {
+        0: DesignAnalysis(
+            revision_id=0, name="This part", analysis=analysis, confidentiality=confidentiality
+        )
+    }
     prices = []
     process_names = dict(Process.objects.values_list("code", "name"))
-    # The matcher prices a material's usual route; the template's rules know better (a
-    # round spacer is not cut from sheet, a 0.8 mm hole is not printed): skip such routes.
-    refused = {
-        finding["process"]
-        for finding in analysis.get("template_findings", [])
-        if finding["severity"] == "error"
-    }
+    # The matcher prices a material's usual route; the analysis and the template's rules know
+    # better (a round spacer is not cut from sheet, a 0.8 mm hole is not printed): skip those.
+    refused = processes_refused(analysis)
     for material in _price_materials():
         quote = quote_for(
             QuoteInput(

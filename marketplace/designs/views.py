@@ -15,7 +15,7 @@ from accounts.models import Organization
 from accounts.permissions import require_kind
 from accounts.selectors import is_member_of
 from config.ids import parse_id
-from marketplace.designs import confidential, parts, selectors, services
+from marketplace.designs import confidential, instant_prices, parts, selectors, services
 from marketplace.designs.forms import DesignUploadForm
 from marketplace.designs.models import DesignDownload, DesignReport, DesignRevision
 from marketplace.designs.watermark import watermark_png
@@ -141,6 +141,16 @@ def design_status(request: HttpRequest, revision_id: int) -> HttpResponse:
             "analysed": revision.is_analysed,
         }
     )
+
+
+@login_required
+def design_prices(request: HttpRequest, revision_id: int) -> HttpResponse:
+    """The revision's instant prices as JSON, for its design page to load after itself.
+    Prices are for the design's own organization, who may quote it: anyone else gets 404."""
+    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    if not is_member_of(user=request.user, organization_ids=[revision.design.organization_id]):
+        raise NotFound("No such design file.")
+    return JsonResponse(instant_prices.revision_price_table(revision=revision).to_dict())
 
 
 @login_required

@@ -16,6 +16,39 @@ from marketplace.orders.models import QuoteRequest
 from marketplace.orders.quotes import MAX_QUANTITY
 
 
+class _Catalog:
+    """The catalog read once for every line: materials with their processes, finishes with
+    their materials (3 queries)."""
+
+    def __init__(self) -> None:
+        self.materials = list(
+            Material.objects.filter(processes__isnull=False)
+            .distinct()
+            .prefetch_related("processes")
+            .order_by("family", "name")
+        )
+        self.finishes = list(Finish.objects.prefetch_related("materials").order_by("name"))
+
+    def allowed_for(self, revision) -> tuple[list[int], list[int], str]:
+        """Material and finish ids the revision's analysis leaves open, and a note naming what
+        it left out: a material only made by processes that cannot make the part, a finish
+        for none of the open materials."""
+        refused = revision.processes_refused
+        materials = [m for m in self.materials if {p.code for p in m.processes.all()} - refused]
+        open_ids = {m.pk for m in materials}
+        finishes = [f for f in self.finishes if any(m.pk in open_ids for m in f.materials.all())]
+        dropped = [m.name for m in self.materials if m.pk not in open_ids]
+        dropped_finishes = [f.name for f in self.finishes if f not in finishes]
+        notes = []
+        if dropped:
+            notes.append(
+                f"Left out, as no process that can make this part works them: {', '.join(dropped)}."
+            )
+        if dropped_finishes:
+            notes.append(f"Finishes left out with them: {', '.join(dropped_finishes)}.")
+        return list(open_ids), [f.pk for f in finishes], " ".join(notes)
+
+
 class QuoteForm(forms.Form):
     """One row per chosen design, then where and by when."""
 
@@ -41,28 +74,41 @@ class QuoteForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args, revisions=(), organization=None, **kwargs):
+    def __init__(self, *args, revisions=(), organization=None, initial_for=None, **kwargs):
+        """``initial_for``: per design id, the material code and quantity to start from (the
+        design page's "Quote this")."""
         super().__init__(*args, **kwargs)
+        initial_for = initial_for or {}
         self.revisions = list(revisions)
         if organization is not None:
             self.fields["ship_to_saved"].queryset = Address.objects.filter(
                 organization=organization, kind=Address.Kind.SHIPPING
             ).select_related("organization")
-        materials = Material.objects.filter(processes__isnull=False).distinct()
+        catalog = _Catalog() if self.revisions else None
+        self.left_out: dict[int, str] = {}
         for revision in self.revisions:
             prefix = f"line_{revision.pk}"
+            materials, finishes, note = catalog.allowed_for(revision)
+            if note:
+                self.left_out[revision.pk] = note
             self.fields[f"{prefix}_material"] = forms.ModelChoiceField(
-                materials, to_field_name="code", label="Material"
+                Material.objects.filter(pk__in=materials),
+                to_field_name="code",
+                label="Material",
+                initial=initial_for.get(revision.design_id, {}).get("material"),
             )
             self.fields[f"{prefix}_finish"] = forms.ModelChoiceField(
-                Finish.objects.all(),
+                Finish.objects.filter(pk__in=finishes),
                 required=False,
                 to_field_name="code",
                 label="Finish",
                 empty_label="No finish",
             )
             self.fields[f"{prefix}_quantity"] = forms.IntegerField(
-                min_value=1, max_value=MAX_QUANTITY, initial=1, label="Quantity"
+                min_value=1,
+                max_value=MAX_QUANTITY,
+                initial=initial_for.get(revision.design_id, {}).get("quantity", 1),
+                label="Quantity",
             )
             self.fields[f"{prefix}_tolerance"] = forms.ChoiceField(
                 choices=QuoteRequest.Tolerance.choices, initial="standard", label="Tolerance"
@@ -107,6 +153,7 @@ class QuoteForm(forms.Form):
         return [
             (
                 revision,
+                self.left_out.get(revision.pk, ""),
                 self[f"line_{revision.pk}_material"],
                 self[f"line_{revision.pk}_finish"],
                 self[f"line_{revision.pk}_quantity"],

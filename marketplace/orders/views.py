@@ -46,6 +46,20 @@ def _fail(request: HttpRequest, error: DomainError, fallback: str, **kwargs) -> 
     return redirect(fallback, **kwargs)
 
 
+def _chosen_line(request: HttpRequest, chosen) -> dict[int, dict]:
+    """The material and quantity a link from one design's price table starts from; anything
+    else in the query string is ignored (the form still checks what is posted)."""
+    if len(chosen) != 1:
+        return {}
+    start: dict = {}
+    if request.GET.get("material"):
+        start["material"] = request.GET["material"][:40]
+    quantity = request.GET.get("quantity", "")
+    if quantity.isdigit() and 1 <= int(quantity) <= quote_services.MAX_QUANTITY:
+        start["quantity"] = int(quantity)
+    return {chosen[0].pk: start}
+
+
 @login_required
 def quote_new(request: HttpRequest) -> HttpResponse:
     organization = require_kind(membership=request.membership, kinds=(Organization.Kind.CUSTOMER,))
@@ -53,7 +67,12 @@ def quote_new(request: HttpRequest) -> HttpResponse:
     designs = design_selectors.designs_of_organization(organization=organization)
     chosen = [d for d in designs if d.pk in ids] if ids else []
     revisions = [d.latest for d in chosen if d.latest and d.latest.is_analysed]
-    form = QuoteForm(request.POST or None, revisions=revisions, organization=organization)
+    form = QuoteForm(
+        request.POST or None,
+        revisions=revisions,
+        organization=organization,
+        initial_for=_chosen_line(request, chosen),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             quote = quote_services.quote_request_create(
