@@ -498,7 +498,8 @@ def completion_blocker(order: Order) -> str:
     missing = documents_missing(order)
     if not missing:
         return ""
-    return f"The order cannot be completed before its {_and(missing)} is uploaded."
+    verb = "is" if len(missing) == 1 else "are"
+    return f"The order cannot be completed before its {_and(missing)} {verb} uploaded."
 
 
 def _and(labels: list[str]) -> str:

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from marketplace.orders.models import Order
+from marketplace.quality.models import QualityRequirement
 from marketplace.quality.services import quality_file_add
 
 from .conftest import PDF, upload
@@ -50,3 +51,12 @@ def test_a_shipped_order_missing_a_document_may_be_received_but_not_accepted(cli
     assert "disabled" in actions
     assert REASON in actions
     assert "I received the parts (inspect first)</button>" in actions
+
+
+def test_the_reason_names_every_missing_document(client, world):
+    QualityRequirement.objects.create(order=world.order, kind="material_certificate")
+    html = _page(client, world, "delivered")
+    assert (
+        "The order cannot be completed before its inspection report and material certificate"
+        " are uploaded."
+    ) in html
