@@ -1,9 +1,9 @@
 """The organization's billing profile: who it is on invoices, set by its owners and admins.
 
-The VAT ID is checked offline with python-stdnum (format and check digits, as at checkout)
-and against the profile's country: a German company cannot give a French VAT ID, because
-the VAT treatment of its orders follows the country of the ID (reverse charge for a valid
-ID of another member state).
+The VAT ID is read by ``accounts.vat_ids`` (offline: format and check digits; the one parser,
+which checkout and invoices use too) and checked against the profile's country: a German
+company cannot give a French VAT ID, because the VAT treatment of its orders follows the
+country of the ID (reverse charge for a valid ID of another member state).
 """
 
 from __future__ import annotations
@@ -14,13 +14,7 @@ from accounts.errors import DomainError
 from accounts.models import BillingProfile, Organization, User
 from accounts.permissions import require_manager
 from accounts.places import PlaceNotFound, country_code, country_name
-
-MAX_VAT_ID_LENGTH = 20  # characters once spaces and punctuation are gone
-# VAT number prefixes that differ from the ISO 3166-1 code of the country.
-VAT_PREFIX_TO_ISO = {"EL": "GR", "XI": "GB"}
-# Greek numbers are EL…; python-stdnum accepts GR… too, and both are kept as EL… (as
-# ``billing.vat.vat_id_parse`` does, so profile and checkout store the same number).
-ISO_TO_VAT_PREFIX = {"GR": "EL"}
+from accounts.vat_ids import VatIdInvalid, vat_id_parse
 
 
 class BillingProfileInvalid(DomainError):
@@ -36,32 +30,19 @@ def vat_id_for_country(text: str, *, country: str) -> str:
     gives ''. BillingProfileInvalid (field ``vat_id``) otherwise, with the reason. The
     profile and the checkout both check with it: an ID of another country would otherwise
     look like a reverse-charge sale."""
-    from stdnum.eu import vat
-
-    raw = "".join(ch for ch in (text or "") if ch.isalnum()).upper()
-    if not raw:
+    if not any(ch.isalnum() for ch in text or ""):
         return ""
-    if len(raw) > MAX_VAT_ID_LENGTH or not raw.isascii():
-        raise BillingProfileInvalid(f"“{text[:40]}” is not an EU VAT ID.", field="vat_id")
     try:
-        number = vat.compact(raw)
-        valid = vat.is_valid(number)
-    except Exception:  # stdnum raises its own errors on odd input; all mean "not valid"
-        number, valid = raw, False
-    if not valid:
+        parsed = vat_id_parse(text)
+    except VatIdInvalid as error:
+        raise BillingProfileInvalid(str(error), field="vat_id") from error
+    if parsed.country != country:
         raise BillingProfileInvalid(
-            f"“{text[:40]}” is not a valid EU VAT ID: check the country code and the digits.",
-            field="vat_id",
-        )
-    prefix = ISO_TO_VAT_PREFIX.get(number[:2], number[:2])
-    number = prefix + number[2:]
-    if VAT_PREFIX_TO_ISO.get(prefix, prefix) != country:
-        raise BillingProfileInvalid(
-            f"{number} is a VAT ID of {country_name(VAT_PREFIX_TO_ISO.get(prefix, prefix))},"
+            f"{parsed.number} is a VAT ID of {country_name(parsed.country)},"
             f" not of {country_name(country)}: give the VAT ID of the country above.",
             field="vat_id",
         )
-    return number
+    return parsed.number
 
 
 def billing_profile_of(*, organization: Organization) -> BillingProfile | None:

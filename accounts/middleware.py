@@ -1,7 +1,5 @@
 """Attaches the organization a user acts for to each request; remembers signed-in devices."""
 
-from urllib.parse import urlencode
-
 from django.utils.functional import SimpleLazyObject
 
 from accounts.selectors import (
@@ -60,8 +58,9 @@ def _membership_or_none(request):
 
 class SecondFactorMiddleware:
     """Sends operators (and anyone opening bank details) without a second factor to set one up,
-    and operators whose session has not answered theirs away from the admin to answer it
-    (accounts.second_factor); the API gives its own 403 through `accounts.api.authentication`."""
+    and staff users and operators whose session has not answered theirs away from the admin to
+    answer it or set one up (accounts.second_factor); the API gives its own 403 through
+    `accounts.api.authentication`."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -72,11 +71,9 @@ class SecondFactorMiddleware:
 
         from accounts.second_factor import (
             ADMIN_PATH,
-            ANSWER_REFUSAL,
-            ANSWER_URL,
             SETUP_URL,
+            admin_detour,
             second_factor_check,
-            session_answered_second_factor,
         )
 
         if not request.path.startswith("/api/"):
@@ -87,11 +84,13 @@ class SecondFactorMiddleware:
             if check.refusal:
                 messages.warning(request, check.refusal)
                 return redirect(SETUP_URL)
-            if (
-                check.is_operator
-                and request.path.startswith(ADMIN_PATH)
-                and not session_answered_second_factor(session=request.session, user=request.user)
-            ):
-                messages.warning(request, ANSWER_REFUSAL)
-                return redirect(f"{ANSWER_URL}?{urlencode({'next': request.get_full_path()})}")
+            detour = request.path.startswith(ADMIN_PATH) and admin_detour(
+                user=request.user,
+                session=request.session,
+                is_operator=bool(check.is_operator),
+                next_path=request.get_full_path(),
+            )
+            if detour:
+                messages.warning(request, detour.message)
+                return redirect(detour.url)
         return self.get_response(request)

@@ -14,7 +14,8 @@ authentication classes answer 403 with the reason), so it lives here once.
 Having a factor is not enough where an operator holds the keys to everything (the Django admin,
 the live channel): there the session itself must have answered it, so a session opened some
 other way (a login without the challenge, a stolen cookie of a half-finished sign-in) does not
-reach them.
+reach them. The admin asks it of every staff user, operator or not: a superuser of no
+organization holds the same keys.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
@@ -62,8 +64,12 @@ MONEY_REFUSAL = (
 )
 
 ANSWER_REFUSAL = (
-    "The admin asks operators for their second factor in every session: enter a code from "
-    "your authenticator app or use your security key."
+    "The admin asks staff and operators for their second factor in every session: enter a "
+    "code from your authenticator app or use your security key."
+)
+ADMIN_SETUP_REFUSAL = (
+    "The admin needs a second factor (an authenticator app or a security key) on your "
+    "account: set one up here, then open the admin again."
 )
 
 
@@ -116,6 +122,32 @@ def session_answered_second_factor(*, session: Any, user: User) -> bool:
     authentication of a session: a password, a code, a security key, a passkey)."""
     records = get_authentication_records(SimpleNamespace(session=session), user)
     return any(record.get("method") == "mfa" for record in records)
+
+
+@dataclass(frozen=True)
+class AdminDetour:
+    """Where a staff user or operator goes instead of the admin, and why (for the message)."""
+
+    url: str
+    message: str
+
+
+def admin_detour(
+    *, user: User, session: Any, is_operator: bool, next_path: str
+) -> AdminDetour | None:
+    """None if this session may open the admin; otherwise where to answer (then back to
+    ``next_path``) or set up a second factor first. Everyone the admin would let in (staff)
+    and every operator must have answered one in this session; others the admin refuses
+    itself."""
+    if not getattr(settings, "MFA_REQUIRED_FOR_OPERATORS", True) or not user.is_authenticated:
+        return None
+    if not (user.is_staff or is_operator):
+        return None
+    if session_answered_second_factor(session=session, user=user):
+        return None
+    if not has_second_factor(user=user):
+        return AdminDetour(SETUP_URL, ADMIN_SETUP_REFUSAL)
+    return AdminDetour(f"{ANSWER_URL}?{urlencode({'next': next_path})}", ANSWER_REFUSAL)
 
 
 def operator_session_unanswered(*, user: User, session: Any) -> bool:

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from accounts.selectors import is_member_of, is_operator
+from accounts.vat_ids import VatId, VatIdInvalid, vat_id_parse
 from billing.errors import Conflict, NotFound
 from billing.models import (
     CheckoutDetails,
@@ -41,7 +42,7 @@ from billing.models import (
     Refund,
 )
 from billing.money import Money
-from billing.vat import VatId, VatIdInvalid, VatRule, vat_id_parse, vat_of_line, vat_rule
+from billing.vat import VatRule, vat_of_line, vat_rule
 
 PLATFORM_ISSUER = "platform"
 SERIES_INVOICE = "INV"

@@ -1,6 +1,7 @@
-"""VAT for invoices: EU standard rates, VAT ID checks, the treatment of a sale, rounding.
+"""VAT for invoices: EU standard rates, the treatment of a sale, rounding.
 
-No Django import (pure, tested with hypothesis). Rates are in basis points (1 % = 100), so
+No Django import (pure, tested with hypothesis); VAT IDs are read by ``accounts.vat_ids``,
+the one parser the billing profile uses too. Rates are in basis points (1 % = 100), so
 Finland's 25.5 % is an integer. VAT is computed per invoice line, on the line's net amount in
 minor units, rounded half-up (half a cent goes up; a credit line mirrors it, half a cent goes
 down), and the invoice's VAT is the sum of its lines' VAT.
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from accounts.vat_ids import VatId
 
 EU_STANDARD_RATES_BP: dict[str, int] = {
     "AT": 2000,
@@ -53,24 +56,7 @@ RATES_SOURCE = (
 )
 REVERSE_CHARGE_MENTION = "Reverse charge, Art. 196 Directive 2006/112/EC"
 EXPORT_MENTION = "Outside the scope of EU VAT: supply to a customer outside the EU"
-# VAT number prefixes that differ from the ISO 3166-1 code of the country.
-_VAT_PREFIX_TO_ISO = {"EL": "GR", "XI": "GB"}
-# ISO codes people type as a VAT prefix although the member state's prefix differs: Greek
-# numbers are EL…, and python-stdnum accepts GR… too, so both are kept as EL….
-_ISO_TO_VAT_PREFIX = {"GR": "EL"}
-MAX_VAT_ID_LENGTH = 20  # characters once spaces and punctuation are gone
-
 Treatment = Literal["domestic", "intra_eu_b2c", "reverse_charge", "export"]
-
-
-class VatIdInvalid(ValueError):
-    """A VAT ID that is not well formed or whose check digits are wrong (message for people)."""
-
-
-@dataclass(frozen=True, slots=True)
-class VatId:
-    number: str  # compact, with the country prefix, e.g. DE136695976
-    country: str  # ISO 3166-1 alpha-2 (Greece: GR although its numbers start with EL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,41 +66,6 @@ class VatRule:
     treatment: Treatment
     rate_bp: int
     mention: str = ""
-
-
-def vat_id_parse(text: str) -> VatId:
-    """The VAT ID in compact form, checked offline (format and check digits with
-    python-stdnum; not whether the number is registered: that is VIES, online).
-
-    Any string gives a VatId or VatIdInvalid, never another exception.
-    """
-    from stdnum.eu import vat
-
-    raw = "".join(ch for ch in (text or "") if ch.isalnum()).upper()
-    if not raw:
-        raise VatIdInvalid("Enter a VAT ID starting with its country code, e.g. DE136695976.")
-    if len(raw) > MAX_VAT_ID_LENGTH or not raw.isascii():
-        raise VatIdInvalid(f"“{text[:40]}” is not an EU VAT ID.")
-    try:
-        number = vat.compact(raw)
-        valid = vat.is_valid(number)
-    except Exception:  # stdnum raises its own errors on odd input; all mean "not valid"
-        valid = False
-        number = raw
-    if not valid:
-        raise VatIdInvalid(
-            f"“{text[:40]}” is not a valid EU VAT ID: check the country code and the digits."
-        )
-    number = vat_prefix_normalised(number)
-    prefix = number[:2]
-    return VatId(number=number, country=_VAT_PREFIX_TO_ISO.get(prefix, prefix))
-
-
-def vat_prefix_normalised(number: str) -> str:
-    """A compact VAT number with the member state's own prefix (GR094259216 → EL094259216),
-    so one company's number is stored and printed one way."""
-    prefix = number[:2]
-    return _ISO_TO_VAT_PREFIX.get(prefix, prefix) + number[2:]
 
 
 def vat_rule(*, seller_country: str, buyer_country: str, buyer_vat: VatId | None) -> VatRule:

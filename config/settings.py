@@ -79,7 +79,7 @@ MIDDLEWARE = [
     # First: a NUL character must reach no lookup (PostgreSQL raises on one).
     "config.nul_bytes.NulRefusingMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",  # django-csp's, plus the websockets
     "config.security.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -508,8 +508,8 @@ if PRODUCTION:
 # Content-Security-Policy (django-csp): scripts and styles from our own origin only. The few
 # inline blocks left (the design viewer's import map) carry the request's nonce; inline style
 # attributes are allowed because the capacity calendar and Django's admin place boxes with them,
-# while <style> elements and every inline script stay forbidden.
-_websocket_origin = SITE_URL.replace("https://", "wss://").replace("http://", "ws://")
+# while <style> elements and every inline script stay forbidden. connect-src gets the websockets
+# of the host that served each page (config/security.py), whatever SITE_URL says.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -518,7 +518,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF],
-        "connect-src": [SELF, _websocket_origin],
+        "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

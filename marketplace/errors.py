@@ -9,6 +9,7 @@ __all__ = [
     "InvalidCapacity",
     "InvalidMachine",
     "NotFound",
+    "NotYet",
     "PermissionDenied",
     "QuoteInvalid",
     "TransitionRefused",
@@ -31,6 +32,14 @@ class CapacityUnavailable(Conflict):
 
 class TransitionRefused(Conflict):
     code = "transition_refused"
+
+
+class NotYet(Conflict):
+    """The move waits for something people still have to do (a required quality document, for
+    one): refused with 409 like any conflict, but an expected state, which the periodic pass
+    tries again next time without raising an alarm."""
+
+    code = "not_yet"
 
 
 class QuoteInvalid(DomainError):

@@ -174,6 +174,15 @@ def give_second_factor(user, secret: str = TEST_TOTP_SECRET) -> str:
     return secret
 
 
+def admin_sign_in(client, user) -> None:
+    """Signs a staff user in as the admin asks: a second factor, answered in this session."""
+    from accounts.second_factor import ANSWER_URL
+
+    client.force_login(user)
+    answered = client.post(ANSWER_URL, {"code": totp_code(give_second_factor(user))})
+    assert answered.status_code == 302, "the second factor was not taken"
+
+
 def totp_code(secret: str, at: float | None = None, step: int = 30, digits: int = 6) -> str:
     """The code an authenticator app shows now (RFC 6238, HMAC-SHA1), computed here on its own
     so that the tests check allauth's verification rather than reuse it."""

@@ -224,44 +224,46 @@ class VatReturnPeriodSerializer(serializers.Serializer):
     end = serializers.DateField(help_text="The first day after the period.")
 
 
-class VatReturnRowSerializer(serializers.Serializer):
+# What the VAT return and the EU sales list both total: one issuer's sales in a currency to
+# one country. (A comment, not a docstring: the schema would give it to every subclass.)
+class _SalesTotalSerializer(serializers.Serializer):
     issuer = serializers.CharField()
     currency = serializers.CharField()
+    country = serializers.CharField()
+    net_minor = serializers.IntegerField()
+    documents = serializers.IntegerField()
+
+
+class VatReturnRowSerializer(_SalesTotalSerializer):
     country = serializers.CharField(help_text="The buyer's country (ISO 3166-1).")
     rate_bp = serializers.IntegerField(help_text="VAT rate in basis points (19 % = 1900).")
     treatment = serializers.CharField(
         help_text="domestic, reverse_charge, intra_eu_b2c (intra-EU, no VAT ID) or export."
     )
-    net_minor = serializers.IntegerField()
     vat_minor = serializers.IntegerField()
-    documents = serializers.IntegerField()
 
 
-class EuSalesRowSerializer(serializers.Serializer):
-    issuer = serializers.CharField()
-    currency = serializers.CharField()
-    country = serializers.CharField()
+class EuSalesRowSerializer(_SalesTotalSerializer):
     vat_id = serializers.CharField()
-    net_minor = serializers.IntegerField()
-    documents = serializers.IntegerField()
 
 
-class VatLedgerCheckSerializer(serializers.Serializer):
+# The documents' VAT beside the ledger's, as the currency check and each order that differs
+# report it.
+class _VatAgainstLedgerSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    net_minor = serializers.IntegerField()
     documents_vat_minor = serializers.IntegerField()
     ledger_vat_minor = serializers.IntegerField()
     difference_minor = serializers.IntegerField()
+
+
+class VatLedgerCheckSerializer(_VatAgainstLedgerSerializer):
+    net_minor = serializers.IntegerField()
     agrees = serializers.BooleanField()
 
 
-class VatOrderDifferenceSerializer(serializers.Serializer):
+class VatOrderDifferenceSerializer(_VatAgainstLedgerSerializer):
     order_id = serializers.IntegerField()
     reference = serializers.CharField()
-    currency = serializers.CharField()
-    documents_vat_minor = serializers.IntegerField()
-    ledger_vat_minor = serializers.IntegerField()
-    difference_minor = serializers.IntegerField()
 
 
 class VatReturnSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from django import forms
 from accounts.billing_profiles import BillingProfileInvalid, vat_id_for_country
 from accounts.models import Address
 from accounts.places import country_choices
-from billing.vat import VatIdInvalid, vat_id_parse
+from accounts.vat_ids import VatIdInvalid, vat_id_parse
 
 
 class CheckoutForm(forms.Form):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.selectors import operator_users
 from accounts.services import notify
+from marketplace.errors import NotYet
 from marketplace.network.services import machines_recover
 from marketplace.orders import matcher
 from marketplace.orders.escrow import (
@@ -68,7 +69,7 @@ def orders_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
     window = timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS)
     counts["completed"] = _each(
         Order.objects.filter(status=OrderStatus.DELIVERED, delivered_at__lt=now - window),
-        lambda order: bool(order_complete(user=None, order=order)),
+        _complete_delivered,
         failures,
     )
     counts["settled"] = _each(
@@ -105,6 +106,17 @@ def _expire(order: Order) -> bool:
         ),
         robust=True,
     )
+    return True
+
+
+def _complete_delivered(order: Order) -> bool:
+    """Completes a delivered order past the window, unless it waits for something (a required
+    quality document not uploaded yet): an expected state, tried again on the next pass."""
+    try:
+        order_complete(user=None, order=order)
+    except NotYet as waiting:
+        logger.debug("Order %s not completed yet: %s", order.reference, waiting.message)
+        return False
     return True
 
 

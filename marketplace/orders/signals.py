@@ -1,7 +1,9 @@
 """Signals the rooms above orders answer, so that orders never import them.
 
 Each is sent inside the transaction, with the rows locked; a receiver refuses the move by
-raising a ``DomainError`` (its message reaches the person who acted), which rolls it back.
+raising a ``DomainError`` (its message reaches the person who acted), which rolls it back:
+``NotYet`` when the move only waits for something people still have to do, which the
+periodic pass skips quietly.
 """
 
 from django.dispatch import Signal

@@ -26,7 +26,7 @@ from accounts.models import User
 from accounts.permissions import require_membership
 from accounts.selectors import is_member_of
 from config.live import publish_to_users_on_commit
-from marketplace.errors import Conflict, DomainError, PermissionDenied
+from marketplace.errors import Conflict, DomainError, NotYet, PermissionDenied
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.notices import involved_users
@@ -478,7 +478,7 @@ def on_job_finishing(sender, *, job: Job, **kwargs) -> None:
         return
     missing = documents_missing(job.order)
     if missing:
-        raise Conflict(
+        raise NotYet(
             f"This is the order's last step: upload the {_and(missing)} first.",
             code="quality_documents_missing",
         )
@@ -496,12 +496,19 @@ def on_order_completing(sender, *, order: Order, role: str, **kwargs) -> None:
     the order (a dispute's decision, for one)."""
     if role == Role.OPERATOR:
         return
+    blocker = completion_blocker(order)
+    if blocker:
+        raise NotYet(blocker, code="quality_documents_missing")
+
+
+def completion_blocker(order: Order) -> str:
+    """Why its customer cannot complete the order yet, in words (a required document is
+    missing), or ''. The refusal and the order page's disabled button both say it."""
     missing = documents_missing(order)
-    if missing:
-        raise Conflict(
-            f"The order cannot be completed before its {_and(missing)} is uploaded.",
-            code="quality_documents_missing",
-        )
+    if not missing:
+        return ""
+    verb = "is" if len(missing) == 1 else "are"
+    return f"The order cannot be completed before its {_and(missing)} {verb} uploaded."
 
 
 def _and(labels: list[str]) -> str:

@@ -82,6 +82,13 @@ def checkout_documents(option, chosen) -> dict:
     }
 
 
+@register.simple_tag
+def completion_blocker(order) -> str:
+    """Why the customer cannot complete the order yet, in words, or '': the page shows the
+    completing buttons disabled with it rather than a button the service would refuse."""
+    return services.completion_blocker(order)
+
+
 def _tolerance_words(job) -> str:
     tolerance_class = job.line.tolerance if job.line_id else "standard"
     return f"±{tolerance_for(tolerance_class)} mm"

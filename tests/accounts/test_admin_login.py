@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.second_factor import ANSWER_URL, SETUP_URL
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import TEST_TOTP_SECRET, totp_code
+from tests.helpers import TEST_TOTP_SECRET, give_second_factor, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +92,45 @@ def test_a_recovery_code_answers_the_factor_for_the_admin(client, staff_operator
 def test_a_signed_in_person_who_is_not_staff_is_refused_the_admin(client, customer_alice):
     client.force_login(customer_alice)
     assert client.get("/admin/login/").status_code == 403
+
+
+def test_a_staff_superuser_of_no_organization_must_answer_a_factor_for_the_admin(client):
+    """Before: only operators were asked; a superuser of no organization reached every model
+    of the admin from a session that had answered nothing."""
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    give_second_factor(superuser)
+    client.force_login(superuser)
+    response = client.get("/admin/accounts/user/")
+    assert (response.status_code, response.url) == (
+        302,
+        f"{ANSWER_URL}?next=%2Fadmin%2Faccounts%2Fuser%2F",
+    )
+    right = client.post(
+        f"{ANSWER_URL}?next=/admin/accounts/user/", {"code": totp_code(TEST_TOTP_SECRET)}
+    )
+    assert (right.status_code, right.url) == (302, "/admin/accounts/user/")
+    assert client.get("/admin/accounts/user/").status_code == 200
+
+
+def test_a_staff_user_without_a_factor_is_sent_to_set_one_up_before_the_admin(client):
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    response = client.get("/admin/")
+    assert (response.status_code, response.url) == (302, SETUP_URL)
+    assert client.get("/dashboard/").status_code == 200  # the rest of the site stays open
+
+
+def test_a_staff_user_signing_in_with_password_and_code_reaches_the_admin(client):
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    give_second_factor(superuser)
+    login = {"login": superuser.email, "password": PASSWORD, "next": "/admin/"}
+    signed = client.post(reverse("account_login"), login)
+    assert signed.url.startswith(reverse("mfa_authenticate"))
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(TEST_TOTP_SECRET)})
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_rule_switched_off_lets_staff_into_the_admin(client, settings):
+    settings.MFA_REQUIRED_FOR_OPERATORS = False
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get("/admin/").status_code == 200

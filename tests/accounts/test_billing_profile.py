@@ -13,9 +13,9 @@ from accounts.billing_profiles import (
 )
 from accounts.errors import PermissionDenied
 from accounts.models import Address, BillingProfile, Membership
+from accounts.vat_ids import VatIdInvalid, vat_id_parse
 from billing.invoicing import checkout_details_record, order_buyer_record, order_sale
 from billing.models import CheckoutDetails, Invoice, Payment
-from billing.vat import VatIdInvalid, vat_id_parse
 from marketplace.orders.checkout import billing_choice
 from tests.billing.invoice_story import lines_of
 from tests.factories import MembershipFactory, UserFactory
@@ -392,8 +392,8 @@ def test_the_profile_is_taxed_as_the_same_details_at_checkout(
     country=st.sampled_from(["AT", "BE", "DE", "FR", "GR", "IT", "NL", "PL", "US", "GB"]),
 )
 def test_the_profile_check_agrees_with_the_vat_module_on_any_id(text, country):
-    """The profile (accounts) and VAT (billing) parse apart, as the layers want: same number,
-    and the profile takes an ID exactly when it is valid and of the profile's country."""
+    """The profile's check is the one parser plus the country: same number, and the profile
+    takes an ID exactly when it is valid and of the profile's country."""
     try:
         parsed = vat_id_parse(text)
     except VatIdInvalid:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from accounts import signin
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import TEST_TOTP_SECRET, give_second_factor, totp_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
@@ -126,17 +127,19 @@ def test_the_limits_cool_off_after_the_window(owner):
 def test_the_admin_sign_in_is_limited_too():
     """The admin has no password form of its own: it signs in through the site's, limits and
     all (tests/accounts/test_admin_login.py)."""
-    UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    give_second_factor(UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
     attacker = _browser("203.0.113.9")
     for _ in range(15):
         attacker.post("/admin/login/", {"username": "root@example.com", "password": "wrong"})
         _sign_in(attacker, "wrong", email="root@example.com")
     attacker.post("/admin/login/", {"username": "root@example.com", "password": PASSWORD})
-    _sign_in(attacker, PASSWORD, email="root@example.com")
+    refused = _sign_in(attacker, PASSWORD, email="root@example.com")
+    assert refused.status_code == 200  # the form again: limited, not asked for the factor
     assert attacker.get("/admin/").status_code == 302
 
     admin_browser = _browser("198.51.100.7")
     _sign_in(admin_browser, PASSWORD, email="root@example.com")
+    admin_browser.post(reverse("mfa_authenticate"), {"code": totp_code(TEST_TOTP_SECRET)})
     assert admin_browser.get("/admin/").status_code == 200
 
 

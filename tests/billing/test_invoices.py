@@ -4,6 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.vat_ids import VatIdInvalid
 from billing.errors import Conflict
 from billing.invoicing import (
     SERIES_CREDIT,
@@ -13,7 +14,7 @@ from billing.invoicing import (
     invoice_issue,
 )
 from billing.models import CheckoutDetails, Invoice, InvoiceCounter
-from billing.vat import REVERSE_CHARGE_MENTION, VatIdInvalid, vat_of_line
+from billing.vat import REVERSE_CHARGE_MENTION, vat_of_line
 from tests.billing.invoice_story import checkout_for, lines_of
 from tests.factories import OrganizationFactory
 

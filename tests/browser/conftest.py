@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.browser.helpers import ARTIFACTS
-from tests.helpers import IN_CI, require_service
+from tests.helpers import IN_CI, quote_bracket_and_gear, require_service
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -199,3 +199,10 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture
+def alices_quote(transactional_db, small_network, customer_alice, operator_olga):
+    """A quote of alice's bracket and gear, made before the browser starts: the matcher
+    publishes live events, which Playwright's running event loop would refuse."""
+    return quote_bracket_and_gear(customer_alice)

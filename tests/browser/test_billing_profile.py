@@ -2,57 +2,21 @@
 beside the field), checkout starts from it, and the operator reads the month's VAT return with
 the order in the EU sales list."""
 
-import pytest
-
 from billing.models import Invoice
 from marketplace.orders.models import Order
-from tests.browser.helpers import answer_second_factor, screenshot
-from tests.helpers import quote_bracket_and_gear
+from tests.browser.helpers import screenshot, signed_in_page
 
-PASSWORD = "correct-horse-battery-staple"
-
-
-def _console_problem(message) -> bool:
-    """An error in the console, except the 400 answering the refused VAT ID (bad input is a
-    4xx with a message) and the browser's own request for /favicon.ico."""
-    url = message.location.get("url", "")
-    expected = ("status of 400" in message.text and url.endswith("/settings/billing/")) or (
-        url.endswith("/favicon.ico")
-    )
-    return message.type == "error" and not expected
-
-
-def _login(browser, live_site, email, problems):
-    context = browser.new_context(base_url=live_site.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.on("console", lambda m: _console_problem(m) and problems.append(f"{email}: {m.text}"))
-    page.on(
-        "requestfailed",
-        lambda r: (
-            r.failure != "net::ERR_ABORTED"
-            and problems.append(f"{email}: failed {r.url} {r.failure}")
-        ),
-    )
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    answer_second_factor(page, email)
-    return page
-
-
-@pytest.fixture
-def quote(transactional_db, small_network, customer_alice, operator_olga):
-    """Quoted before the browser starts (the matcher publishes live events)."""
-    return quote_bracket_and_gear(customer_alice)
+# The VAT ID this story gives wrong on purpose is refused with a 400 here.
+REFUSED_AT = "/settings/billing/"
 
 
 def test_the_profile_fills_the_checkout_and_the_sale_reaches_the_vat_return(
-    quote, chromium, live_site
+    alices_quote, chromium, live_site
 ):
     problems: list[str] = []
-    customer = _login(chromium, live_site, "alice@example.com", problems)
+    customer = signed_in_page(
+        chromium, live_site, "alice@example.com", problems, refused_at=REFUSED_AT
+    )
     customer.goto("/settings/billing/")
     customer.wait_for_selector("[data-testid=billing-profile-empty]")
     customer.fill("input[name=legal_name]", "Acme Robotique SAS")
@@ -71,7 +35,7 @@ def test_the_profile_fills_the_checkout_and_the_sale_reaches_the_vat_return(
     assert "VAT ID FR40303265045" in current.inner_text()
     screenshot(customer, "billing-profile-saved")
 
-    customer.goto(f"/quotes/{quote.pk}/")
+    customer.goto(f"/quotes/{alices_quote.pk}/")
     customer.locator("[data-testid=checkout]").first.click()
     customer.wait_for_selector("[data-testid=checkout-from-profile]")
     assert customer.input_value("input[name=company_name]") == "Acme Robotique SAS"
@@ -83,7 +47,9 @@ def test_the_profile_fills_the_checkout_and_the_sale_reaches_the_vat_return(
     customer.wait_for_selector("[data-testid=payment-reference]")
     order = Order.objects.get()
 
-    operator = _login(chromium, live_site, "olga@example.com", problems)
+    operator = signed_in_page(
+        chromium, live_site, "olga@example.com", problems, refused_at=REFUSED_AT
+    )
     operator.click("#payments button:has-text('Confirm receipt')")
     operator.wait_for_selector("text=confirmed")
     invoice = Invoice.objects.get(order_id=order.pk)

@@ -2,60 +2,23 @@
 (a bad one is refused with a message), a PO number, downloads the proforma, pays by bank
 transfer (confirmed by an operator, as in the order story) and downloads the VAT invoice."""
 
-import pytest
-
 from billing.models import Invoice
 from marketplace.orders.models import Order
 from tests.billing.invoice_story import pdf_text
-from tests.browser.helpers import answer_second_factor, screenshot
-from tests.helpers import quote_bracket_and_gear
+from tests.browser.helpers import screenshot, signed_in_page
 
-PASSWORD = "correct-horse-battery-staple"
-
-
-def _console_problem(message) -> bool:
-    """An error in the console, except the two this story causes on purpose or cannot help:
-    the 400 answering the refused VAT ID (bad input is a 4xx with a message), and the
-    browser's own request for /favicon.ico, which the site does not serve."""
-    url = message.location.get("url", "")
-    expected = ("status of 400" in message.text and url.endswith("/checkout/")) or url.endswith(
-        "/favicon.ico"
-    )
-    return message.type == "error" and not expected
+# The VAT ID this story gives wrong on purpose is refused with a 400 here.
+REFUSED_AT = "/checkout/"
 
 
-def _login(browser, live_site, email, problems):
-    context = browser.new_context(base_url=live_site.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.on("console", lambda m: _console_problem(m) and problems.append(f"{email}: {m.text}"))
-    # A download ends its request as "aborted" in Chromium: that one is no failure.
-    page.on(
-        "requestfailed",
-        lambda r: (
-            r.failure != "net::ERR_ABORTED"
-            and problems.append(f"{email}: failed {r.url} {r.failure}")
-        ),
-    )
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    answer_second_factor(page, email)
-    return page
-
-
-@pytest.fixture
-def quote(transactional_db, small_network, customer_alice, operator_olga):
-    """Quoted before the browser starts: the matcher publishes live events, which Playwright's
-    running event loop would refuse."""
-    return quote_bracket_and_gear(customer_alice)
-
-
-def test_a_business_checks_out_with_vat_id_and_po_and_gets_its_invoice(quote, chromium, live_site):
+def test_a_business_checks_out_with_vat_id_and_po_and_gets_its_invoice(
+    alices_quote, chromium, live_site
+):
     problems: list[str] = []
-    customer = _login(chromium, live_site, "alice@example.com", problems)
-    customer.goto(f"/quotes/{quote.pk}/")
+    customer = signed_in_page(
+        chromium, live_site, "alice@example.com", problems, refused_at=REFUSED_AT
+    )
+    customer.goto(f"/quotes/{alices_quote.pk}/")
     customer.locator("[data-testid=checkout]").first.click()
     customer.wait_for_selector("[data-testid=checkout-lines]")
     assert "Platform fee" in customer.inner_text("[data-testid=checkout-lines]")
@@ -89,7 +52,9 @@ def test_a_business_checks_out_with_vat_id_and_po_and_gets_its_invoice(quote, ch
     order = Order.objects.get()
     assert order.status == "placed"
 
-    operator = _login(chromium, live_site, "olga@example.com", problems)
+    operator = signed_in_page(
+        chromium, live_site, "olga@example.com", problems, refused_at=REFUSED_AT
+    )
     operator.click("#payments button:has-text('Confirm receipt')")
     operator.wait_for_selector("text=confirmed")
     invoice = Invoice.objects.get(order_id=order.pk)

@@ -97,9 +97,11 @@ def test_workshop_records_an_inspection_and_the_customer_downloads_and_accepts(
     assert (record.review, story.job.inspection) == ("accepted", "accepted")
     assert QualityDownload.objects.filter(user=customer_alice).count() == 2
 
-    # The precision line needs an inspection report, which nobody uploaded: no completion yet.
-    page.get_by_role("button", name="Accept the parts and complete the order").click()
-    page.wait_for_selector("text=cannot be completed before its inspection report is uploaded")
+    # The precision line needs an inspection report, which nobody uploaded: no completion yet,
+    # and the page says why beside a button it does not let anyone press.
+    assert page.get_by_role("button", name="Accept the parts and complete the order").is_disabled()
+    held = page.locator("[data-testid=completion-blocked]")
+    assert "cannot be completed before its inspection report is uploaded" in held.inner_text()
     screenshot(page, "quality-completion-held")
     story.order.refresh_from_db()
     assert story.order.status == "delivered"

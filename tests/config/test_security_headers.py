@@ -65,3 +65,20 @@ def test_every_response_switches_off_unused_browser_features(client):
     header = client.get("/accounts/login/")["Permissions-Policy"]
     for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
         assert f"{feature}=()" in header
+
+
+@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8765", "testserver"])
+def test_connect_src_opens_the_websockets_of_the_host_serving_the_page(client, settings, host):
+    """Before: connect-src named SITE_URL's websocket only, so a page served under another
+    host (or with SITE_URL unset) could not open its live socket where browsers read ws: as
+    other than 'self'."""
+    settings.SITE_URL = "https://factory.example"
+    sources = _policy(client.get("/accounts/login/", HTTP_HOST=host))["connect-src"].split()
+    assert sources == ["'self'", f"ws://{host}", f"wss://{host}"]
+
+
+def test_a_refused_host_adds_no_websocket_source(client, settings):
+    settings.DEBUG = False
+    response = client.get("/accounts/login/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert _policy(response)["connect-src"] == "'self'"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from marketplace.designs.models import Design, DesignDownload, DesignRevision
 from tests.factories.designs import DesignFactory, DesignRevisionFactory
 from tests.factories.orders import JobFactory, QuoteLineFactory
-from tests.helpers import api_client_for, organization_of, workshop_of
+from tests.helpers import admin_sign_in, api_client_for, organization_of, workshop_of
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +217,7 @@ def test_operators_read_the_log_in_the_admin_but_cannot_edit_it(
     revision = _revision(design, 1)
     _give(revision, workshop_of(workshop_bob))
     _get(client, workshop_bob, f"/designs/files/{revision.pk}/")
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     listing = client.get("/admin/marketplace/designdownload/")
     assert listing.status_code == 200
     assert workshop_bob.email in listing.content.decode()

@@ -6,6 +6,7 @@ import pytest
 
 from marketplace.network.models import CarrierRate
 from tests.factories import CarrierFactory
+from tests.helpers import admin_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def _post(client, carrier, rows):
 
 def test_an_operator_saves_a_valid_table(client, admin_user):
     carrier = CarrierFactory()
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     response = _post(client, carrier, [(300, 690, 6900), (900, 1290, 12900)])
     assert response.status_code == 302
     assert list(carrier.rates.values_list("upto_km", "parcel_minor", "pallet_minor")) == [
@@ -60,7 +61,7 @@ def test_a_broken_table_is_refused_with_the_reason_and_nothing_saved(
     client, admin_user, rows, message
 ):
     carrier = CarrierFactory()
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     response = _post(client, carrier, rows)
     assert response.status_code == 200
     assert message in response.content.decode()

@@ -1,10 +1,13 @@
 """Quality records through the services: recording, files, required documents that hold the
 last step and completion back, and the review that becomes the step's inspection outcome."""
 
+import logging
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -12,8 +15,9 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from billing.sharing import QUALITY_FACTORS, Quality
 from marketplace.errors import Conflict, PermissionDenied
 from marketplace.orders.contributions import job_party
+from marketplace.orders.housekeeping import orders_housekeeping
 from marketplace.orders.jobs import job_complete
-from marketplace.orders.models import Job, OrderEvent
+from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.services import order_complete
 from marketplace.quality.models import QualityDownload, QualityRecord, QualityRequirement
 from marketplace.quality.selectors import documents_missing, required_documents
@@ -164,6 +168,29 @@ def test_the_order_cannot_complete_while_a_required_document_is_missing(world):
         user=world.bob, job=world.milled, kind="inspection_report", upload=upload("r.pdf", PDF)
     )
     assert order_complete(user=world.alice, order=world.order).status == "completed"
+
+
+def test_auto_completion_waits_quietly_for_a_missing_document(world, settings, caplog):
+    """Before: every pass logged the refusal as an exception and told the operators; a
+    missing document is an expected state, so the pass skips the order and tries again."""
+    settings.ORDER_AUTO_COMPLETE_DAYS = 14
+    long_ago = timezone.now() - timedelta(days=15)
+    Order.objects.filter(pk=world.order.pk).update(status="delivered", delivered_at=long_ago)
+    for _ in range(2):
+        with caplog.at_level(logging.DEBUG, logger="marketplace.orders.housekeeping"):
+            counts = orders_housekeeping()
+        assert (counts["completed"], counts["failed"]) == (0, 0)
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert "inspection report" in caplog.records[0].getMessage()
+    assert not world.olga.notifications.filter(kind="housekeeping.failed").exists()
+    world.order.refresh_from_db()
+    assert world.order.status == "delivered"
+    quality_file_add(
+        user=world.bob, job=world.milled, kind="inspection_report", upload=upload("r.pdf", PDF)
+    )
+    assert orders_housekeeping()["completed"] == 1
+    world.order.refresh_from_db()
+    assert world.order.status == "completed"
 
 
 def test_the_next_steps_workshop_accepts_and_the_share_reads_the_outcome(world):

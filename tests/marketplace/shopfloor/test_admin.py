@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from marketplace.shopfloor.models import DeviceKey
 from tests.factories import MachineFactory, UserFactory
-from tests.helpers import workshop_of
+from tests.helpers import admin_sign_in, workshop_of
 from tests.marketplace.shopfloor.shopfloor_story import device_of
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def root(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    admin_sign_in(client, UserFactory(is_staff=True, is_superuser=True))
     return client
 
 
