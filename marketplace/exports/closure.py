@@ -34,6 +34,9 @@ class ClosureRefused(Conflict):
     code = "closure_refused"
 
 
+SHOWN_ORDERS = 5  # references named in the refusal; the rest are counted
+
+
 @dataclass(frozen=True)
 class ClosureCheck:
     open_orders: list[str]
@@ -45,9 +48,12 @@ class ClosureCheck:
     def reasons(self) -> list[str]:
         reasons = []
         if self.open_orders:
+            shown = ", ".join(self.open_orders[:SHOWN_ORDERS])
+            if len(self.open_orders) > SHOWN_ORDERS:
+                shown += f" and {len(self.open_orders) - SHOWN_ORDERS} more"
             reasons.append(
                 f"{len(self.open_orders)} order(s) are still open "
-                f"({', '.join(self.open_orders[:5])}): let them finish or cancel them first."
+                f"({shown}): let them finish or cancel them first."
             )
         if self.active_jobs:
             reasons.append(f"{self.active_jobs} job(s) of your workshop are not finished.")

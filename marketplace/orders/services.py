@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import record
-from accounts.models import User
+from accounts.models import Organization, User
 from accounts.permissions import require_membership
 from accounts.selectors import is_operator, member_users
 from accounts.services import notify
@@ -71,6 +71,13 @@ def order_place(
     if request.status != QuoteRequest.Status.READY:
         raise QuoteInvalid("This quote has no options to order.")
     with transaction.atomic():
+        # The organization's row is locked as organization_close locks it: a closing that
+        # committed meanwhile is seen here (closed, membership erased), and one that comes
+        # after sees this order and refuses.
+        organization = Organization.objects.select_for_update().get(pk=request.organization_id)
+        if organization.closed_at is not None:
+            raise Conflict(f"{organization} is closed: it can place no orders.")
+        require_membership(user=user, organization=organization)
         QuoteRequest.objects.select_for_update().get(pk=request.pk)
         if Order.objects.filter(option__request=request).exists():
             raise Conflict("An option of this quote has already been ordered.")

@@ -14,10 +14,15 @@ from billing.pdf import invoice_pdf
 from marketplace.errors import DomainError
 from marketplace.exports.closure import ERASED, ClosureRefused, organization_close
 from marketplace.orders.conversation import message_post
-from marketplace.orders.models import Message, QuoteRequest
+from marketplace.orders.models import Message, Order, QuoteRequest
 from marketplace.orders.services import order_cancel
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
-from tests.helpers import organization_of, pay_manually, place_quoted_order
+from tests.helpers import (
+    organization_of,
+    pay_manually,
+    place_quoted_order,
+    quote_bracket_and_gear,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +40,30 @@ def test_an_organization_with_an_open_order_cannot_close_and_loses_nothing(
     customer_alice.refresh_from_db()
     assert customer_alice.email == "alice@example.com"
     assert organization_of(customer_alice).closed_at is None
+
+
+def test_an_order_placed_while_its_organization_closes_is_refused(
+    customer_alice, small_network, fast_matcher, monkeypatch
+):
+    """Found by a hostile test: the close form and "order" sent together left a closed
+    organization with an order awaiting payment that nobody could pay or cancel. Here the
+    closing commits between the placement's first membership check and its transaction."""
+    from marketplace.orders import services as order_services
+
+    organization = organization_of(customer_alice)
+    option = quote_bracket_and_gear(customer_alice).options.first()
+    checked = order_services.require_membership
+
+    def check_then_close(**kwargs):
+        membership = checked(**kwargs)
+        monkeypatch.setattr(order_services, "require_membership", checked)
+        organization_close(user=customer_alice, organization=organization, confirm_name=ACME)
+        return membership
+
+    monkeypatch.setattr(order_services, "require_membership", check_then_close)
+    with pytest.raises(DomainError, match="closed"):
+        order_services.order_place(user=customer_alice, option=option)
+    assert not Order.objects.filter(organization=organization).exists()
 
 
 def test_an_organization_that_holds_money_cannot_close(customer_alice):
@@ -152,3 +181,18 @@ def test_the_owner_closes_from_the_page_and_is_signed_out(client, customer_alice
     assert response.status_code == 302
     assert client.get("/dashboard/").status_code == 302  # signed out: to the login page
     assert Organization.objects.get(pk=organization.pk).closed_at is not None
+
+
+def test_the_refusal_counts_the_open_orders_it_does_not_name():
+    from marketplace.exports.closure import ClosureCheck
+
+    check = ClosureCheck(
+        open_orders=[f"CF-2026-{n:05d}" for n in range(1, 8)],
+        active_jobs=0,
+        active_shipments=0,
+        balances=[],
+    )
+    (reason,) = check.reasons
+    assert "7 order(s) are still open" in reason
+    assert "CF-2026-00005 and 2 more" in reason
+    assert "CF-2026-00006" not in reason
