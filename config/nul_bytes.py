@@ -14,9 +14,9 @@ from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.files.uploadhandler import MemoryFileUploadHandler
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParser
-from django.views.defaults import bad_request
+from django.template.loader import render_to_string
 
 NUL = "\x00"
 # Headers whose values become database lookups (the organization, the API token, the session).
@@ -52,10 +52,6 @@ def _multipart_fields_carry_nul(request: HttpRequest) -> bool:
     except Exception:  # any malformed body is the view parser's to refuse
         return False
     return any(NUL in name or NUL in "".join(values) for name, values in fields.lists())
-
-
-class NulCharacterRefused(Exception):
-    """The request carries a NUL character (shown on the HTML 400 page in DEBUG only)."""
 
 
 def nul_location(request: HttpRequest) -> str | None:
@@ -106,5 +102,5 @@ class NulRefusingMiddleware:
         if request.path.startswith("/api/"):
             body = {"error": {"code": "nul_character", "message": message}}
             return JsonResponse(body, status=400)
-        exception = NulCharacterRefused(message) if settings.DEBUG else None
-        return bad_request(request, exception)
+        # The page names the problem: a typed field (a form's text) is the likely source.
+        return HttpResponseBadRequest(render_to_string("400.html", {"message": message}))

@@ -64,6 +64,18 @@ def test_a_site_page_with_a_nul_gets_the_html_400_page(client, customer_alice):
     response = client.get("/orders/?status=%00")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+    assert "query string contains a NUL character" in response.content.decode()
+
+
+def test_a_web_form_with_a_nul_says_so_on_the_page(client, customer_alice):
+    """The test client posts forms as multipart: before, a NUL in a checkout field got the bare
+    "Bad Request (400)" page, which said nothing of what to correct."""
+    client.force_login(customer_alice)
+    response = client.post("/account/addresses/new/", {"street": "Ring\x00 1"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'role="alert"' in page
+    assert "form body contains a NUL character" in page
 
 
 def test_an_encoded_percent_sign_is_not_a_nul(customer_alice):
