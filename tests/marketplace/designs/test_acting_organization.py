@@ -132,3 +132,10 @@ def test_an_accepted_nda_still_checks_the_hash_it_is_sent(dana, secret, customer
     assert error_of(response)["code"] == "confidentiality_invalid"
     assert _accept(client, secret).status_code == 201
     assert NdaAcceptance.objects.filter(nda_hash=secret.design.nda_hash).count() == 1
+
+
+def test_acting_as_an_organization_one_is_not_in_is_refused(dana, secret, customer_alice):
+    alice = str(organization_of(customer_alice).pk)
+    response = _accept(api_client_for(dana), secret, HTTP_X_ORGANIZATION=alice)
+    assert response.status_code == 403, response.content
+    assert not NdaAcceptance.objects.exists()
