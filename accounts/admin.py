@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.admin_readonly import ReadOnlyAdmin
 from accounts.models import (
     Address,
     BillingProfile,
@@ -71,22 +72,13 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(OperatorAction)
-class OperatorActionAdmin(admin.ModelAdmin):
+class OperatorActionAdmin(ReadOnlyAdmin):
     """Read-only: the log is appended by operator services, never written by hand."""
 
     list_display = ["created_at", "actor_email", "action", "target_type", "target_label"]
     list_filter = ["action", "target_type"]
     search_fields = ["actor_email", "target_label", "target_id"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Address)

@@ -8,7 +8,12 @@ from rest_framework.permissions import BasePermission
 
 from accounts.errors import PermissionDenied
 from accounts.models import Membership, Organization, User
-from accounts.selectors import is_operator, membership_get
+from accounts.selectors import (
+    ACTIVE_ORGANIZATION_SESSION_KEY,
+    ORGANIZATION_HEADER,
+    is_operator,
+    membership_get,
+)
 
 
 def require_membership(
@@ -37,6 +42,22 @@ def require_kind(*, membership, kinds: tuple[str, ...]) -> Organization:
     if not membership or membership.organization.kind not in kinds:
         names = " or ".join(Organization.Kind(kind).label.lower() for kind in kinds)
         raise PermissionDenied(f"Switch to a {names} organization to do this.")
+    return membership.organization
+
+
+def acting_organization(request) -> Organization | None:
+    """The organization the user explicitly acts as: the X-Organization header, else the one
+    picked with the site's switch; None when they picked none (callers may then consider all
+    of their organizations). A header naming an organization of someone else is refused."""
+    header = request.headers.get(ORGANIZATION_HEADER)
+    chosen = header or request.session.get(ACTIVE_ORGANIZATION_SESSION_KEY)
+    if chosen in (None, ""):
+        return None
+    membership = request.membership
+    if not membership:
+        raise PermissionDenied("You are not a member of the organization you act as.")
+    if not header and membership.organization_id != chosen:
+        return None  # a stale choice (the user left it): no explicit organization
     return membership.organization
 
 

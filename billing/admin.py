@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from accounts.admin_readonly import ReadOnlyAdmin
 from billing.errors import DomainError
 from billing.models import (
     BankAccount,
@@ -24,17 +25,6 @@ from billing.models import (
     ShareRecord,
     WebhookEvent,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class LedgerEntryInline(admin.TabularInline):
@@ -185,24 +175,15 @@ class InvoiceAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "issuer_country"]
     search_fields = ["number", "buyer_name", "issuer_name"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(InvoiceLine)
 class InvoiceLineAdmin(ReadOnlyAdmin):
     list_display = ["invoice", "position", "description", "net_minor", "rate_bp", "vat_minor"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(InvoiceCounter)
 class InvoiceCounterAdmin(ReadOnlyAdmin):
     """A counter is moved only under its row lock when a number is taken: no gaps."""
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CheckoutDetails)

@@ -9,7 +9,7 @@ builds ``matching.quote_problem.QuoteQuery``, runs the core and converts its opt
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -241,7 +241,7 @@ def quote_for(
         )
     if reasons:
         return AdapterQuote(
-            "refused", [], reasons, None, snapshot.origin.isoformat(), input.currency, 0
+            "refused", [], _once(reasons), None, snapshot.origin.isoformat(), input.currency, 0
         )
     result = quote(
         _query(input, lines, snapshot),
@@ -255,6 +255,11 @@ def quote_for(
         platform_fee_minor=platform_fee_minor,
     )
     return _answer(input, result, snapshot, index)
+
+
+def _once(reasons: Iterable[str]) -> list[str]:
+    """Each reason once, in order: several steps of one part can fail for the same cause."""
+    return list(dict.fromkeys(reasons))
 
 
 def _is_place(lat: float, lon: float) -> bool:
@@ -275,7 +280,7 @@ def _answer(
     return AdapterQuote(
         status=status,
         options=options,
-        reasons=list(result.reasons),
+        reasons=_once(result.reasons),
         earliest=earliest.isoformat() if earliest is not None else None,
         origin=snapshot.origin.isoformat(),
         currency=input.currency,

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from accounts.admin_readonly import ReadOnlyAdmin
 from accounts.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -16,7 +17,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = [
         "event_type",
         "event_id",
@@ -30,6 +31,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", "event_type", "is_manual"]
     search_fields = ["event_id", "endpoint__url", "endpoint__organization__name"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.admin_readonly import ReadOnlyAdmin
 from marketplace.designs.models import (
     Design,
     DesignDownload,
@@ -59,7 +60,7 @@ class DesignReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(DesignDownload)
-class DesignDownloadAdmin(admin.ModelAdmin):
+class DesignDownloadAdmin(ReadOnlyAdmin):
     """The access log is evidence: read-only, never edited or added by hand."""
 
     list_display = ["at", "kind", "revision", "user", "organization"]
@@ -68,24 +69,12 @@ class DesignDownloadAdmin(admin.ModelAdmin):
     list_select_related = ["revision__design", "user", "organization"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(NdaAcceptance)
-class NdaAcceptanceAdmin(admin.ModelAdmin):
+class NdaAcceptanceAdmin(ReadOnlyAdmin):
     """Who accepted which NDA text for which workshop: evidence, read-only."""
 
     list_display = ["accepted_at", "design", "organization", "user", "nda_hash"]
     search_fields = ["design__name", "organization__name", "user__email", "nda_hash"]
     list_select_related = ["design", "organization", "user"]
     date_hierarchy = "accepted_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -123,9 +123,12 @@ def design_confidentiality_set(
     return design
 
 
-def nda_pending_organization(*, design: Design, user: User) -> Organization | None:
+def nda_pending_organization(
+    *, design: Design, user: User, acting_as: Organization | None = None
+) -> Organization | None:
     """The user's workshop that holds a job on this confidential design and has not accepted
-    its current NDA; None when there is nothing to accept."""
+    its current NDA; None when there is nothing to accept. When the user acts as one
+    organization (``acting_as``), only that one is considered."""
     if not design.confidential:
         return None
     holding = (
@@ -133,7 +136,7 @@ def nda_pending_organization(*, design: Design, user: User) -> Organization | No
         .values_list("quote_lines__jobs__workshop__organization_id", flat=True)
         .distinct()
     )
-    mine = set(organization_ids_of(user=user))
+    mine = _candidates(user=user, acting_as=acting_as)
     accepted = set(
         NdaAcceptance.objects.filter(design=design, nda_hash=design.nda_hash).values_list(
             "organization_id", flat=True
@@ -143,23 +146,38 @@ def nda_pending_organization(*, design: Design, user: User) -> Organization | No
     return Organization.objects.filter(pk__in=pending[:1]).first() if pending else None
 
 
-def nda_accept(*, user: User, design: Design, nda_hash: str) -> NdaAcceptance:
-    """A named member accepts the NDA text they read (its hash) for their workshop.
+def _candidates(*, user: User, acting_as: Organization | None) -> set[int]:
+    """The organizations a reader may act for here: the one they chose, else all of theirs."""
+    mine = set(organization_ids_of(user=user))
+    return mine & {acting_as.pk} if acting_as is not None else mine
+
+
+def nda_accept(
+    *, user: User, design: Design, nda_hash: str, acting_as: Organization | None = None
+) -> NdaAcceptance:
+    """A named member accepts the NDA text they read (its hash) for their workshop, the one
+    they act as when they chose one.
 
     Refused when the text changed since the page was shown, so nobody accepts words they
-    did not see."""
-    organization = nda_pending_organization(design=design, user=user)
+    did not see; the hash is checked even when the workshop accepted already."""
+    organization = nda_pending_organization(design=design, user=user, acting_as=acting_as)
     existing = NdaAcceptance.objects.filter(
-        design=design, nda_hash=design.nda_hash, organization_id__in=organization_ids_of(user=user)
+        design=design,
+        nda_hash=design.nda_hash,
+        organization_id__in=_candidates(user=user, acting_as=acting_as),
     ).first()
-    if organization is None:
-        if existing is not None:
-            return existing
-        raise PermissionDenied("Only a workshop holding a job on this design accepts its NDA.")
+    if organization is None and existing is None:
+        raise PermissionDenied(
+            f"{acting_as} holds no job on this design, so it has no NDA to accept."
+            if acting_as is not None
+            else "Only a workshop holding a job on this design accepts its NDA."
+        )
     if nda_hash != design.nda_hash:
         raise ConfidentialityInvalid(
             "The NDA text changed since you opened the page; read it again and accept."
         )
+    if organization is None:
+        return existing
     try:
         with transaction.atomic():
             return NdaAcceptance.objects.create(
@@ -176,13 +194,13 @@ def nda_accept(*, user: User, design: Design, nda_hash: str) -> NdaAcceptance:
 
 
 def design_access_record(
-    *, revision: DesignRevision, user: User, kind: str
+    *, revision: DesignRevision, user: User, kind: str, acting_as: Organization | None = None
 ) -> DesignDownload | None:
     """Logs a read by another organization (views, 3D views, pictures); downloads are logged
     for everyone, the owner's too. The caller has checked access already."""
     from marketplace.designs.selectors import revision_reader_organization
 
-    organization = revision_reader_organization(revision=revision, user=user)
+    organization = revision_reader_organization(revision=revision, user=user, acting_as=acting_as)
     own = organization is not None and organization.pk == revision.design.organization_id
     if own and kind != DesignDownload.Kind.DOWNLOAD:
         return None
@@ -214,7 +232,9 @@ def nda_acceptances(*, design: Design) -> QuerySet[NdaAcceptance]:
     return NdaAcceptance.objects.filter(design=design).select_related("organization", "user")
 
 
-def reader_watermark(*, revision: DesignRevision, user: User) -> str | None:
+def reader_watermark(
+    *, revision: DesignRevision, user: User, acting_as: Organization | None = None
+) -> str | None:
     """The words to mark a confidential design's pictures with for this reader (name,
     organization, today's date); None for its owner or an open design."""
     from marketplace.designs.selectors import revision_reader_organization
@@ -222,7 +242,7 @@ def reader_watermark(*, revision: DesignRevision, user: User) -> str | None:
 
     if not revision.design.confidential:
         return None
-    organization = revision_reader_organization(revision=revision, user=user)
+    organization = revision_reader_organization(revision=revision, user=user, acting_as=acting_as)
     if organization is not None and organization.pk == revision.design.organization_id:
         return None
     name = (user.get_full_name() or "").strip() or user.email

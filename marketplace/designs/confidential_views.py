@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import acting_organization
 from accounts.places import country_name
 from accounts.selectors import is_member_of
 from marketplace.designs import confidential, selectors
@@ -89,7 +90,10 @@ def design_nda_accept(request: HttpRequest, design_id: int) -> HttpResponse:
         return redirect("design_detail", design_id=design.pk)
     try:
         confidential.nda_accept(
-            user=request.user, design=design, nda_hash=request.POST.get("nda_hash", "")
+            user=request.user,
+            design=design,
+            nda_hash=request.POST.get("nda_hash", ""),
+            acting_as=acting_organization(request),
         )
     except DomainError as error:
         messages.error(request, error.message)

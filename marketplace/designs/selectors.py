@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 
 from accounts.models import Organization
-from accounts.selectors import organization_ids_of
+from accounts.selectors import is_operator, organization_ids_of
 from marketplace.designs.models import (
     Design,
     DesignDownload,
@@ -24,10 +24,11 @@ def designs_of_organization(*, organization: Organization) -> QuerySet[Design]:
     )
 
 
-def design_get_for_member(*, design_id: int, user) -> Design:
+def design_get_for_member(*, design_id: int, user, acting_as: Organization | None = None) -> Design:
     """A design the user may see: their organization's, one a workshop holds a job for, or any
     for operators. Its prefetched revisions are only those the user may read, so the page, the
-    API and `Design.latest` never show a workshop a revision it was not given."""
+    API and `Design.latest` never show a workshop a revision it was not given; when the user
+    acts as one organization (``acting_as``), only those that organization may read."""
     design = (
         Design.objects.visible_to(user)
         .select_related("organization")
@@ -39,25 +40,62 @@ def design_get_for_member(*, design_id: int, user) -> Design:
     )
     if design is None:
         raise NotFound("No such design.")
+    if _narrowed(design=design, user=user, acting_as=acting_as):
+        design._prefetched_objects_cache.pop("revisions", None)
+        readable = _readable_as(DesignRevision.objects.visible_to(user), user, acting_as)
+        prefetch_related_objects([design], Prefetch("revisions", queryset=readable.order_by()))
     return design
 
 
-def revision_get_for_member(*, revision_id: int, user) -> DesignRevision:
-    """A revision the user may read; the one gate for downloads and previews."""
+def revision_get_for_member(
+    *, revision_id: int, user, acting_as: Organization | None = None
+) -> DesignRevision:
+    """A revision the user may read (as ``acting_as`` when they chose an organization); the
+    one gate for downloads and previews."""
     revision = (
         DesignRevision.objects.visible_to(user)
         .filter(pk=revision_id)
         .select_related("design__organization")
         .first()
     )
+    if revision is not None and _narrowed(design=revision.design, user=user, acting_as=acting_as):
+        revision = _readable_as(DesignRevision.objects, user, acting_as).filter(pk=revision.pk)
+        revision = revision.select_related("design__organization").first()
     if revision is None:
         raise NotFound("No such design file.")
     return revision
 
 
-def revision_reader_organization(*, revision: DesignRevision, user) -> Organization | None:
-    """The organization a user reads a revision for: the owner, else the workshop holding a
-    job on it, else any of theirs (an operator's platform)."""
+def _narrowed(*, design: Design, user, acting_as: Organization | None) -> bool:
+    """Whether the chosen organization, not all of the user's, decides what they read: for a
+    confidential design read by someone acting as another organization than its owner."""
+    return (
+        acting_as is not None
+        and design.confidential
+        and acting_as.pk != design.organization_id
+        and not is_operator(user=user)
+    )
+
+
+def _readable_as(revisions, user, acting_as: Organization) -> QuerySet[DesignRevision]:
+    """The revisions the chosen workshop holds a job on and whose current NDA it accepted."""
+    held = DesignRevision.objects.filter(
+        workshop_revisions_q(user=user), quote_lines__jobs__workshop__organization=acting_as
+    ).values("pk")
+    accepted = NdaAcceptance.objects.filter(
+        design=OuterRef("design"), nda_hash=OuterRef("design__nda_hash"), organization=acting_as
+    )
+    return revisions.filter(Exists(accepted), pk__in=held)
+
+
+def revision_reader_organization(
+    *, revision: DesignRevision, user, acting_as: Organization | None = None
+) -> Organization | None:
+    """The organization a user reads a revision for: the one they act as when they chose
+    one, else the owner, else the workshop holding a job on it, else any of theirs (an
+    operator's platform)."""
+    if acting_as is not None:
+        return acting_as
     ids = organization_ids_of(user=user)
     if revision.design.organization_id in ids:
         return revision.design.organization

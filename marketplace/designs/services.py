@@ -248,14 +248,18 @@ def _progress(members: list[int], revision: DesignRevision, stage: str, percent:
     )
 
 
-def design_download_record(*, revision: DesignRevision, user: User) -> DesignDownload:
+def design_download_record(
+    *, revision: DesignRevision, user: User, acting_as: Organization | None = None
+) -> DesignDownload:
     """Logs a file download before it is served; the caller has checked access already."""
     from marketplace.designs.selectors import revision_reader_organization
 
     return DesignDownload.objects.create(
         revision=revision,
         user=user,
-        organization=revision_reader_organization(revision=revision, user=user),
+        organization=revision_reader_organization(
+            revision=revision, user=user, acting_as=acting_as
+        ),
     )
 
 

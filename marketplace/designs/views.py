@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
-from accounts.permissions import require_kind
+from accounts.permissions import acting_organization, require_kind
 from accounts.selectors import is_member_of
 from config.ids import parse_id
 from marketplace.designs import confidential, instant_prices, parts, selectors, services
@@ -91,12 +91,17 @@ def design_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
-    design = selectors.design_get_for_member(design_id=design_id, user=request.user)
+    acting_as = acting_organization(request)
+    design = selectors.design_get_for_member(
+        design_id=design_id, user=request.user, acting_as=acting_as
+    )
     revision = design.latest
     own = is_member_of(user=request.user, organization_ids=[design.organization_id])
     if revision is None:
         # A workshop holding a job on a confidential design reads its NDA before the part.
-        organization = confidential.nda_pending_organization(design=design, user=request.user)
+        organization = confidential.nda_pending_organization(
+            design=design, user=request.user, acting_as=acting_as
+        )
         if organization is None:
             raise NotFound("No such design.")
         return render(
@@ -107,9 +112,14 @@ def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
     watermark = None
     if not own:
         confidential.design_access_record(
-            revision=revision, user=request.user, kind=DesignDownload.Kind.VIEW
+            revision=revision,
+            user=request.user,
+            kind=DesignDownload.Kind.VIEW,
+            acting_as=acting_organization(request),
         )
-        watermark = confidential.reader_watermark(revision=revision, user=request.user)
+        watermark = confidential.reader_watermark(
+            revision=revision, user=request.user, acting_as=acting_organization(request)
+        )
     return render(
         request,
         "marketplace/design_detail.html",
@@ -132,7 +142,9 @@ def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
 @login_required
 def design_status(request: HttpRequest, revision_id: int) -> HttpResponse:
     """The revision's state as JSON, for pages that were not connected when it changed."""
-    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    revision = selectors.revision_get_for_member(
+        revision_id=revision_id, user=request.user, acting_as=acting_organization(request)
+    )
     return JsonResponse(
         {
             "status": revision.status,
@@ -147,7 +159,9 @@ def design_status(request: HttpRequest, revision_id: int) -> HttpResponse:
 def design_prices(request: HttpRequest, revision_id: int) -> HttpResponse:
     """The revision's instant prices as JSON, for its design page to load after itself.
     Prices are for the design's own organization, who may quote it: anyone else gets 404."""
-    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    revision = selectors.revision_get_for_member(
+        revision_id=revision_id, user=request.user, acting_as=acting_organization(request)
+    )
     if not is_member_of(user=request.user, organization_ids=[revision.design.organization_id]):
         raise NotFound("No such design file.")
     return JsonResponse(instant_prices.revision_price_table(revision=revision).to_dict())
@@ -156,8 +170,12 @@ def design_prices(request: HttpRequest, revision_id: int) -> HttpResponse:
 @login_required
 def design_download(request: HttpRequest, revision_id: int) -> HttpResponse:
     """The original file, logged for the design's owner before it is served."""
-    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
-    services.design_download_record(revision=revision, user=request.user)
+    revision = selectors.revision_get_for_member(
+        revision_id=revision_id, user=request.user, acting_as=acting_organization(request)
+    )
+    services.design_download_record(
+        revision=revision, user=request.user, acting_as=acting_organization(request)
+    )
     return FileResponse(
         revision.file.open("rb"), as_attachment=True, filename=revision.original_name or "design"
     )
@@ -167,10 +185,14 @@ def design_download(request: HttpRequest, revision_id: int) -> HttpResponse:
 def design_step_download(request: HttpRequest, revision_id: int) -> HttpResponse:
     """The B-rep as STEP (uploaded as STEP, or generated from a template), logged like any
     download; a revision that only has a mesh has no STEP to give."""
-    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    revision = selectors.revision_get_for_member(
+        revision_id=revision_id, user=request.user, acting_as=acting_organization(request)
+    )
     if not revision.has_step:
         raise NotFound("This design was uploaded as a mesh: there is no STEP file of it.")
-    services.design_download_record(revision=revision, user=request.user)
+    services.design_download_record(
+        revision=revision, user=request.user, acting_as=acting_organization(request)
+    )
     name = Path(revision.original_name or "design").stem or "design"
     return FileResponse(
         revision.file.open("rb"),
@@ -208,14 +230,21 @@ def part_designer(request: HttpRequest) -> HttpResponse:
 def design_thumbnail(request: HttpRequest, revision_id: int) -> HttpResponse:
     """The picture; a confidential design's carries the reader's name and date for anyone
     outside its organization, and each such look is logged."""
-    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    revision = selectors.revision_get_for_member(
+        revision_id=revision_id, user=request.user, acting_as=acting_organization(request)
+    )
     if not revision.thumbnail:
         return HttpResponse(status=404)
-    mark = confidential.reader_watermark(revision=revision, user=request.user)
+    mark = confidential.reader_watermark(
+        revision=revision, user=request.user, acting_as=acting_organization(request)
+    )
     if mark is None:
         return FileResponse(revision.thumbnail.open("rb"), content_type="image/png")
     confidential.design_access_record(
-        revision=revision, user=request.user, kind=DesignDownload.Kind.THUMBNAIL
+        revision=revision,
+        user=request.user,
+        kind=DesignDownload.Kind.THUMBNAIL,
+        acting_as=acting_organization(request),
     )
     with revision.thumbnail.open("rb") as picture:
         marked = watermark_png(picture.read(), mark)
@@ -227,11 +256,16 @@ def design_thumbnail(request: HttpRequest, revision_id: int) -> HttpResponse:
 @login_required
 def design_preview(request: HttpRequest, revision_id: int) -> HttpResponse:
     """The analysed mesh in mm as binary STL, for the three.js viewer."""
-    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    revision = selectors.revision_get_for_member(
+        revision_id=revision_id, user=request.user, acting_as=acting_organization(request)
+    )
     if not revision.preview:
         return HttpResponse(status=404)
     confidential.design_access_record(
-        revision=revision, user=request.user, kind=DesignDownload.Kind.PREVIEW
+        revision=revision,
+        user=request.user,
+        kind=DesignDownload.Kind.PREVIEW,
+        acting_as=acting_organization(request),
     )
     return FileResponse(revision.preview.open("rb"), content_type="model/stl")
 
@@ -285,7 +319,9 @@ def design_report_decide(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_POST
 def design_findings_override(request: HttpRequest, revision_id: int) -> HttpResponse:
     """The customer accepts a revision's error findings with a reason (or withdraws it)."""
-    revision = selectors.revision_get_for_member(revision_id=revision_id, user=request.user)
+    revision = selectors.revision_get_for_member(
+        revision_id=revision_id, user=request.user, acting_as=acting_organization(request)
+    )
     try:
         services.revision_findings_override(
             user=request.user, revision=revision, reason=request.POST.get("reason", "")

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from accounts.admin_readonly import ReadOnlyAdmin
 from marketplace.network.models import (
     CapacityBooking,
     CapacityException,
@@ -132,9 +133,10 @@ class WorkshopPhotoAdmin(admin.ModelAdmin):
 
 
 @admin.register(MachineStatusChange)
-class MachineStatusChangeAdmin(admin.ModelAdmin):
+class MachineStatusChangeAdmin(ReadOnlyAdmin):
+    """The machine's status history: appended by the status service, never edited."""
+
     list_display = ["machine", "previous_status", "status", "changed_by", "changed_at"]
-    readonly_fields = ["machine", "previous_status", "status", "note", "until", "changed_by"]
 
 
 @admin.register(WeeklyAvailability)

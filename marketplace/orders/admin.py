@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.admin_readonly import ReadOnlyAdmin
 from marketplace.orders.models import (
     DisputeDecision,
     Job,
@@ -52,6 +53,9 @@ class OrderEventInline(admin.TabularInline):
     readonly_fields = ["from_status", "to_status", "kind", "actor", "role", "reason", "at"]
     can_delete = False
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
@@ -91,18 +95,12 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyAdmin):
     """The audit trail is read-only: it records what the services did."""
 
     list_display = ["order", "kind", "from_status", "to_status", "role", "actor", "at"]
     list_filter = ["kind", "role"]
     readonly_fields = [f.name for f in OrderEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(QuoteLine)
@@ -118,16 +116,10 @@ class QuoteOptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DisputeDecision)
-class DisputeDecisionAdmin(admin.ModelAdmin):
+class DisputeDecisionAdmin(ReadOnlyAdmin):
     """Decisions are made on the order page (they move money); the admin only reads them."""
 
     list_display = ("order", "outcome", "refund_minor", "currency", "decided_by", "decided_at")
     list_filter = ("outcome",)
     search_fields = ("order__reference", "explanation")
     readonly_fields = [f.name for f in DisputeDecision._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

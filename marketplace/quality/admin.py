@@ -3,6 +3,7 @@ documents and the download log (read only: records change through the services).
 
 from django.contrib import admin
 
+from accounts.admin_readonly import ReadOnlyAdmin
 from marketplace.quality.models import (
     QualityDownload,
     QualityFile,
@@ -10,14 +11,6 @@ from marketplace.quality.models import (
     QualityRecord,
     QualityRequirement,
 )
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class MeasurementInline(admin.TabularInline):
@@ -32,7 +25,7 @@ class MeasurementInline(admin.TabularInline):
 
 
 @admin.register(QualityRecord)
-class QualityRecordAdmin(ReadOnly):
+class QualityRecordAdmin(ReadOnlyAdmin):
     list_display = ["job", "order", "outcome", "review", "recorded_at", "reviewed_at"]
     list_filter = ["outcome", "review"]
     search_fields = ["order__reference", "job__name", "job__workshop__name"]
@@ -41,7 +34,7 @@ class QualityRecordAdmin(ReadOnly):
 
 
 @admin.register(QualityFile)
-class QualityFileAdmin(ReadOnly):
+class QualityFileAdmin(ReadOnlyAdmin):
     list_display = ["original_name", "kind", "order", "job", "content_type", "size_bytes"]
     list_filter = ["kind", "content_type"]
     search_fields = ["order__reference", "original_name"]
@@ -49,7 +42,7 @@ class QualityFileAdmin(ReadOnly):
 
 
 @admin.register(QualityRequirement)
-class QualityRequirementAdmin(ReadOnly):
+class QualityRequirementAdmin(ReadOnlyAdmin):
     list_display = ["order", "kind", "requested_by", "requested_at"]
     list_filter = ["kind"]
     search_fields = ["order__reference"]
@@ -57,7 +50,7 @@ class QualityRequirementAdmin(ReadOnly):
 
 
 @admin.register(QualityDownload)
-class QualityDownloadAdmin(ReadOnly):
+class QualityDownloadAdmin(ReadOnlyAdmin):
     list_display = ["at", "user", "order", "file", "archive"]
     list_filter = ["archive"]
     search_fields = ["order__reference", "user__email"]
@@ -65,7 +58,7 @@ class QualityDownloadAdmin(ReadOnly):
 
 
 @admin.register(QualityMeasurement)
-class QualityMeasurementAdmin(ReadOnly):
+class QualityMeasurementAdmin(ReadOnlyAdmin):
     list_display = [
         "record",
         "name",

@@ -12,6 +12,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import acting_organization
 from config.api_schema import ErrorSerializer
 from marketplace.orders.selectors import job_get_for_workshop_member
 from marketplace.quality import selectors, services
@@ -206,6 +207,7 @@ class JobQualityFileView(APIView):
             job=job,
             kind=data.validated_data["kind"],
             upload=data.validated_data["file"],
+            acting_as=acting_organization(request),
         )
         return Response(FileSerializer(item).data, status=status.HTTP_201_CREATED)
 

@@ -22,7 +22,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Organization, User
 from accounts.permissions import require_membership
 from accounts.selectors import is_member_of
 from config.live import publish_to_users_on_commit
@@ -242,10 +242,13 @@ def quality_record_save(
     return record
 
 
-def quality_file_add(*, user: User, job: Job, kind: str, upload: File) -> QualityFile:
+def quality_file_add(
+    *, user: User, job: Job, kind: str, upload: File, acting_as: Organization | None = None
+) -> QualityFile:
     """A photo, file or document of the workshop's step, kept only if its content is what
     its kind accepts (a document whole, not an empty shell) and its size fits. The timeline
-    tells of the first file of each kind on a step, not of every one."""
+    tells of the first file of each kind on a step, not of every one. A user who acts as one
+    organization (``acting_as``) uploads only to that organization's steps."""
     if kind not in QualityFile.Kind.values:
         raise QualityRefused(
             "Choose photo, file, inspection report, certificate of conformity or material "
@@ -263,6 +266,11 @@ def quality_file_add(*, user: User, job: Job, kind: str, upload: File) -> Qualit
         raise QualityRefused(str(error), code="invalid_file") from None
     with transaction.atomic():
         order, job = _job_for_workshop(user=user, job=job)
+        if acting_as is not None and acting_as.pk != job.workshop.organization_id:
+            raise PermissionDenied(
+                f"You act as {acting_as}, which does not hold this step; switch to "
+                f"{job.workshop.organization} to add its files."
+            )
         if job.status not in UPLOADABLE:
             raise Conflict(
                 "Only a step your workshop has accepted takes quality files.",

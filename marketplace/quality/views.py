@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.permissions import acting_organization
 from marketplace.errors import DomainError
 from marketplace.orders.selectors import job_get_for_workshop_member
 from marketplace.quality import selectors, services
@@ -72,7 +73,11 @@ def quality_file(request: HttpRequest, job_id: int) -> HttpResponse:
         if upload is None:
             raise services.QualityRefused("Choose a file to upload.", code="file_required")
         services.quality_file_add(
-            user=request.user, job=job, kind=request.POST.get("kind", ""), upload=upload
+            user=request.user,
+            job=job,
+            kind=request.POST.get("kind", ""),
+            upload=upload,
+            acting_as=acting_organization(request),
         )
     except DomainError as error:
         if error.status_code == 404:

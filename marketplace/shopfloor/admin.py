@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 
+from accounts.admin_readonly import ReadOnlyAdmin
 from accounts.models import User
 from accounts.selectors import is_member_of
 from marketplace.errors import DomainError
@@ -94,14 +95,13 @@ class DeviceKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcessedEvent)
-class ProcessedEventAdmin(admin.ModelAdmin):
+class ProcessedEventAdmin(ReadOnlyAdmin):
+    """Events already applied, kept so a repeat is ignored: deleting one would replay it."""
+
     list_display = ["event_id", "kind", "machine", "outcome", "machine_time", "received_at"]
     list_filter = ["kind", "outcome"]
     list_select_related = ["machine__workshop__organization"]
     search_fields = ["event_id"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MachineFeed)

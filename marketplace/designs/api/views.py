@@ -10,7 +10,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Organization
-from accounts.permissions import require_kind
+from accounts.permissions import acting_organization, require_kind
 from accounts.selectors import is_member_of
 from config.api_parsing import BoundedJSONParser
 from marketplace.designs import confidential, selectors, services
@@ -40,7 +40,11 @@ class DesignViewSet(
         return queryset.order_by("-created_at")
 
     def get_object(self) -> Design:
-        return selectors.design_get_for_member(design_id=self.kwargs["pk"], user=self.request.user)
+        return selectors.design_get_for_member(
+            design_id=self.kwargs["pk"],
+            user=self.request.user,
+            acting_as=acting_organization(self.request),
+        )
 
     def _upload(self, request, design: Design | None):
         organization = require_kind(
@@ -98,7 +102,10 @@ class DesignViewSet(
         latest = design.latest
         if latest is not None:
             confidential.design_access_record(
-                revision=latest, user=request.user, kind=DesignDownload.Kind.VIEW
+                revision=latest,
+                user=request.user,
+                kind=DesignDownload.Kind.VIEW,
+                acting_as=acting_organization(request),
             )
         return Response(s.DesignSerializer(design).data)
 
@@ -141,7 +148,10 @@ class DesignViewSet(
         serializer = s.NdaAcceptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         acceptance = confidential.nda_accept(
-            user=request.user, design=design, nda_hash=serializer.validated_data["nda_hash"]
+            user=request.user,
+            design=design,
+            nda_hash=serializer.validated_data["nda_hash"],
+            acting_as=acting_organization(request),
         )
         return Response(s.NdaAcceptanceSerializer(acceptance).data, status=status.HTTP_201_CREATED)
 

@@ -118,3 +118,11 @@ def test_a_replan_reads_the_rule_of_each_jobs_design(shops, bracket, customer_al
     (assignment,) = read.current
     (rule,) = assignment.confidentiality
     assert rule.countries == frozenset({"NL"})
+
+
+def test_the_quote_says_each_reason_once(shops, bracket, customer_alice):
+    _confide(customer_alice, bracket, countries=["IS"])
+    answer = _quote(bracket)
+    assert not answer.ok
+    assert any("no workshop that meets its rule (in IS)" in r for r in answer.reasons)
+    assert len(answer.reasons) == len(set(answer.reasons)), answer.reasons

@@ -316,3 +316,27 @@ def test_a_step_takes_no_more_files_than_its_cap_through_the_api(world, monkeypa
     response = client.post(url, {"kind": "photo", "file": upload("c.jpg", JPEG)})
     assert response.status_code == 409
     assert error_of(response)["code"] == "too_many_files"
+
+
+def test_a_member_acting_as_another_workshop_adds_no_file_to_the_step(world):
+    """Bob, also a member of Charlie's workshop, acts as Charlie's: Bob's step is not his."""
+    from marketplace.quality.models import QualityFile
+    from tests.factories import MembershipFactory
+    from tests.helpers import organization_of
+
+    charlie = organization_of(world.charlie)
+    MembershipFactory(user=world.bob, organization=charlie)
+    client = api_client_for(world.bob)
+    url = f"{API}/jobs/{world.milled.pk}/quality-files/"
+    response = client.post(
+        url, {"kind": "photo", "file": upload("a.jpg", JPEG)}, HTTP_X_ORGANIZATION=str(charlie.pk)
+    )
+    assert response.status_code == 403, response.content
+    assert charlie.name in error_of(response)["message"]
+    assert not QualityFile.objects.exists()
+    bob = world.milled.workshop.organization
+    response = client.post(
+        url, {"kind": "photo", "file": upload("a.jpg", JPEG)}, HTTP_X_ORGANIZATION=str(bob.pk)
+    )
+    assert response.status_code == 201, response.content
+    assert client.post(url, {"kind": "photo", "file": upload("b.jpg", JPEG)}).status_code == 201
