@@ -328,3 +328,18 @@ def test_a_required_document_is_removable_only_while_removing_it_is_allowed(worl
             format="json",
         )
         assert response.status_code == 409, status
+
+
+def test_the_order_page_offers_the_older_inspection_form_only_for_a_step_without_a_record(
+    world,
+):
+    finish(world.milled)
+    client = Client()
+    client.force_login(world.olga)
+    page = reverse("order_detail", args=[world.order.pk])
+    marker = f'data-testid="inspect-{world.milled.pk}"'
+    assert marker in client.get(page).content.decode()
+    QualityRecord.objects.create(
+        job=world.milled, order=world.order, outcome="pass", recorded_by=world.bob
+    )
+    assert marker not in client.get(page).content.decode()
