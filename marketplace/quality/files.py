@@ -5,6 +5,7 @@ empty shell. Pure (no Django)."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 from PIL import Image, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
@@ -112,13 +113,22 @@ _HEADER_READERS = {
 
 def picture_pixels(*, content_type: str, content: bytes) -> int | None:
     """The pixels a picture's header claims, read without decoding any of them; None when it
-    is no picture or its header cannot be read."""
+    is no picture or its header cannot be read; UploadRefused for a bomb whose size the reader
+    will not say."""
     reader = _HEADER_READERS.get(content_type)
     if reader is None:
         return None
     try:
         with reader(io.BytesIO(content)) as image:
             width, height = image.size
+    except Image.DecompressionBombError as error:
+        # Some readers (WebP's) refuse a bomb themselves and say its size only in words.
+        claimed = re.search(r"\((\d+) pixels\)", str(error))
+        if claimed is None:
+            raise UploadRefused(
+                f"The image is too large to open: at most {MAX_IMAGE_PIXELS:,} pixels."
+            ) from None
+        return int(claimed.group(1))
     except Exception:  # Pillow raises many kinds of error for hostile bytes; all mean unread
         return None
     return width * height

@@ -103,6 +103,39 @@ def test_a_photo_just_over_the_pixel_limit_is_refused_and_one_at_it_is_kept():
         check_content(kind="photo", content_type="image/png", content=_png_claiming(6000, 10001))
 
 
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "JPEG")
+    content = bytearray(buffer.getvalue())
+    frame = content.find(b"\xff\xc0")
+    content[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+    return bytes(content)
+
+
+def _webp_claiming(width: int, height: int) -> bytes:
+    """A lossless WebP whose extended header (VP8X) claims a canvas of width x height."""
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "WEBP", lossless=True)
+    canvas = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    body = b"WEBP" + b"VP8X" + struct.pack("<I", 10) + bytes(4) + canvas + buffer.getvalue()[12:]
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+@pytest.mark.parametrize("kind", ["photo", "material_certificate"])
+@pytest.mark.parametrize(
+    ("content_type", "content", "pixels"),
+    [
+        ("image/jpeg", _jpeg_claiming(60_000, 60_000), "3,600,000,000"),
+        # Pillow's WebP reader refuses a bomb itself, saying its size only in words.
+        ("image/webp", _webp_claiming(16_384, 16_384), "268,435,456"),
+    ],
+    ids=["jpeg", "webp"],
+)
+def test_jpeg_and_webp_bombs_are_refused_with_their_size(kind, content_type, content, pixels):
+    with pytest.raises(UploadRefused, match=f"too large to open: {pixels} pixels"):
+        check_content(kind=kind, content_type=content_type, content=content)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_no_mangled_picture_makes_pillow_raise_past_the_check(seed):
     """Any PIL error while reading a document's picture is a refusal, never a crash."""
