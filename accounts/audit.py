@@ -1,8 +1,9 @@
 """The audit log of operator actions: who did what to which object, and when.
 
-Operator services (verification, moderation, dispute decisions, take-downs, payments,
-payouts, settlements) call `record` inside their own transaction, so an action that rolls back
-leaves no entry and an entry never describes something that did not happen.
+Operator services (verification, moderation, dispute decisions, take-downs, inspection
+outcomes and quality reviews, payments, payouts, settlements) call `record` inside their own
+transaction, so an action that rolls back leaves no entry and an entry never describes
+something that did not happen.
 """
 
 from __future__ import annotations

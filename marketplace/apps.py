@@ -18,12 +18,14 @@ class MarketplaceConfig(AppConfig):
         from marketplace.orders.services import on_payment_confirmed
         from marketplace.orders.signals import (
             job_finishing,
+            job_inspecting,
             order_completing,
             order_documents_chosen,
         )
         from marketplace.quality.services import (
             on_documents_chosen,
             on_job_finishing,
+            on_job_inspecting,
             on_order_completing,
         )
 
@@ -34,6 +36,7 @@ class MarketplaceConfig(AppConfig):
         order_facts_requested.connect(order_money_facts, dispatch_uid="order-money-facts")
         job_finishing.connect(on_job_finishing, dispatch_uid="quality-last-step")
         order_completing.connect(on_order_completing, dispatch_uid="quality-completion")
+        job_inspecting.connect(on_job_inspecting, dispatch_uid="quality-inspection-by-record")
         order_documents_chosen.connect(on_documents_chosen, dispatch_uid="quality-checkout")
         network_page_cache.connect()
         console_freshness.connect()

@@ -15,15 +15,18 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import User
 from accounts.selectors import is_member_of, is_operator, organization_ids_of
 from config.live import publish_to_users_on_commit
+from config.text import visible_text
 from marketplace.errors import Conflict, DomainError, PermissionDenied
 from marketplace.network.models import Process
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import Job, Order, OrderEvent
 from marketplace.orders.notices import involved_users
 from marketplace.orders.ratings import workshop_rating_refresh
+from marketplace.orders.signals import job_inspecting
 
 # Order statuses in which an outcome may still change the shares (completion releases them).
 OPEN_FOR_INSPECTION = (
@@ -91,7 +94,7 @@ def job_inspection_record(*, user: User, job: Job, outcome: str, note: str = "")
     """
     if outcome not in Job.Inspection.values:
         raise DomainError("Choose accepted, reworked or rejected.", code="invalid_outcome")
-    note = note.strip()
+    note = visible_text(note)
     if outcome != Job.Inspection.ACCEPTED and not note:
         raise DomainError(
             "Say what was wrong with the work, so that the workshop understands.",
@@ -125,12 +128,26 @@ def job_inspection_record(*, user: User, job: Job, outcome: str, note: str = "")
                 "ask an operator to correct it.",
                 code="inspection_recorded",
             )
+        job_inspecting.send(sender=Job, job=job)
+        previous = job.inspection
         job.inspection = outcome
         job.inspection_note = note[:500]
         job.inspected_at = timezone.now()
         job.inspected_by = user
         job.save(update_fields=["inspection", "inspection_note", "inspected_at", "inspected_by"])
         workshop_rating_refresh(workshop_id=job.workshop_id)
+        if role == Role.OPERATOR:
+            record(
+                actor=user,
+                action="job.inspect",
+                target=job,
+                details={
+                    "order": order.reference,
+                    "outcome": outcome,
+                    "previous": previous,
+                    "reason": note,
+                },
+            )
         text = f"{job.name} at {job.workshop}: {job.get_inspection_display().lower()}"
         OrderEvent.objects.create(
             order=order,

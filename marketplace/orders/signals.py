@@ -17,6 +17,12 @@ job_finishing = Signal()
 # `marketplace.quality` refuses it while a required document is missing (operators excepted).
 order_completing = Signal()
 
+# Sent before a finished job's inspection outcome is recorded through
+# `orders.inspection.job_inspection_record`. Arguments: job (Job, locked). `marketplace.quality`
+# refuses it when the step has an inspection record: that record's review writes the outcome,
+# so the two never disagree.
+job_inspecting = Signal()
+
 # Sent when an order is placed with documents its customer ticked at checkout, inside the
 # placing transaction. Arguments: order (Order, just placed), user (User), kinds (list[str]).
 # `marketplace.quality` records them as the order's required documents and refuses a kind it

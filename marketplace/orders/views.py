@@ -168,6 +168,17 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             and order.status in inspection_services.OPEN_FOR_INSPECTION
             and inspection_services.job_inspector_role(user=request.user, job=job) is not None
         )
+    inspectable = [job.pk for job in jobs if job.may_inspect]
+    if inspectable:
+        # A step with a quality record is judged through the record's review (quality refuses
+        # this form there): no button that would only be refused. By relation name, no import.
+        with_record = set(
+            Job.objects.filter(pk__in=inspectable, quality_record__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+        for job in jobs:
+            job.may_inspect = job.may_inspect and job.pk not in with_record
     status = order_flow.OrderStatus(order.status)
     reviewable = []
     if is_customer and status == order_flow.OrderStatus.COMPLETED:

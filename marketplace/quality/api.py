@@ -76,7 +76,10 @@ class RequiredDocumentSerializer(serializers.Serializer):
     label = serializers.CharField()
     because = serializers.CharField()
     satisfied = serializers.BooleanField()
-    removable = serializers.BooleanField()
+    removable = serializers.BooleanField(
+        help_text="Whether you may stop requiring it now: the customer's own choice, before "
+        "production starts."
+    )
 
 
 class OrderQualitySerializer(serializers.Serializer):
@@ -127,9 +130,10 @@ class ReviewInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-def _order_quality(order) -> dict:
+def _order_quality(order, user) -> dict:
+    documents = selectors.required_documents(order, viewer=user)
     return {
-        "required_documents": [vars(r) for r in selectors.required_documents(order)],
+        "required_documents": [vars(r) for r in documents],
         "records": selectors.records_of(order),
         "files": selectors.files_of(order),
         "archive_url": reverse("api-order-quality-archive", args=[order.pk]),
@@ -144,7 +148,7 @@ class OrderQualityView(APIView):
 
     def get(self, request, order_id: int):
         order = selectors.order_quality_get(order_id=order_id, user=request.user)
-        return Response(OrderQualitySerializer(_order_quality(order)).data)
+        return Response(OrderQualitySerializer(_order_quality(order, request.user)).data)
 
 
 class OrderQualityRequirementView(APIView):
@@ -156,7 +160,7 @@ class OrderQualityRequirementView(APIView):
         data = RequirementInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.quality_requirement_set(user=request.user, order=order, **data.validated_data)
-        return Response(OrderQualitySerializer(_order_quality(order)).data)
+        return Response(OrderQualitySerializer(_order_quality(order, request.user)).data)
 
 
 class OrderQualityArchiveView(APIView):

@@ -5,14 +5,18 @@ empty shell. Pure (no Django)."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # bytes
 MAX_FILE_BYTES = 20 * 1024 * 1024  # bytes
 HEAD_BYTES = 8 * 1024  # what sniffing reads: enough lines to tell a CSV from prose or HTML
 MIN_PDF_BYTES = 200  # bytes; the smallest real one-page PDF is larger
+# pixels: more than a 60-megapixel camera's photo or an A4 page scanned at 600 dpi, and below
+# Pillow's own decompression-bomb warning (about 89 million), so no accepted picture meets it.
+MAX_IMAGE_PIXELS = 60_000_000
 
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 DOCUMENT_TYPES = frozenset({"application/pdf", *PHOTO_TYPES})
@@ -98,6 +102,48 @@ def is_document(kind: str) -> bool:
     return kind not in ("photo", "file")
 
 
+# Each picture type's header reader, used without ``Image.open``: that one refuses a bomb
+# before saying how large it is, and a user is owed the number.
+_HEADER_READERS = {
+    "image/png": PngImagePlugin.PngImageFile,
+    "image/jpeg": JpegImagePlugin.JpegImageFile,
+    "image/webp": WebPImagePlugin.WebPImageFile,
+}
+
+
+def picture_pixels(*, content_type: str, content: bytes) -> int | None:
+    """The pixels a picture's header claims, read without decoding any of them; None when it
+    is no picture or its header cannot be read; UploadRefused for a bomb whose size the reader
+    will not say."""
+    reader = _HEADER_READERS.get(content_type)
+    if reader is None:
+        return None
+    try:
+        with reader(io.BytesIO(content)) as image:
+            width, height = image.size
+    except Image.DecompressionBombError as error:
+        # Some readers (WebP's) refuse a bomb themselves and say its size only in words.
+        claimed = re.search(r"\((\d+) pixels\)", str(error))
+        if claimed is None:
+            raise UploadRefused(
+                f"The image is too large to open: at most {MAX_IMAGE_PIXELS:,} pixels."
+            ) from None
+        return int(claimed.group(1))
+    except Exception:  # Pillow raises many kinds of error for hostile bytes; all mean unread
+        return None
+    return width * height
+
+
+def check_picture_size(*, content_type: str, content: bytes) -> None:
+    """Any picture, stored or opened, claims at most MAX_IMAGE_PIXELS: a 177-byte PNG can
+    claim billions, which whoever decodes it (Pillow here, a browser later) must allocate."""
+    pixels = picture_pixels(content_type=content_type, content=content)
+    if pixels is not None and pixels > MAX_IMAGE_PIXELS:
+        raise UploadRefused(
+            f"The image is too large to open: {pixels:,} pixels, at most {MAX_IMAGE_PIXELS:,}."
+        )
+
+
 def check_document(*, content_type: str, content: bytes) -> None:
     """A required document must be whole: a PDF with its end marker and some body, or a
     picture Pillow can read; UploadRefused otherwise."""
@@ -105,11 +151,26 @@ def check_document(*, content_type: str, content: bytes) -> None:
         if len(content) < MIN_PDF_BYTES or b"%%EOF" not in content:
             raise UploadRefused("This PDF is incomplete or empty: upload the whole document.")
         return
+    check_picture_size(content_type=content_type, content=content)
     try:
         with Image.open(io.BytesIO(content)) as image:
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # A header only Image.open could read (the size check let it through unread).
+        raise UploadRefused(
+            f"The image is too large to open: at most {MAX_IMAGE_PIXELS:,} pixels."
+        ) from None
+    except Exception:  # Pillow raises many kinds of error for broken or hostile bytes
         raise UploadRefused("This picture cannot be read: upload the whole document.") from None
+
+
+def check_content(*, kind: str, content_type: str, content: bytes) -> None:
+    """What the whole content must be beyond its first bytes: no picture too large to open,
+    and a document whole."""
+    if is_document(kind):
+        check_document(content_type=content_type, content=content)
+    elif content_type in PHOTO_TYPES:
+        check_picture_size(content_type=content_type, content=content)
 
 
 def served_name(original_name: str, content_type: str) -> str:

@@ -9,13 +9,16 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Organization, User
 from accounts.selectors import is_operator, organization_ids_of
-from marketplace.errors import NotFound
-from marketplace.orders.flow import Role
+from marketplace.errors import Conflict, DomainError, NotFound, PermissionDenied
+from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.inspection import INSPECTING, OPEN_FOR_INSPECTION, job_inspector_role
 from marketplace.orders.models import Job, Order
 from marketplace.orders.selectors import order_get_for_member
 from marketplace.quality.judging import TIGHT_CLASSES
 from marketplace.quality.models import DocumentKind, QualityFile, QualityRecord
+
+# The customer chooses documents before production starts.
+REQUIREMENTS_OPEN = (OrderStatus.PLACED, OrderStatus.PAID)
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,20 @@ class RequiredDocument:
     label: str
     because: str  # why the order needs it
     satisfied: bool
-    removable: bool  # the customer's own choice, not the tolerance class's
+    removable: bool  # the customer's own choice, and the viewer may take it back now
+
+
+def requirements_refusal(*, user: User, order: Order) -> DomainError | None:
+    """Why ``user`` may not change the documents ``order`` requires now, or None: the one
+    rule the service enforces and the page's buttons and the API's ``removable`` show."""
+    if order.organization_id not in organization_ids_of(user=user):
+        return PermissionDenied("Only the customer chooses the documents an order needs.")
+    if order.status not in REQUIREMENTS_OPEN:
+        return Conflict(
+            "Production has started: the documents an order needs can no longer change.",
+            code="requirements_closed",
+        )
+    return None
 
 
 def class_documents(tolerances: Iterable[str]) -> dict[str, str]:
@@ -40,9 +56,11 @@ def class_documents(tolerances: Iterable[str]) -> dict[str, str]:
     }
 
 
-def required_documents(order: Order) -> list[RequiredDocument]:
+def required_documents(order: Order, *, viewer: User | None = None) -> list[RequiredDocument]:
     """The documents the order needs: an inspection report for a tight tolerance class, and
-    whatever its customer asked for."""
+    whatever its customer asked for, which is removable only by a ``viewer`` whose change
+    ``requirements_refusal`` lets through."""
+    may_change = viewer is not None and requirements_refusal(user=viewer, order=order) is None
     have = set(order.quality_files.values_list("kind", flat=True))
     reasons: dict[str, tuple[str, bool]] = {
         kind: (because, False)
@@ -51,7 +69,7 @@ def required_documents(order: Order) -> list[RequiredDocument]:
         ).items()
     }
     for kind in order.quality_requirements.values_list("kind", flat=True):
-        reasons.setdefault(kind, ("the customer asked for it", True))
+        reasons.setdefault(kind, ("the customer asked for it", may_change))
     return [
         RequiredDocument(kind, DocumentKind(kind).label, because, kind in have, removable)
         for kind, (because, removable) in sorted(reasons.items())

@@ -22,10 +22,11 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import record as audit_record
 from accounts.models import Organization, User
 from accounts.permissions import require_membership
-from accounts.selectors import is_member_of
 from config.live import publish_to_users_on_commit
+from config.text import visible_text
 from marketplace.errors import Conflict, DomainError, NotYet, PermissionDenied
 from marketplace.orders.flow import OrderStatus, Role
 from marketplace.orders.models import Job, Order, OrderEvent
@@ -34,8 +35,9 @@ from marketplace.orders.ratings import workshop_rating_refresh
 from marketplace.quality import judging
 from marketplace.quality.files import (
     HEAD_BYTES,
+    PHOTO_TYPES,
     UploadRefused,
-    check_document,
+    check_content,
     check_upload,
     is_document,
 )
@@ -47,15 +49,17 @@ from marketplace.quality.models import (
     QualityRecord,
     QualityRequirement,
 )
-from marketplace.quality.selectors import documents_missing, reviewer_role
+from marketplace.quality.selectors import (
+    documents_missing,
+    requirements_refusal,
+    reviewer_role,
+)
 
 # A workshop records its inspection while the step runs or once it is done: before the work
 # starts there are no parts to measure.
 RECORDABLE = (Job.Status.IN_PROGRESS, Job.Status.DONE)
 # Files (a material certificate, say) may arrive as soon as the step is accepted.
 UPLOADABLE = (Job.Status.ACCEPTED, Job.Status.IN_PROGRESS, Job.Status.DONE)
-# The customer chooses documents before production starts.
-REQUIREMENTS_OPEN = (OrderStatus.PLACED, OrderStatus.PAID)
 CLOSED = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 MAX_DIMENSIONS = 50
 MAX_FILES_PER_JOB = 30
@@ -183,7 +187,7 @@ def quality_record_save(
         chosen = judging.Outcome(outcome)
     except ValueError:
         raise QualityRefused("Choose pass, rework or reject.", code="invalid_outcome") from None
-    note = note.strip()
+    note = visible_text(note)
     if chosen != judging.Outcome.PASS and not note:
         raise QualityRefused(
             "Say what is wrong with the parts, so that the next party understands.",
@@ -259,8 +263,8 @@ def quality_file_add(
     upload.seek(0)
     try:
         sniffed = check_upload(kind=kind, head=head, size=upload.size or 0)
-        if is_document(kind):
-            check_document(content_type=sniffed.content_type, content=upload.read())
+        if is_document(kind) or sniffed.content_type in PHOTO_TYPES:
+            check_content(kind=kind, content_type=sniffed.content_type, content=upload.read())
             upload.seek(0)
     except UploadRefused as error:
         raise QualityRefused(str(error), code="invalid_file") from None
@@ -316,13 +320,9 @@ def quality_requirement_set(*, user: User, order: Order, kind: str, required: bo
         )
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if not is_member_of(user=user, organization_ids=[order.organization_id]):
-            raise PermissionDenied("Only the customer chooses the documents an order needs.")
-        if order.status not in REQUIREMENTS_OPEN:
-            raise Conflict(
-                "Production has started: the documents an order needs can no longer change.",
-                code="requirements_closed",
-            )
+        refusal = requirements_refusal(user=user, order=order)
+        if refusal is not None:
+            raise refusal
         label = DocumentKind(kind).label
         if required:
             _, created = QualityRequirement.objects.get_or_create(
@@ -343,7 +343,7 @@ def quality_record_review(
     """The next step's workshop, the customer once delivered, or an operator accepts or
     rejects a record; the result becomes the step's inspection outcome (an operator may
     correct a review)."""
-    reason = reason.strip()
+    reason = visible_text(reason)
     if not accepted and not reason:
         raise QualityRefused(
             "Say why you reject the inspection, so that the workshop understands.",
@@ -392,6 +392,7 @@ def quality_record_review(
                 code="inspection_recorded",
             )
         quality = judging.review_quality(outcome=judging.Outcome(record.outcome), accepted=accepted)
+        previous = {"review": record.review, "inspection": job.inspection}
         now = timezone.now()
         record.review = QualityRecord.Review.ACCEPTED if accepted else QualityRecord.Review.REJECTED
         record.review_reason = reason[:500]
@@ -405,6 +406,20 @@ def quality_record_review(
         job.save(update_fields=["inspection", "inspection_note", "inspected_at", "inspected_by"])
         workshop_rating_refresh(workshop_id=job.workshop_id)
         verdict = "accepted" if accepted else "rejected"
+        if role == Role.OPERATOR:
+            audit_record(
+                actor=user,
+                action="quality.review",
+                target=record,
+                details={
+                    "order": order.reference,
+                    "job": job.pk,
+                    "review": record.review,
+                    "inspection": quality.value,
+                    "previous": previous,
+                    "reason": reason,
+                },
+            )
         _event(
             order,
             user,
@@ -489,6 +504,18 @@ def on_job_finishing(sender, *, job: Job, **kwargs) -> None:
         raise NotYet(
             f"This is the order's last step: upload the {_and(missing)} first.",
             code="quality_documents_missing",
+        )
+
+
+def on_job_inspecting(sender, *, job: Job, **kwargs) -> None:
+    """Refuses an outcome written past a step's inspection record: the record's review writes
+    ``Job.inspection``, so a record never shows rejected while its step says reworked."""
+    existing = QualityRecord.objects.filter(job_id=job.pk).first()
+    if existing is not None:
+        raise Conflict(
+            "This step has an inspection record: accept or reject the record instead "
+            f"(quality record {existing.pk}), so that the record and the step agree.",
+            code="inspection_by_record",
         )
 
 

@@ -49,7 +49,7 @@ def order_quality(context, order, is_customer: bool = False) -> dict:
     records = selectors.records_of(order)
     for record in records:
         record.may_review = services.may_review(user=request.user, record=record)
-    required = selectors.required_documents(order)
+    required = selectors.required_documents(order, viewer=request.user)
     chosen = {r.kind for r in required}
     return {
         "visible": True,
@@ -59,7 +59,8 @@ def order_quality(context, order, is_customer: bool = False) -> dict:
         "required": required,
         "records": records,
         "files": selectors.files_of(order),
-        "may_require": is_customer and order.status in services.REQUIREMENTS_OPEN,
+        "may_require": is_customer
+        and selectors.requirements_refusal(user=request.user, order=order) is None,
         "kinds_to_add": [(k, label) for k, label in DocumentKind.choices if k not in chosen],
     }
 

@@ -8,7 +8,6 @@ import pytest
 
 from marketplace.network.models import Workshop
 from marketplace.orders.conversation import review_create
-from marketplace.orders.inspection import job_inspection_record
 from marketplace.orders.models import Order
 from marketplace.quality.services import quality_record_review, quality_record_save
 from tests.helpers import workshop_of
@@ -53,9 +52,9 @@ def test_a_rejected_inspection_lowers_the_rating_and_a_correction_restores_it(wo
 
 
 def test_a_rework_lowers_it_less_than_a_rejection(world):
-    _inspected(world, outcome="rework", accepted=True)
+    record = _inspected(world, outcome="rework", accepted=True)
     reworked = _rating(world.bob)
-    job_inspection_record(user=world.olga, job=world.milled, outcome="rejected", note="Cracked")
+    quality_record_review(user=world.olga, record=record, accepted=False, reason="Cracked")
     assert _rating(world.bob) < reworked < Decimal("5")
 
 
