@@ -211,7 +211,7 @@ def explain_option(
         steps=tuple(steps),
         legs=tuple(legs),
         route=_in_time_order(steps, legs),
-        summary=_summary(context, plan, steps, price),
+        summary=_summary(context, plan, steps, price, promised),
         option=option,
     )
 
@@ -295,14 +295,18 @@ def _in_time_order(
     return tuple(route)
 
 
-def _summary(context: QuoteContext, plan: Plan, steps: Sequence[RouteStep], price: int) -> str:
+def _summary(
+    context: QuoteContext, plan: Plan, steps: Sequence[RouteStep], price: int, promised: int
+) -> str:
+    """The option in one sentence, with the delivery promised (the date its heading shows),
+    not the plan's earlier arrival: one option, one date."""
     workshops: list[str] = []
     for s in steps:
         name = context.workshop_name(s.workshop)
         if name not in workshops:
             workshops.append(name)
     return (
-        f"{context.money(price)}, delivered {context.when(plan.makespan)}, "
+        f"{context.money(price)}, delivered by {context.when(promised)}, "
         f"{plan.co2 / 1000:.1f} kg CO2; made by {', '.join(workshops)}."
     )
 

@@ -68,6 +68,10 @@ def test_a_two_part_quote_crosses_workshops_on_capable_machines(network):
             option, capable=capable, anodizer=int(NUREMBERG), assembler=int(STUTTGART), now=NOW
         )
         assert {s["revision_id"] for s in option["steps"]} == {1, 2, None}
+        # One option, one date: the sentence says the delivery its heading shows (the quote
+        # page showed the promise above a summary naming the plan's earlier arrival).
+        promised = datetime.fromisoformat(option["delivery_at"])
+        assert f"delivered by {promised:%a %d %b %Y, %H:%M}" in option["summary"]
 
 
 @pytest.mark.parametrize(
