@@ -8,7 +8,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from marketplace.demo import catalog
 from marketplace.designs.geometry import samples
+from marketplace.network.models import Carrier, CarrierRate
 from marketplace.orders.models import Job, Order
 from tests.browser.helpers import ARTIFACTS, answer_second_factor, screenshot
 
@@ -68,6 +70,14 @@ def test_the_whole_order_story_in_the_browser(
     operator_olga,
     tmp_path,
 ):
+    # The carrier sends parcels at the demo's Rhein Cargo tariff, as real small parts travel
+    # (the README shows these pages: a dedicated van per leg made transport most of the CO2).
+    carrier = Carrier.objects.get(organization__name="Rhein Cargo")
+    CarrierRate.objects.bulk_create(
+        CarrierRate(carrier=carrier, upto_km=km, parcel_minor=parcel, pallet_minor=pallet)
+        for km, parcel, pallet in catalog.CARRIER_RATES["Rhein Cargo"]
+    )
+
     # The customer uploads a two-part design and asks for a quote.
     customer = _login(chromium, live_site, "alice@example.com")
     for name, data in (("bracket", samples.bracket()), ("gear", samples.gear())):
