@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_rela
 
 from accounts.models import Organization
 from accounts.selectors import is_operator, organization_ids_of
+from marketplace.designs.confidential import nda_pending_organization
 from marketplace.designs.models import (
     Design,
     DesignDownload,
@@ -44,6 +45,20 @@ def design_get_for_member(*, design_id: int, user, acting_as: Organization | Non
         design._prefetched_objects_cache.pop("revisions", None)
         readable = _readable_as(DesignRevision.objects.visible_to(user), user, acting_as)
         prefetch_related_objects([design], Prefetch("revisions", queryset=readable.order_by()))
+    return design
+
+
+def design_get_for_reader(*, design_id: int, user, acting_as: Organization | None = None) -> Design:
+    """The design to show on its page and as the API's detail: read as a chosen organization
+    that is not its owner and can neither read a revision nor accept the NDA for one (it holds
+    no step), a confidential design is not found rather than shown with no revision."""
+    design = design_get_for_member(design_id=design_id, user=user, acting_as=acting_as)
+    if (
+        design.latest is None
+        and _narrowed(design=design, user=user, acting_as=acting_as)
+        and nda_pending_organization(design=design, user=user, acting_as=acting_as) is None
+    ):
+        raise NotFound("No such design.")
     return design
 
 

@@ -92,7 +92,7 @@ def design_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
     acting_as = acting_organization(request)
-    design = selectors.design_get_for_member(
+    design = selectors.design_get_for_reader(
         design_id=design_id, user=request.user, acting_as=acting_as
     )
     revision = design.latest

@@ -32,3 +32,23 @@ def workshop_rating_refresh(*, workshop_id: int) -> Workshop:
         )
         workshop.save(update_fields=["review_count", "rating"])
     return workshop
+
+
+def workshop_ratings_refresh_all() -> int:
+    """Recomputes every workshop's rating, one workshop per transaction, and returns how many
+    changed: brings up to date ratings written before inspection results counted. A rerun
+    changes nothing."""
+    changed = 0
+    for workshop_id in Workshop.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            before = (
+                Workshop.objects.select_for_update()
+                .filter(pk=workshop_id)
+                .values_list("rating", "review_count")
+                .first()
+            )
+            if before is None:  # deleted meanwhile
+                continue
+            after = workshop_rating_refresh(workshop_id=workshop_id)
+        changed += before != (after.rating, after.review_count)
+    return changed

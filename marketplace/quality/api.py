@@ -147,7 +147,9 @@ class OrderQualityView(APIView):
     serializer_class = OrderQualitySerializer
 
     def get(self, request, order_id: int):
-        order = selectors.order_quality_get(order_id=order_id, user=request.user)
+        order = selectors.order_quality_get(
+            order_id=order_id, user=request.user, acting_as=acting_organization(request)
+        )
         return Response(OrderQualitySerializer(_order_quality(order, request.user)).data)
 
 
@@ -156,7 +158,9 @@ class OrderQualityRequirementView(APIView):
 
     @extend_schema(request=RequirementInputSerializer, responses={200: OrderQualitySerializer})
     def post(self, request, order_id: int):
-        order = selectors.order_quality_get(order_id=order_id, user=request.user)
+        order = selectors.order_quality_get(
+            order_id=order_id, user=request.user, acting_as=acting_organization(request)
+        )
         data = RequirementInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.quality_requirement_set(user=request.user, order=order, **data.validated_data)
@@ -174,7 +178,9 @@ class OrderQualityArchiveView(APIView):
         }
     )
     def get(self, request, order_id: int):
-        order = selectors.order_quality_get(order_id=order_id, user=request.user)
+        order = selectors.order_quality_get(
+            order_id=order_id, user=request.user, acting_as=acting_organization(request)
+        )
         archive = services.quality_archive(user=request.user, order=order)
         return FileResponse(
             archive,
@@ -222,7 +228,9 @@ class QualityRecordReviewView(APIView):
 
     @extend_schema(request=ReviewInputSerializer, responses={200: RecordSerializer})
     def post(self, request, record_id: int):
-        record = selectors.quality_record_get(record_id=record_id, user=request.user)
+        record = selectors.quality_record_get(
+            record_id=record_id, user=request.user, acting_as=acting_organization(request)
+        )
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         record = services.quality_record_review(
@@ -241,7 +249,9 @@ class QualityFileDownloadView(APIView):
         }
     )
     def get(self, request, file_id: int):
-        item = selectors.quality_file_get(file_id=file_id, user=request.user)
+        item = selectors.quality_file_get(
+            file_id=file_id, user=request.user, acting_as=acting_organization(request)
+        )
         services.quality_file_download(user=request.user, item=item)
         return FileResponse(
             item.file.open("rb"),

@@ -118,12 +118,17 @@ def reviewer_role(*, user: User, job: Job, record: QualityRecord | None = None) 
     return None
 
 
-def may_read_quality(*, user: User, order: Order) -> bool:
+def may_read_quality(*, user: User, order: Order, acting_as: Organization | None = None) -> bool:
     """Quality records and files are for the customer, the workshops holding a step of the
-    order and operators; a carrier moves the parts but does not read their inspection."""
+    order and operators; a carrier moves the parts but does not read their inspection. A user
+    who acts as one organization explicitly (``acting_as``) reads as that one only, as they
+    upload: a member of two workshops does not read one's steps as the other. Operators, and
+    whoever acts as the customer, are not narrowed."""
     if is_operator(user=user):
         return True
     mine = organization_ids_of(user=user)
+    if acting_as is not None and acting_as.pk != order.organization_id:
+        mine = mine & {acting_as.pk}
     if order.organization_id in mine:
         return True
     return Job.objects.filter(
@@ -131,10 +136,11 @@ def may_read_quality(*, user: User, order: Order) -> bool:
     ).exists()
 
 
-def order_quality_get(*, order_id: int, user: User) -> Order:
-    """The order whose quality records the user may read; anybody else's is not found."""
+def order_quality_get(*, order_id: int, user: User, acting_as: Organization | None = None) -> Order:
+    """The order whose quality records the user (as ``acting_as`` when they chose an
+    organization) may read; anybody else's is not found."""
     order = order_get_for_member(order_id=order_id, user=user)
-    if not may_read_quality(user=user, order=order):
+    if not may_read_quality(user=user, order=order, acting_as=acting_as):
         raise NotFound("No such order.")
     return order
 
@@ -176,24 +182,29 @@ def quality_files_for_organization(*, organization: Organization) -> QuerySet[Qu
     )
 
 
-def quality_file_get(*, file_id: int, user: User) -> QualityFile:
-    """A quality file of an order the user may see; anybody else's is not found."""
+def quality_file_get(
+    *, file_id: int, user: User, acting_as: Organization | None = None
+) -> QualityFile:
+    """A quality file of an order the user (as ``acting_as``) may see; anybody else's is not
+    found."""
     item = QualityFile.objects.filter(pk=file_id).select_related("order").first()
     if item is None:
         raise NotFound("No such file.")
     try:
-        order_quality_get(order_id=item.order_id, user=user)
+        order_quality_get(order_id=item.order_id, user=user, acting_as=acting_as)
     except NotFound:
         raise NotFound("No such file.") from None
     return item
 
 
-def quality_record_get(*, record_id: int, user: User) -> QualityRecord:
+def quality_record_get(
+    *, record_id: int, user: User, acting_as: Organization | None = None
+) -> QualityRecord:
     record = QualityRecord.objects.filter(pk=record_id).select_related("job", "order").first()
     if record is None:
         raise NotFound("No such inspection record.")
     try:
-        order_quality_get(order_id=record.order_id, user=user)
+        order_quality_get(order_id=record.order_id, user=user, acting_as=acting_as)
     except NotFound:
         raise NotFound("No such inspection record.") from None
     return record

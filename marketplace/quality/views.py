@@ -91,7 +91,9 @@ def quality_file(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def quality_requirement(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = selectors.order_quality_get(order_id=order_id, user=request.user)
+    order = selectors.order_quality_get(
+        order_id=order_id, user=request.user, acting_as=acting_organization(request)
+    )
     try:
         services.quality_requirement_set(
             user=request.user,
@@ -109,7 +111,9 @@ def quality_requirement(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def quality_review(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = selectors.quality_record_get(record_id=record_id, user=request.user)
+    record = selectors.quality_record_get(
+        record_id=record_id, user=request.user, acting_as=acting_organization(request)
+    )
     try:
         services.quality_record_review(
             user=request.user,
@@ -129,7 +133,9 @@ def quality_review(request: HttpRequest, record_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def quality_file_download(request: HttpRequest, file_id: int) -> HttpResponse:
-    item = selectors.quality_file_get(file_id=file_id, user=request.user)
+    item = selectors.quality_file_get(
+        file_id=file_id, user=request.user, acting_as=acting_organization(request)
+    )
     services.quality_file_download(user=request.user, item=item)
     return FileResponse(
         item.file.open("rb"),
@@ -142,7 +148,9 @@ def quality_file_download(request: HttpRequest, file_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def quality_archive(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = selectors.order_quality_get(order_id=order_id, user=request.user)
+    order = selectors.order_quality_get(
+        order_id=order_id, user=request.user, acting_as=acting_organization(request)
+    )
     try:
         archive = services.quality_archive(user=request.user, order=order)
     except DomainError as error:

@@ -3,6 +3,7 @@
 
 from django import template
 
+from accounts.permissions import acting_organization
 from accounts.selectors import is_member_of
 from marketplace.quality import selectors, services
 from marketplace.quality.judging import tolerance_for
@@ -16,7 +17,9 @@ register = template.Library()
 def job_quality(context, job) -> dict:
     """The workshop's inspection form, its measurements so far and its files."""
     request = context["request"]
-    if not selectors.may_read_quality(user=request.user, order=job.order):
+    if not selectors.may_read_quality(
+        user=request.user, order=job.order, acting_as=acting_organization(request)
+    ):
         return {"visible": False}
     record = QualityRecord.objects.filter(job=job).prefetch_related("measurements").first()
     files = list(QualityFile.objects.filter(job=job))
@@ -44,7 +47,9 @@ def order_quality(context, order, is_customer: bool = False) -> dict:
     """Required documents (the customer may add some before production), records with their
     review buttons, files with their downloads."""
     request = context["request"]
-    if not selectors.may_read_quality(user=request.user, order=order):
+    if not selectors.may_read_quality(
+        user=request.user, order=order, acting_as=acting_organization(request)
+    ):
         return {"visible": False}
     records = selectors.records_of(order)
     for record in records:

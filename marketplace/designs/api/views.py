@@ -98,7 +98,11 @@ class DesignViewSet(
 
     def retrieve(self, request, pk=None):
         """One design; a read by another organization is logged for its owner."""
-        design = self.get_object()
+        design = selectors.design_get_for_reader(
+            design_id=self.kwargs["pk"],
+            user=request.user,
+            acting_as=acting_organization(request),
+        )
         latest = design.latest
         if latest is not None:
             confidential.design_access_record(

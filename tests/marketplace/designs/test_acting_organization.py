@@ -90,12 +90,9 @@ def test_acting_as_the_other_workshop_reads_no_part(
         client.get(f"/designs/{secret.design_id}/", HTTP_X_ORGANIZATION=charlie).status_code == 404
     )
     api = api_client_for(dana)
-    assert (
-        api.get(f"/api/v1/designs/{secret.design_id}/", HTTP_X_ORGANIZATION=charlie).json()[
-            "revisions"
-        ]
-        == []
-    )
+    response = api.get(f"/api/v1/designs/{secret.design_id}/", HTTP_X_ORGANIZATION=charlie)
+    assert response.status_code == 404, response.content  # before: the design, no revision
+    assert error_of(response)["code"] == "not_found"
     assert client.get(download, HTTP_X_ORGANIZATION=bob).status_code == 200
     assert client.get(download).status_code == 200
     logged = DesignDownload.objects.filter(kind=DesignDownload.Kind.DOWNLOAD)
@@ -139,3 +136,24 @@ def test_acting_as_an_organization_one_is_not_in_is_refused(dana, secret, custom
     response = _accept(api_client_for(dana), secret, HTTP_X_ORGANIZATION=alice)
     assert response.status_code == 403, response.content
     assert not NdaAcceptance.objects.exists()
+
+
+def test_the_api_shows_a_holding_workshop_the_design_to_accept_before_its_part(
+    dana, secret, workshop_bob, workshop_charlie, customer_alice
+):
+    """Only a chosen organization that holds no step is answered 404: the one that holds a
+    step still gets the design (no revision until it accepts), and the owner reads it all."""
+    api = api_client_for(dana)
+    url = f"/api/v1/designs/{secret.design_id}/"
+    bob = str(organization_of(workshop_bob).pk)
+    response = api.get(url, HTTP_X_ORGANIZATION=bob)
+    assert response.status_code == 200, response.content
+    assert response.json()["revisions"] == []
+    assert _accept(api, secret, HTTP_X_ORGANIZATION=bob).status_code == 201
+    assert api.get(url, HTTP_X_ORGANIZATION=bob).json()["revisions"] == [secret.pk]
+    charlie = str(organization_of(workshop_charlie).pk)
+    assert api.get(url, HTTP_X_ORGANIZATION=charlie).status_code == 404
+    assert api.get(url).json()["revisions"] == [secret.pk]
+    owner = str(secret.design.organization_id)
+    response = api_client_for(customer_alice).get(url, HTTP_X_ORGANIZATION=owner)
+    assert response.json()["revisions"] == [secret.pk]
