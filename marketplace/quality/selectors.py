@@ -123,14 +123,15 @@ def may_read_quality(*, user: User, order: Order, acting_as: Organization | None
     order and operators; a carrier moves the parts but does not read their inspection. A user
     who acts as one organization explicitly (``acting_as``) reads as that one only, as they
     upload: a member of two workshops does not read one's steps as the other. Operators, and
-    whoever acts as the customer, are not narrowed."""
+    members of the customer (whatever they act as: the order page shows them the order), are
+    not narrowed."""
     if is_operator(user=user):
         return True
     mine = organization_ids_of(user=user)
-    if acting_as is not None and acting_as.pk != order.organization_id:
-        mine = mine & {acting_as.pk}
     if order.organization_id in mine:
         return True
+    if acting_as is not None:
+        mine = mine & {acting_as.pk}
     return Job.objects.filter(
         order_id=order.pk, status__in=Job.HELD, workshop__organization_id__in=mine
     ).exists()
