@@ -9,6 +9,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
@@ -168,9 +169,24 @@ HTTP_MAX_BODY_MB = env.int("HTTP_MAX_BODY_MB", default=256)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+
+def _cache_url_of_test_worker(redis_url: str) -> str:
+    """Parallel test workers (pytest-xdist) share one Redis and clear the cache between tests:
+    each gets a database of its own (1-15), so one worker's clearing cannot drop a lock or a
+    counter another worker's test is holding. Outside tests the URL is used as it is."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return redis_url
+    database = 1 + int(worker.removeprefix("gw")) % 15
+    return urlsplit(redis_url)._replace(path=f"/{database}").geturl()
+
+
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url_of_test_worker(REDIS_URL),
+        }
     }
     CHANNEL_LAYERS = {
         "default": {

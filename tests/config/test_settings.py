@@ -76,3 +76,20 @@ def test_a_secret_starting_with_a_dollar_sign_is_read_as_it_is(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(key)
+
+
+def _cache_location(env: dict[str, str]) -> str:
+    code = "from django.conf import settings as s; print(s.CACHES['default']['LOCATION'])"
+    result = _manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_each_parallel_test_worker_clears_a_redis_cache_of_its_own():
+    """A worker's cache.clear() between tests once dropped a lock another worker's test held."""
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+    assert _cache_location({**redis, "PYTEST_XDIST_WORKER": "gw0"}) == "redis://127.0.0.1:6379/1"
+    assert _cache_location({**redis, "PYTEST_XDIST_WORKER": "gw3"}) == "redis://127.0.0.1:6379/4"
+    assert _cache_location({**PRODUCTION_ENV, "PYTEST_XDIST_WORKER": ""}) == (
+        "redis://127.0.0.1:6379/0"
+    )
