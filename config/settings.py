@@ -296,7 +296,8 @@ QUOTE_VALIDITY_HOURS = env.int("QUOTE_VALIDITY_HOURS", default=72)
 QUOTE_TIME_LIMIT_S = env.float("QUOTE_TIME_LIMIT_S", default=3.0)
 QUOTE_SYNC_MAX_SIZE = env.int("QUOTE_SYNC_MAX_SIZE", default=60)  # steps x machines
 MATCHING_WORKERS = env.int("MATCHING_WORKERS", default=2)
-# Reviews feed matching: a workshop rated below this after enough reviews gets no new jobs.
+# Reviews and inspections feed matching: a workshop rated below this once enough reviews and
+# inspected steps are in gets no new jobs.
 MATCHING_MIN_RATING = env.float("MATCHING_MIN_RATING", default=3.0)  # stars out of 5
 MATCHING_MIN_REVIEWS = env.int("MATCHING_MIN_REVIEWS", default=5)
 ORDER_PAY_WITHIN_HOURS = env.int("ORDER_PAY_WITHIN_HOURS", default=72)

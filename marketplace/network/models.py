@@ -179,6 +179,9 @@ class Workshop(models.Model):
     )
     rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     review_count = models.PositiveIntegerField(default=0)
+    inspection_count = models.PositiveIntegerField(
+        default=0, help_text="Inspected steps (passed, reworked or rejected) the rating counts."
+    )
     min_lead_time_hours = models.PositiveIntegerField(
         default=24, help_text="Hours between being assigned a job and the earliest start."
     )

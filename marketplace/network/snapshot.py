@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from accounts.models import Membership
 from marketplace.network.capacity import free_intervals
@@ -173,8 +173,11 @@ def _offered_machines(origin: datetime, end: datetime, now: datetime) -> QuerySe
             status=Machine.Status.AVAILABLE,
             workshop__verification_status=Workshop.Verification.VERIFIED,
         )
+        # Reviews and inspected steps both judge the work: a workshop with few reviews but
+        # many rejected steps is as well known as one with many reviews.
+        .alias(judged=F("workshop__review_count") + F("workshop__inspection_count"))
         .exclude(
-            workshop__review_count__gte=settings.MATCHING_MIN_REVIEWS,
+            judged__gte=settings.MATCHING_MIN_REVIEWS,
             workshop__rating__lt=settings.MATCHING_MIN_RATING,
         )
         .select_related("process", "workshop__organization")
@@ -240,7 +243,8 @@ def network_snapshot(
     ``min_lead_time_hours`` (its ``urgent_lead_time_hours`` when ``urgent``: the re-plan
     after a breakdown). Only AVAILABLE machines of VERIFIED workshops are read, and not
     those of workshops whose customers' reviews fell below the quality bar
-    (``MATCHING_MIN_RATING`` once ``MATCHING_MIN_REVIEWS`` reviews are in).
+    (``MATCHING_MIN_RATING`` once ``MATCHING_MIN_REVIEWS`` reviews and inspected steps
+    are in).
     """
     origin = floor_minute(origin)
     now = now or origin

@@ -26,11 +26,11 @@ def workshop_rating_refresh(*, workshop_id: int) -> Workshop:
         stars = list(
             Review.objects.filter(workshop_id=workshop_id).values_list("rating", flat=True)
         )
+        inspections = workshop_inspection_counts(workshop_id=workshop_id)
         workshop.review_count = len(stars)
-        workshop.rating = workshop_rating(
-            stars=stars, inspections=workshop_inspection_counts(workshop_id=workshop_id)
-        )
-        workshop.save(update_fields=["review_count", "rating"])
+        workshop.inspection_count = inspections.total
+        workshop.rating = workshop_rating(stars=stars, inspections=inspections)
+        workshop.save(update_fields=["review_count", "inspection_count", "rating"])
     return workshop
 
 
@@ -44,11 +44,11 @@ def workshop_ratings_refresh_all() -> int:
             before = (
                 Workshop.objects.select_for_update()
                 .filter(pk=workshop_id)
-                .values_list("rating", "review_count")
+                .values_list("rating", "review_count", "inspection_count")
                 .first()
             )
             if before is None:  # deleted meanwhile
                 continue
             after = workshop_rating_refresh(workshop_id=workshop_id)
-        changed += before != (after.rating, after.review_count)
+        changed += before != (after.rating, after.review_count, after.inspection_count)
     return changed

@@ -1,18 +1,26 @@
 """Reviews feed the matcher: badly rated workshops stop getting new jobs."""
 
 from datetime import UTC, datetime, time
+from decimal import Decimal
 
 import pytest
 
 from marketplace.network.models import WeeklyAvailability
 from marketplace.network.snapshot import network_snapshot
+from marketplace.orders.models import Job, Review
+from marketplace.orders.ratings import workshop_rating_refresh
 from tests.factories import MachineFactory
+from tests.factories.orders import JobFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _machine(rating, reviews):
-    machine = MachineFactory(workshop__rating=rating, workshop__review_count=reviews)
+def _machine(rating, reviews, inspected=0):
+    machine = MachineFactory(
+        workshop__rating=rating,
+        workshop__review_count=reviews,
+        workshop__inspection_count=inspected,
+    )
     WeeklyAvailability.objects.create(
         machine=machine, weekday=0, start_time=time(8), end_time=time(16)
     )
@@ -29,6 +37,34 @@ def test_a_workshop_rated_below_the_bar_after_enough_reviews_is_not_offered(sett
     assert good.pk in offered
     assert new.pk in offered
     assert poor.pk not in offered
+
+
+def test_inspected_steps_count_towards_judging_a_workshop_as_reviews_do(settings):
+    """One review and many rejected steps: rated low, and known well enough to be left out."""
+    settings.MATCHING_MIN_RATING, settings.MATCHING_MIN_REVIEWS = 3.0, 5
+    rejected_often = _machine("2.10", 1, inspected=6)
+    barely_known = _machine("2.10", 1, inspected=3)
+    snapshot = network_snapshot(origin=datetime(2030, 1, 7, tzinfo=UTC), horizon_days=7)
+    offered = {int(m.id) for m in snapshot.machines}
+    assert rejected_often.pk not in offered
+    assert barely_known.pk in offered
+
+
+def test_a_workshop_whose_steps_are_rejected_stops_being_offered_work(settings):
+    """Through the real rating: a five-star review does not outweigh six rejected steps."""
+    settings.MATCHING_MIN_RATING, settings.MATCHING_MIN_REVIEWS = 3.0, 5
+    machine = _machine(None, 0)
+    workshop = machine.workshop
+    for _ in range(6):
+        JobFactory(workshop=workshop, status=Job.Status.DONE, inspection="rejected")
+    Review.objects.create(
+        order=Job.objects.filter(workshop=workshop).first().order, workshop=workshop, rating=5
+    )
+    workshop = workshop_rating_refresh(workshop_id=workshop.pk)
+    assert (workshop.review_count, workshop.inspection_count) == (1, 6)
+    assert workshop.rating < Decimal("3")
+    snapshot = network_snapshot(origin=datetime(2030, 1, 7, tzinfo=UTC), horizon_days=7)
+    assert machine.pk not in {int(m.id) for m in snapshot.machines}
 
 
 @pytest.mark.parametrize(

@@ -28,9 +28,9 @@ def _refresh() -> str:
     return out.getvalue().strip()
 
 
-def _stored(workshop: Workshop) -> tuple[Decimal | None, int]:
+def _stored(workshop: Workshop) -> tuple[Decimal | None, int, int]:
     workshop.refresh_from_db()
-    return workshop.rating, workshop.review_count
+    return workshop.rating, workshop.review_count, workshop.inspection_count
 
 
 def test_a_rating_written_before_inspections_counted_is_brought_up_to_date():
@@ -38,14 +38,16 @@ def test_a_rating_written_before_inspections_counted_is_brought_up_to_date():
     job = JobFactory(workshop=rejected, status=Job.Status.DONE, inspection="rejected")
     Review.objects.create(order=job.order, workshop=rejected, rating=5)
     # The stars alone, as ratings were written before inspection results counted.
-    Workshop.objects.filter(pk=rejected.pk).update(rating=Decimal("5.00"), review_count=1)
+    Workshop.objects.filter(pk=rejected.pk).update(
+        rating=Decimal("5.00"), review_count=1, inspection_count=0
+    )
     unrated = WorkshopFactory()
 
     assert _refresh() == "1 workshop rating(s) changed."
     expected = workshop_rating(stars=[5], inspections=InspectionCounts(rejected=1))
     assert expected < Decimal("5")
-    assert _stored(rejected) == (expected, 1)
-    assert _stored(unrated) == (None, 0)
+    assert _stored(rejected) == (expected, 1, 1)
+    assert _stored(unrated) == (None, 0, 0)
     assert _refresh() == "0 workshop rating(s) changed."
 
 
@@ -76,11 +78,15 @@ def test_every_workshop_ends_with_the_rating_of_its_results_and_only_stale_ones_
         )
         stored = rng.choice([right, None, Decimal("5.00"), Decimal("1.00")])
         stored_count = rng.choice([len(stars), len(stars), len(stars) + 1])
-        Workshop.objects.filter(pk=workshop.pk).update(rating=stored, review_count=stored_count)
-        stale += (stored, stored_count) != (right, len(stars))
-        workshops.append((workshop, right, len(stars)))
+        inspected = sum(counts.values())
+        stored_inspected = rng.choice([inspected, inspected, 0])
+        Workshop.objects.filter(pk=workshop.pk).update(
+            rating=stored, review_count=stored_count, inspection_count=stored_inspected
+        )
+        stale += (stored, stored_count, stored_inspected) != (right, len(stars), inspected)
+        workshops.append((workshop, right, len(stars), inspected))
 
     assert _refresh() == f"{stale} workshop rating(s) changed."
-    for workshop, right, reviews in workshops:
-        assert _stored(workshop) == (right, reviews)
+    for workshop, right, reviews, inspected in workshops:
+        assert _stored(workshop) == (right, reviews, inspected)
     assert _refresh() == "0 workshop rating(s) changed."
