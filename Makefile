@@ -9,7 +9,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 AMQP_TEST_URL ?= amqp://guest:guest@127.0.0.1:5672//
 MQTT_TEST_URL ?= mqtt://127.0.0.1:1883
 
-.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-map bench-analysis bench-web bench-pages bench-upload-memory bench-shopfloor bench install lock migrate worker
+.PHONY: run test test-services screenshots lint format bench-geometry bench-matching bench-matching-workers bench-map bench-analysis bench-web bench-pages bench-upload-memory bench-shopfloor bench install lock migrate worker
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -62,6 +62,10 @@ bench-geometry: install
 # BENCH_MATCHING_ARGS="--quick" (2 s smoke check) or "--part brandimarte" (one part)
 bench-matching: install
 	$(BIN)/python benchmarks/bench_matching.py $(BENCH_MATCHING_ARGS)
+
+## Quotes per minute through real Celery workers of the matching queue, 1 then 2 processes.
+bench-matching-workers: install
+	$(BIN)/python benchmarks/bench_matching_workers.py $(BENCH_MATCHING_WORKERS_ARGS)
 
 bench-map: install
 	$(BIN)/python benchmarks/bench_map.py
