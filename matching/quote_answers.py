@@ -16,11 +16,12 @@ from typing import Any, Literal
 
 from matching.confidentiality import ConfidentialityRule
 from matching.engine import Problem, SolveParams
-from matching.planning import PartGeometry
-from matching.quote_problem import PartToQuote, QuoteQuery, build_problem
+from matching.planning import MaterialSpec, PartGeometry
+from matching.quote_problem import PartToQuote, QuoteQuery, build_problem, consignment_of_parts
 from matching.quoting import QuoteResult, quote
 from matching.routes import LineIndex, OptionDict, option_dict
 from matching.snapshot import Snapshot, floor_minute
+from matching.transport import SMALL_PARCEL, Consignment
 
 __all__ = [
     "MAX_HORIZON_DAYS",
@@ -29,6 +30,7 @@ __all__ = [
     "DesignAnalysis",
     "QuoteInput",
     "QuoteLineInput",
+    "consignment_for",
     "quote_for",
     "quote_horizon_days",
     "quote_lines",
@@ -116,7 +118,10 @@ def quote_horizon_days(input: QuoteInput, now: datetime, horizon_days: int) -> i
 
 
 def _quote_line(
-    line_key: str, line: QuoteLineInput, design: DesignAnalysis, snapshot: Snapshot
+    line_key: str,
+    line: QuoteLineInput,
+    design: DesignAnalysis,
+    materials: Mapping[str, MaterialSpec],
 ) -> PartToQuote | str:
     """The core's line for one part, or the sentence refusing it."""
     name = design.name
@@ -127,7 +132,7 @@ def _quote_line(
             else f"{name} is not analysed yet ({design.status_label}); "
             "it can be quoted once its analysis has finished."
         )
-    material = snapshot.materials.get(line.material_code)
+    material = materials.get(line.material_code)
     if material is None:
         return f"{name}: the material {line.material_code!r} is not in the catalog."
     try:
@@ -164,13 +169,32 @@ def quote_lines(
         if design is None:
             reasons.append(f"Part {i + 1}: the design revision does not exist.")
             continue
-        built = _quote_line(str(i + 1), line, design, snapshot)
+        built = _quote_line(str(i + 1), line, design, snapshot.materials)
         if isinstance(built, str):
             reasons.append(built)
             continue
         index[built.id] = (i, design.revision_id, line.line_id)
         lines.append(built)
     return lines, index, reasons
+
+
+def consignment_for(
+    input: QuoteInput,
+    *,
+    materials: Mapping[str, MaterialSpec],
+    designs: Mapping[int, DesignAnalysis],
+) -> Consignment:
+    """What each leg of a quote of ``input`` carries, by the quote's own rule: a re-plan of
+    the order prices its new legs with it, so they cost what the quote's legs did. Parts
+    that cannot be read are left out (an order's parts all could be when it was quoted);
+    with none, one small parcel (``SMALL_PARCEL``, a leg whose contents nobody said)."""
+    parts = [
+        built
+        for i, line in enumerate(input.lines)
+        if (design := designs.get(line.revision_id)) is not None
+        and isinstance(built := _quote_line(str(i + 1), line, design, materials), PartToQuote)
+    ]
+    return consignment_of_parts(parts) if parts else SMALL_PARCEL
 
 
 def _query(input: QuoteInput, lines: Sequence[PartToQuote], snapshot: Snapshot) -> QuoteQuery:

@@ -342,15 +342,21 @@ def _workshop_places(specs: Mapping[str, MachineSpec], used: Sequence[str]) -> d
     return places
 
 
-def consignment_of_query(query: QuoteQuery) -> Consignment:
-    """Everything the quote asks for, packed: every leg is priced as carrying all of it (a
-    leg between two workshops carries one part's batch, so this errs on the dear side)."""
+def consignment_of_parts(lines: Sequence[PartToQuote]) -> Consignment:
+    """Every part of an order, packed: what each of its legs is priced as carrying, in its
+    quote and in its re-plans alike (a leg between two workshops carries one part's batch,
+    so this errs on the dear side)."""
     return consignment_of(
         [
             (p.geometry.volume_mm3, p.geometry.bbox_mm, p.material.density_g_cm3, p.quantity)
-            for p in query.lines
+            for p in lines
         ]
     )
+
+
+def consignment_of_query(query: QuoteQuery) -> Consignment:
+    """Everything the quote asks for, packed (``consignment_of_parts``)."""
+    return consignment_of_parts(query.lines)
 
 
 def _workshop_legs(

@@ -44,6 +44,7 @@ from matching.estimation import (
 )
 from matching.planning import PROCESS_NAMES
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute
+from matching.transport import SMALL_PARCEL, Consignment
 
 __all__ = [
     "MOVE_PENALTY",
@@ -368,13 +369,15 @@ def _engine_machines(
 
 
 def _transport(
-    places: Mapping[str, tuple[float, float]], carriers: Sequence[CarrierSpec]
+    places: Mapping[str, tuple[float, float]],
+    carriers: Sequence[CarrierSpec],
+    load: Consignment = SMALL_PARCEL,
 ) -> dict[tuple[str, str], Leg]:
     legs: dict[tuple[str, str], Leg] = {}
     for wa in places:
         for wb in places:
             if wa != wb:
-                q = transport_leg(places[wa], places[wb], carriers)
+                q = transport_leg(places[wa], places[wb], carriers, load)
                 legs[(wa, wb)] = Leg(q.minutes, q.cost, q.co2)
     return legs
 
@@ -385,12 +388,13 @@ def _with_deliveries(
     places: Mapping[str, tuple[float, float]],
     ship_to: tuple[float, float],
     carriers: Sequence[CarrierSpec],
+    load: Consignment = SMALL_PARCEL,
 ) -> list[Routing]:
     """Delivery legs to ``ship_to`` from every workshop, for the jobs nothing waits for."""
     waited_for = {j for w in waits.values() for j in w}
     delivery = {
         w: Leg(q.minutes, q.cost, q.co2)
-        for w, q in ((w, transport_leg(p, ship_to, carriers)) for w, p in places.items())
+        for w, q in ((w, transport_leg(p, ship_to, carriers, load)) for w, p in places.items())
     }
     return [j if j.id in waited_for else replace(j, delivery=dict(delivery)) for j in jobs]
 
@@ -485,6 +489,7 @@ def replan_assignments(
     ship_to: tuple[float, float] | None = None,
     assembly_job: str | None = None,
     order_id: int | None = None,
+    load: Consignment = SMALL_PARCEL,
 ) -> ReplanResult:
     """Re-plan an order's remaining steps after a breakdown, a decline or a late step.
 
@@ -497,7 +502,9 @@ def replan_assignments(
     current start (a repeated ``(job_key, step_key)``: the last one given counts).
     ``assembly_job`` waits for every other job (as ``CurrentAssignment.waits_for`` would
     say). ``due`` (per job key) are soft due dates; ``ship_to`` adds delivery legs to the
-    jobs no other job waits for. ``order_id`` only names the problem (logs).
+    jobs no other job waits for. ``load`` is what each leg carries, priced as the quote
+    prices it (``matching.quote_answers.consignment_for``); without it, one small parcel.
+    ``order_id`` only names the problem (logs).
     """
     now = floor_minute(now)
     assignments = _latest(assignments)
@@ -513,9 +520,11 @@ def replan_assignments(
     engine_jobs = view.jobs
     legs: dict[tuple[str, str], Leg] = {}
     if snapshot.carriers:
-        legs = _transport(places, snapshot.carriers)
+        legs = _transport(places, snapshot.carriers, load)
         if ship_to is not None:
-            engine_jobs = _with_deliveries(engine_jobs, waits, places, ship_to, snapshot.carriers)
+            engine_jobs = _with_deliveries(
+                engine_jobs, waits, places, ship_to, snapshot.carriers, load
+            )
     problem = Problem(
         jobs=tuple(engine_jobs),
         machines=tuple(machines),

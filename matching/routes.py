@@ -15,6 +15,7 @@ from typing import Literal, TypedDict
 from matching.estimation import CarrierSpec, transport_leg
 from matching.quote_explain import CUSTOMER, QuotedOption, RouteLeg, RouteStep
 from matching.snapshot import Snapshot
+from matching.transport import SMALL_PARCEL, Consignment
 
 __all__ = [
     "LineIndex",
@@ -226,6 +227,7 @@ def legs_for_jobs(
     places: Mapping[int, tuple[float, float]],
     carriers: Sequence[CarrierSpec],
     assembly_job: str | None = None,
+    load: Consignment = SMALL_PARCEL,
 ) -> list[RouteLegDict]:
     """The transport legs of a plan, in the option format (``legs`` of a quote option).
 
@@ -233,7 +235,8 @@ def legs_for_jobs(
     ``places`` the workshops' ``(lat, lon)`` by id. Legs join consecutive steps of a job at
     different workshops, every part's last workshop to the assembly's first, and the
     delivering jobs (the assembly, else every job) to ``ship_to``; each departs when the step
-    before it ends, with the cheapest of ``carriers``.
+    before it ends, with the cheapest of ``carriers``, carrying ``load`` (the order's parts,
+    as its quote priced its legs: ``matching.quote_answers.consignment_for``).
     """
     if not carriers or not jobs:
         return []
@@ -247,7 +250,7 @@ def legs_for_jobs(
     def add(job: str, a: str, b: str | None, depart: datetime) -> None:
         if a == b:
             return
-        q = transport_leg(place[a], place[b] if b is not None else ship_to, carriers)
+        q = transport_leg(place[a], place[b] if b is not None else ship_to, carriers, load)
         legs.append(
             leg_dict(
                 job=job,

@@ -21,7 +21,7 @@ from tests.helpers import (
     require_service,
 )
 
-pytest_plugins = ["tests.fakestripe.fixtures"]
+pytest_plugins = ["tests.fakestripe.fixtures", "tests.checkout_story"]
 
 
 @pytest.fixture(autouse=True)

@@ -19,9 +19,11 @@ from marketplace.designs.models import DesignRevision
 from marketplace.network.models import Workshop
 from marketplace.network.snapshot import (
     carrier_specs,
+    material_specs,
     network_snapshot,
     offline_machine_specs,
 )
+from marketplace.orders.models import QuoteRequest
 from matching import quote_answers, replanning, routes
 from matching import replan_orders as joint
 from matching.quote_answers import (
@@ -45,12 +47,14 @@ from matching.replanning import (
 )
 from matching.routes import OptionDict, RouteLegDict, RouteStepDict
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute
+from matching.transport import SMALL_PARCEL, Consignment
 
 __all__ = [
     "MOVE_PENALTY",
     "SYNC_MAX_SIZE",
     "AdapterQuote",
     "Change",
+    "Consignment",
     "CurrentAssignment",
     "MachineDownChange",
     "MachineUpChange",
@@ -68,6 +72,8 @@ __all__ = [
     "legs_for_jobs",
     "network_snapshot",
     "quote_for",
+    "quote_input_of",
+    "quote_load",
     "recovery_improves",
     "replan_assignments",
     "replan_orders",
@@ -96,6 +102,36 @@ def _design_analyses(input: QuoteInput) -> dict[int, DesignAnalysis]:
         )
         for pk, revision in revisions.items()
     }
+
+
+def quote_input_of(request: QuoteRequest) -> QuoteInput:
+    """A stored quote request as the matcher reads it (one query for its lines)."""
+    return QuoteInput(
+        lines=[
+            QuoteLineInput(
+                revision_id=line.revision_id,
+                material_code=line.material.code,
+                finish_code=line.finish.code if line.finish else None,
+                quantity=line.quantity,
+                tolerance=line.tolerance,
+                line_id=line.pk,
+            )
+            for line in request.lines.select_related("material", "finish")
+        ],
+        ship_to_lat=float(request.ship_to_latitude),
+        ship_to_lon=float(request.ship_to_longitude),
+        due=request.due_at,
+        currency=request.currency,
+    )
+
+
+def quote_load(request: QuoteRequest) -> Consignment:
+    """What each leg of the request's quote carries, so a re-plan of its order prices its
+    new legs as the quote did (``matching.quote_answers.consignment_for``; a few queries)."""
+    input = quote_input_of(request)
+    return quote_answers.consignment_for(
+        input, materials=material_specs(), designs=_design_analyses(input)
+    )
 
 
 def _quote_snapshot(input: QuoteInput, now: datetime, horizon_days: int) -> Snapshot:
@@ -166,6 +202,7 @@ def replan_assignments(
     order_id: int | None = None,
     snapshot: Snapshot | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    load: Consignment = SMALL_PARCEL,
 ) -> ReplanResult:
     """Re-plan an order's remaining steps after a breakdown, a decline or a late step.
 
@@ -190,6 +227,7 @@ def replan_assignments(
         ship_to=ship_to,
         assembly_job=assembly_job,
         order_id=order_id,
+        load=load,
     )
 
 
@@ -234,9 +272,10 @@ def legs_for_jobs(
     ship_to: tuple[float, float],
     assembly_job: str | None = None,
     currency: str = "EUR",
+    load: Consignment = SMALL_PARCEL,
 ) -> list[RouteLegDict]:
-    """The transport legs of a plan with the carriers pricing in ``currency``; see
-    ``matching.routes.legs_for_jobs``."""
+    """The transport legs of a plan with the carriers pricing in ``currency``, each carrying
+    ``load`` (``quote_load``); see ``matching.routes.legs_for_jobs``."""
     carriers, _ = carrier_specs(currency=currency)
     if not carriers or not jobs:
         return []
@@ -247,4 +286,5 @@ def legs_for_jobs(
         places={pk: (float(w.latitude), float(w.longitude)) for pk, w in rows.items()},
         carriers=carriers,
         assembly_job=assembly_job,
+        load=load,
     )

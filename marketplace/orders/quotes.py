@@ -110,7 +110,7 @@ def quote_request_create(
             )
             for line in lines
         )
-    if matcher.size_of(_quote_input(request)) <= settings.QUOTE_SYNC_MAX_SIZE:
+    if matcher.size_of(matcher.quote_input_of(request)) <= settings.QUOTE_SYNC_MAX_SIZE:
         quote_solve(quote_request_id=request.pk)
     else:
         transaction.on_commit(lambda: quote_solve_task.delay(request.pk))
@@ -118,32 +118,12 @@ def quote_request_create(
     return request
 
 
-def _quote_input(request: QuoteRequest) -> matcher.QuoteInput:
-    return matcher.QuoteInput(
-        lines=[
-            matcher.QuoteLineInput(
-                revision_id=line.revision_id,
-                material_code=line.material.code,
-                finish_code=line.finish.code if line.finish else None,
-                quantity=line.quantity,
-                tolerance=line.tolerance,
-                line_id=line.pk,
-            )
-            for line in request.lines.select_related("material", "finish")
-        ],
-        ship_to_lat=float(request.ship_to_latitude),
-        ship_to_lon=float(request.ship_to_longitude),
-        due=request.due_at,
-        currency=request.currency,
-    )
-
-
 def quote_solve(*, quote_request_id: int) -> QuoteRequest:
     """Runs the matcher for a request and stores its options (the `quote` solver)."""
     request = QuoteRequest.objects.get(pk=quote_request_id)
     started = timezone.now()
     result = matcher.quote_for(
-        _quote_input(request),
+        matcher.quote_input_of(request),
         now=started,
         time_limit_s=settings.QUOTE_TIME_LIMIT_S,
         workers=settings.MATCHING_WORKERS,

@@ -115,6 +115,7 @@ class PlanRead:
     declined: Job | None
     current: list[matcher.CurrentAssignment]
     plan_version: int
+    load: matcher.Consignment  # what each leg carries, as the order's quote priced it
 
     def to_replan(self) -> matcher.OrderToReplan:
         request = self.order.request
@@ -147,7 +148,8 @@ def plan_read(
     current = [_current_assignment(job, lost=job.pk in lost, rules=rules) for job in active]
     if declined is not None:
         current.append(_current_assignment(declined, declined=True, rules=rules))
-    return PlanRead(order, active, lost, declined, current, order.plan_version)
+    load = matcher.quote_load(order.option.request)
+    return PlanRead(order, active, lost, declined, current, order.plan_version, load)
 
 
 def replan_order(
@@ -181,6 +183,7 @@ def replan_order(
         assembly_job=target.assembly_job,
         due=dict.fromkeys({a.job_key for a in read.current}, target.due),
         ship_to=target.ship_to,
+        load=read.load,
     )
     return replan_write(read, result) or []
 
@@ -220,7 +223,7 @@ def replan_write(
                 if old.pk in read.lost:
                     reason = f"{reason} {unpaid_partial_work(old)}"
                 losing.setdefault(old.workshop.organization_id, []).append(reason)
-        carriers = _rebuild_legs(order)
+        carriers = _rebuild_legs(order, read.load)
         summary = f"{note} {result.summary}".strip()
         _record_replan(order, created, summary, losing=losing, carriers=carriers)
         _check_promise(order)
@@ -419,9 +422,10 @@ def _part_dims(job: Job) -> tuple[float, float, float] | None:
     return tuple(sorted(bbox, reverse=True)) if bbox else None
 
 
-def _rebuild_legs(order: Order) -> set[int]:
+def _rebuild_legs(order: Order, load: matcher.Consignment) -> set[int]:
     """Planned legs follow the current jobs: between workshops of one part, then to the
-    customer. Returns the organizations of the carriers whose legs were dropped or added."""
+    customer, each priced for ``load`` as the quote priced its legs. Returns the
+    organizations of the carriers whose legs were dropped or added."""
     planned = order.shipments.filter(status=Shipment.Status.PLANNED)
     before = {
         (s.job_key, s.origin_id, s.destination_id): s.carrier.organization_id
@@ -435,6 +439,7 @@ def _rebuild_legs(order: Order) -> set[int]:
         ],
         assembly_job=order.option.route.get("assembly_job"),
         ship_to=(float(order.request.ship_to_latitude), float(order.request.ship_to_longitude)),
+        load=load,
     )
     after: dict[tuple, int] = {}
     for leg in legs:

@@ -191,6 +191,24 @@ def shipments_for_carrier(*, carrier: Carrier) -> QuerySet[Shipment]:
     )
 
 
+@dataclass(frozen=True)
+class TransportTotal:
+    """What an option's legs add up to: shown beside the option's total, so a customer sees
+    how much of the price and the CO2 moving the parts takes."""
+
+    legs: int
+    cost_minor: int
+    co2_g: int
+
+
+def transport_total(legs: Sequence[dict]) -> TransportTotal:
+    return TransportTotal(
+        legs=len(legs),
+        cost_minor=sum(int(leg.get("cost_minor") or 0) for leg in legs),
+        co2_g=sum(int(leg.get("co2_g") or 0) for leg in legs),
+    )
+
+
 def gantt_for(
     *, steps: list[dict], legs: list[dict], currency: str = "", element_id: str = "gantt-data"
 ) -> dict:

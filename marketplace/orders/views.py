@@ -113,6 +113,7 @@ def quote_detail(request: HttpRequest, quote_id: int) -> HttpResponse:
                 ),
                 "steps": route.get("steps", []),
                 "legs": route.get("legs", []),
+                "transport": selectors.transport_total(route.get("legs", [])),
             }
         )
     ordered = quote.options.filter(order__isnull=False).first()

@@ -11,66 +11,53 @@ from billing.models import CheckoutDetails, Invoice, Payment
 from billing.vat import REVERSE_CHARGE_MENTION
 from marketplace.orders import checkout
 from marketplace.orders.models import Order
+from tests import checkout_story
 from tests.billing.invoice_story import pdf_text
-from tests.helpers import organization_of, pay_manually, quote_bracket_and_gear
+from tests.checkout_story import checkout_url
+from tests.helpers import organization_of, pay_manually
 
 pytestmark = pytest.mark.django_db
 
-PARIS = {
-    "company_name": "Acme Robotique SAS",
-    "street": "Rue de Rivoli 1",
-    "postcode": "75001",
-    "city": "Paris",
-    "country": "FR",
-    "po_number": "PO-2026-118",
-    "payment_method": "manual",
-    "terms": "on",
-}
+PARIS = checkout_story.PARIS | {"po_number": "PO-2026-118"}
 
 
-@pytest.fixture
-def option(small_network, customer_alice):
-    return quote_bracket_and_gear(customer_alice).options.first()
-
-
-@pytest.fixture
-def customer(client, customer_alice):
-    client.force_login(customer_alice)
-    return client
-
-
-def _url(option):
-    return reverse("order_checkout", args=[option.pk])
-
-
-def test_the_review_shows_lines_summing_to_the_price_and_the_delivery_address(customer, option):
-    response = customer.get(_url(option))
+def test_the_review_shows_lines_summing_to_the_price_and_the_delivery_address(
+    checkout_client, checkout_option
+):
+    response = checkout_client.get(checkout_url(checkout_option))
     assert response.status_code == 200
     page = response.content.decode()
     assert "Goods in" in page
     assert "Platform fee" in page
-    lines = checkout.invoice_lines_for(option=option)
-    assert sum(line.net.minor for line in lines) == option.price_minor
+    lines = checkout.invoice_lines_for(option=checkout_option)
+    assert sum(line.net.minor for line in lines) == checkout_option.price_minor
 
 
-def test_a_bad_vat_id_is_refused_with_a_message_and_nothing_is_placed(customer, option):
-    response = customer.post(_url(option), PARIS | {"vat_id": "FR40303265046"})
+def test_a_bad_vat_id_is_refused_with_a_message_and_nothing_is_placed(
+    checkout_client, checkout_option
+):
+    response = checkout_client.post(
+        checkout_url(checkout_option), PARIS | {"vat_id": "FR40303265046"}
+    )
     assert response.status_code == 400
     assert "not a valid EU VAT ID" in response.content.decode()
     assert not Order.objects.exists()
     assert not Address.objects.exists()
 
 
-def test_without_the_terms_nothing_is_placed(customer, option):
-    response = customer.post(_url(option), PARIS | {"terms": ""})
+def test_without_the_terms_nothing_is_placed(checkout_client, checkout_option):
+    response = checkout_client.post(checkout_url(checkout_option), PARIS | {"terms": ""})
     assert response.status_code == 400
     assert "Accept the terms" in response.content.decode()
     assert not Order.objects.exists()
 
 
-def test_the_proforma_shows_both_parties_the_po_and_the_reverse_charge(customer, option):
-    response = customer.post(
-        _url(option), PARIS | {"vat_id": "FR 40 303 265 045", "action": "proforma", "terms": ""}
+def test_the_proforma_shows_both_parties_the_po_and_the_reverse_charge(
+    checkout_client, checkout_option
+):
+    response = checkout_client.post(
+        checkout_url(checkout_option),
+        PARIS | {"vat_id": "FR 40 303 265 045", "action": "proforma", "terms": ""},
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -82,14 +69,16 @@ def test_the_proforma_shows_both_parties_the_po_and_the_reverse_charge(customer,
 
 
 def test_checkout_places_the_order_and_payment_brings_a_numbered_vat_invoice(
-    customer,
-    option,
+    checkout_client,
+    checkout_option,
     customer_alice,
     operator_olga,
     workshop_bob,
     django_capture_on_commit_callbacks,
 ):
-    response = customer.post(_url(option), PARIS | {"vat_id": "FR40303265045"})
+    response = checkout_client.post(
+        checkout_url(checkout_option), PARIS | {"vat_id": "FR40303265045"}
+    )
     order = Order.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("order_detail", args=[order.pk])
@@ -101,7 +90,7 @@ def test_checkout_places_the_order_and_payment_brings_a_numbered_vat_invoice(
     )
     assert Address.objects.get(kind="billing").organization == organization_of(customer_alice)
     assert Payment.objects.get(order_id=order.pk).provider == "manual"
-    proforma = customer.get(reverse("order_proforma", args=[order.pk]))
+    proforma = checkout_client.get(reverse("order_proforma", args=[order.pk]))
     assert "Proforma invoice" in pdf_text(proforma.content)
 
     pay_manually(order, operator_olga, django_capture_on_commit_callbacks)
@@ -109,14 +98,14 @@ def test_checkout_places_the_order_and_payment_brings_a_numbered_vat_invoice(
     assert invoice.gross_minor == order.price_minor  # reverse charge: no VAT
     assert invoice.mention == REVERSE_CHARGE_MENTION
     assert invoice.net_minor == order.price_minor
-    page = customer.get(reverse("order_detail", args=[order.pk])).content.decode()
+    page = checkout_client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert invoice.number in page
-    download = customer.get(reverse("billing_invoice_pdf", args=[invoice.pk]))
+    download = checkout_client.get(reverse("billing_invoice_pdf", args=[invoice.pk]))
     text = pdf_text(download.content)
     for expected in (invoice.number, "FR40303265045", "Acme Robotique SAS", order.reference):
         assert expected in text, expected
-    customer.force_login(workshop_bob)
-    assert customer.get(reverse("billing_invoice_pdf", args=[invoice.pk])).status_code == 404
+    checkout_client.force_login(workshop_bob)
+    assert checkout_client.get(reverse("billing_invoice_pdf", args=[invoice.pk])).status_code == 404
 
 
 def test_card_is_offered_only_where_stripe_is_configured(settings):
@@ -129,18 +118,24 @@ def test_card_is_offered_only_where_stripe_is_configured(settings):
     assert checkout.payment_methods()[0][0] == "stripe"
 
 
-def test_a_payment_method_not_offered_is_refused(customer, option, settings):
+def test_a_payment_method_not_offered_is_refused(checkout_client, checkout_option, settings):
     settings.STRIPE_API_KEY = ""
-    response = customer.post(_url(option), PARIS | {"payment_method": "stripe"})
+    response = checkout_client.post(
+        checkout_url(checkout_option), PARIS | {"payment_method": "stripe"}
+    )
     assert response.status_code == 400
     assert not Order.objects.exists()
 
 
-def test_the_chosen_payment_method_opens_the_payment_with_that_provider(customer, option, settings):
+def test_the_chosen_payment_method_opens_the_payment_with_that_provider(
+    checkout_client, checkout_option, settings
+):
     # The registry's documented hook stands in for Stripe: what matters is the routing.
     settings.STRIPE_API_KEY = "sk_test_x"
     settings.PAYMENT_PROVIDER_CLASSES = {"stripe": "billing.providers.manual.ManualProvider"}
-    response = customer.post(_url(option), PARIS | {"payment_method": "stripe"})
+    response = checkout_client.post(
+        checkout_url(checkout_option), PARIS | {"payment_method": "stripe"}
+    )
     assert response.status_code == 302
     order = Order.objects.get()
     assert Payment.objects.get(order_id=order.pk).provider == "stripe"
@@ -154,9 +149,11 @@ def test_the_chosen_payment_method_opens_the_payment_with_that_provider(customer
 )
 @given(vat_id=st.text(max_size=50), po_number=st.text(max_size=80))
 def test_any_vat_id_or_po_number_gets_an_answer_never_a_server_error(
-    customer, option, vat_id, po_number
+    checkout_client, checkout_option, vat_id, po_number
 ):
-    response = customer.post(_url(option), PARIS | {"vat_id": vat_id, "po_number": po_number})
+    response = checkout_client.post(
+        checkout_url(checkout_option), PARIS | {"vat_id": vat_id, "po_number": po_number}
+    )
     assert response.status_code in (302, 400)
     if response.status_code == 400:  # the message is on the page, next to its field or on top
         page = response.content.decode()
@@ -167,9 +164,13 @@ def test_any_vat_id_or_po_number_gets_an_answer_never_a_server_error(
 VIENNA = PARIS | {"street": "Ring 1", "postcode": "1010", "city": "Vienna", "country": "AT"}
 
 
-def test_a_vat_id_of_another_country_than_the_billing_address_is_refused(customer, option):
+def test_a_vat_id_of_another_country_than_the_billing_address_is_refused(
+    checkout_client, checkout_option
+):
     """An Austrian address with a French VAT ID was placed without VAT (reverse charge)."""
-    response = customer.post(_url(option), VIENNA | {"vat_id": "FR40303265045"})
+    response = checkout_client.post(
+        checkout_url(checkout_option), VIENNA | {"vat_id": "FR40303265045"}
+    )
     assert response.status_code == 400
     assert "FR40303265045 is a VAT ID of France, not of Austria" in response.content.decode()
     assert not Order.objects.exists()
@@ -177,7 +178,7 @@ def test_a_vat_id_of_another_country_than_the_billing_address_is_refused(custome
 
 
 def test_a_saved_billing_address_is_checked_against_the_vat_id_too(
-    customer, option, customer_alice
+    checkout_client, checkout_option, customer_alice
 ):
     saved = Address.objects.create(
         organization=organization_of(customer_alice),
@@ -191,7 +192,7 @@ def test_a_saved_billing_address_is_checked_against_the_vat_id_too(
         longitude=16.37,
     )
     fields = {"billing_saved": saved.pk, "vat_id": "DE136695976", "payment_method": "manual"}
-    response = customer.post(_url(option), fields | {"terms": "on"})
+    response = checkout_client.post(checkout_url(checkout_option), fields | {"terms": "on"})
     assert response.status_code == 400
     assert "is a VAT ID of Germany, not of Austria" in response.content.decode()
     assert not Order.objects.exists()
@@ -210,9 +211,11 @@ def test_billing_choice_never_takes_a_vat_id_of_another_country():
     assert own.vat_id == "ATU13585627"
 
 
-def test_a_greek_vat_id_typed_with_gr_is_kept_with_el(customer, option):
+def test_a_greek_vat_id_typed_with_gr_is_kept_with_el(checkout_client, checkout_option):
     athens = PARIS | {"street": "Odos 1", "postcode": "10431", "city": "Athens", "country": "GR"}
-    response = customer.post(_url(option), athens | {"vat_id": "GR 094259216"})
+    response = checkout_client.post(
+        checkout_url(checkout_option), athens | {"vat_id": "GR 094259216"}
+    )
     assert response.status_code == 302
     details = CheckoutDetails.objects.get(order_id=Order.objects.get().pk)
     assert (details.vat_id, details.billing_country) == ("EL094259216", "GR")

@@ -11,7 +11,9 @@ from django.conf import settings
 from marketplace.demo import catalog
 from marketplace.designs.geometry import samples
 from marketplace.network.models import Carrier, CarrierRate
-from marketplace.orders.models import Job, Order
+from marketplace.orders.models import Job, Order, QuoteRequest
+from matching import transport
+from matching.transport import RateBand
 from tests.browser.helpers import ARTIFACTS, answer_second_factor, screenshot
 
 PASSWORD = "correct-horse-battery-staple"
@@ -54,6 +56,27 @@ def _keep(page, name):
         shutil.copy(path, SCREENSHOTS / f"{name}.png")
 
 
+def _assert_parcels_at_published_rates(option, rates) -> None:
+    """Small parts travel as parcels: each leg is priced at one parcel of the carrier's
+    published tariff for its distance band, and carries the CO2 of a parcel's share of a van
+    (the DESNZ/DEFRA 2024 van factor, see docs/transport.md) between the smallest carton's
+    volumetric weight and the parcel weight limit; transport is a small part of the cost."""
+    bands = [RateBand(r.upto_km, r.parcel_minor, r.pallet_minor) for r in rates]
+    cheapest = min(b.parcel_minor for b in bands)
+    dearest = max(b.parcel_minor for b in bands)
+    smallest_kg = transport.MIN_BOX_CM3 / transport.VOLUMETRIC_DIVISOR_CM3_PER_KG
+    legs = option.route["legs"]
+    assert legs
+    for leg in legs:
+        assert leg["cost_minor"] == transport.band_for(bands, leg["km"]).parcel_minor, leg
+        assert cheapest <= leg["cost_minor"] <= dearest, leg
+        van_g_per_kg = transport.VAN_KG_CO2E_PER_TKM * leg["km"]  # g CO2e per chargeable kg
+        assert smallest_kg * van_g_per_kg - 0.5 <= leg["co2_g"], leg  # grams, rounded
+        assert leg["co2_g"] <= transport.PARCEL_MAX_KG * van_g_per_kg + 0.5, leg
+    assert sum(leg["cost_minor"] for leg in legs) < option.cost_minor / 3
+    assert 100 <= sum(leg["co2_g"] for leg in legs) < 2000  # a few hundred grams
+
+
 def _user_of(job_workshop_id, network):
     return {
         network["stuttgart"].pk: network["bob"].email,
@@ -78,16 +101,19 @@ def test_the_whole_order_story_in_the_browser(
         for km, parcel, pallet in catalog.CARRIER_RATES["Rhein Cargo"]
     )
 
-    # The customer uploads a two-part design and asks for a quote.
+    # The customer uploads three small parts and asks for a quote.
     customer = _login(chromium, live_site, "alice@example.com")
-    for name, data in (("bracket", samples.bracket()), ("gear", samples.gear())):
+    parts = {
+        "bracket": samples.bracket(),
+        "gear": samples.gear(),
+        "spacer": samples.assembly()["spacer"],
+    }
+    for name, data in parts.items():
         (tmp_path / f"{name}.stl").write_bytes(data)
     _goto(customer, "/designs/")
-    customer.set_input_files(
-        "input[name=files]", [str(tmp_path / "bracket.stl"), str(tmp_path / "gear.stl")]
-    )
+    customer.set_input_files("input[name=files]", [str(tmp_path / f"{name}.stl") for name in parts])
     customer.click("form[data-uploader] button[type=submit]")
-    customer.wait_for_selector(".upload-results .message-success >> nth=1")
+    customer.wait_for_selector(".upload-results .message-success >> nth=2")
     _goto(customer, "/quotes/new/")
     for box in customer.locator("input[name=design]").all():
         box.check()
@@ -106,6 +132,17 @@ def test_the_whole_order_story_in_the_browser(
     customer.click("button:has-text('Find options')")
     customer.wait_for_selector("[data-testid=option]")
     assert customer.locator("[data-testid=option]").count() >= 1
+    quote = QuoteRequest.objects.get()
+    assert quote.lines.count() == 3
+    for option in quote.options.all():
+        _assert_parcels_at_published_rates(option, carrier.rates.all())
+    first = quote.options.order_by("rank").first()
+    assert customer.inner_text("[data-testid=transport] >> nth=0") == (
+        f"Transport, in the price: {len(first.route['legs'])} legs, "
+        f"{sum(leg['cost_minor'] for leg in first.route['legs']) / 100:,.2f} EUR, "
+        f"{sum(leg['co2_g'] for leg in first.route['legs']) / 1000:,.1f} kg CO2."
+    )
+    customer.locator("[data-testid=option] details >> nth=0").evaluate("d => d.open = true")
     _keep(customer, "quote-options")
     customer.locator("[data-testid=option] button:has-text('Order this option')").first.click()
     customer.wait_for_selector("[data-testid=payment-reference]")

@@ -7,50 +7,29 @@ from django.urls import reverse
 
 from marketplace.orders.models import Order, OrderEvent, QuoteLine
 from marketplace.quality.models import QualityRequirement
-from tests.helpers import quote_bracket_and_gear
+from tests.checkout_story import PARIS, checkout_url
 
 pytestmark = pytest.mark.django_db
 
-PARIS = {
-    "company_name": "Acme Robotique SAS",
-    "street": "Rue de Rivoli 1",
-    "postcode": "75001",
-    "city": "Paris",
-    "country": "FR",
-    "payment_method": "manual",
-    "terms": "on",
-}
 
-
-@pytest.fixture
-def option(small_network, customer_alice):
-    return quote_bracket_and_gear(customer_alice).options.first()
-
-
-@pytest.fixture
-def customer(client, customer_alice):
-    client.force_login(customer_alice)
-    return client
-
-
-def _url(option):
-    return reverse("order_checkout", args=[option.pk])
-
-
-def test_the_review_offers_every_document_and_fixes_the_tolerance_classes(customer, option):
-    page = customer.get(_url(option)).content.decode()
+def test_the_review_offers_every_document_and_fixes_the_tolerance_classes(
+    checkout_client, checkout_option
+):
+    page = checkout_client.get(checkout_url(checkout_option)).content.decode()
     assert 'name="quality_documents" value="inspection_report"' in page
     assert 'name="quality_documents" value="certificate_of_conformity"' in page
 
-    QuoteLine.objects.filter(request=option.request).update(tolerance="precision")
-    page = customer.get(_url(option)).content.decode()
+    QuoteLine.objects.filter(request=checkout_option.request).update(tolerance="precision")
+    page = checkout_client.get(checkout_url(checkout_option)).content.decode()
     assert 'value="inspection_report"' not in page  # required, not a choice
     assert "(required: a line is made to the precision tolerance class)" in page
 
 
-def test_ticked_documents_become_the_orders_requirements_and_show_on_the_order(customer, option):
-    response = customer.post(
-        _url(option),
+def test_ticked_documents_become_the_orders_requirements_and_show_on_the_order(
+    checkout_client, checkout_option
+):
+    response = checkout_client.post(
+        checkout_url(checkout_option),
         PARIS | {"quality_documents": ["certificate_of_conformity", "material_certificate"]},
     )
     assert response.status_code == 302, response.content.decode()[:500]
@@ -60,19 +39,20 @@ def test_ticked_documents_become_the_orders_requirements_and_show_on_the_order(c
         "material_certificate",
     }
     assert OrderEvent.objects.filter(order=order, kind="quality.required").count() == 2
-    page = customer.get(reverse("order_detail", args=[order.pk])).content.decode()
+    page = checkout_client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert "Certificate of conformity — <small>the customer asked for it</small>" in page
     assert "Material certificate — <small>the customer asked for it</small>" in page
 
 
-def test_no_ticked_document_leaves_the_order_without_requirements(customer, option):
-    assert customer.post(_url(option), PARIS).status_code == 302
+def test_no_ticked_document_leaves_the_order_without_requirements(checkout_client, checkout_option):
+    assert checkout_client.post(checkout_url(checkout_option), PARIS).status_code == 302
     assert not QualityRequirement.objects.exists()
 
 
-def test_an_unknown_document_is_refused_and_nothing_is_placed(customer, option):
-    response = customer.post(
-        _url(option), PARIS | {"quality_documents": ["material_certificate", "horoscope"]}
+def test_an_unknown_document_is_refused_and_nothing_is_placed(checkout_client, checkout_option):
+    response = checkout_client.post(
+        checkout_url(checkout_option),
+        PARIS | {"quality_documents": ["material_certificate", "horoscope"]},
     )
     assert response.status_code == 400
     assert "Choose inspection report, certificate of conformity or material certificate." in (
