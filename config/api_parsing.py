@@ -1,30 +1,41 @@
 """How the API reads requests; loaded by DRF's settings while its views module is still
 importing, so this module imports nothing of ``rest_framework.views``."""
 
+import math
+
 from rest_framework import exceptions
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.parsers import JSONParser
 
+NUL_REFUSAL = "Text may not contain NUL (\\u0000) characters."
+HUGE_NUMBER_REFUSAL = "A number in the document is too large to read (beyond 1.8e308)."
 
-def _has_nul(value) -> bool:
-    """Whether a NUL character hides anywhere in the parsed document (keys included)."""
+
+def _refusal(value) -> str | None:
+    """Why the parsed document cannot be used, or None: a NUL character hiding anywhere (keys
+    included), or a number too large for a float (``1e999`` reads as infinity, which every
+    integer or id field would turn into an OverflowError)."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return NUL_REFUSAL
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return HUGE_NUMBER_REFUSAL
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
+    return None
 
 
 class BoundedJSONParser(JSONParser):
     """JSON nested deeper than Python's recursion limit is a client error, not a crash; so is
-    a NUL character in any string, which PostgreSQL refuses in every text lookup."""
+    a NUL character in any string, which PostgreSQL refuses in every text lookup, and a number
+    beyond a float's range."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
@@ -33,8 +44,8 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError(
                 "JSON parse error - the document is nested too deeply."
             ) from None
-        if _has_nul(data):
-            raise exceptions.ParseError("Text may not contain NUL (\\u0000) characters.")
+        if refusal := _refusal(data):
+            raise exceptions.ParseError(refusal)
         return data
 
 

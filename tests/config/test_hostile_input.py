@@ -96,6 +96,29 @@ def test_json_nested_too_deeply_is_a_parse_error(customer_alice, method, url):
     assert "nested too deeply" in error_of(response)["message"]
 
 
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1E400"])
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/quotes/", '{{"lines": [{{"revision": {n}, "material": "pla", "quantity": 1}}]}}'),
+        ("/api/v1/quotes/", '{{"lines": [{{"revision": 1, "material": "pla", "quantity": {n}}}]}}'),
+        ("/api/v1/orders/1/reviews/", '{{"workshop": {n}, "rating": 5}}'),
+        ("/api/v1/designs/", '{{"name": "Huge", "confidential": {n}}}'),
+    ],
+)
+def test_a_number_beyond_a_float_is_a_parse_error_not_an_overflow(
+    customer_alice, url, body, number
+):
+    """``1e999`` reads as infinity; an id or integer field made an OverflowError (500) of it."""
+    designs = Design.objects.count()
+    response = api_client_for(customer_alice).post(
+        url, data=body.format(n=number), content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "too large to read" in error_of(response)["message"]
+    assert Design.objects.count() == designs
+
+
 @pytest.mark.parametrize("token", [b"\xff\xfe", b"abc\xc3", b"\x80" * 70])
 def test_a_token_that_is_not_utf8_is_refused_not_a_server_error(customer_alice, token):
     """knox decoded the header as UTF-8 and raised: a 500 on every API URL, signed in or not."""
