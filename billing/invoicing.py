@@ -113,6 +113,7 @@ def checkout_details_record(
     vat_id: str,
     po_number: str,
     delivery_lines: Sequence[str],
+    delivery_country: str,
     payment_provider: str,
 ) -> CheckoutDetails:
     """Keep what the customer confirmed at checkout (idempotent per order). A VAT ID is
@@ -129,6 +130,7 @@ def checkout_details_record(
             "vat_id": compact,
             "po_number": po_number.strip(),
             "delivery_lines": [line for line in delivery_lines if line],
+            "delivery_country": delivery_country.upper(),
             "payment_provider": payment_provider,
             "terms_accepted_at": timezone.now(),
         },
@@ -137,7 +139,12 @@ def checkout_details_record(
 
 
 def order_buyer_record(
-    *, order_id: int, reference: str, organization: Organization, payment_provider: str
+    *,
+    order_id: int,
+    reference: str,
+    organization: Organization,
+    payment_provider: str,
+    delivery_country: str,
 ) -> CheckoutDetails | None:
     """Keep who the order is billed to, as the order is placed: the checkout's details if it
     went through checkout (recorded just before), else a copy of the organization's billing
@@ -166,6 +173,7 @@ def order_buyer_record(
             "vat_id": profile.vat_id,
             "po_number": "",
             "delivery_lines": [],
+            "delivery_country": delivery_country.upper(),
             "payment_provider": payment_provider or default_provider_name(),
             # Placing an order (API, quick order) accepts the terms of sale as checkout does.
             "terms_accepted_at": timezone.now(),
@@ -185,7 +193,7 @@ def buyer_of(*, organization: Organization, details: CheckoutDetails | None) -> 
     )
 
 
-def rule_for(*, seller: Party, buyer: Party) -> VatRule:
+def rule_for(*, seller: Party, buyer: Party, delivery_country: str = "") -> VatRule:
     buyer_vat: VatId | None = None
     if buyer.vat_id:
         try:
@@ -196,6 +204,7 @@ def rule_for(*, seller: Party, buyer: Party) -> VatRule:
         seller_country=seller.country,
         buyer_country=buyer.country or seller.country,
         buyer_vat=buyer_vat,
+        delivery_country=delivery_country,
     )
 
 
@@ -228,10 +237,18 @@ class Sale:
         ]
 
 
-def sale_price(*, seller: Party, buyer: Party, lines: Sequence[LineSpec], currency: str) -> Sale:
-    """The VAT of a sale: per line, half-up, at the rule of these parties; the totals are
-    the sums. The proforma, the payment's amount and the invoice all come from here."""
-    rule = rule_for(seller=seller, buyer=buyer)
+def sale_price(
+    *,
+    seller: Party,
+    buyer: Party,
+    lines: Sequence[LineSpec],
+    currency: str,
+    delivery_country: str = "",
+) -> Sale:
+    """The VAT of a sale: per line, half-up, at the rule of these parties and of where the
+    goods go; the totals are the sums. The proforma, the payment's amount and the invoice all
+    come from here."""
+    rule = rule_for(seller=seller, buyer=buyer, delivery_country=delivery_country)
     priced = priced_lines(lines, rule)
     net = sum((line.net.minor for line in priced), 0)
     vat = sum((line.vat.minor for line in priced), 0)
@@ -244,13 +261,13 @@ def order_sale(
     """The order's sale as it will be invoiced: the buyer of its checkout details (recorded in
     the order's transaction, before this is called, from the checkout or the billing profile)
     or else the organization without a profile, which pays the seller's domestic rate."""
+    details = checkout_details_for(order_id=order_id)
     return sale_price(
         seller=platform_seller(),
-        buyer=buyer_of(
-            organization=buyer_organization, details=checkout_details_for(order_id=order_id)
-        ),
+        buyer=buyer_of(organization=buyer_organization, details=details),
         lines=lines,
         currency=currency,
+        delivery_country=details.delivery_country if details else "",
     )
 
 
@@ -277,11 +294,18 @@ def proforma(
     buyer: Party,
     lines: Sequence[LineSpec],
     currency: str,
+    delivery_country: str,
 ) -> Document:
     """The proforma invoice: the invoice the order will get, without a number of the series
     (a proforma is not a tax document and must not consume one)."""
     seller = platform_seller()
-    sale = sale_price(seller=seller, buyer=buyer, lines=lines, currency=currency)
+    sale = sale_price(
+        seller=seller,
+        buyer=buyer,
+        lines=lines,
+        currency=currency,
+        delivery_country=delivery_country,
+    )
     rule, priced, net, vat = sale.rule, sale.lines, sale.net, sale.vat
     return Document(
         title="Proforma invoice",
@@ -335,7 +359,13 @@ def invoice_issue(
     details = checkout_details_for(order_id=order_id)
     seller = platform_seller()
     buyer = buyer_of(organization=buyer_organization, details=details)
-    sale = sale_price(seller=seller, buyer=buyer, lines=lines, currency=currency)
+    sale = sale_price(
+        seller=seller,
+        buyer=buyer,
+        lines=lines,
+        currency=currency,
+        delivery_country=details.delivery_country if details else "",
+    )
     rule, priced, net, vat = sale.rule, sale.lines, sale.net, sale.vat
     now = timezone.now()
     with transaction.atomic():

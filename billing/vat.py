@@ -54,8 +54,11 @@ RATES_SOURCE = (
     "European Commission, VAT rates applied in the Member States of the European Union"
     " (situation at 1 January 2025; EE 24 % from 2025-07-01, RO 21 % from 2025-08-01)"
 )
-REVERSE_CHARGE_MENTION = "Reverse charge, Art. 196 Directive 2006/112/EC"
-EXPORT_MENTION = "Outside the scope of EU VAT: supply to a customer outside the EU"
+REVERSE_CHARGE_MENTION = (
+    "Reverse charge: exempt intra-Community supply of goods, Art. 138 Directive 2006/112/EC"
+)
+EXPORT_MENTION = "Exempt export of goods leaving the EU, Art. 146 Directive 2006/112/EC"
+EXPORT_TO_CUSTOMER_MENTION = "Outside the scope of EU VAT: supply to a customer outside the EU"
 Treatment = Literal["domestic", "intra_eu_b2c", "reverse_charge", "export"]
 
 
@@ -68,28 +71,50 @@ class VatRule:
     mention: str = ""
 
 
-def vat_rule(*, seller_country: str, buyer_country: str, buyer_vat: VatId | None) -> VatRule:
-    """The VAT rule of a sale of services and goods by a seller established in the EU.
+def vat_rule(
+    *,
+    seller_country: str,
+    buyer_country: str,
+    buyer_vat: VatId | None,
+    delivery_country: str = "",
+) -> VatRule:
+    """The VAT rule of a sale of goods (made parts, with their transport) by a seller
+    established in the EU, the goods dispatched from the seller's country (a simplification:
+    the platform sells what its workshops make).
 
-    - buyer in the seller's country: the seller's standard rate (domestic);
-    - buyer in another member state with a valid VAT ID of that member state (B2B): no VAT,
-      the buyer accounts for it (reverse charge, Art. 196); a VAT ID of another country than
-      the buyer's address never does (it is the B2C rule then);
-    - buyer in another member state without a VAT ID (B2C): the seller's standard rate
-      (a simplification: above the EU distance-sales threshold the buyer country's rate
-      applies, through OSS);
-    - buyer outside the EU: no EU VAT.
+    Where the goods go decides first (``delivery_country``):
+
+    - out of the EU: no VAT, an exempt export (Art. 146), whoever the buyer is;
+    - within the seller's country: the seller's standard rate, whoever the buyer is (a foreign
+      VAT ID or a billing address abroad does not make a domestic delivery tax-free);
+    - to another member state, for a buyer with a valid VAT ID of its billing country that is
+      not the seller's: no VAT, an exempt intra-Community supply (Art. 138) the buyer accounts
+      for (reverse charge);
+    - to another member state otherwise (B2C): the seller's standard rate (a simplification:
+      above the EU distance-sales threshold the destination's rate applies, through OSS).
+
+    Without a delivery country (orders billed before it was recorded), the billing country
+    stands in for it, as it did then: a buyer outside the EU pays no EU VAT.
     """
     seller_country = seller_country.upper()
     buyer_country = (buyer_country or "").upper()
+    delivery_country = (delivery_country or "").upper()
     if seller_country not in EU_STANDARD_RATES_BP:
         raise ValueError(f"No EU standard rate for the seller's country {seller_country!r}.")
     seller_rate = EU_STANDARD_RATES_BP[seller_country]
-    if buyer_country == seller_country:
-        return VatRule("domestic", seller_rate)
-    if buyer_country and buyer_country not in EU_STANDARD_RATES_BP:
+    if not delivery_country:
+        if buyer_country and buyer_country not in EU_STANDARD_RATES_BP:
+            return VatRule("export", 0, EXPORT_TO_CUSTOMER_MENTION)
+        delivery_country = buyer_country or seller_country
+    if delivery_country not in EU_STANDARD_RATES_BP:
         return VatRule("export", 0, EXPORT_MENTION)
-    if buyer_vat is not None and buyer_country and buyer_vat.country == buyer_country:
+    if delivery_country == seller_country:
+        return VatRule("domestic", seller_rate)
+    if (
+        buyer_vat is not None
+        and buyer_vat.country == buyer_country
+        and buyer_vat.country != seller_country
+    ):
         return VatRule("reverse_charge", 0, REVERSE_CHARGE_MENTION)
     return VatRule("intra_eu_b2c", seller_rate)
 

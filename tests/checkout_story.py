@@ -7,9 +7,10 @@ Loaded as a plugin by tests/conftest.py; plain values and fixtures, no tests.
 import pytest
 from django.urls import reverse
 
-from tests.helpers import quote_bracket_and_gear
+from tests.helpers import EINDHOVEN, quote_bracket_and_gear
 
-# A French company buying from the German platform: cross-border, so reverse charge applies.
+# A French company buying from the German platform, its goods sent to the Netherlands: an
+# intra-Community supply, so reverse charge applies (goods kept in Germany would pay 19 %).
 PARIS = {
     "company_name": "Acme Robotique SAS",
     "street": "Rue de Rivoli 1",
@@ -27,8 +28,9 @@ def checkout_url(option) -> str:
 
 @pytest.fixture
 def checkout_option(small_network, customer_alice):
-    """The best option of a fresh bracket-and-gear quote of Alice's, through the real matcher."""
-    return quote_bracket_and_gear(customer_alice).options.first()
+    """The best option of a fresh bracket-and-gear quote of Alice's, through the real matcher,
+    sent to Eindhoven."""
+    return quote_bracket_and_gear(customer_alice, ship_to=EINDHOVEN).options.first()
 
 
 @pytest.fixture

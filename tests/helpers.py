@@ -101,11 +101,13 @@ def ids(response) -> set[int]:
 
 # -- orders on the small network (tests/factories/network.py) ---------------------------------
 MUNICH = ShipTo("Goods in", "Main street 1", "Munich", "DE", 48.1351, 11.5820)
+# Across the border from the German platform: where goods go decides their VAT.
+EINDHOVEN = ShipTo("Goods in", "Kanaalstraat 1", "Eindhoven", "NL", 51.4416, 5.4697)
 
 
-def quote_bracket_and_gear(customer, quantity: int = 2):
+def quote_bracket_and_gear(customer, quantity: int = 2, ship_to: ShipTo = MUNICH):
     """A quote through the real matcher for a bracket and a gear of `customer`'s organization,
-    in anodized aluminium 6061, shipped to Munich."""
+    in anodized aluminium 6061, shipped to Munich (or ``ship_to``)."""
     organization = organization_of(customer)
     aluminium = Material.objects.get(code="al-6061")
     anodized = Finish.objects.get(code="anodized")
@@ -114,13 +116,14 @@ def quote_bracket_and_gear(customer, quantity: int = 2):
         for r in bracket_and_gear(organization)
     ]
     return quote_request_create(
-        user=customer, organization=organization, lines=lines, ship_to=MUNICH
+        user=customer, organization=organization, lines=lines, ship_to=ship_to
     )
 
 
-def place_quoted_order(customer):
+def place_quoted_order(customer, ship_to: ShipTo = MUNICH):
     """The customer's order of the best option of a fresh bracket-and-gear quote."""
-    return order_place(user=customer, option=quote_bracket_and_gear(customer).options.first())
+    quote = quote_bracket_and_gear(customer, ship_to=ship_to)
+    return order_place(user=customer, option=quote.options.first())
 
 
 def pay_manually(order, operator, capture):

@@ -25,6 +25,12 @@ class CheckoutDetails(models.Model):
     vat_id = models.CharField(max_length=20, blank=True, help_text="Compact, checked; or empty.")
     po_number = models.CharField(max_length=60, blank=True)
     delivery_lines = models.JSONField(default=list)
+    delivery_country = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="ISO code of where the goods go: it decides the VAT (export, domestic, "
+        "intra-Community). Empty for orders billed before it was recorded.",
+    )
     payment_provider = models.CharField(max_length=20)
     terms_accepted_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)

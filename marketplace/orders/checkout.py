@@ -102,6 +102,7 @@ def option_proforma(*, option: QuoteOption, choice: BillingChoice, reference: st
         buyer=Party(choice.name, choice.lines, choice.country, choice.vat_id),
         lines=invoice_lines_for(option=option),
         currency=option.currency,
+        delivery_country=option.request.ship_to_country,
     )
 
 
@@ -135,6 +136,7 @@ def order_checkout(
             vat_id=choice.vat_id,
             po_number=choice.po_number,
             delivery_lines=delivery_lines(option),
+            delivery_country=option.request.ship_to_country,
             payment_provider=payment_provider,
         ),
         documents=documents,

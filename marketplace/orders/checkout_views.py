@@ -86,8 +86,13 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
             return redirect("order_detail", order_id=order.pk)
     lines = invoice_lines_for(option=option)
     seller = platform_seller()
+    delivery_country = option.request.ship_to_country
     domestic = sale_price(
-        seller=seller, buyer=Party(organization.name, [], ""), lines=lines, currency=option.currency
+        seller=seller,
+        buyer=Party(organization.name, [], ""),
+        lines=lines,
+        currency=option.currency,
+        delivery_country=delivery_country,
     )
     profile_sale = (
         sale_price(
@@ -95,6 +100,7 @@ def order_checkout(request: HttpRequest, option_id: int) -> HttpResponse:
             buyer=Party(initial["company_name"], [], initial["country"], initial.get("vat_id", "")),
             lines=lines,
             currency=option.currency,
+            delivery_country=delivery_country,
         )
         if initial
         else None
@@ -133,6 +139,7 @@ def order_proforma(request: HttpRequest, order_id: int) -> HttpResponse:
         buyer=buyer_of(organization=order.organization, details=details),
         lines=invoice_lines_for(order=order),
         currency=order.currency,
+        delivery_country=details.delivery_country if details else "",
     )
     return _pdf(_document_pdf(document), f"proforma-{order.reference}.pdf")
 

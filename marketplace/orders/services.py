@@ -110,6 +110,7 @@ def order_place(
             reference=order.reference,
             organization=order.organization,
             payment_provider=payment_provider or "",
+            delivery_country=option.request.ship_to_country,
         )
         notify(
             users=[user],

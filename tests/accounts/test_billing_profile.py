@@ -16,10 +16,13 @@ from accounts.models import Address, BillingProfile, Membership
 from accounts.vat_ids import VatIdInvalid, vat_id_parse
 from billing.invoicing import checkout_details_record, order_buyer_record, order_sale
 from billing.models import CheckoutDetails, Invoice, Payment
+from billing.vat import vat_of_line
 from marketplace.orders.checkout import billing_choice
 from tests.billing.invoice_story import lines_of
 from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import (
+    EINDHOVEN,
+    MUNICH,
     api_client_for,
     error_of,
     organization_of,
@@ -203,9 +206,9 @@ def test_an_order_without_checkout_is_taxed_and_invoiced_by_the_profile_as_it_wa
     the invoice (the details are copied when the order is placed)."""
     organization = organization_of(customer_alice)
     _set(customer_alice, organization, vat_id=FRENCH_VAT_ID)
-    order = place_quoted_order(customer_alice)
+    order = place_quoted_order(customer_alice, ship_to=EINDHOVEN)
     payment = Payment.objects.get(order_id=order.pk)
-    assert payment.vat.minor == 0  # reverse charge: a French business buying from Germany
+    assert payment.vat.minor == 0  # reverse charge: a French business, goods sent to the NL
 
     billing_profile_set(
         user=customer_alice,
@@ -245,7 +248,7 @@ def test_an_order_without_profile_or_checkout_records_no_buyer(small_network, cu
 @pytest.mark.django_db
 def test_the_checkout_is_filled_in_from_the_profile(client, small_network, customer_alice):
     _set(customer_alice, organization_of(customer_alice), vat_id=FRENCH_VAT_ID)
-    option = quote_bracket_and_gear(customer_alice).options.first()
+    option = quote_bracket_and_gear(customer_alice, ship_to=EINDHOVEN).options.first()
     client.force_login(customer_alice)
     page = client.get(reverse("order_checkout", args=[option.pk])).content.decode()
     assert 'data-testid="checkout-from-profile"' in page
@@ -254,6 +257,22 @@ def test_the_checkout_is_filled_in_from_the_profile(client, small_network, custo
     assert '<option value="FR" selected>' in page
     # The review also prices the order for the profile: a French business, reverse charge.
     assert "With your billing profile (FR, FR40303265045): VAT 0.00 EUR (Reverse charge" in page
+
+
+@pytest.mark.django_db
+def test_goods_kept_in_germany_pay_german_vat_whatever_the_buyers_country(
+    small_network, customer_alice
+):
+    """Hostile review: a French (or Swiss) billing address made goods delivered in Munich
+    tax-free; where the goods go decides, so they pay the seller's 19 %."""
+    _set(customer_alice, organization_of(customer_alice), vat_id=FRENCH_VAT_ID)
+    order = place_quoted_order(customer_alice, ship_to=MUNICH)
+    payment = Payment.objects.get(order_id=order.pk)
+    details = CheckoutDetails.objects.get(order_id=order.pk)
+    assert (details.billing_country, details.delivery_country) == ("FR", "DE")
+    expected = sum(vat_of_line(line["net_minor"], 1900) for line in payment.sale_lines)
+    assert {line["rate_bp"] for line in payment.sale_lines} == {1900}
+    assert payment.vat.minor == expected > 0
 
 
 @pytest.mark.django_db
@@ -270,10 +289,15 @@ def test_the_checkout_details_win_over_the_profile(customer_alice):
         vat_id="",
         po_number="PO-1",
         delivery_lines=[],
+        delivery_country="DE",
         payment_provider="manual",
     )
     details = order_buyer_record(
-        order_id=77, reference="CF-2026-00077", organization=organization, payment_provider=""
+        order_id=77,
+        reference="CF-2026-00077",
+        organization=organization,
+        payment_provider="",
+        delivery_country="FR",
     )
     assert (details.billing_country, details.po_number) == ("DE", "PO-1")
 
@@ -350,7 +374,11 @@ def test_the_profile_is_taxed_as_the_same_details_at_checkout(
         return
     by_profile = next(_order_ids)
     order_buyer_record(
-        order_id=by_profile, reference="P", organization=organization, payment_provider="manual"
+        order_id=by_profile,
+        reference="P",
+        organization=organization,
+        payment_provider="manual",
+        delivery_country=country,
     )
     choice = billing_choice(
         address=Address(company_name="Acme", country=country, **address),
@@ -369,6 +397,7 @@ def test_the_profile_is_taxed_as_the_same_details_at_checkout(
         vat_id=choice.vat_id,
         po_number="",
         delivery_lines=[],
+        delivery_country=country,
         payment_provider="manual",
     )
     sales = [

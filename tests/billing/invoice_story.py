@@ -19,8 +19,10 @@ def checkout_for(
     vat_id: str = "",
     order_id: int | None = None,
     po_number: str = "PO-4711",
+    delivery_country: str | None = None,
 ) -> int:
-    """Record checkout details for a new order id and return the id."""
+    """Record checkout details for a new order id and return the id; the goods go to the
+    billing country unless ``delivery_country`` says otherwise."""
     order_id = order_id if order_id is not None else next(_next_order_id)
     checkout_details_record(
         order_id=order_id,
@@ -32,6 +34,7 @@ def checkout_for(
         vat_id=vat_id,
         po_number=po_number,
         delivery_lines=["Goods in", "Munich"],
+        delivery_country=delivery_country if delivery_country is not None else country,
         payment_provider="manual",
     )
     return order_id

@@ -74,6 +74,7 @@ def test_a_bad_vat_id_at_checkout_is_refused_and_nothing_is_kept(buyer):
             vat_id="DE136695977",
             po_number="",
             delivery_lines=[],
+            delivery_country="DE",
             payment_provider="manual",
         )
     assert not CheckoutDetails.objects.exists()

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.browser.helpers import ARTIFACTS
-from tests.helpers import IN_CI, quote_bracket_and_gear, require_service
+from tests.helpers import EINDHOVEN, IN_CI, quote_bracket_and_gear, require_service
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -204,5 +204,6 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def alices_quote(transactional_db, small_network, customer_alice, operator_olga):
     """A quote of alice's bracket and gear, made before the browser starts: the matcher
-    publishes live events, which Playwright's running event loop would refuse."""
-    return quote_bracket_and_gear(customer_alice)
+    publishes live events, which Playwright's running event loop would refuse. The parts go to
+    Eindhoven: across the border, so a business elsewhere in the EU is reverse charged."""
+    return quote_bracket_and_gear(customer_alice, ship_to=EINDHOVEN)
