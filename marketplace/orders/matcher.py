@@ -234,10 +234,12 @@ def legs_for_jobs(
     ship_to: tuple[float, float],
     assembly_job: str | None = None,
     currency: str = "EUR",
+    urgent: bool = False,
 ) -> list[RouteLegDict]:
-    """The transport legs of a plan with the carriers pricing in ``currency``; see
+    """The transport legs of a plan with the carriers pricing in ``currency`` (their direct
+    couriers when ``urgent``: a re-plan after a breakdown); see
     ``matching.routes.legs_for_jobs``."""
-    carriers, _ = carrier_specs(currency=currency)
+    carriers, _ = carrier_specs(currency=currency, urgent=urgent)
     if not carriers or not jobs:
         return []
     rows = Workshop.objects.in_bulk({w for _, w, _ in jobs})

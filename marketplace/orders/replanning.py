@@ -186,10 +186,12 @@ def replan_order(
 
 
 def replan_write(
-    read: PlanRead, result: matcher.ReplanResult, *, note: str = ""
+    read: PlanRead, result: matcher.ReplanResult, *, note: str = "", urgent: bool = False
 ) -> list[Job] | None:
     """The write half of a re-plan: moved steps superseded and offered anew with holds, legs
     rebuilt, the re-plan recorded and told, the promise checked (escalated when missed).
+    ``urgent``: the plan was solved after a breakdown, with the carriers' direct couriers,
+    so its legs are rebuilt with them too.
 
     A plan the matcher could not make goes to the operators. Returns the new jobs, or None
     when the order was re-planned by someone else since ``read`` (nothing written).
@@ -220,7 +222,7 @@ def replan_write(
                 if old.pk in read.lost:
                     reason = f"{reason} {unpaid_partial_work(old)}"
                 losing.setdefault(old.workshop.organization_id, []).append(reason)
-        carriers = _rebuild_legs(order)
+        carriers = _rebuild_legs(order, urgent=urgent)
         summary = f"{note} {result.summary}".strip()
         _record_replan(order, created, summary, losing=losing, carriers=carriers)
         _check_promise(order)
@@ -419,9 +421,10 @@ def _part_dims(job: Job) -> tuple[float, float, float] | None:
     return tuple(sorted(bbox, reverse=True)) if bbox else None
 
 
-def _rebuild_legs(order: Order) -> set[int]:
+def _rebuild_legs(order: Order, *, urgent: bool = False) -> set[int]:
     """Planned legs follow the current jobs: between workshops of one part, then to the
-    customer. Returns the organizations of the carriers whose legs were dropped or added."""
+    customer (by direct courier where the carrier runs one, when ``urgent``). Returns the
+    organizations of the carriers whose legs were dropped or added."""
     planned = order.shipments.filter(status=Shipment.Status.PLANNED)
     before = {
         (s.job_key, s.origin_id, s.destination_id): s.carrier.organization_id
@@ -435,6 +438,7 @@ def _rebuild_legs(order: Order) -> set[int]:
         ],
         assembly_job=order.option.route.get("assembly_job"),
         ship_to=(float(order.request.ship_to_latitude), float(order.request.ship_to_longitude)),
+        urgent=urgent,
     )
     after: dict[tuple, int] = {}
     for leg in legs:
