@@ -22,6 +22,7 @@ from matching.planning import (
     PlannedStep,
 )
 from matching.transport import (
+    MIN_LEG_MINUTES,
     PALLET_MAX_KG,
     PARCEL_MAX_CM,
     PARCEL_MAX_KG,
@@ -187,6 +188,8 @@ class CarrierSpec:
     parcel_max_kg: float = PARCEL_MAX_KG
     parcel_max_cm: float = PARCEL_MAX_CM
     pallet_max_kg: float = PALLET_MAX_KG
+    # minutes; a leg never takes less (a day; a direct courier's for urgent re-plans)
+    min_leg_minutes: int = MIN_LEG_MINUTES
 
 
 # -- outputs -----------------------------------------------------------------------------------

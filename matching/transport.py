@@ -126,6 +126,7 @@ class Carrier(Tariff, Protocol):
     base_fee_minor: int
     per_100km_minor: int
     co2_g_per_km: float
+    min_leg_minutes: int
 
 
 def pack(load: Consignment, carrier: Tariff) -> Packing:
@@ -198,11 +199,13 @@ def carrier_leg(
 ) -> tuple[int, int, int]:
     """(minutes, cost minor, CO2 g) of ``load`` over ``km`` road km with one carrier.
 
-    minutes = max(one day, km / (km per day) x 1440); cost and CO2 by the carrier's table
+    minutes = max(the carrier's shortest leg, km / (km per day) x 1440), the shortest leg
+    being a day (``MIN_LEG_MINUTES``) unless a direct courier was asked for (an urgent
+    re-plan); cost and CO2 by the carrier's table
     (``freight``), or without one a vehicle: base fee + per-100-km x
     km/100 and g per km x km.
     """
-    minutes = max(MIN_LEG_MINUTES, math.ceil(km / carrier.speed_km_per_day * 24 * 60))
+    minutes = max(carrier.min_leg_minutes, math.ceil(km / carrier.speed_km_per_day * 24 * 60))
     if carrier.rates:
         cost, co2, _ = freight(carrier, km, load)
         return minutes, cost, co2

@@ -2,8 +2,9 @@
 
 Builds load on the simulation's network (quote, place, pay, every job accepted), lets a day
 and a half of work happen (steps due are started and finished), then takes down every machine
-of the workshop(s) holding about ``share`` of the booked steps through
-``machine_status_set``, as a workshop's MES would. Re-plans run on the ``machine_unavailable``
+of the workshop(s) holding about ``share`` of the booked steps (never so many that a process
+keeps fewer than two working workshops: ``outage_choice``) through ``machine_status_set``, as
+a workshop's MES would. Re-plans run on the ``machine_unavailable``
 signal (Celery is eager on the embedded default); every new offer is then accepted, as a
 willing workshop would, and a refused acceptance is declined so the order is re-planned once
 more. The figures measure the promise of issue 12: every affected order re-planned quickly,
@@ -19,6 +20,7 @@ import itertools
 import random
 import time as wallclock
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import time_machine
@@ -44,6 +46,7 @@ from marketplace.orders.models import Job, Order, OrderEvent
 ORDER_GAP_MINUTES = (20, 120)  # between two orders being placed
 WORK_BEFORE_OUTAGE = timedelta(hours=36)  # of production before the machines go down
 ACCEPT_ROUNDS = 4  # accept new offers, decline refused ones, this many times at most
+SURVIVING_WORKSHOPS = 2  # workshops of each process an outage leaves working (of three)
 
 
 def simulate_disruption(*, seed: int, orders: int = 20, share: float = 0.2) -> dict:
@@ -195,22 +198,50 @@ def _work_until(order_ids: list[int], now: datetime, errors: list[str]) -> None:
 
 
 def _outage_workshops(order_ids: list[int], share: float, now: datetime) -> list[Workshop]:
-    """The workshop(s) whose booked steps still ahead come closest to ``share`` of all booked
-    steps still ahead (ties: fewer workshops, then lower ids)."""
+    """The workshop(s) to take down: see ``outage_choice``, over the simulation's network."""
     booked = Counter(_booked_ahead(order_ids, now).values_list("workshop_id", flat=True))
+    offers: dict[int, set[str]] = {}
+    rows = Machine.objects.filter(workshop__organization__name__startswith="Sim ").values_list(
+        "workshop_id", "process__code"
+    )
+    for workshop_id, code in rows:
+        offers.setdefault(workshop_id, set()).add(code)
+    best = outage_choice(booked, offers, share)
+    return list(Workshop.objects.filter(pk__in=best).order_by("pk"))
+
+
+def outage_choice(
+    booked: Mapping[int, int], offers: Mapping[int, set[str]], share: float
+) -> tuple[int, ...]:
+    """The workshop(s) whose booked steps still ahead come closest to ``share`` of all booked
+    steps still ahead (ties: fewer workshops, then lower ids), among those the network is
+    built to lose: every process keeps ``SURVIVING_WORKSHOPS`` working workshops.
+
+    Taking down two of a process's three workshops leaves it a third of its capacity, less
+    than the work it displaces (the ``capacity`` figure shows spare below displaced): no
+    re-plan could keep the promises, and the figures would measure the network's size, not
+    the re-planner. Only when no choice keeps that many is any choice allowed.
+    """
     total = sum(booked.values())
     if not total:
-        return []
+        return ()
     ids = sorted(booked)
-    best = min(
-        (
-            combo
-            for size in range(1, min(3, len(ids)) + 1)
-            for combo in itertools.combinations(ids, size)
-        ),
+    combos = [
+        combo
+        for size in range(1, min(3, len(ids)) + 1)
+        for combo in itertools.combinations(ids, size)
+    ]
+    providers = Counter(code for codes in offers.values() for code in codes)
+
+    def survivable(combo: tuple[int, ...]) -> bool:
+        lost = Counter(code for w in combo for code in offers.get(w, ()))
+        return all(providers[code] - n >= SURVIVING_WORKSHOPS for code, n in lost.items())
+
+    allowed = [combo for combo in combos if survivable(combo)] or combos
+    return min(
+        allowed,
         key=lambda combo: (abs(sum(booked[w] for w in combo) / total - share), len(combo), combo),
     )
-    return list(Workshop.objects.filter(pk__in=best).order_by("pk"))
 
 
 def _outage(order_ids: list[int], share: float, now: datetime, errors: list[str]) -> dict:

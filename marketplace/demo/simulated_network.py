@@ -94,6 +94,8 @@ def network_build() -> Network:
             "base_fee_minor": 1500,
             "per_100km_minor": 80,
             "speed_km_per_day": 600,
+            # A direct courier for work re-planned after a breakdown: a leg of 4 h at least.
+            "urgent_leg_hours": 4,
             "co2_g_per_km": 250,
         },
     )

@@ -341,6 +341,13 @@ class Carrier(models.Model):
     per_100km_minor = models.PositiveIntegerField(help_text="Minor units per 100 km.")
     currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
     speed_km_per_day = models.PositiveIntegerField(default=600)
+    urgent_leg_hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Shortest leg, in hours, of a direct courier for work re-planned after a "
+        "breakdown (at the usual speed and tariff); empty: every leg takes a day at least.",
+    )
     co2_g_per_km = models.PositiveIntegerField(
         default=250,
         help_text="Grams of CO2 per km of a dedicated vehicle; used only without a rate table "

@@ -30,7 +30,7 @@ from marketplace.network.selectors import weekly_slots
 from matching.estimation import CarrierSpec, MachineSpec
 from matching.planning import MaterialSpec
 from matching.snapshot import DEFAULT_HORIZON_DAYS, Snapshot, floor_minute, minute_windows
-from matching.transport import RateBand
+from matching.transport import MIN_LEG_MINUTES, RateBand
 
 __all__ = [
     "carrier_specs",
@@ -38,6 +38,7 @@ __all__ = [
     "members_by_organization",
     "network_snapshot",
     "offline_machine_specs",
+    "shortest_leg_minutes",
 ]
 
 
@@ -77,12 +78,17 @@ def members_by_organization(
 
 
 def carrier_specs(
-    *, currency: str = "EUR", members: Mapping[int, frozenset[str]] | None = None
+    *,
+    currency: str = "EUR",
+    members: Mapping[int, frozenset[str]] | None = None,
+    urgent: bool = False,
 ) -> tuple[tuple[CarrierSpec, ...], dict[str, str]]:
     """Every carrier pricing in ``currency`` (no country filter: see docs/matching-adapter.md).
 
     Carriers are registered by operators (there is no self-service sign-up for them), so
-    every carrier counts as verified for runner-up prices.
+    every carrier counts as verified for runner-up prices. ``urgent`` (a re-plan after a
+    breakdown): a carrier with a direct courier (``urgent_leg_hours``) moves parts in that
+    time at least instead of a day, at its usual speed and tariff.
     """
     rows = list(
         Carrier.objects.select_related("organization")
@@ -108,10 +114,18 @@ def carrier_specs(
             parcel_max_kg=float(c.parcel_max_kg),
             parcel_max_cm=float(c.parcel_max_cm),
             pallet_max_kg=float(c.pallet_max_kg),
+            min_leg_minutes=shortest_leg_minutes(c, urgent=urgent),
         )
         for c in rows
     )
     return carriers, {c.id: c.name for c in carriers}
+
+
+def shortest_leg_minutes(carrier: Carrier, *, urgent: bool = False) -> int:
+    """A carrier's shortest leg: a day, or its direct courier's hours for urgent work."""
+    if urgent and carrier.urgent_leg_hours is not None:
+        return min(carrier.urgent_leg_hours * 60, MIN_LEG_MINUTES)
+    return MIN_LEG_MINUTES
 
 
 def _machine_spec(
@@ -241,10 +255,10 @@ def network_snapshot(
     holds of open offers (so no two orders are offered the same time), each
     starting no earlier than ``now`` (default ``origin``) plus its workshop's
     ``min_lead_time_hours`` (its ``urgent_lead_time_hours`` when ``urgent``: the re-plan
-    after a breakdown). Only AVAILABLE machines of VERIFIED workshops are read, and not
-    those of workshops whose customers' reviews fell below the quality bar
-    (``MATCHING_MIN_RATING`` once ``MATCHING_MIN_REVIEWS`` reviews and inspected steps
-    are in).
+    after a breakdown; carriers then send a direct courier where they run one). Only
+    AVAILABLE machines of VERIFIED workshops are read, and not those of workshops whose
+    customers' reviews fell below the quality bar (``MATCHING_MIN_RATING`` once
+    ``MATCHING_MIN_REVIEWS`` reviews and inspected steps are in).
     """
     origin = floor_minute(origin)
     now = now or origin
@@ -264,7 +278,7 @@ def network_snapshot(
                 members=members.get(m.workshop.organization_id, frozenset()),
             )
         )
-    carriers, carrier_names = carrier_specs(currency=currency, members=members)
+    carriers, carrier_names = carrier_specs(currency=currency, members=members, urgent=urgent)
     return Snapshot(
         origin=origin,
         horizon_days=horizon_days,

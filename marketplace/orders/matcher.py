@@ -273,10 +273,12 @@ def legs_for_jobs(
     assembly_job: str | None = None,
     currency: str = "EUR",
     load: Consignment = SMALL_PARCEL,
+    urgent: bool = False,
 ) -> list[RouteLegDict]:
-    """The transport legs of a plan with the carriers pricing in ``currency``, each carrying
-    ``load`` (``quote_load``); see ``matching.routes.legs_for_jobs``."""
-    carriers, _ = carrier_specs(currency=currency)
+    """The transport legs of a plan with the carriers pricing in ``currency`` (their direct
+    couriers when ``urgent``: a re-plan after a breakdown), each carrying ``load``
+    (``quote_load``); see ``matching.routes.legs_for_jobs``."""
+    carriers, _ = carrier_specs(currency=currency, urgent=urgent)
     if not carriers or not jobs:
         return []
     rows = Workshop.objects.in_bulk({w for _, w, _ in jobs})

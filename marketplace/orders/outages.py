@@ -155,7 +155,7 @@ def _outage_replan(now: datetime) -> dict:
         order = read.order
         try:
             result = results.get(order.pk)
-            jobs_now = replan_write(read, result) if result is not None else None
+            jobs_now = replan_write(read, result, urgent=True) if result is not None else None
             if jobs_now is None:  # re-planned since it was read, or not solved jointly
                 jobs_now = replan_order(order=order, change=changes[order.pk], down=down.keys())
             created += jobs_now

@@ -189,10 +189,12 @@ def replan_order(
 
 
 def replan_write(
-    read: PlanRead, result: matcher.ReplanResult, *, note: str = ""
+    read: PlanRead, result: matcher.ReplanResult, *, note: str = "", urgent: bool = False
 ) -> list[Job] | None:
     """The write half of a re-plan: moved steps superseded and offered anew with holds, legs
     rebuilt, the re-plan recorded and told, the promise checked (escalated when missed).
+    ``urgent``: the plan was solved after a breakdown, with the carriers' direct couriers,
+    so its legs are rebuilt with them too.
 
     A plan the matcher could not make goes to the operators. Returns the new jobs, or None
     when the order was re-planned by someone else since ``read`` (nothing written).
@@ -223,7 +225,7 @@ def replan_write(
                 if old.pk in read.lost:
                     reason = f"{reason} {unpaid_partial_work(old)}"
                 losing.setdefault(old.workshop.organization_id, []).append(reason)
-        carriers = _rebuild_legs(order, read.load)
+        carriers = _rebuild_legs(order, read.load, urgent=urgent)
         summary = f"{note} {result.summary}".strip()
         _record_replan(order, created, summary, losing=losing, carriers=carriers)
         _check_promise(order)
@@ -422,9 +424,10 @@ def _part_dims(job: Job) -> tuple[float, float, float] | None:
     return tuple(sorted(bbox, reverse=True)) if bbox else None
 
 
-def _rebuild_legs(order: Order, load: matcher.Consignment) -> set[int]:
+def _rebuild_legs(order: Order, load: matcher.Consignment, *, urgent: bool = False) -> set[int]:
     """Planned legs follow the current jobs: between workshops of one part, then to the
-    customer, each priced for ``load`` as the quote priced its legs. Returns the
+    customer (by direct courier where the carrier runs one, when ``urgent``), each priced for
+    ``load`` as the quote priced its legs. Returns the
     organizations of the carriers whose legs were dropped or added."""
     planned = order.shipments.filter(status=Shipment.Status.PLANNED)
     before = {
@@ -440,6 +443,7 @@ def _rebuild_legs(order: Order, load: matcher.Consignment) -> set[int]:
         assembly_job=order.option.route.get("assembly_job"),
         ship_to=(float(order.request.ship_to_latitude), float(order.request.ship_to_longitude)),
         load=load,
+        urgent=urgent,
     )
     after: dict[tuple, int] = {}
     for leg in legs:

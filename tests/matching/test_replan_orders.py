@@ -9,7 +9,10 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import matching.replan_orders as replan_orders_module
 from matching.replan_orders import (
+    ALONE_BUDGET_SHARE,
+    ALONE_MIN_SECONDS,
     OrderToReplan,
     promise_weight,
     recovery_improves,
@@ -374,3 +377,29 @@ def test_after_a_breakdown_a_minute_late_always_outweighs_a_moved_step(penalty):
     assert down > penalty
     assert down >= TARDINESS_PER_MINUTE
     assert promise_weight(MachineUpChange(None, at=NOW), penalty) == TARDINESS_PER_MINUTE
+
+
+def test_the_fallback_shares_one_budget_among_its_solves_however_many_orders_are_late(
+    monkeypatch,
+):
+    """Four orders late after the joint solve are solved alone, then again once the others
+    took their time: eight solves, each using all of its limit on a clock that only they
+    move, and all of them together within the fallback's budget (1 s each took 10 s)."""
+    clock = [0.0]
+    limits: list[float] = []
+
+    def solve_late(orders, change, now, specs, params, move_penalty):
+        limits.append(params.time_limit_s)
+        clock[0] += params.time_limit_s
+        late = ReplanResult("feasible", (), (), (), "", None, delivery_at=at(200))
+        return {o.order_id: late for o in orders}
+
+    monkeypatch.setattr(replan_orders_module, "_clock", lambda: clock[0])
+    monkeypatch.setattr(replan_orders_module, "_solve", solve_late)
+    late = [order(i, mill_step(26), due=at(30)) for i in range(1, 5)]
+    replan_orders(late, change=MILL_DOWN, now=NOW, snapshot=network(), time_limit_s=5.0)
+    joint, *alone = limits
+    assert joint == 5.0
+    assert len(alone) == 8
+    assert sum(alone) <= ALONE_BUDGET_SHARE * 5.0 + 1e-9
+    assert min(alone) >= ALONE_MIN_SECONDS

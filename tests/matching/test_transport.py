@@ -168,3 +168,23 @@ def test_the_chargeable_weight_rules_the_packing_and_the_co2(load, km):
     _, co2, _ = freight(PARCELS, km, load)
     factor = VAN_KG_CO2E_PER_TKM if packing.kind == PARCEL else HGV_KG_CO2E_PER_TKM
     assert co2 == pytest.approx(packing.chargeable_kg * km * factor, abs=0.5)
+
+
+@given(
+    km=st.floats(min_value=0, max_value=3000),
+    shortest=st.integers(min_value=60, max_value=24 * 60),
+)
+def test_a_leg_takes_the_carriers_shortest_leg_or_the_drive_whichever_is_longer(km, shortest):
+    """A direct courier (an urgent re-plan's) is bound by its shortest leg and its speed,
+    never by the day every other leg takes at least."""
+    courier = CarrierSpec("c", 1500, 80, 600.0, 250.0, min_leg_minutes=shortest)
+    minutes, cost, _ = carrier_leg(courier, km)
+    assert minutes == max(shortest, math.ceil(km / 600 * 24 * 60))
+    assert cost == carrier_leg(CarrierSpec("v", 1500, 80, 600.0, 250.0), km)[1]
+
+
+def test_a_near_leg_by_courier_takes_hours_and_by_the_usual_service_a_day():
+    courier = CarrierSpec("c", 1500, 80, 600.0, 250.0, min_leg_minutes=4 * 60)
+    assert carrier_leg(courier, 50)[0] == 4 * 60
+    assert carrier_leg(courier, 250)[0] == 600  # 250 km at 600 km a day
+    assert carrier_leg(CarrierSpec("v", 1500, 80, 600.0, 250.0), 250)[0] == 24 * 60

@@ -12,7 +12,8 @@ from marketplace.demo.disruption import simulate_disruption
 class Command(BaseCommand):
     help = (
         "Load the simulation network with N paid orders (every job accepted), take down every "
-        "machine of the workshop(s) holding about SHARE of the booked steps, accept every new "
+        "machine of the workshop(s) holding about SHARE of the booked steps (every process keeps "
+        "two working workshops), accept every new "
         "offer, and report re-plan times, on-time share, refused offers, double bookings, moved "
         "done steps, operator notices and the ledger. Deterministic for a seed on a fresh "
         "database (wall-time figures aside)."

@@ -9,7 +9,7 @@ from marketplace.network.models import WeeklyAvailability
 from marketplace.network.snapshot import network_snapshot
 from marketplace.orders.models import Job, Review
 from marketplace.orders.ratings import workshop_rating_refresh
-from tests.factories import MachineFactory
+from tests.factories import CarrierFactory, MachineFactory
 from tests.factories.orders import JobFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +99,19 @@ def test_an_urgent_re_plan_reads_the_urgent_lead_time_where_a_workshop_takes_urg
         assert usual_spec.windows[0][0] == 8 * 60
     else:
         assert usual_spec.windows[0][0] == 24 * 60 + 8 * 60
+
+
+@pytest.mark.parametrize(
+    ("courier_hours", "urgent_leg", "usual_leg"),
+    [(4, 4 * 60, 24 * 60), (None, 24 * 60, 24 * 60), (30, 24 * 60, 24 * 60)],
+)
+def test_an_urgent_re_plan_reads_the_carriers_direct_courier_and_a_quote_never_does(
+    courier_hours, urgent_leg, usual_leg
+):
+    """A courier of 4 h shortens an urgent re-plan's legs only; a carrier without one, or
+    with one slower than its day, moves parts in a day at least as always."""
+    CarrierFactory(urgent_leg_hours=courier_hours)
+    monday = datetime(2030, 1, 7, tzinfo=UTC)
+    (usual,) = network_snapshot(origin=monday, horizon_days=3).carriers
+    (urgent,) = network_snapshot(origin=monday, horizon_days=3, urgent=True).carriers
+    assert (urgent.min_leg_minutes, usual.min_leg_minutes) == (urgent_leg, usual_leg)

@@ -6,6 +6,7 @@ so each re-plan is one short solve; the matcher runs for real.
 
 from __future__ import annotations
 
+import math
 from datetime import time, timedelta
 from unittest import mock
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Notification
 from marketplace.errors import CapacityUnavailable
-from marketplace.network.models import CapacityBooking, Machine
+from marketplace.network.models import CapacityBooking, Carrier, Machine
 from marketplace.network.services import (
     capacity_book,
     capacity_exception_add,
@@ -34,6 +35,7 @@ from marketplace.orders.plans import (
     acceptance_deadline,
     job_booking_release,
 )
+from matching.transport import road_km
 from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import at
 from tests.marketplace.orders.outage_story import (
@@ -225,6 +227,28 @@ def test_the_due_date_with_the_delivery_leg_is_kept(
     assert delivery.planned_arrival <= order.promised_delivery_at
     assert live_jobs(order).get().machine_id == mill("Eindhoven").pk
     assert not Notification.objects.filter(user=operator_olga).exists()
+
+
+# Stuttgart to the customer in Munich (tests/factories): about 250 road km.
+BY_ROAD = math.ceil(road_km(48.7758, 9.1829, 48.1351, 11.582) / 600 * 24 * 60)  # minutes
+
+
+@pytest.mark.parametrize(("courier_hours", "leg_minutes"), [(4, BY_ROAD), (None, 24 * 60)])
+def test_an_outage_re_plan_sends_the_parts_by_the_carriers_direct_courier(
+    small_network, django_capture_on_commit_callbacks, courier_hours, leg_minutes
+):
+    """The carrier drives 600 km a day: by its courier of 4 h at least, the delivery leg
+    takes the drive (about ten hours); with no courier declared, a day as always."""
+    Carrier.objects.update(urgent_leg_hours=courier_hours)
+    order = order_with(
+        (mill("Stuttgart"), at(2, 8), 2, "done"), (deburr("Eindhoven"), at(3, 8), 1, "accepted")
+    )
+    take_down([deburr("Eindhoven")], small_network["charlie"], django_capture_on_commit_callbacks)
+    assert live_jobs(order).get(step_key="step-1").machine_id == deburr("Stuttgart").pk
+    delivery = order.shipments.get(status=Shipment.Status.PLANNED, destination__isnull=True)
+    took = delivery.planned_arrival - delivery.planned_departure
+    assert took == timedelta(minutes=leg_minutes)
+    assert 4 * 60 < BY_ROAD < 24 * 60
 
 
 def test_a_due_date_that_cannot_be_kept_goes_to_operators_with_the_options(
