@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
 
 from accounts.models import Organization, User
 from accounts.selectors import is_operator, organization_ids_of
@@ -69,13 +69,25 @@ def required_documents(
         have = set(order.quality_files.order_by().values_list("kind", flat=True))
     else:
         have = {item.kind for item in files}
+    # The lines' tolerance classes and the customer's requirements in one query.
+    tolerances = (
+        order.option.request.lines.order_by()
+        .annotate(source=Value("line", output_field=CharField()))
+        .values_list("source", "tolerance")
+    )
+    asked = (
+        order.quality_requirements.order_by()
+        .annotate(source=Value("asked", output_field=CharField()))
+        .values_list("source", "kind")
+    )
+    rows = list(tolerances.union(asked, all=True))
     reasons: dict[str, tuple[str, bool]] = {
         kind: (because, False)
         for kind, because in class_documents(
-            order.option.request.lines.order_by().values_list("tolerance", flat=True)
+            value for source, value in rows if source == "line"
         ).items()
     }
-    for kind in order.quality_requirements.order_by().values_list("kind", flat=True):
+    for kind in (value for source, value in rows if source == "asked"):
         reasons.setdefault(kind, ("the customer asked for it", may_change))
     return [
         RequiredDocument(kind, DocumentKind(kind).label, because, kind in have, removable)

@@ -29,9 +29,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 PAGES = [
     ("customer", "/dashboard/", 12, 7),
     ("customer", "/orders/", 5, 5),
-    # 4 of them the quality panel's (records, files, the lines' tolerance classes, the
+    # 3 of them the quality panel's (records, files, the lines' tolerance classes with the
     # customer's requirements)
-    ("customer", "{order}", 17, 17),
+    ("customer", "{order}", 16, 16),
     ("customer", "/network/", 13, 7),
     ("customer", "/api/v1/orders/", 5, 5),
     ("workshop", "/dashboard/", 16, 11),  # the machines without materials and hours
