@@ -10,9 +10,9 @@ def set_up_django() -> None:
     """Loads the settings, apps, models and admin with the garbage collector paused.
 
     Start-up makes a few hundred thousand objects that live as long as the process (modules,
-    classes, models, admin and URL patterns) and almost no garbage, yet the collector walks
-    them again and again as they grow: a third of `manage.py check`'s time. They are frozen
-    once made (never walked again), then the collector runs as usual for the command itself.
+    classes, models, the admin) and almost no garbage, yet the collector walks them again and
+    again as they grow: a quarter to a third of `manage.py check`'s time. They are frozen once
+    made (never walked again), then the collector runs as usual for the command itself.
     Broken settings are left to Django's command line, which reports them in its own words;
     `runserver` sets Django up itself, so that it keeps reloading after an error.
     """
