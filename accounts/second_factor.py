@@ -28,9 +28,9 @@ from urllib.parse import urlencode
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 
 from accounts.models import Membership, Organization, User
+from accounts.selectors import memberships_for_user
 
 SETUP_URL = "/accounts/2fa/"
 # Where a signed-in person answers their second factor again (allauth's reauthentication).
@@ -78,38 +78,36 @@ def has_second_factor(*, user: User) -> bool:
     return Authenticator.objects.filter(user=user, type__in=STRONG_FACTORS).exists()
 
 
-def _factor_of_user() -> Exists:
-    return Exists(Authenticator.objects.filter(user=OuterRef("user"), type__in=STRONG_FACTORS))
-
-
 @dataclass(frozen=True)
 class SecondFactorCheck:
-    is_operator: bool | None  # None: not looked up (a money page, or the rule is off)
+    is_operator: bool | None  # None: not looked up (an open page, or the rule is off)
     refusal: str | None
 
 
 def second_factor_check(*, user: User, path: str) -> SecondFactorCheck:
-    """Whether this user may reach this path, with what was learnt on the way (one query):
-    the middleware hands `is_operator` on to the templates so that no page pays twice."""
+    """Whether this user may reach this path, with what was learnt on the way: the user's
+    memberships (the request's one read of them, which the page and its navigation use too)
+    say who must have a factor, and only those are asked for it (one query). The middleware
+    hands `is_operator` on to the templates so that no page pays twice."""
     if (
         not getattr(settings, "MFA_REQUIRED_FOR_OPERATORS", True)
         or not user.is_authenticated
         or path.startswith(OPEN_TO_EVERYONE)
     ):
         return SecondFactorCheck(is_operator=None, refusal=None)
+    memberships = memberships_for_user(user=user)
+    operator = any(m.organization.kind == Organization.Kind.PLATFORM for m in memberships)
     if path.startswith(MONEY_DESTINATIONS):
         # Those who are paid: owners and admins of workshops and carriers.
-        paid = Membership.objects.filter(
-            user=user, role__in=Membership.MANAGERS, organization__kind__in=PAID_KINDS
-        ).annotate(factor=_factor_of_user())
-        factors = list(paid.values_list("factor", flat=True)[:1])
-        refusal = MONEY_REFUSAL if factors and not factors[0] else None
-        return SecondFactorCheck(is_operator=None, refusal=refusal)
-    operator = Membership.objects.filter(user=user, organization__kind=Organization.Kind.PLATFORM)
-    factors = list(operator.annotate(factor=_factor_of_user()).values_list("factor", flat=True)[:1])
-    if not factors:
+        paid = any(
+            m.role in Membership.MANAGERS and m.organization.kind in PAID_KINDS for m in memberships
+        )
+        refusal = MONEY_REFUSAL if paid and not has_second_factor(user=user) else None
+        return SecondFactorCheck(is_operator=operator, refusal=refusal)
+    if not operator:
         return SecondFactorCheck(is_operator=False, refusal=None)
-    return SecondFactorCheck(is_operator=True, refusal=None if factors[0] else OPERATOR_REFUSAL)
+    refusal = None if has_second_factor(user=user) else OPERATOR_REFUSAL
+    return SecondFactorCheck(is_operator=True, refusal=refusal)
 
 
 def second_factor_refusal(*, user: User, path: str) -> str | None:

@@ -12,7 +12,9 @@ For every page of ``bench_web.py``'s mix, as the role that opens it there:
 
 Each figure is the median of ``--repeat`` requests, in milliseconds, with the number of queries
 of one request. The time is the whole request in this process (middleware, sessions, ORM,
-templates, serializers); SQLite answers from the page cache, so it is mostly Python.
+templates, serializers); SQLite answers from the page cache, so it is mostly Python. Beside
+the elapsed time, the processor time of this process (``cpu``): on a shared machine the
+elapsed time grows with the others' load, the processor time much less.
 """
 
 from __future__ import annotations
@@ -75,22 +77,24 @@ def prepare() -> dict[str, Client]:
     return clients
 
 
-def measure(client: Client, path: str, *, repeat: int, cold: bool) -> tuple[float, int]:
-    """Median milliseconds of ``repeat`` requests, and the queries of one of them."""
-    times = []
+def measure(client: Client, path: str, *, repeat: int, cold: bool) -> tuple[float, float, int]:
+    """Median elapsed and processor milliseconds of ``repeat`` requests, and the queries of
+    one of them."""
+    times, cpu_times = [], []
     client.get(path)  # sessions, templates and the basemap loaded once, as in a running site
     for _ in range(repeat):
         if cold:
             cache.clear()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         response = client.get(path)
         times.append((time.perf_counter() - start) * 1000)
+        cpu_times.append((time.process_time() - cpu_start) * 1000)
         assert response.status_code == 200, (path, response.status_code)
     if cold:
         cache.clear()
     with CaptureQueriesContext(connection) as queries:
         client.get(path)
-    return statistics.median(times), len(queries.captured_queries)
+    return statistics.median(times), statistics.median(cpu_times), len(queries.captured_queries)
 
 
 def main() -> None:
@@ -98,17 +102,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     clients = prepare()
-    print("| page | role | cold ms | cold queries | warm ms | warm queries |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| page | role | cold ms | cold cpu ms | cold queries "
+        "| warm ms | warm cpu ms | warm queries |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for role, paths in MIX.items():
         for template in paths:
             path = template.format(order=clients["order"])
             name = "/orders/<id>/" if template == "{order}" else template
-            cold_ms, cold_queries = measure(clients[role], path, repeat=args.repeat, cold=True)
-            warm_ms, warm_queries = measure(clients[role], path, repeat=args.repeat, cold=False)
+            cold = measure(clients[role], path, repeat=args.repeat, cold=True)
+            warm = measure(clients[role], path, repeat=args.repeat, cold=False)
             print(
-                f"| {name} | {role} | {cold_ms:.1f} | {cold_queries} "
-                f"| {warm_ms:.1f} | {warm_queries} |"
+                f"| {name} | {role} | {cold[0]:.1f} | {cold[1]:.1f} | {cold[2]} "
+                f"| {warm[0]:.1f} | {warm[1]:.1f} | {warm[2]} |"
             )
 
 

@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
-from sepaxml import SepaTransfer
 
 from accounts.audit import record
 from accounts.models import Membership, Organization, User
@@ -49,6 +46,10 @@ def bank_details_validate(*, holder_name: str, iban: str, bic: str) -> tuple[str
         raise InvalidBankDetails(
             "The account holder's name may have at most 70 characters.", code="invalid_holder"
         )
+    # Loaded on the first bank details, not with the site (as sepaxml on the first bank file).
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         parsed_iban = IBAN(iban or "")
     except SchwiftyException as error:
@@ -159,6 +160,8 @@ def bank_file_create(
         by_party: dict[int, list[Payout]] = defaultdict(list)
         for payout in payouts:
             by_party[payout.party_id].append(payout)
+        from sepaxml import SepaTransfer
+
         sepa = SepaTransfer(
             {
                 "name": settings.SEPA_DEBTOR_NAME,

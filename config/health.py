@@ -1,4 +1,5 @@
-"""`/healthz`: is every service this deployment depends on reachable?
+"""`/healthz`: is every service this deployment depends on reachable? (Loaded on the first
+probe by `config.healthz`: its libraries stay out of start-up.)
 
 Load balancers, `curl`, browsers and monitoring all probe it, each with its own `Accept`
 header (or none, or a malformed one): every one of them gets 200 or 503, never 406 or 500.
@@ -7,13 +8,12 @@ header (or none, or a malformed one): every one of them gets 200 or 503, never 4
 import asyncio
 import dataclasses
 import datetime
-import logging
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from health_check.base import HealthCheck
 from health_check.checks import Cache, Database
-from health_check.exceptions import HealthCheckException, ServiceUnavailable
+from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView, MediaType
 from kombu import Connection
 
@@ -36,18 +36,6 @@ class Broker(HealthCheck):
                 connection.ensure_connection(max_retries=1, timeout=2)
         except Exception as exc:
             raise ServiceUnavailable("The task broker cannot be reached.") from exc
-
-
-class OneLinePerFailedCheck(logging.Filter):
-    """A failed check logs one line, not a traceback: probes come every few seconds, and an
-    outage would otherwise bury the log. Unexpected errors keep their traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], HealthCheckException):
-            record.msg = f"{record.msg}: %s"
-            record.args = (*(record.args or ()), record.exc_info[1])
-            record.exc_info = None
-        return True
 
 
 def preferred_format(accept: str) -> str:
@@ -105,3 +93,7 @@ class HealthView(HealthCheckView):
                 return self.render_to_response_openmetrics()
             case _:
                 return self.render_to_response_text(status)
+
+
+# Built on the first probe, when `config.healthz` first imports this module.
+health_view = HealthView.as_view()

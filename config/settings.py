@@ -561,7 +561,7 @@ PERMISSIONS_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"one_line_health": {"()": "config.health.OneLinePerFailedCheck"}},
+    "filters": {"one_line_health": {"()": "config.healthz.OneLinePerFailedCheck"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -3,7 +3,7 @@ queues to work through and the network's health."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from accounts.models import Organization
 from marketplace.designs.models import DesignReport
@@ -79,31 +79,35 @@ def workshop_open_jobs(*, workshop: Workshop) -> dict:
     """The jobs a workshop has to act on (offered, accepted, under way) and how many it has
     done, for its dashboard; the job board holds the rest."""
     jobs = Job.objects.filter(workshop=workshop)
+    is_open = Q(status__in=[Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS])
+    counts = jobs.aggregate(  # both counts in one query
+        open=Count("pk", filter=is_open), done=Count("pk", filter=Q(status=Job.Status.DONE))
+    )
     return {
         "open_jobs": list(
-            jobs.filter(
-                status__in=[Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS]
-            )
+            jobs.filter(is_open)
             .select_related("order", "machine")
             .order_by("planned_start", "pk")[:DASHBOARD_ROWS]
         ),
-        "open_job_count": jobs.filter(
-            status__in=[Job.Status.OFFERED, Job.Status.ACCEPTED, Job.Status.IN_PROGRESS]
-        ).count(),
-        "done_job_count": jobs.filter(status=Job.Status.DONE).count(),
+        "open_job_count": counts["open"],
+        "done_job_count": counts["done"],
     }
 
 
 def carrier_open_legs(*, carrier) -> dict:
     """The legs a carrier still has to move, soonest first, and how many it has delivered."""
     legs = Shipment.objects.filter(carrier=carrier)
-    waiting = legs.filter(status__in=[Shipment.Status.PLANNED, Shipment.Status.IN_TRANSIT])
+    is_waiting = Q(status__in=[Shipment.Status.PLANNED, Shipment.Status.IN_TRANSIT])
+    counts = legs.aggregate(  # both counts in one query
+        waiting=Count("pk", filter=is_waiting),
+        delivered=Count("pk", filter=Q(status=Shipment.Status.DELIVERED)),
+    )
     return {
         "open_legs": list(
-            waiting.select_related("order", "origin", "destination").order_by(
-                "planned_departure", "pk"
-            )[:DASHBOARD_ROWS]
+            legs.filter(is_waiting)
+            .select_related("order", "origin", "destination")
+            .order_by("planned_departure", "pk")[:DASHBOARD_ROWS]
         ),
-        "open_leg_count": waiting.count(),
-        "delivered_leg_count": legs.filter(status=Shipment.Status.DELIVERED).count(),
+        "open_leg_count": counts["waiting"],
+        "delivered_leg_count": counts["delivered"],
     }

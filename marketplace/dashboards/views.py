@@ -49,7 +49,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         workshop = network_selectors.workshop_for_organization(organization=organization)
         context["workshop"] = workshop
         if workshop is not None:
-            machines = list(network_selectors.machines_of_workshop(workshop=workshop))
+            machines = list(
+                network_selectors.machines_of_workshop(workshop=workshop, details=False)
+            )
             start, end = network_selectors.next_weeks(4)
             free = network_selectors.machine_free_hours(machines=machines, start=start, end=end)
             for machine in machines:

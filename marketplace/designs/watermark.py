@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw, ImageFont
-
 ALPHA = 110  # of 255: readable, the part still visible underneath
 
 
@@ -22,6 +20,8 @@ def watermark_text(*, reader: str, organization: str, day: str) -> str:
 
 def watermark_png(data: bytes, text: str) -> bytes:
     """The picture with ``text`` tiled diagonally over it, as PNG bytes."""
+    from PIL import Image, ImageDraw, ImageFont  # on the first watermark, not with the site
+
     with Image.open(io.BytesIO(data)) as source:
         base = source.convert("RGBA")
     width, height = base.size

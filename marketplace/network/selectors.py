@@ -58,12 +58,11 @@ def workshop_inspection_counts(*, workshop_id: int) -> InspectionCounts:
     )
 
 
-def machines_of_workshop(*, workshop: Workshop) -> QuerySet[Machine]:
-    return (
-        workshop.machines.select_related("process")
-        .prefetch_related("materials", "weekly_hours")
-        .order_by("name")
-    )
+def machines_of_workshop(*, workshop: Workshop, details: bool = True) -> QuerySet[Machine]:
+    """The workshop's machines by name with their process; ``details``: their materials and
+    weekly hours too (two queries more), which a list that only names them goes without."""
+    machines = workshop.machines.select_related("process").order_by("name")
+    return machines.prefetch_related("materials", "weekly_hours") if details else machines
 
 
 def weekly_slots(machine: Machine) -> list[WeeklySlot]:

@@ -68,15 +68,19 @@ def order_for_party(*, order_id: int, user) -> OrderForParty:
     ids = organization_ids_of(user=user)
     is_customer = order.organization_id in ids
     operator = is_operator(user=user)
+    # Read through the order's managers, each row already knows its order: no join to it,
+    # neither for the rows nor for sorting by the models' first key (the order).
     jobs = list(
         order.jobs.select_related("workshop__organization", "machine", "process").order_by(
             "sequence", "pk"
         )
     )
     shipments = list(
-        order.shipments.exclude(status=Shipment.Status.SUPERSEDED).select_related(
-            "order", "origin__organization", "destination__organization", "carrier__organization"
+        order.shipments.exclude(status=Shipment.Status.SUPERSEDED)
+        .select_related(
+            "origin__organization", "destination__organization", "carrier__organization"
         )
+        .order_by("planned_departure", "pk")
     )
     if not (is_customer or operator):
         inspected = {j.pk for j in steps_inspected_by(jobs=jobs, organization_ids=ids)}

@@ -196,8 +196,11 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "order": order,
         "jobs": jobs,
         "shipments": shipments,
-        "events": order.events.select_related("actor"),
-        "chat": order.messages.select_related("author", "organization"),
+        # In time order within this one order: no join to the order for the models' default.
+        "events": order.events.select_related("actor").order_by("at", "pk"),
+        "chat": order.messages.select_related("author", "organization").order_by(
+            "created_at", "pk"
+        ),
         "is_customer": is_customer,
         "is_operator": operator,
         "can_cancel": any(
@@ -213,7 +216,9 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "dispute_money": disputes.dispute_money(order=order)
         if operator and status == order_flow.OrderStatus.DISPUTED
         else None,
-        "decisions": order.dispute_decisions.select_related("decided_by")
+        "decisions": order.dispute_decisions.select_related("decided_by").order_by(
+            "decided_at", "pk"
+        )
         if view.sees_everything or operator
         else [],
         "inspection_outcomes": Job.Inspection.choices,

@@ -131,11 +131,12 @@ class ReviewInputSerializer(serializers.Serializer):
 
 
 def _order_quality(order, user) -> dict:
-    documents = selectors.required_documents(order, viewer=user)
+    files = selectors.files_of(order)
+    documents = selectors.required_documents(order, viewer=user, files=files)
     return {
         "required_documents": [vars(r) for r in documents],
         "records": selectors.records_of(order),
-        "files": selectors.files_of(order),
+        "files": files,
         "archive_url": reverse("api-order-quality-archive", args=[order.pk]),
     }
 

@@ -8,8 +8,6 @@ import io
 import re
 from dataclasses import dataclass
 
-from PIL import Image, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
-
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # bytes
 MAX_FILE_BYTES = 20 * 1024 * 1024  # bytes
 HEAD_BYTES = 8 * 1024  # what sniffing reads: enough lines to tell a CSV from prose or HTML
@@ -102,22 +100,28 @@ def is_document(kind: str) -> bool:
     return kind not in ("photo", "file")
 
 
-# Each picture type's header reader, used without ``Image.open``: that one refuses a bomb
-# before saying how large it is, and a user is owed the number.
-_HEADER_READERS = {
-    "image/png": PngImagePlugin.PngImageFile,
-    "image/jpeg": JpegImagePlugin.JpegImageFile,
-    "image/webp": WebPImagePlugin.WebPImageFile,
-}
+def _header_reader(content_type: str) -> type:
+    """The picture type's header reader, used without ``Image.open``: that one refuses a bomb
+    before saying how large it is, and a user is owed the number. Pillow loads on the first
+    picture, not with the site."""
+    from PIL import JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+
+    return {
+        "image/png": PngImagePlugin.PngImageFile,
+        "image/jpeg": JpegImagePlugin.JpegImageFile,
+        "image/webp": WebPImagePlugin.WebPImageFile,
+    }[content_type]
 
 
 def picture_pixels(*, content_type: str, content: bytes) -> int | None:
     """The pixels a picture's header claims, read without decoding any of them; None when it
     is no picture or its header cannot be read; UploadRefused for a bomb whose size the reader
     will not say."""
-    reader = _HEADER_READERS.get(content_type)
-    if reader is None:
+    if content_type not in PHOTO_TYPES:
         return None
+    from PIL import Image
+
+    reader = _header_reader(content_type)
     try:
         with reader(io.BytesIO(content)) as image:
             width, height = image.size
@@ -152,6 +156,8 @@ def check_document(*, content_type: str, content: bytes) -> None:
             raise UploadRefused("This PDF is incomplete or empty: upload the whole document.")
         return
     check_picture_size(content_type=content_type, content=content)
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(content)) as image:
             image.verify()

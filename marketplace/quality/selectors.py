@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
 
 from accounts.models import Organization, User
 from accounts.selectors import is_operator, organization_ids_of
@@ -56,19 +56,38 @@ def class_documents(tolerances: Iterable[str]) -> dict[str, str]:
     }
 
 
-def required_documents(order: Order, *, viewer: User | None = None) -> list[RequiredDocument]:
+def required_documents(
+    order: Order, *, viewer: User | None = None, files: Iterable[QualityFile] | None = None
+) -> list[RequiredDocument]:
     """The documents the order needs: an inspection report for a tight tolerance class, and
     whatever its customer asked for, which is removable only by a ``viewer`` whose change
-    ``requirements_refusal`` lets through."""
+    ``requirements_refusal`` lets through. ``files``: the order's quality files when the
+    caller has read them already (``files_of``), so that they are not read twice."""
     may_change = viewer is not None and requirements_refusal(user=viewer, order=order) is None
-    have = set(order.quality_files.values_list("kind", flat=True))
+    # Sets of plain values: no ordering, so no join to the order for its default ordering.
+    if files is None:
+        have = set(order.quality_files.order_by().values_list("kind", flat=True))
+    else:
+        have = {item.kind for item in files}
+    # The lines' tolerance classes and the customer's requirements in one query.
+    tolerances = (
+        order.option.request.lines.order_by()
+        .annotate(source=Value("line", output_field=CharField()))
+        .values_list("source", "tolerance")
+    )
+    asked = (
+        order.quality_requirements.order_by()
+        .annotate(source=Value("asked", output_field=CharField()))
+        .values_list("source", "kind")
+    )
+    rows = list(tolerances.union(asked, all=True))
     reasons: dict[str, tuple[str, bool]] = {
         kind: (because, False)
         for kind, because in class_documents(
-            order.option.request.lines.values_list("tolerance", flat=True)
+            value for source, value in rows if source == "line"
         ).items()
     }
-    for kind in order.quality_requirements.values_list("kind", flat=True):
+    for kind in (value for source, value in rows if source == "asked"):
         reasons.setdefault(kind, ("the customer asked for it", may_change))
     return [
         RequiredDocument(kind, DocumentKind(kind).label, because, kind in have, removable)
@@ -146,16 +165,22 @@ def order_quality_get(*, order_id: int, user: User, acting_as: Organization | No
     return order
 
 
+# One order's records and files in their models' order without its first key (the order),
+# which would join the orders table only to sort by a value every row shares.
 def records_of(order: Order) -> list[QualityRecord]:
     return list(
-        order.quality_records.select_related(
-            "job__workshop", "recorded_by", "reviewed_by"
-        ).prefetch_related("measurements")
+        order.quality_records.select_related("job__workshop", "recorded_by", "reviewed_by")
+        .prefetch_related("measurements")
+        .order_by("job__sequence", "pk")
     )
 
 
 def files_of(order: Order) -> list[QualityFile]:
-    return list(order.quality_files.select_related("job__workshop"))
+    return list(
+        order.quality_files.select_related("job__workshop").order_by(
+            "job__sequence", "uploaded_at", "pk"
+        )
+    )
 
 
 def _kept_by(organization: Organization) -> Q:

@@ -54,7 +54,8 @@ def order_quality(context, order, is_customer: bool = False) -> dict:
     records = selectors.records_of(order)
     for record in records:
         record.may_review = services.may_review(user=request.user, record=record)
-    required = selectors.required_documents(order, viewer=request.user)
+    files = selectors.files_of(order)
+    required = selectors.required_documents(order, viewer=request.user, files=files)
     chosen = {r.kind for r in required}
     return {
         "visible": True,
@@ -63,7 +64,7 @@ def order_quality(context, order, is_customer: bool = False) -> dict:
         "order": order,
         "required": required,
         "records": records,
-        "files": selectors.files_of(order),
+        "files": files,
         "may_require": is_customer
         and selectors.requirements_refusal(user=request.user, order=order) is None,
         "kinds_to_add": [(k, label) for k, label in DocumentKind.choices if k not in chosen],

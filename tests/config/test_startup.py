@@ -2,6 +2,10 @@
 
 OR-Tools (with pandas), SciPy, trimesh, matplotlib, numpy, stripe, reportlab and Twisted cost
 about 3 s together; none is needed to load the settings, the apps, the models and the URLs.
+Nor are the health checks' libraries (redis, dnspython, through django-health-check), loaded
+on the first probe, nor schwifty and sepaxml (bank details and files) or Pillow (quality
+pictures, watermarks), loaded on first use. `manage.py` loads Django with the garbage
+collector paused and gives the command a running one.
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ HEAVY = (
     "reportlab",
     "OCP",
     "build123d",
+    "health_check",
+    "redis",
+    "dns",
+    "schwifty",
+    "sepaxml",
 )
+# Django's own check of image fields imports Pillow, so only the web process goes without it.
+WEB_PROCESS_SKIPS = ("PIL",)
 
 
 def _loaded_after(code: str, *argv: str) -> dict:
@@ -69,3 +80,37 @@ def test_daphne_serves_runserver_and_is_not_loaded_by_other_commands():
     )
     assert _loaded_after(code, "runserver") == ["daphne", True]
     assert _loaded_after(code, "check") == ["django.contrib.staticfiles", False]
+
+
+def test_the_web_process_loads_its_urls_without_pillow():
+    skipped = set(WEB_PROCESS_SKIPS)
+    loaded = _loaded_after(
+        "import config.urls, config.asgi\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {skipped!r})))"
+    )
+    assert loaded == []
+
+
+def _manage(*argv: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *argv],
+        cwd=ROOT,
+        env={**os.environ, "DESIGN_ANALYSIS_PREWARM": "false", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_a_command_runs_with_the_collector_on_and_the_start_up_objects_frozen():
+    done = _manage("shell", "-c", "import gc; print(gc.isenabled(), gc.get_freeze_count() > 0)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "True True"
+
+
+def test_broken_settings_are_still_reported_by_djangos_command_line():
+    done = _manage("help", DJANGO_SETTINGS_MODULE="no_such_settings_module")
+    assert done.returncode == 0, done.stderr
+    assert "settings are not properly configured" in done.stdout
+    assert "No module named 'no_such_settings_module'" in done.stdout

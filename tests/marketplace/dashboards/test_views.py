@@ -128,3 +128,15 @@ def test_each_role_dashboard_lists_its_own_orders_jobs_and_legs(
 
 def test_dashboards_say_so_when_there_is_nothing_to_do(client, workshop_bob):
     assert "No jobs assigned yet" in dashboard_of(client, workshop_bob)
+
+
+def test_the_workshop_dashboard_counts_its_open_and_done_jobs(client, workshop_bob):
+    from marketplace.orders.models import Job
+    from tests.factories.orders import JobFactory
+
+    workshop = workshop_of(workshop_bob)
+    for status in ("offered", "accepted", "in_progress", "done", "done", "declined", "planned"):
+        JobFactory(workshop=workshop, status=status)
+    JobFactory(status=Job.Status.ACCEPTED)  # another workshop's
+    page = dashboard_of(client, workshop_bob)
+    assert "3 jobs to work on, 2 done." in page

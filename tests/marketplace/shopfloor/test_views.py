@@ -43,7 +43,7 @@ def test_the_table_refreshes_alone_in_the_same_number_of_queries_for_more_machin
 ):
     client.force_login(workshop_bob)
     MachineFactory(workshop=workshop_of(workshop_bob))
-    with django_assert_num_queries(8) as few:  # is_operator asked once per request
+    with django_assert_num_queries(7) as few:  # memberships read once (operator, 2nd factor)
         client.get(reverse("shopfloor_live"), headers={"HX-Request": "true"})
     MachineFactory.create_batch(4, workshop=workshop_of(workshop_bob))
     with django_assert_num_queries(len(few.captured_queries)):
