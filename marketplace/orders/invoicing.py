@@ -21,12 +21,22 @@ ENDED_JOBS = (Job.Status.SUPERSEDED, Job.Status.DECLINED, Job.Status.CANCELLED)
 ENDED_LEGS = (Shipment.Status.SUPERSEDED, Shipment.Status.CANCELLED)
 
 
+def _part_of(line) -> str:
+    """What a step works on, as an invoice names goods: the part and how many ("Bracket × 4:
+    "), or every part for a step of the whole order (assembly)."""
+    if line is None:
+        return "All parts: "
+    return f"{line.revision.design.name} × {line.quantity}: "
+
+
 def invoice_lines_for(
     *, order: Order | None = None, option: QuoteOption | None = None
 ) -> list[LineSpec]:
     """The lines of the customer's invoice, summing exactly to the order's price: each
-    process step and transport leg (the order's production and transport cost shared in
-    proportion to their costs), the coordination margin and the platform fee."""
+    process step, named with its part and quantity, and each transport leg, from where to
+    where (the order's production and transport cost shared in proportion to their costs),
+    the coordination margin and the platform fee. Steps follow the plan; legs are sorted by
+    their words, so the proforma of an option and the order's invoice list them alike."""
     if order is not None:
         price, margin, fee, currency = (
             order.price_minor,
@@ -34,10 +44,14 @@ def invoice_lines_for(
             order.platform_fee_minor,
             order.currency,
         )
+        jobs = (
+            order.jobs.exclude(status__in=ENDED_JOBS)
+            .select_related("workshop", "line__revision__design")
+            .order_by("sequence", "pk")
+        )
         items = [
-            (f"{job.name} — {job.workshop}", job.cost_minor)
-            for job in order.jobs.exclude(status__in=ENDED_JOBS).select_related("workshop")
-        ] + [
+            (f"{_part_of(job.line)}{job.name} — {job.workshop}", job.cost_minor) for job in jobs
+        ] + sorted(
             (
                 f"Transport {leg.origin} to {leg.destination or 'you'} — {leg.carrier}",
                 leg.cost_minor,
@@ -45,7 +59,7 @@ def invoice_lines_for(
             for leg in order.shipments.exclude(status__in=ENDED_LEGS).select_related(
                 "origin", "destination", "carrier"
             )
-        ]
+        )
     elif option is not None:
         price, margin, fee, currency = (
             option.price_minor,
@@ -54,16 +68,25 @@ def invoice_lines_for(
             option.currency,
         )
         route = option.route or {}
+        steps = route.get("steps", [])
+        lines = {line.pk: line for line in option.request.lines.select_related("revision__design")}
+        workshops = {step.get("workshop_id"): step.get("workshop_name", "") for step in steps}
         items = [
             (
-                f"{step.get('name', 'Step')} — {step.get('workshop_name', '')}",
+                f"{_part_of(lines.get(step.get('line_id')))}{step.get('name', 'Step')}"
+                f" — {step.get('workshop_name', '')}",
                 step.get("cost_minor", 0),
             )
-            for step in route.get("steps", [])
-        ] + [
-            (f"Transport — {leg.get('carrier_name', '')}", leg.get("cost_minor", 0))
+            for step in steps
+        ] + sorted(
+            (
+                f"Transport {workshops.get(leg.get('origin_workshop_id'), '')} to "
+                f"{workshops.get(leg.get('destination_workshop_id')) or 'you'}"
+                f" — {leg.get('carrier_name', '')}",
+                leg.get("cost_minor", 0),
+            )
             for leg in route.get("legs", [])
-        ]
+        )
     else:
         raise ValueError("Invoice lines need an order or an option.")
     work = Money(price - margin - fee, currency)

@@ -11,6 +11,7 @@ from billing.models import CheckoutDetails, Invoice, Payment
 from billing.vat import REVERSE_CHARGE_MENTION
 from marketplace.orders import checkout
 from marketplace.orders.models import Order
+from marketplace.orders.services import order_place
 from tests import checkout_story
 from tests.billing.invoice_story import pdf_text
 from tests.checkout_story import checkout_url
@@ -31,6 +32,34 @@ def test_the_review_shows_lines_summing_to_the_price_and_the_delivery_address(
     assert "Platform fee" in page
     lines = checkout.invoice_lines_for(option=checkout_option)
     assert sum(line.net.minor for line in lines) == checkout_option.price_minor
+
+
+def test_invoice_lines_name_each_part_and_quantity_alike_before_and_after_ordering(
+    customer_alice, checkout_option
+):
+    """Hostile review: lines read "anodizing — Workshop" without the goods (an EU invoice
+    names their nature and quantity), and the proforma listed the legs in another order than
+    the invoice."""
+    quoted = checkout.invoice_lines_for(option=checkout_option)
+    order = order_place(user=customer_alice, option=checkout_option)
+    ordered = checkout.invoice_lines_for(order=order)
+    assert [line.description for line in ordered] == [line.description for line in quoted]
+    assert sum(line.net.minor for line in ordered) == order.price_minor
+    parts = (
+        *(f"{line.revision.design.name} × {line.quantity}: " for line in order.request.lines.all()),
+        "All parts: assembly",
+    )
+    legs = [line.description for line in ordered if line.description.startswith("Transport")]
+    steps = [
+        line.description
+        for line in ordered
+        if line.description not in legs
+        and line.description not in ("Coordination and margin", "Platform fee")
+    ]
+    assert steps
+    assert [step for step in steps if not step.startswith(parts)] == [], steps
+    assert legs
+    assert all(" to " in leg for leg in legs), legs
 
 
 def test_a_bad_vat_id_is_refused_with_a_message_and_nothing_is_placed(
