@@ -1,8 +1,10 @@
 """Reads of users, organizations and memberships, always scoped to what the user may see."""
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Literal
 
 from django.db.models import QuerySet
 
@@ -143,6 +145,27 @@ def organization_pending_invitations(*, organization: Organization) -> list[Invi
     return [i for i in organization.invitations.filter(accepted_at=None) if not i.is_expired]
 
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,220}")
+
+
+def organization_named(*, user: User, requested: str) -> Membership | Literal[False] | None:
+    """The user's membership of the organization an ``X-Organization`` value names (by id, or
+    by slug when it is not all digits), None when they are not a member of it, False when the
+    value can name no organization at all (blank, not an id nor a slug)."""
+    key = requested.strip()
+    number = parse_id(key)
+    if number is None and (key.isdigit() or not _SLUG.fullmatch(key)):
+        return False
+    return next(
+        (
+            m
+            for m in memberships_for_user(user=user)
+            if (m.organization_id == number if number is not None else m.organization.slug == key)
+        ),
+        None,
+    )
+
+
 def active_membership(
     *, user: User, requested: str | int | None = None, session_choice: int | None = None
 ) -> Membership | None:
@@ -154,16 +177,7 @@ def active_membership(
     """
     memberships = memberships_for_user(user=user)
     if requested not in (None, ""):
-        key = str(requested)
-        number = parse_id(key)
-        return next(
-            (
-                m
-                for m in memberships
-                if (m.organization_id == number if number else m.organization.slug == key)
-            ),
-            None,
-        )
+        return organization_named(user=user, requested=str(requested)) or None
     if session_choice is not None:
         chosen = next((m for m in memberships if m.organization_id == session_choice), None)
         if chosen is not None:

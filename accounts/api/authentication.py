@@ -4,10 +4,18 @@ and the reason when the user must first set up a second factor (accounts.second_
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
+from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
 
 from accounts.second_factor import second_factor_refusal
+from accounts.selectors import ORGANIZATION_HEADER, organization_named
+
+
+class OrganizationHeaderInvalid(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "organization_header_invalid"
+    default_detail = "Name an organization in X-Organization by its id or slug, or leave it out."
 
 
 def _checked(request, result):
@@ -15,7 +23,24 @@ def _checked(request, result):
         refusal = second_factor_refusal(user=result[0], path=request.path)
         if refusal:
             raise PermissionDenied(refusal)
+        _organization_header_check(request, user=result[0])
     return result
+
+
+def _organization_header_check(request, *, user) -> None:
+    """A client that names an organization acts for it or is refused: a mistyped header must
+    not fall back to the user's other organization. The web session's choice is not a header
+    and is not checked here (a stale one simply falls back, accounts.selectors)."""
+    requested = request.headers.get(ORGANIZATION_HEADER)
+    if requested is None:
+        return
+    named = organization_named(user=user, requested=requested)
+    if named is False:
+        raise OrganizationHeaderInvalid()
+    if named is None:
+        raise PermissionDenied(
+            f"You are not a member of organization {requested.strip()}.", code="not_a_member"
+        )
 
 
 class SecondFactorTokenAuthentication(TokenAuthentication):

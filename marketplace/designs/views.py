@@ -228,24 +228,25 @@ def part_designer(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def design_thumbnail(request: HttpRequest, revision_id: int) -> HttpResponse:
-    """The picture; a confidential design's carries the reader's name and date for anyone
-    outside its organization, and each such look is logged."""
+    """The picture; each look by another organization is logged, as the 3D view is (the
+    owner's own looks write nothing), and a confidential design's carries the reader's name
+    and date."""
     revision = selectors.revision_get_for_member(
         revision_id=revision_id, user=request.user, acting_as=acting_organization(request)
     )
     if not revision.thumbnail:
         return HttpResponse(status=404)
-    mark = confidential.reader_watermark(
-        revision=revision, user=request.user, acting_as=acting_organization(request)
-    )
-    if mark is None:
-        return FileResponse(revision.thumbnail.open("rb"), content_type="image/png")
     confidential.design_access_record(
         revision=revision,
         user=request.user,
         kind=DesignDownload.Kind.THUMBNAIL,
         acting_as=acting_organization(request),
     )
+    mark = confidential.reader_watermark(
+        revision=revision, user=request.user, acting_as=acting_organization(request)
+    )
+    if mark is None:
+        return FileResponse(revision.thumbnail.open("rb"), content_type="image/png")
     with revision.thumbnail.open("rb") as picture:
         marked = watermark_png(picture.read(), mark)
     response = HttpResponse(marked, content_type="image/png")

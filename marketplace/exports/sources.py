@@ -23,7 +23,7 @@ from marketplace.designs.confidential import nda_acceptances_for_organization
 from marketplace.designs.selectors import designs_of_organization
 from marketplace.network.selectors import machines_of_workshop, workshop_for_organization
 from marketplace.orders.models import Job, Order, QuoteRequest, Shipment
-from marketplace.orders.selectors import jobs_for_workshop, shipments_for_carrier
+from marketplace.orders.selectors import jobs_on_record_of, shipments_for_carrier
 from marketplace.quality.selectors import (
     quality_files_for_organization,
     quality_records_for_organization,
@@ -88,7 +88,7 @@ def quotes(organization: Organization):
 
 def jobs(organization: Organization) -> list[Job]:
     workshop = workshop_for_organization(organization=organization)
-    return list(jobs_for_workshop(workshop=workshop)) if workshop else []
+    return list(jobs_on_record_of(workshop=workshop)) if workshop else []
 
 
 def shipments(organization: Organization) -> list[Shipment]:

@@ -309,6 +309,12 @@ class Job(models.Model):
         return f"{self.order} · {self.name} at {self.workshop}"
 
     @property
+    def is_held(self) -> bool:
+        """Its workshop holds it (``HELD``), so may open its page; otherwise the board only
+        names it."""
+        return self.status in self.HELD
+
+    @property
     def days_late(self) -> int:
         """Whole days past the planned end the workshop accepted, after the grace period."""
         if self.finished_at is None:

@@ -84,7 +84,12 @@ def order_for_party(*, order_id: int, user) -> OrderForParty:
     )
     if not (is_customer or operator):
         inspected = {j.pk for j in steps_inspected_by(jobs=jobs, organization_ids=ids)}
-        jobs = [job for job in jobs if job.workshop.organization_id in ids or job.pk in inspected]
+        jobs = [
+            job
+            for job in jobs
+            if (job.workshop.organization_id in ids and job.status in Job.HELD)
+            or job.pk in inspected
+        ]
         shipments = [
             leg
             for leg in shipments
@@ -102,10 +107,18 @@ def order_money_visible(*, user) -> Callable[[Order], bool]:
     return lambda order: order.organization_id in ids
 
 
+def held_by_workshops(organization_ids) -> Q:
+    """The jobs a workshop sees: those it holds (offered to it, accepted, under way or done),
+    as ``Order.objects.visible_to`` reads them; a planned (unpaid), declined, moved or
+    cancelled job is not its to read. Done jobs stay, for its history and payouts."""
+    return Q(workshop__organization__in=organization_ids, status__in=Job.HELD)
+
+
 def job_get_for_workshop_member(*, job_id, user, related: Sequence[str] = ()) -> Job:
-    """A job on the board of one of the user's workshops; anybody else's is not found."""
+    """A job one of the user's workshops holds (``held_by_workshops``); any other is not
+    found, the job page's rule too."""
     job = (
-        Job.objects.filter(pk=job_id, workshop__organization__memberships__user=user)
+        Job.objects.filter(held_by_workshops(organization_ids_of(user=user)), pk=job_id)
         .select_related(*related)
         .first()
     )
@@ -120,7 +133,7 @@ def job_get_for_party(*, job_id, user) -> Job:
     jobs = Job.objects.all()
     if not is_operator(user=user):
         ids = organization_ids_of(user=user)
-        jobs = jobs.filter(Q(workshop__organization__in=ids) | Q(order__organization__in=ids))
+        jobs = jobs.filter(held_by_workshops(ids) | Q(order__organization__in=ids))
     job = jobs.filter(pk=job_id).first()
     if job is None:
         raise NotFound("No such job on your job board.")
@@ -158,6 +171,18 @@ def quote_get_for_member(*, quote_id: int, user) -> QuoteRequest:
 
 
 def jobs_for_workshop(*, workshop: Workshop) -> QuerySet[Job]:
+    """The workshop's job board, API list and export: the jobs it holds (``Job.HELD``)."""
+    return (
+        Job.objects.filter(workshop=workshop, status__in=Job.HELD)
+        .select_related("order", "machine", "process", "line__revision__design")
+        .order_by("planned_start")
+    )
+
+
+def jobs_on_record_of(*, workshop: Workshop) -> QuerySet[Job]:
+    """The jobs an organization's export keeps for the workshop: those it holds and those it
+    declined or saw cancelled, its own record of what it was given; not planned (never
+    offered) nor moved ones."""
     return (
         Job.objects.filter(workshop=workshop)
         .exclude(status__in=[Job.Status.PLANNED, Job.Status.SUPERSEDED])
@@ -166,10 +191,11 @@ def jobs_for_workshop(*, workshop: Workshop) -> QuerySet[Job]:
     )
 
 
-def jobs_moved_away_from(*, workshop: Workshop, limit: int = 20) -> list[Job]:
-    """The workshop's jobs a re-plan gave to another workshop (newest first), so that a step
-    it had accepted does not vanish from its board without a word. A step re-offered to the
-    same workshop is not listed: its new job is on the board."""
+def jobs_gone_from(*, workshop: Workshop, limit: int = 20) -> list[Job]:
+    """The workshop's jobs that left its board (newest first): declined, cancelled, or given
+    to another workshop by a re-plan, so that a step does not vanish without a word. The board
+    names them; their pages and the API no longer show them (``jobs_for_workshop``). A step
+    re-offered to the same workshop is not listed: its new job is on the board."""
     from django.db.models import Exists, OuterRef
 
     kept_here = Job.objects.filter(
@@ -179,8 +205,12 @@ def jobs_moved_away_from(*, workshop: Workshop, limit: int = 20) -> list[Job]:
         workshop=workshop,
     ).exclude(status=Job.Status.SUPERSEDED)
     return list(
-        Job.objects.filter(workshop=workshop, status=Job.Status.SUPERSEDED)
-        .exclude(Exists(kept_here))
+        Job.objects.filter(workshop=workshop)
+        .alias(kept_here=Exists(kept_here))
+        .filter(
+            Q(status__in=[Job.Status.DECLINED, Job.Status.CANCELLED])
+            | Q(status=Job.Status.SUPERSEDED, kept_here=False)
+        )
         .select_related("order", "machine", "process", "line__revision__design")
         .order_by("-planned_start", "-pk")[:limit]
     )

@@ -373,11 +373,7 @@ def job_board(request: HttpRequest) -> HttpResponse:
         ("Accepted", [j for j in jobs if j.status == Job.Status.ACCEPTED]),
         ("In progress", [j for j in jobs if j.status == Job.Status.IN_PROGRESS]),
         ("Done", [j for j in jobs if j.status == Job.Status.DONE][-20:]),
-        (
-            "Declined or moved",
-            [j for j in jobs if j.status in (Job.Status.DECLINED, Job.Status.CANCELLED)][-20:]
-            + (selectors.jobs_moved_away_from(workshop=workshop) if workshop else []),
-        ),
+        ("Declined or moved", selectors.jobs_gone_from(workshop=workshop) if workshop else []),
     ]
     return render(request, "marketplace/job_board.html", {"workshop": workshop, "columns": columns})
 

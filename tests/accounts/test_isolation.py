@@ -62,12 +62,15 @@ def test_an_outsider_cannot_change_roles_through_the_api(customer_alice, worksho
 
 
 def test_the_x_organization_header_cannot_reach_a_foreign_organization(
-    customer_alice, workshop_bob
+    client, customer_alice, workshop_bob
 ):
     other = workshop_bob.memberships.get().organization
-    client = api_client_for(customer_alice)
+    client.force_login(customer_alice)
     response = client.get("/api/v1/me/", HTTP_X_ORGANIZATION=str(other.pk))
-    assert response.json()["active_organization"] is None
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        f"You are not a member of organization {other.pk}."
+    )
 
 
 def test_switching_to_a_foreign_organization_is_refused(client, customer_alice, workshop_bob):

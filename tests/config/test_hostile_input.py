@@ -34,11 +34,15 @@ def test_an_id_that_is_not_a_number_is_not_found(customer_alice, url):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("header", ["²", "9" * 30, "-1", " "])
-def test_an_odd_organization_header_picks_no_organization(customer_alice, header):
-    response = api_client_for(customer_alice).get("/api/v1/me/", HTTP_X_ORGANIZATION=header)
-    assert response.status_code == 200
-    assert response.json()["active_organization"] is None
+@pytest.mark.parametrize(
+    ("header", "status"), [("²", 400), ("9" * 30, 400), ("-1", 403), (" ", 400)]
+)
+def test_an_odd_organization_header_is_refused_not_ignored(client, customer_alice, header, status):
+    """Before: ignored, and the request answered in the user's own organization."""
+    client.force_login(customer_alice)  # the API's own authentication runs (not forced)
+    response = client.get("/api/v1/me/", HTTP_X_ORGANIZATION=header)
+    assert response.status_code == status
+    assert set(error_of(response)) == {"code", "message"}
 
 
 def test_a_superscript_design_id_on_the_quote_page_is_ignored(client, customer_alice):

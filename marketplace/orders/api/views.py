@@ -287,7 +287,11 @@ class JobViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
         )
 
     def _done(self, job: Job) -> Response:
-        return Response(s.JobSerializer(self._job(job.pk)).data)
+        """The job as the action left it: a decline answers with the declined job, which the
+        workshop no longer reads afterwards."""
+        return Response(
+            s.JobSerializer(Job.objects.select_related(*JOB_RELATED).get(pk=job.pk)).data
+        )
 
     def retrieve(self, request, pk=None):
         return Response(s.JobSerializer(self._job(pk)).data)

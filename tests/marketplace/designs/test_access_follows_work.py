@@ -222,3 +222,41 @@ def test_operators_read_the_log_in_the_admin_but_cannot_edit_it(
     assert listing.status_code == 200
     assert workshop_bob.email in listing.content.decode()
     assert client.get("/admin/marketplace/designdownload/add/").status_code == 403
+
+
+def _with_picture(revision: DesignRevision) -> DesignRevision:
+    from django.core.files.base import ContentFile
+
+    revision.thumbnail.save("thumb.png", ContentFile(b"\x89PNG\r\n\x1a\n picture"))
+    return revision
+
+
+def test_a_workshop_looking_at_the_picture_of_an_open_design_is_logged(
+    client, workshop_bob, design
+):
+    """Before: only a confidential design's picture was logged, while the owner's log page
+    promises every look at the page, the 3D view or the picture."""
+    revision = _with_picture(_revision(design, 1))
+    _give(revision, workshop_of(workshop_bob))
+    response = _get(client, workshop_bob, f"/designs/files/{revision.pk}/thumbnail.png")
+    assert response.status_code == 200
+    assert list(DesignDownload.objects.values_list("kind", "user", "organization")) == [
+        ("thumbnail", workshop_bob.pk, organization_of(workshop_bob).pk)
+    ]
+
+
+def test_the_owner_looking_at_its_own_pictures_writes_nothing(client, customer_alice, design):
+    """A list page loads a picture per design: the owner's looks only read, a fixed few."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    revisions = [_with_picture(_revision(design, n)) for n in (1, 2, 3)]
+    client.force_login(customer_alice)
+    client.get(f"/designs/files/{revisions[0].pk}/thumbnail.png")
+    for revision in revisions:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/designs/files/{revision.pk}/thumbnail.png").status_code == 200
+        # session, user, second factor, the revision, the memberships that say it is theirs
+        assert len(queries) == 5
+        assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries)
+    assert not DesignDownload.objects.exists()

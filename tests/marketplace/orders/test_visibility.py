@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from marketplace.orders.models import Job, Message, Order, Shipment
 from tests.factories import CarrierFactory, UserFactory
 from tests.factories.orders import JobFactory, OrderFactory, ShipmentFactory
-from tests.helpers import api_client_for, organization_of, workshop_of
+from tests.helpers import api_client_for, ids, organization_of, workshop_of
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,61 @@ def test_a_carrier_whose_leg_was_moved_or_cancelled_loses_the_order(order, statu
     assert not Order.objects.visible_to(user).exists()
     Shipment.objects.filter(order=order).update(status="planned")
     assert list(Order.objects.visible_to(user)) == [order]
+
+
+# -- the jobs themselves: one rule for the job page, the API's detail and list ---------------
+@pytest.mark.parametrize("status", NOT_HELD)
+def test_a_workshop_cannot_read_a_step_it_does_not_hold(client, workshop_bob, order, status):
+    job = _step(order, workshop_of(workshop_bob), status)
+    api = api_client_for(workshop_bob)
+    client.force_login(workshop_bob)
+    assert client.get(f"/jobs/{job.pk}/").status_code == 404
+    response = api.get(f"/api/v1/jobs/{job.pk}/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert job.pk not in ids(api.get("/api/v1/jobs/"))
+
+
+@pytest.mark.parametrize("status", HELD)
+def test_a_workshop_reads_a_step_it_holds_done_ones_included(client, workshop_bob, order, status):
+    job = _step(order, workshop_of(workshop_bob), status)
+    api = api_client_for(workshop_bob)
+    client.force_login(workshop_bob)
+    assert client.get(f"/jobs/{job.pk}/").status_code == 200
+    assert api.get(f"/api/v1/jobs/{job.pk}/").status_code == 200
+    assert ids(api.get("/api/v1/jobs/")) == {job.pk}
+
+
+def test_a_declined_step_is_hidden_while_another_step_of_the_order_is_held(
+    client, workshop_bob, order
+):
+    declined = _step(order, workshop_of(workshop_bob), "declined")
+    held = _step(order, workshop_of(workshop_bob), "accepted")
+    api = api_client_for(workshop_bob)
+    client.force_login(workshop_bob)
+    assert client.get(f"/jobs/{declined.pk}/").status_code == 404
+    assert api.get(f"/api/v1/jobs/{declined.pk}/").status_code == 404
+    assert ids(api.get("/api/v1/jobs/")) == {held.pk}
+    body = api.get(f"/api/v1/orders/{order.pk}/").json()
+    assert [j["id"] for j in body["jobs"]] == [held.pk]
+
+
+@pytest.mark.parametrize("status", ["declined", "cancelled"])
+def test_the_board_names_a_step_the_workshop_let_go_without_opening_it(
+    client, workshop_bob, order, status
+):
+    job = _step(order, workshop_of(workshop_bob), status)
+    client.force_login(workshop_bob)
+    html = client.get("/jobs/").content.decode()
+    assert f'id="job-{job.pk}"' in html
+    assert f'href="/jobs/{job.pk}/"' not in html
+    assert f'href="/orders/{order.pk}/"' not in html
+
+
+def test_the_customer_still_sees_every_step_of_its_order(customer_alice, workshop_bob, order):
+    steps = {_step(order, workshop_of(workshop_bob), status).pk for status in HELD + NOT_HELD}
+    body = api_client_for(customer_alice).get(f"/api/v1/orders/{order.pk}/").json()
+    assert {j["id"] for j in body["jobs"]} == steps
 
 
 # -- randomized: any mix of steps of any workshops on any orders -----------------------------
