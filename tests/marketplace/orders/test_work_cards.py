@@ -193,3 +193,30 @@ def test_the_gantt_has_every_step_and_leg_once_in_time_order(steps, legs):
     priced = {row["name"]: row["cost_minor"] for row in rows if row["kind"] == "step"}
     assert priced == {f"step {i}": cost for i, (_, _, cost) in enumerate(steps)}
     assert all(row["cost_minor"] is None for row in rows if row["kind"] == "leg")
+
+
+def test_the_customers_timeline_names_people_not_their_addresses(
+    client, customer_alice, workshop_bob
+):
+    """Hostile review: a shop-floor account without a name showed its e-mail address to the
+    customer ("— shopfloor+praha-additive@..."); people without a name are left unnamed."""
+    from marketplace.orders.models import OrderEvent
+    from tests.factories import UserFactory
+
+    story = order_in_production(customer_alice, workshop_bob)
+    machine_account = UserFactory(email="shopfloor+mill@example.com", full_name="")
+    named = UserFactory(email="anna.k@example.com", full_name="Anna Keller")
+    for actor in (machine_account, named):
+        OrderEvent.objects.create(
+            order=story.job.order,
+            to_status=story.job.order.status,
+            kind="job",
+            actor=actor,
+            role="workshop",
+            reason=f"Step news by {actor.pk}",
+        )
+    status, html = page(client, customer_alice, reverse("order_detail", args=[story.job.order_id]))
+    assert status == 200
+    assert "Step news" in html
+    assert "shopfloor+mill@example.com" not in html
+    assert "— Anna" in html
